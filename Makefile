@@ -1,0 +1,63 @@
+# tagguard — developer entry points. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# npm scripts run on the Node 24 that the project pins (devDependency `node`); make targets use it too.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+DEPS := node_modules/.installed
+
+.PHONY: help
+help: ## List the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: $(DEPS) ## Install the Node dependencies (and Node 24 itself)
+
+.PHONY: testbin
+testbin: ## Build or find the pinned test tools and link them into .testbin/bin/ (TOOLS="a b" for some)
+	scripts/testbin.sh $(TOOLS)
+
+.PHONY: build
+build: $(DEPS) ## Compile TypeScript to dist/
+	npm run build
+
+.PHONY: lint
+lint: $(DEPS) ## eslint + prettier check
+	npm run lint
+
+.PHONY: typecheck
+typecheck: $(DEPS) ## tsc --noEmit over src and test
+	npm run typecheck
+
+.PHONY: test-unit
+test-unit: $(DEPS) ## Unit tests (no network)
+	npm run test:unit
+
+.PHONY: test-integration
+test-integration: $(DEPS) testbin ## Integration tests against a real kube-apiserver, etcd, registries, cosign, notation, helm
+	npm run test:integration
+
+.PHONY: test
+test: lint typecheck test-unit test-integration ## Everything CI runs
+
+.PHONY: demo
+demo: ## Narrated attack-and-recovery walkthrough (not built yet)
+	@echo "make demo will start a local control plane and registry, run the operator, re-push a signed chart"
+	@echo "with a privileged init container, and show tagguard detect it, hold Flux and Argo CD, and release"
+	@echo "them when the good chart returns. It is not built yet (issue: make demo)."
+	@exit 1
+
+.PHONY: bench
+bench: ## Benchmarks against peer tools, side by side (not built yet)
+	@echo "make bench will compare tagguard with oras resolve, cosign verify, notation verify and helm template"
+	@echo "on the same artifacts and report ratios. It is not built yet (registry, verify and scan issues)."
+	@exit 1
+
+.PHONY: clean
+clean: ## Remove build output and test runs (the tool cache in ~/.cache/tagguard stays)
+	rm -rf dist .testbin/runs

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds (or finds) every pinned tool the test environment needs and links it into .testbin/bin/.
+# Tools are built from the Go module proxy and cached outside the repository, keyed by version, so a
+# second run only re-links. KUBEBUILDER_ASSETS (a directory holding etcd and kube-apiserver) is honoured.
+# Usage: scripts/testbin.sh [tool...]   (default: every tool)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/tagguard"
+bin="$root/.testbin/bin"
+mkdir -p "$bin" "$cache/tools" "$cache/logs"
+
+# name | version | how | module | package | output binary
+# how: "wrapper" builds the package from a throwaway module that requires it (go install pkg@version would
+# also work for most, but it refuses modules with replace directives and needs a module listing that the
+# proxy here does not always serve); "kubernetes" also pins the staging modules.
+TOOLS=(
+  "etcd|v3.6.16|wrapper|go.etcd.io/etcd/server/v3|go.etcd.io/etcd/server/v3|etcd"
+  "kube-apiserver|v1.34.4|kubernetes|k8s.io/kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|kube-apiserver"
+  "olareg|v0.1.2|wrapper|github.com/olareg/olareg|github.com/olareg/olareg/cmd/olareg|olareg"
+  "registry|v3.1.2|wrapper|github.com/distribution/distribution/v3|github.com/distribution/distribution/v3/cmd/registry|registry"
+  "cosign2|v2.6.5|wrapper|github.com/sigstore/cosign/v2|github.com/sigstore/cosign/v2/cmd/cosign|cosign"
+  "cosign|v3.1.3|wrapper|github.com/sigstore/cosign/v3|github.com/sigstore/cosign/v3/cmd/cosign|cosign"
+  "notation|v1.3.2|wrapper|github.com/notaryproject/notation|github.com/notaryproject/notation/cmd/notation|notation"
+  "oras|v1.3.6|wrapper|oras.land/oras|oras.land/oras/cmd/oras|oras"
+  "helm|v3.19.5|wrapper|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm|helm"
+)
+
+log() { printf '[testbin] %s\n' "$*" >&2; }
+fail() {
+  log "FAILED: $1"
+  [ -n "${2:-}" ] && [ -f "$2" ] && { tail -n 30 "$2" >&2; log "full log: $2"; }
+  log "retry with: make testbin TOOLS=$1   (or: scripts/testbin.sh $1)"
+  exit 1
+}
+
+command -v go >/dev/null 2>&1 || {
+  log "Go is required to build the test tools (Go >= 1.26: see README). Install Go and run 'make testbin' again."
+  exit 1
+}
+
+export GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0
+
+# Builds a k8s.io/kubernetes command: its go.mod replaces the staging repositories with local paths, which
+# go install refuses, so a wrapper module pins each staging module to the matching v0.x release.
+build_kubernetes() { # version package out logfile
+  local version="$1" pkg="$2" out="$3" logf="$4" work minor staging
+  work="$(mktemp -d)"
+  minor="v0.${version#v1.}"
+  (
+    cd "$work"
+    local gomod
+    gomod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    staging="$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod")"
+    {
+      echo "module tagguard.local/testbin/kubernetes"
+      echo "go 1.24.0"
+      echo "replace ("
+      for m in $staging; do echo "  $m => $m $minor"; done
+      echo ")"
+    } > go.mod
+    go get "$pkg@$version"
+    local date ldflags=""
+    date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$(echo "$version" | cut -d. -f2)"
+      ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$date"
+    done
+    go build -ldflags "-s -w $ldflags" -o "$out" "$pkg"
+  ) >"$logf" 2>&1
+  local rc=$?
+  rm -rf "$work"
+  return $rc
+}
+
+build_wrapper() { # version package out logfile
+  local version="$1" pkg="$2" out="$3" logf="$4" work
+  work="$(mktemp -d)"
+  (
+    cd "$work"
+    printf 'module tagguard.local/testbin/wrapper\ngo 1.24.0\n' > go.mod
+    go get "$pkg@$version"
+    go build -ldflags "-s -w" -o "$out" "$pkg"
+  ) >"$logf" 2>&1
+  local rc=$?
+  rm -rf "$work"
+  return $rc
+}
+
+want=("$@")
+if [ ${#want[@]} -eq 0 ] && [ -n "${TOOLS_ONLY:-}" ]; then read -r -a want <<<"$TOOLS_ONLY"; fi
+
+for row in "${TOOLS[@]}"; do
+  IFS='|' read -r name version how mod pkg binname <<<"$row"
+  if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then continue; fi
+
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && { [ "$name" = etcd ] || [ "$name" = kube-apiserver ]; } \
+     && [ -x "$KUBEBUILDER_ASSETS/$name" ]; then
+    ln -sfn "$KUBEBUILDER_ASSETS/$name" "$bin/$name"
+    log "$name: using KUBEBUILDER_ASSETS ($KUBEBUILDER_ASSETS/$name)"
+    continue
+  fi
+
+  dir="$cache/tools/$name-$version"
+  out="$dir/$binname"
+  if [ ! -x "$out" ]; then
+    mkdir -p "$dir"
+    logf="$cache/logs/$name-$version.log"
+    log "$name $version: building from the Go module proxy (log: $logf)"
+    start=$SECONDS
+    case "$how" in
+      kubernetes) build_kubernetes "$version" "$pkg" "$out.tmp" "$logf" || fail "$name" "$logf" ;;
+      wrapper) build_wrapper "$version" "$pkg" "$out.tmp" "$logf" || fail "$name" "$logf" ;;
+    esac
+    mv "$out.tmp" "$out"
+    log "$name $version: built in $((SECONDS - start))s"
+  fi
+  ln -sfn "$out" "$bin/$name"
+done
+
+log "tools linked into $bin"

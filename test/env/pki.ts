@@ -1,0 +1,124 @@
+// Test certificates made at run time with the openssl CLI: a CA and leaves issued by it (serving, client
+// or code-signing). Nothing here is committed; every run gets fresh keys.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+export interface KeyPair {
+  certFile: string;
+  keyFile: string;
+  certPem: string;
+}
+
+export type CertUsage = 'server' | 'client' | 'code-signing';
+
+export interface LeafOptions {
+  /** openssl -subj form, e.g. "/O=system:masters/CN=admin". */
+  subject: string;
+  usage: CertUsage;
+  dnsNames?: readonly string[];
+  ipAddresses?: readonly string[];
+  days?: number;
+  /** Extra openssl extension lines, e.g. "1.3.6.1.4.1.57264.1.1 = ASN1:UTF8String:https://issuer". */
+  extraExtensions?: readonly string[];
+}
+
+const openssl = async (args: readonly string[]): Promise<void> => {
+  try {
+    await exec('openssl', args);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`openssl ${args[0]} failed: ${stderr.trim()}`, { cause: error });
+  }
+};
+
+const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
+export const createCA = async (dir: string, name: string, days = 2): Promise<KeyPair> => {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  await openssl([
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  return { certFile, keyFile, certPem: await readFile(certFile, 'utf8') };
+};
+
+const usageExtensions: Record<CertUsage, string[]> = {
+  server: ['keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = serverAuth'],
+  client: ['keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = clientAuth'],
+  'code-signing': ['keyUsage = critical, digitalSignature', 'extendedKeyUsage = codeSigning'],
+};
+
+export const issueCertificate = async (
+  ca: KeyPair,
+  dir: string,
+  name: string,
+  options: LeafOptions,
+): Promise<KeyPair> => {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  const csrFile = join(dir, `${name}.csr`);
+  const extFile = join(dir, `${name}.ext`);
+  const altNames = [
+    ...(options.dnsNames ?? []).map((n) => `DNS:${n}`),
+    ...(options.ipAddresses ?? []).map((ip) => `IP:${ip}`),
+  ];
+  await writeFile(
+    extFile,
+    [
+      'basicConstraints = critical, CA:FALSE',
+      ...usageExtensions[options.usage],
+      ...(altNames.length > 0 ? [`subjectAltName = ${altNames.join(', ')}`] : []),
+      ...(options.extraExtensions ?? []),
+      '',
+    ].join('\n'),
+  );
+  await openssl(['req', '-new', ...ecKey, '-keyout', keyFile, '-out', csrFile, '-subj', options.subject]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csrFile,
+    '-CA',
+    ca.certFile,
+    '-CAkey',
+    ca.keyFile,
+    '-CAcreateserial',
+    '-out',
+    certFile,
+    '-days',
+    String(options.days ?? 2),
+    '-extfile',
+    extFile,
+  ]);
+  return { certFile, keyFile, certPem: await readFile(certFile, 'utf8') };
+};
+
+/** An RSA key pair for the API server's service-account token signing. */
+export const createRsaKey = async (
+  dir: string,
+  name: string,
+): Promise<{ keyFile: string; pubFile: string }> => {
+  const keyFile = join(dir, `${name}.key`);
+  const pubFile = join(dir, `${name}.pub`);
+  await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile]);
+  await openssl(['pkey', '-in', keyFile, '-pubout', '-out', pubFile]);
+  return { keyFile, pubFile };
+};

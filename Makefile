@@ -43,7 +43,8 @@ test-integration: $(DEPS) testbin ## Integration tests against a real kube-apise
 	npm run test:integration
 
 .PHONY: test
-test: lint typecheck test-unit test-integration ## Everything CI runs
+test: lint typecheck testbin ## Everything CI runs: lint, typecheck, then unit and integration tests in one run
+	npm test
 
 .PHONY: demo
 demo: ## Narrated attack-and-recovery walkthrough (not built yet)

@@ -2,10 +2,11 @@
 // started once by test/env/global-setup.ts).
 import { defineConfig } from 'vitest/config';
 import { FailureLogReporter } from './test/env/failure-log-reporter.ts';
+import { SummaryReporter } from './test/support/summary-reporter.ts';
 
 export default defineConfig({
   test: {
-    reporters: ['default', new FailureLogReporter()],
+    reporters: ['default', new FailureLogReporter(), new SummaryReporter()],
     projects: [
       {
         test: {

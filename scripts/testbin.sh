@@ -10,20 +10,20 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/tagguard"
 bin="$root/.testbin/bin"
 mkdir -p "$bin" "$cache/tools" "$cache/logs"
 
-# name | version | how | module | package | output binary
+# name | version | how | package | output binary | extra -ldflags ({v} = version), so --version tells the truth
 # how: "wrapper" builds the package from a throwaway module that requires it (go install pkg@version would
 # also work for most, but it refuses modules with replace directives and needs a module listing that the
 # proxy here does not always serve); "kubernetes" also pins the staging modules.
 TOOLS=(
-  "etcd|v3.6.16|wrapper|go.etcd.io/etcd/server/v3|go.etcd.io/etcd/server/v3|etcd"
-  "kube-apiserver|v1.34.4|kubernetes|k8s.io/kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|kube-apiserver"
-  "olareg|v0.1.2|wrapper|github.com/olareg/olareg|github.com/olareg/olareg/cmd/olareg|olareg"
-  "registry|v3.1.2|wrapper|github.com/distribution/distribution/v3|github.com/distribution/distribution/v3/cmd/registry|registry"
-  "cosign2|v2.6.5|wrapper|github.com/sigstore/cosign/v2|github.com/sigstore/cosign/v2/cmd/cosign|cosign"
-  "cosign|v3.1.3|wrapper|github.com/sigstore/cosign/v3|github.com/sigstore/cosign/v3/cmd/cosign|cosign"
-  "notation|v1.3.2|wrapper|github.com/notaryproject/notation|github.com/notaryproject/notation/cmd/notation|notation"
-  "oras|v1.3.6|wrapper|oras.land/oras|oras.land/oras/cmd/oras|oras"
-  "helm|v3.19.5|wrapper|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm|helm"
+  "etcd|v3.6.16|wrapper|go.etcd.io/etcd/server/v3|etcd|"
+  "kube-apiserver|v1.34.4|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|kube-apiserver|"
+  "olareg|v0.1.2|wrapper|github.com/olareg/olareg/cmd/olareg|olareg|"
+  "registry|v3.1.2|wrapper|github.com/distribution/distribution/v3/cmd/registry|registry|-X github.com/distribution/distribution/v3/version.version={v}"
+  "cosign2|v2.6.5|wrapper|github.com/sigstore/cosign/v2/cmd/cosign|cosign|"
+  "cosign|v3.1.3|wrapper|github.com/sigstore/cosign/v3/cmd/cosign|cosign|"
+  "notation|v1.3.2|wrapper|github.com/notaryproject/notation/cmd/notation|notation|-X github.com/notaryproject/notation/internal/version.BuildMetadata="
+  "oras|v1.3.6|wrapper|oras.land/oras/cmd/oras|oras|"
+  "helm|v3.19.5|wrapper|helm.sh/helm/v3/cmd/helm|helm|-X helm.sh/helm/v3/internal/version.version={v}"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }
@@ -43,7 +43,7 @@ export GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0
 
 # Builds a k8s.io/kubernetes command: its go.mod replaces the staging repositories with local paths, which
 # go install refuses, so a wrapper module pins each staging module to the matching v0.x release.
-build_kubernetes() { # version package out logfile
+build_kubernetes() { # version package out logfile (the version ldflags are its own)
   local version="$1" pkg="$2" out="$3" logf="$4" work minor staging
   work="$(mktemp -d)"
   minor="v0.${version#v1.}"
@@ -73,14 +73,14 @@ build_kubernetes() { # version package out logfile
   return $rc
 }
 
-build_wrapper() { # version package out logfile
-  local version="$1" pkg="$2" out="$3" logf="$4" work
+build_wrapper() { # version package out logfile ldflags
+  local version="$1" pkg="$2" out="$3" logf="$4" ldflags="${5//\{v\}/$1}" work
   work="$(mktemp -d)"
   (
     cd "$work"
     printf 'module tagguard.local/testbin/wrapper\ngo 1.24.0\n' > go.mod
     go get "$pkg@$version"
-    go build -ldflags "-s -w" -o "$out" "$pkg"
+    go build -ldflags "-s -w $ldflags" -o "$out" "$pkg"
   ) >"$logf" 2>&1
   local rc=$?
   rm -rf "$work"
@@ -91,7 +91,7 @@ want=("$@")
 if [ ${#want[@]} -eq 0 ] && [ -n "${TOOLS_ONLY:-}" ]; then read -r -a want <<<"$TOOLS_ONLY"; fi
 
 for row in "${TOOLS[@]}"; do
-  IFS='|' read -r name version how mod pkg binname <<<"$row"
+  IFS='|' read -r name version how pkg binname ldflags <<<"$row"
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then continue; fi
 
   if [ -n "${KUBEBUILDER_ASSETS:-}" ] && { [ "$name" = etcd ] || [ "$name" = kube-apiserver ]; } \
@@ -101,7 +101,8 @@ for row in "${TOOLS[@]}"; do
     continue
   fi
 
-  dir="$cache/tools/$name-$version"
+  # Keyed by version and by the recipe (package, flags), so a changed recipe never reuses an old binary.
+  dir="$cache/tools/$name-$version-$(printf '%s' "$row" | sha256sum | cut -c1-8)"
   out="$dir/$binname"
   if [ ! -x "$out" ]; then
     mkdir -p "$dir"
@@ -110,7 +111,7 @@ for row in "${TOOLS[@]}"; do
     start=$SECONDS
     case "$how" in
       kubernetes) build_kubernetes "$version" "$pkg" "$out.tmp" "$logf" || fail "$name" "$logf" ;;
-      wrapper) build_wrapper "$version" "$pkg" "$out.tmp" "$logf" || fail "$name" "$logf" ;;
+      wrapper) build_wrapper "$version" "$pkg" "$out.tmp" "$logf" "$ldflags" || fail "$name" "$logf" ;;
     esac
     mv "$out.tmp" "$out"
     log "$name $version: built in $((SECONDS - start))s"

@@ -120,6 +120,8 @@ export const startControlPlane = async (
     '--authorization-mode=RBAC',
     '--allow-privileged=true',
     '--disable-admission-plugins=ServiceAccount',
+    // No kubelet or Service network here: the default endpoint reconciler only logs loopback errors.
+    '--endpoint-reconciler-type=none',
     '--v=1',
   ]);
   await waitFor(

@@ -2,14 +2,18 @@
 // Entry point of the `tagguard` binary: dispatches to a subcommand. Exit codes follow DESIGN §6
 // (0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network error).
 import { readFileSync } from 'node:fs';
+import { readCliEnvironment } from '../config/cli-environment.ts';
+import { resolveCommand } from './resolve-command.ts';
+import { EXIT } from './exit-codes.ts';
+import type { CommandIo } from './command-io.ts';
 
 const USAGE = `Usage: tagguard <command> [options]
 
 Commands:
-  run       run the operator (in a cluster or against a kubeconfig)
   resolve   resolve an OCI reference to its digest
-  verify    verify an artifact's signatures against a policy
-  scan      scan a chart or artifact for dangerous content
+  run       run the operator (not available yet)
+  verify    verify an artifact's signatures against a policy (not available yet)
+  scan      scan a chart or artifact for dangerous content (not available yet)
 
 Options:
   --version  print the version
@@ -23,18 +27,41 @@ const version = (): string => {
   return pkg.version;
 };
 
-export const main = (argv: readonly string[]): number => {
-  const [command] = argv;
-  if (command === undefined || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+export const main = async (argv: readonly string[], io: CommandIo): Promise<number> => {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      io.stderr(USAGE);
+      return EXIT.usage;
+    case '--help':
+    case 'help':
+      io.stdout(USAGE);
+      return EXIT.ok;
+    case '--version':
+      io.stdout(`${version()}\n`);
+      return EXIT.ok;
+    case 'resolve':
+      return resolveCommand(rest, io);
+    default:
+      io.stderr(`tagguard: unknown command "${command}"\n\n${USAGE}`);
+      return EXIT.usage;
   }
-  if (command === '--version') {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  process.stderr.write(`tagguard: unknown or not yet available command "${command}"\n\n${USAGE}`);
-  return 2;
 };
 
-process.exitCode = main(process.argv.slice(2));
+const io: CommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  environment: readCliEnvironment(),
+};
+
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `tagguard: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = EXIT.usage;
+  },
+);

@@ -1,0 +1,58 @@
+// The registry options shared by resolve, verify and scan (--insecure, --docker-config, --ca-file),
+// declared once with their help text, and the client they configure.
+import { existsSync, readFileSync } from 'node:fs';
+import { RegistryClient } from '../registry/client.ts';
+import { parseDockerConfig, type CredentialStore } from '../registry/credentials.ts';
+import { RegistryTransport } from '../registry/transport.ts';
+import { RegistryError } from '../registry/errors.ts';
+import type { CliEnvironment } from '../config/cli-environment.ts';
+
+export const registryOptionSpecs = {
+  insecure: {
+    type: 'boolean',
+    default: false,
+    help: 'talk plain HTTP to the registry (lab and test registries)',
+  },
+  'docker-config': {
+    type: 'string',
+    help: 'Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker)',
+  },
+  'ca-file': { type: 'string', help: 'PEM CA bundle that signs the registry certificate' },
+} as const;
+
+export interface RegistryOptionValues {
+  insecure?: boolean | undefined;
+  'docker-config'?: string | undefined;
+  'ca-file'?: string | undefined;
+}
+
+const readFileOrFail = (path: string, what: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new RegistryError('InvalidReference', `cannot read ${what} ${path}`, { cause });
+  }
+};
+
+/** Builds a client for one registry from the options; credentials come from the Docker config if present. */
+export const createRegistryClient = (
+  registry: string,
+  values: RegistryOptionValues,
+  environment: CliEnvironment,
+): RegistryClient => {
+  const configFile = values['docker-config'] ?? environment.dockerConfigFile;
+  const explicit = values['docker-config'] !== undefined;
+  const credentials: CredentialStore =
+    explicit || existsSync(configFile)
+      ? parseDockerConfig(readFileOrFail(configFile, 'Docker config'), configFile)
+      : new Map();
+  const caPem = values['ca-file'] !== undefined ? readFileOrFail(values['ca-file'], 'CA file') : undefined;
+  const transport = new RegistryTransport({
+    credentials,
+    hostOptions: (host) =>
+      host === registry
+        ? { plainHttp: values.insecure ?? false, ...(caPem !== undefined ? { caPem } : {}) }
+        : {},
+  });
+  return new RegistryClient(transport);
+};

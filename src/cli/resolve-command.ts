@@ -1,0 +1,72 @@
+// `tagguard resolve <ref> [--output json]`: prints the digest a tag points at now.
+import { parseArgs } from 'node:util';
+import { parseReference, formatReference } from '../registry/reference.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { createRegistryClient, registryOptionSpecs } from './registry-options.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import type { CommandIo } from './command-io.ts';
+
+export const resolveUsage = `Usage: tagguard resolve <ref> [--output json] [--insecure] [--docker-config F] [--ca-file F]
+
+<ref> is oci://host[:port]/repo:tag, host/repo:tag or …@sha256:<hex>.
+${Object.entries(registryOptionSpecs)
+  .map(([name, spec]) => `  --${name.padEnd(15)} ${spec.help}`)
+  .join('\n')}
+  --output json     print one JSON object
+`;
+
+export const resolveCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        insecure: { type: 'boolean', default: false },
+        'docker-config': { type: 'string' },
+        'ca-file': { type: 'string' },
+        output: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    io.stderr(`tagguard resolve: ${(error as Error).message}\n\n${resolveUsage}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(resolveUsage);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1 || (values.output !== undefined && values.output !== 'json')) {
+    io.stderr(`tagguard resolve: expected exactly one <ref> and --output json or nothing\n\n${resolveUsage}`);
+    return EXIT.usage;
+  }
+  let client;
+  try {
+    const reference = parseReference(positionals[0] ?? '');
+    client = createRegistryClient(reference.registry, values, io.environment);
+    const resolved = await client.resolve(reference);
+    if (values.output === 'json') {
+      io.stdout(
+        `${JSON.stringify({
+          reference: formatReference(reference),
+          digest: resolved.digest,
+          mediaType: resolved.mediaType,
+          size: resolved.size ?? null,
+        })}\n`,
+      );
+    } else {
+      io.stdout(`${formatReference(reference)}\t${resolved.digest}\t${resolved.mediaType}\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof RegistryError) {
+      io.stderr(`tagguard resolve: ${error.code}: ${error.message}\n`);
+      return error.code === 'InvalidReference' ? EXIT.usage : EXIT.registry;
+    }
+    throw error;
+  } finally {
+    await client?.close();
+  }
+};

@@ -1,0 +1,130 @@
+// OCI references: parsing of `oci://host[:port]/repo:tag`, `host/repo:tag`, `…@sha256:<hex>` and Argo CD's
+// Helm-OCI form (repoURL without scheme + chart), with Docker Hub normalisation. Grammar as in the
+// distribution reference package; anything else is an InvalidReference naming what is wrong.
+import { RegistryError } from './errors.ts';
+
+export interface OciReference {
+  /** Registry host with optional port, e.g. "ghcr.io", "127.0.0.1:5000", "docker.io". */
+  readonly registry: string;
+  /** Repository path, e.g. "charts/payment", "library/nginx". */
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+export const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const MAX_NAME_LENGTH = 255;
+
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+const invalid = (input: string, why: string): RegistryError =>
+  new RegistryError('InvalidReference', `invalid OCI reference "${input}": ${why}`);
+
+/** A digest of a supported algorithm (sha256, sha512) in canonical lower-case hex. */
+export const isDigest = (value: string): boolean => DIGEST.test(value);
+
+const isValidDomain = (domain: string): boolean => {
+  const ipv6 = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(domain);
+  if (ipv6) return ipv6[2] === undefined || Number(ipv6[2]) <= 65535;
+  const [host = '', port, ...rest] = domain.split(':');
+  if (rest.length > 0) return false;
+  if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) return false;
+  return host.split('.').every((label) => DOMAIN_LABEL.test(label));
+};
+
+/** Docker's rule: the first component is a registry if it has a dot or a port, or is "localhost". */
+const looksLikeDomain = (component: string): boolean =>
+  component.includes('.') ||
+  component.includes(':') ||
+  component === 'localhost' ||
+  component.startsWith('[');
+
+const splitDigest = (input: string, rest: string): { name: string; digest?: string } => {
+  const at = rest.indexOf('@');
+  if (at < 0) return { name: rest };
+  const digest = rest.slice(at + 1);
+  if (!isDigest(digest))
+    throw invalid(input, `"${digest}" is not a sha256 or sha512 digest in lower-case hex`);
+  return { name: rest.slice(0, at), digest };
+};
+
+const splitTag = (input: string, name: string): { name: string; tag?: string } => {
+  const colon = name.lastIndexOf(':');
+  if (colon < 0 || colon < name.lastIndexOf('/')) return { name };
+  const tag = name.slice(colon + 1);
+  if (!TAG.test(tag)) throw invalid(input, `"${tag}" is not a valid tag`);
+  return { name: name.slice(0, colon), tag };
+};
+
+const normalise = (
+  input: string,
+  registry: string,
+  path: string,
+): { registry: string; repository: string } => {
+  if (!DOCKER_HUB_ALIASES.has(registry.toLowerCase())) return { registry, repository: path };
+  return { registry: DOCKER_HUB, repository: path.includes('/') ? path : `library/${path}` };
+};
+
+export const parseReference = (input: string): OciReference => {
+  const trimmed = input.trim();
+  if (trimmed === '') throw invalid(input, 'it is empty');
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(trimmed);
+  if (scheme && scheme[1]?.toLowerCase() !== 'oci') {
+    throw invalid(input, `scheme "${scheme[1]}://" is not supported (use oci:// or none)`);
+  }
+  const rest = scheme ? trimmed.slice(scheme[0].length) : trimmed;
+  const { name: withTag, digest } = splitDigest(input, rest);
+  const { name, tag } = splitTag(input, withTag);
+  if (name.length > MAX_NAME_LENGTH)
+    throw invalid(input, `the name is longer than ${MAX_NAME_LENGTH} characters`);
+
+  const components = name.split('/');
+  const first = components[0] ?? '';
+  const hasDomain = components.length > 1 && looksLikeDomain(first);
+  const registry = hasDomain ? first : DOCKER_HUB;
+  const pathComponents = hasDomain ? components.slice(1) : components;
+  if (hasDomain && !isValidDomain(registry))
+    throw invalid(input, `"${registry}" is not a valid registry host`);
+  if (pathComponents.length === 0 || pathComponents.some((c) => c === '')) {
+    throw invalid(input, 'the repository path is empty or has an empty component');
+  }
+  const bad = pathComponents.find((c) => !PATH_COMPONENT.test(c));
+  if (bad !== undefined) {
+    throw invalid(
+      input,
+      `repository component "${bad}" must be lower-case letters, digits and single separators`,
+    );
+  }
+  const normalised = normalise(input, registry, pathComponents.join('/'));
+  return {
+    ...normalised,
+    ...(tag !== undefined ? { tag } : {}),
+    ...(digest !== undefined ? { digest } : {}),
+    ...(tag === undefined && digest === undefined ? { tag: 'latest' } : {}),
+  };
+};
+
+/**
+ * Argo CD's Helm-OCI source: `repoURL` is a registry path without a scheme (an `oci://` prefix is
+ * tolerated), `chart` the chart name, `revision` the chart version or a digest.
+ */
+export const parseHelmOciReference = (repoURL: string, chart: string, revision: string): OciReference => {
+  const base = repoURL.replace(/^oci:\/\//i, '').replace(/\/+$/, '');
+  if (chart.includes(':') || chart.includes('@')) {
+    throw invalid(`${repoURL} ${chart}`, `chart name "${chart}" must not carry a tag or digest`);
+  }
+  const separator = isDigest(revision) ? '@' : ':';
+  return parseReference(`${base}/${chart}${separator}${revision}`);
+};
+
+/** The canonical form `registry/repository[:tag][@digest]`. */
+export const formatReference = (ref: OciReference): string =>
+  `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+
+/** The host to talk to: Docker Hub's API lives on registry-1.docker.io. */
+export const apiHost = (registry: string): string =>
+  registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;

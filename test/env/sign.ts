@@ -33,50 +33,36 @@ export const generateCosignKeyPair = async (home: ToolHome, name: string): Promi
 const cosignRegistryFlags = (registry: RegistryEndpoint): string[] =>
   registry.plainHttp ? ['--allow-http-registry'] : [];
 
-/** cosign v2: a legacy signature stored under the `sha256-<hex>.sig` tag. */
-export const signCosignLegacy = async (
+const cosignSign = async (
+  tool: 'cosign' | 'cosign2',
+  offlineFlags: readonly string[],
   home: ToolHome,
   registry: RegistryEndpoint,
   artifact: PushedArtifact,
   key: CosignKeyPair,
 ): Promise<void> => {
-  await runTool(
-    'cosign2',
-    [
-      'sign',
-      '--key',
-      key.privateKeyFile,
-      '--tlog-upload=false',
-      '--yes',
-      ...cosignRegistryFlags(registry),
-      artifact.byDigest,
-    ],
-    { env: { ...home.env, COSIGN_PASSWORD: key.password } },
-  );
+  const flags = ['--key', key.privateKeyFile, ...offlineFlags, '--yes', ...cosignRegistryFlags(registry)];
+  await runTool(tool, ['sign', ...flags, artifact.byDigest], {
+    env: { ...home.env, COSIGN_PASSWORD: key.password },
+  });
 };
 
-/** cosign v3: a Sigstore bundle (v0.3, DSSE) attached as an OCI referrer (tag schema where unsupported). */
-export const signCosignBundle = async (
+/** cosign v2: a legacy signature stored under the `sha256-<hex>.sig` tag. */
+export const signCosignLegacy = (
   home: ToolHome,
   registry: RegistryEndpoint,
   artifact: PushedArtifact,
   key: CosignKeyPair,
-): Promise<void> => {
-  await runTool(
-    'cosign',
-    [
-      'sign',
-      '--key',
-      key.privateKeyFile,
-      '--use-signing-config=false',
-      '--tlog-upload=false',
-      '--yes',
-      ...cosignRegistryFlags(registry),
-      artifact.byDigest,
-    ],
-    { env: { ...home.env, COSIGN_PASSWORD: key.password } },
-  );
-};
+): Promise<void> => cosignSign('cosign2', ['--tlog-upload=false'], home, registry, artifact, key);
+
+/** cosign v3: a Sigstore bundle (v0.3, DSSE) attached as an OCI referrer (tag schema where unsupported). */
+export const signCosignBundle = (
+  home: ToolHome,
+  registry: RegistryEndpoint,
+  artifact: PushedArtifact,
+  key: CosignKeyPair,
+): Promise<void> =>
+  cosignSign('cosign', ['--use-signing-config=false', '--tlog-upload=false'], home, registry, artifact, key);
 
 /** Creates notation's self-signed test key and certificate in this tool home and makes it the default. */
 export const createNotationTestSigner = async (

@@ -7,18 +7,18 @@ import { RegistryTransport } from '../registry/transport.ts';
 import { RegistryError } from '../registry/errors.ts';
 import type { CliEnvironment } from '../config/cli-environment.ts';
 
-export const registryOptionSpecs = {
-  insecure: {
-    type: 'boolean',
-    default: false,
-    help: 'talk plain HTTP to the registry (lab and test registries)',
-  },
-  'docker-config': {
-    type: 'string',
-    help: 'Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker)',
-  },
-  'ca-file': { type: 'string', help: 'PEM CA bundle that signs the registry certificate' },
+/** node:util parseArgs declarations, spread into each command's options. */
+export const registryOptions = {
+  insecure: { type: 'boolean', default: false },
+  'docker-config': { type: 'string' },
+  'ca-file': { type: 'string' },
 } as const;
+
+export const registryOptionHelp: Record<keyof typeof registryOptions, string> = {
+  insecure: 'talk plain HTTP to the registry (lab and test registries)',
+  'docker-config': 'Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker)',
+  'ca-file': 'PEM CA bundle that signs the registry certificate',
+};
 
 export interface RegistryOptionValues {
   insecure?: boolean | undefined;

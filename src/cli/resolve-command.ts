@@ -2,15 +2,15 @@
 import { parseArgs } from 'node:util';
 import { parseReference, formatReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
-import { createRegistryClient, registryOptionSpecs } from './registry-options.ts';
+import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CommandIo } from './command-io.ts';
 
 export const resolveUsage = `Usage: tagguard resolve <ref> [--output json] [--insecure] [--docker-config F] [--ca-file F]
 
 <ref> is oci://host[:port]/repo:tag, host/repo:tag or …@sha256:<hex>.
-${Object.entries(registryOptionSpecs)
-  .map(([name, spec]) => `  --${name.padEnd(15)} ${spec.help}`)
+${Object.entries(registryOptionHelp)
+  .map(([name, help]) => `  --${name.padEnd(15)} ${help}`)
   .join('\n')}
   --output json     print one JSON object
 `;
@@ -22,9 +22,7 @@ export const resolveCommand = async (argv: readonly string[], io: CommandIo): Pr
       args: [...argv],
       allowPositionals: true,
       options: {
-        insecure: { type: 'boolean', default: false },
-        'docker-config': { type: 'string' },
-        'ca-file': { type: 'string' },
+        ...registryOptions,
         output: { type: 'string' },
         help: { type: 'boolean', default: false },
       },

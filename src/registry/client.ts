@@ -199,7 +199,6 @@ export class RegistryClient {
     ref: Pick<OciReference, 'registry' | 'repository'>,
     descriptor: Pick<Descriptor, 'digest' | 'size'>,
   ): Promise<Buffer> {
-    const max = Math.min(descriptor.size, this.limits.maxBlobBytes);
     if (descriptor.size > this.limits.maxBlobBytes) {
       return Promise.reject(
         new RegistryError(
@@ -220,7 +219,7 @@ export class RegistryClient {
       },
       async (res) => {
         const where = `${ref.registry}/${ref.repository}@${descriptor.digest}`;
-        const { bytes } = await readVerified(res, descriptor.digest, max, where, ref.registry);
+        const { bytes } = await readVerified(res, descriptor.digest, descriptor.size, where, ref.registry);
         if (bytes.length !== descriptor.size) {
           throw new RegistryError(
             'DigestMismatch',

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';
 import type { RegistryEndpoint } from './registries.ts';
+import { MANIFEST_ACCEPT } from '../../src/registry/media-types.ts';
 
 export interface RegistryResponse {
   status: number;
@@ -12,9 +13,7 @@ export interface RegistryResponse {
   json<T = unknown>(): T;
 }
 
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const ACCEPT = [OCI_INDEX, OCI_MANIFEST, 'application/vnd.docker.distribution.manifest.v2+json'].join(', ');
+const ACCEPT = MANIFEST_ACCEPT.join(', ');
 
 export const registryGet = async (registry: RegistryEndpoint, path: string): Promise<RegistryResponse> => {
   const scheme = registry.plainHttp ? 'http' : 'https';

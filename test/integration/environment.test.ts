@@ -12,7 +12,12 @@ import { issueCertificate } from '../env/pki.ts';
 import { packageChart } from '../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../env/oci.ts';
 import { createToolHome, type ToolHome } from '../env/tool-home.ts';
-import { listReferrers, registryGet, sha256, OCI_MANIFEST } from '../env/registry-http.ts';
+import { listReferrers, registryGet, sha256 } from '../env/registry-http.ts';
+import {
+  COSIGN_BUNDLE_ARTIFACT_TYPE,
+  NOTATION_SIGNATURE_ARTIFACT_TYPE,
+  OCI_MANIFEST,
+} from '../../src/registry/media-types.ts';
 import {
   createNotationTestSigner,
   generateCosignKeyPair,
@@ -23,8 +28,6 @@ import {
 import type { RegistryEndpoint } from '../env/registries.ts';
 
 const env = inject('testEnv');
-const COSIGN_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-const NOTARY_SIGNATURE = 'application/vnd.cncf.notary.signature';
 
 describe('the test control plane', () => {
   const kube = KubeTestClient.fromFile(env.kubeconfig);
@@ -158,8 +161,8 @@ describe('signatures made by the real signers', () => {
     const referrers = await listReferrers(registry, repo, chart.digest);
     expect(referrers.via).toBe('referrers-api');
     const types = referrers.manifests.map((m) => m.artifactType);
-    expect(types).toContain(COSIGN_BUNDLE);
-    expect(types).toContain(NOTARY_SIGNATURE);
+    expect(types).toContain(COSIGN_BUNDLE_ARTIFACT_TYPE);
+    expect(types).toContain(NOTATION_SIGNATURE_ARTIFACT_TYPE);
 
     const legacy = await registryGet(registry, `/v2/${repo}/manifests/${chart.digest.replace(':', '-')}.sig`);
     expect(legacy.status).toBe(200);
@@ -176,8 +179,8 @@ describe('signatures made by the real signers', () => {
     const referrers = await listReferrers(registry, repo, chart.digest);
     expect(referrers.via).toBe('tag-schema');
     const types = referrers.manifests.map((m) => m.artifactType);
-    expect(types).toContain(COSIGN_BUNDLE);
-    expect(types).toContain(NOTARY_SIGNATURE);
+    expect(types).toContain(COSIGN_BUNDLE_ARTIFACT_TYPE);
+    expect(types).toContain(NOTATION_SIGNATURE_ARTIFACT_TYPE);
 
     const legacy = await registryGet(registry, `/v2/${repo}/manifests/${chart.digest.replace(':', '-')}.sig`);
     expect(legacy.status).toBe(200);
@@ -190,6 +193,6 @@ describe('signatures made by the real signers', () => {
     await signNotation(home, registry, chart, 'cose');
     const referrers = await listReferrers(registry, repoOf(chart), chart.digest);
     expect(referrers.via).toBe('tag-schema');
-    expect(referrers.manifests.map((m) => m.artifactType)).toContain(NOTARY_SIGNATURE);
+    expect(referrers.manifests.map((m) => m.artifactType)).toContain(NOTATION_SIGNATURE_ARTIFACT_TYPE);
   });
 });

@@ -10,6 +10,10 @@ import { parseDockerConfig } from '../../../src/registry/credentials.ts';
 import { parseReference } from '../../../src/registry/reference.ts';
 import { RegistryError } from '../../../src/registry/errors.ts';
 import { resolveCommand } from '../../../src/cli/resolve-command.ts';
+import {
+  COSIGN_BUNDLE_ARTIFACT_TYPE,
+  NOTATION_SIGNATURE_ARTIFACT_TYPE,
+} from '../../../src/registry/media-types.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
@@ -22,8 +26,6 @@ import {
 import type { RegistryEndpoint } from '../../env/registries.ts';
 
 const env = inject('testEnv');
-const COSIGN_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-const NOTARY_SIGNATURE = 'application/vnd.cncf.notary.signature';
 const HELM_CHART_LAYER = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 
 interface ClientUnderTest {
@@ -198,10 +200,10 @@ describe('referrers with fallback', () => {
         const all = await client.listReferrers(ref, chart.digest);
         expect(all.via).toBe(via);
         expect(all.manifests.map((m) => m.artifactType).sort()).toEqual(
-          [COSIGN_BUNDLE, NOTARY_SIGNATURE].sort(),
+          [COSIGN_BUNDLE_ARTIFACT_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE].sort(),
         );
-        const notation = await client.listReferrers(ref, chart.digest, NOTARY_SIGNATURE);
-        expect(notation.manifests.map((m) => m.artifactType)).toEqual([NOTARY_SIGNATURE]);
+        const notation = await client.listReferrers(ref, chart.digest, NOTATION_SIGNATURE_ARTIFACT_TYPE);
+        expect(notation.manifests.map((m) => m.artifactType)).toEqual([NOTATION_SIGNATURE_ARTIFACT_TYPE]);
         const signature = await client.getManifest(ref, notation.manifests[0]?.digest);
         expect(signature.manifest.subject?.digest).toBe(chart.digest);
       } finally {

@@ -1,0 +1,220 @@
+// Types of the ArtifactVerification custom resource (tagguard.dev/v1alpha1), as DESIGN §2 defines it.
+// Only types live here: behaviour is elsewhere. The CRD in crds/ is checked against these types by a test.
+
+export const GROUP = 'tagguard.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'ArtifactVerification';
+export const PLURAL = 'artifactverifications';
+
+export interface LocalObjectReference {
+  readonly name: string;
+}
+
+export interface ConfigMapOrSecretRef {
+  readonly configMapRef?: LocalObjectReference;
+  readonly secretRef?: LocalObjectReference;
+}
+
+export type SourceKind = 'OCIRepository' | 'HelmChart' | 'HelmRelease' | 'Application';
+
+export interface SourceReference {
+  readonly kind: SourceKind;
+  readonly name: string;
+  /** Default: the CR's namespace; another one only with --allow-cross-namespace-refs. */
+  readonly namespace?: string;
+  /** Application with spec.sources[]: which source (default: every OCI / Helm-OCI source). */
+  readonly sourceIndex?: number;
+}
+
+export interface ArtifactSource {
+  /** oci://host[:port]/repository */
+  readonly url: string;
+  readonly tag?: string;
+  readonly semver?: string;
+  readonly digest?: string;
+  /** A kubernetes.io/dockerconfigjson Secret. */
+  readonly secretRef?: LocalObjectReference;
+  /** A Secret holding ca.crt for a private CA. */
+  readonly certSecretRef?: LocalObjectReference;
+  /** Plain HTTP, as Flux's spec.insecure. */
+  readonly insecure?: boolean;
+}
+
+export interface CosignKeyless {
+  /** OIDC issuer, exact match. */
+  readonly issuer: string;
+  /** Anchored regex over the certificate's SAN. */
+  readonly subjectRegex?: string;
+  /** Exact SAN; one of subject / subjectRegex. */
+  readonly subject?: string;
+}
+
+export interface CosignSigner {
+  readonly name: string;
+  /** Inline PEM public key. */
+  readonly publicKey?: string;
+  /** Every *.pub key of a Secret. */
+  readonly secretRef?: LocalObjectReference;
+  readonly keyless?: CosignKeyless;
+  /** trusted_root.json from a ConfigMap (key trusted_root.json); default: the public-good root. */
+  readonly trustedRoot?: { readonly configMapRef: LocalObjectReference };
+  /** Default true for keyless. */
+  readonly requireTransparencyLog?: boolean;
+}
+
+export type NotationLevel = 'strict' | 'permissive' | 'audit';
+
+export interface NotationSigner {
+  readonly name: string;
+  /** CA certificates (PEM): from a Secret, or inline (`pem`, what the CLI's --policy file uses). */
+  readonly trustStore: { readonly secretRef?: LocalObjectReference; readonly pem?: string };
+  /** As the Notary Project trust policy: 'x509.subject: …' or '*'. */
+  readonly trustedIdentities: readonly string[];
+  readonly level?: NotationLevel;
+}
+
+export interface VerifySpec {
+  readonly minSignatures?: number;
+  readonly cosign?: readonly CosignSigner[];
+  readonly notation?: readonly NotationSigner[];
+}
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export type FailOn = Severity | 'none';
+
+export interface ScanException {
+  readonly rule: string;
+  /** Kind/name, optionally namespace/Kind/name; omitted = every resource. */
+  readonly resource?: string;
+}
+
+export interface ScanSpec {
+  readonly failOn?: FailOn;
+  readonly helm?: {
+    readonly enabled?: boolean;
+    readonly values?: Record<string, unknown>;
+    readonly exceptions?: readonly ScanException[];
+  };
+  readonly sbom?: { readonly required?: boolean };
+  readonly wasm?: { readonly allowedImports?: readonly string[] };
+}
+
+export type HoldAction = 'Suspend' | 'Pin' | 'Warn';
+export type ResumePolicy = 'Automatic' | 'Manual';
+export type ArgoSuspendMethod = 'DisableAutoSync' | 'SkipReconcile';
+
+export interface ArtifactVerificationSpec {
+  readonly sourceRef?: SourceReference;
+  readonly artifact?: ArtifactSource;
+  /** Go duration; default 1m, minimum 10s. */
+  readonly interval?: string;
+  readonly verify?: VerifySpec;
+  readonly scan?: ScanSpec;
+  readonly action?: HoldAction;
+  readonly resume?: ResumePolicy;
+  readonly argocd?: { readonly suspendMethod?: ArgoSuspendMethod };
+}
+
+export interface Condition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+export type SignatureFormat = 'legacy' | 'bundle' | 'notation-jws' | 'notation-cose';
+
+export interface SignerStatus {
+  readonly name: string;
+  readonly type: 'cosign' | 'notation';
+  readonly format: SignatureFormat;
+  readonly identity?: string;
+  readonly verifiedAt: string;
+}
+
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly resource: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface HeldTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.suspend | spec.syncPolicy.automated | skip-reconcile | spec.ref.digest */
+  readonly method: string;
+  readonly since: string;
+}
+
+export type Verdict = 'Trusted' | 'Untrusted' | 'Error';
+
+export interface HistoryEntry {
+  readonly digest: string;
+  readonly tag?: string;
+  readonly firstSeen: string;
+  readonly verdict: Verdict;
+  readonly reason?: string;
+}
+
+export interface ArtifactVerificationStatus {
+  readonly observedGeneration?: number;
+  readonly conditions?: readonly Condition[];
+  readonly artifact?: {
+    readonly url: string;
+    readonly tag?: string;
+    readonly digest: string;
+    readonly mediaType?: string;
+    readonly resolvedAt: string;
+  };
+  readonly trustedDigest?: string;
+  readonly verifiedAt?: string;
+  readonly signers?: readonly SignerStatus[];
+  readonly findings?: readonly Finding[];
+  readonly findingsCount?: number;
+  readonly heldTargets?: readonly HeldTarget[];
+  readonly history?: readonly HistoryEntry[];
+  readonly lastFailure?: {
+    readonly digest?: string;
+    readonly reason: string;
+    readonly message: string;
+    readonly time: string;
+  };
+}
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly generation?: number;
+  readonly resourceVersion?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly finalizers?: readonly string[];
+  readonly deletionTimestamp?: string;
+  readonly creationTimestamp?: string;
+}
+
+export interface ArtifactVerification {
+  readonly apiVersion: typeof API_VERSION;
+  readonly kind: typeof KIND;
+  readonly metadata: ObjectMeta;
+  readonly spec: ArtifactVerificationSpec;
+  readonly status?: ArtifactVerificationStatus;
+}
+
+/** Annotations tagguard reads on its CR and writes on the targets it holds. */
+export const ANNOTATIONS = {
+  approve: 'tagguard.dev/approve',
+  requestedAt: 'tagguard.dev/requested-at',
+  heldBy: 'tagguard.dev/held-by',
+  preHold: 'tagguard.dev/pre-hold',
+} as const;
+
+export const FINALIZER = 'tagguard.dev/release-holds';

@@ -1,0 +1,67 @@
+// The data the verification layer works on: trust policy as plain data (Secrets and ConfigMaps already
+// read by the caller), the signature material fetched for one digest, and per-signer results. No I/O here.
+import type { NotationLevel, SignatureFormat, Verdict } from '../api/artifact-verification.ts';
+
+/** Why a signer (or the whole verification) failed; DESIGN §3. */
+export type VerifyReason =
+  | 'SignatureMissing'
+  | 'SignatureInvalid'
+  | 'UntrustedSigner'
+  | 'ThresholdNotMet'
+  | 'DigestMismatch'
+  | 'CertificateExpired'
+  | 'RegistryError';
+
+/** A cosign signer entry with its trust material resolved to data. */
+export interface CosignTrust {
+  readonly name: string;
+  /** PEM public keys (inline, or every *.pub of the Secret). Empty for keyless. */
+  readonly publicKeys: readonly string[];
+  readonly keyless?: {
+    readonly issuer: string;
+    readonly subject?: string;
+    readonly subjectRegex?: string;
+  };
+  /** Parsed trusted_root.json (Sigstore TrustedRoot, JSON form). Keyless only; default: the shipped public-good root. */
+  readonly trustedRoot?: unknown;
+  readonly requireTransparencyLog: boolean;
+}
+
+/** A notation signer entry with its trust store resolved to data. */
+export interface NotationTrust {
+  readonly name: string;
+  /** CA certificates (PEM, one or many per string). */
+  readonly caCertificates: readonly string[];
+  /** Signing-authority certificates (PEM) for notary.x509.signingAuthority; TSA roots. */
+  readonly tsaCertificates: readonly string[];
+  readonly trustedIdentities: readonly string[];
+  readonly level: NotationLevel;
+}
+
+export interface TrustPolicy {
+  /** Distinct signer entries that must verify (default 1 when any signer is configured). */
+  readonly minSignatures: number;
+  readonly cosign: readonly CosignTrust[];
+  readonly notation: readonly NotationTrust[];
+}
+
+/** The outcome for one configured signer entry. */
+export interface SignerResult {
+  readonly name: string;
+  readonly type: 'cosign' | 'notation';
+  /** Format of the signature that verified (or the last one tried). */
+  readonly format?: SignatureFormat;
+  /** Who signed: key fingerprint, certificate SAN, or x509 subject. Never secret. */
+  readonly identity?: string;
+  readonly verified: boolean;
+  readonly reason?: VerifyReason;
+  readonly message: string;
+}
+
+export interface VerificationResult {
+  readonly digest: string;
+  readonly verdict: Verdict;
+  /** Distinct reasons of the failure (empty when Trusted). */
+  readonly reasons: readonly VerifyReason[];
+  readonly signers: readonly SignerResult[];
+}

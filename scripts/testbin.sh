@@ -13,10 +13,12 @@ mkdir -p "$bin" "$cache/tools" "$cache/logs"
 # name | version | how | package | output binary | extra -ldflags ({v} = version), so --version tells the truth
 # how: "wrapper" builds the package from a throwaway module that requires it (go install pkg@version would
 # also work for most, but it refuses modules with replace directives and needs a module listing that the
-# proxy here does not always serve); "kubernetes" also pins the staging modules.
+# proxy here does not always serve); "kubernetes" also pins the staging modules; "replaces" is "wrapper" plus
+# the module's own non-local replace directives (Flux controllers pin go-digest and kustomize that way).
 TOOLS=(
   "etcd|v3.6.16|wrapper|go.etcd.io/etcd/server/v3|etcd|"
   "kube-apiserver|v1.34.4|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|kube-apiserver|"
+  "kubectl|v1.34.4|kubernetes|k8s.io/kubernetes/cmd/kubectl|kubectl|"
   "olareg|v0.1.2|wrapper|github.com/olareg/olareg/cmd/olareg|olareg|"
   "registry|v3.1.2|wrapper|github.com/distribution/distribution/v3/cmd/registry|registry|-X github.com/distribution/distribution/v3/version.version={v}"
   "cosign2|v2.6.5|wrapper|github.com/sigstore/cosign/v2/cmd/cosign|cosign|"
@@ -24,6 +26,8 @@ TOOLS=(
   "notation|v1.3.2|wrapper|github.com/notaryproject/notation/cmd/notation|notation|-X github.com/notaryproject/notation/internal/version.BuildMetadata="
   "oras|v1.3.6|wrapper|oras.land/oras/cmd/oras|oras|"
   "helm|v3.19.5|wrapper|helm.sh/helm/v3/cmd/helm|helm|-X helm.sh/helm/v3/internal/version.version={v}"
+  "source-controller|v1.9.6|replaces|github.com/fluxcd/source-controller|source-controller|"
+  "helm-controller|v1.6.4|replaces|github.com/fluxcd/helm-controller|helm-controller|"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }
@@ -87,6 +91,30 @@ build_wrapper() { # version package out logfile ldflags
   return $rc
 }
 
+# Builds a package whose module root go.mod carries replace directives that a dependency build ignores: the
+# non-local ones (module => module version) are copied into the wrapper; local ones (=> ./api) are dropped,
+# the published submodule at the same version stands in for them.
+build_replaces() { # version package out logfile ldflags
+  local version="$1" pkg="$2" out="$3" logf="$4" ldflags="${5//\{v\}/$1}" work
+  work="$(mktemp -d)"
+  (
+    cd "$work"
+    printf 'module tagguard.local/testbin/replaces\ngo 1.24.0\n' > go.mod
+    local gomod
+    gomod="$(go mod download -json "$pkg@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    awk '/^replace \($/ { block = 1; next }
+         block && /^\)/ { block = 0; next }
+         block && $2 == "=>" && $3 !~ /^\.\.?\// { print "replace " $0; next }
+         /^replace / && $3 == "=>" && $4 !~ /^\.\.?\// { print }' "$gomod" >> go.mod
+    cat go.mod
+    go get "$pkg@$version"
+    go build -ldflags "-s -w $ldflags" -o "$out" "$pkg"
+  ) >"$logf" 2>&1
+  local rc=$?
+  rm -rf "$work"
+  return $rc
+}
+
 want=("$@")
 if [ ${#want[@]} -eq 0 ] && [ -n "${TOOLS_ONLY:-}" ]; then read -r -a want <<<"$TOOLS_ONLY"; fi
 
@@ -112,6 +140,7 @@ for row in "${TOOLS[@]}"; do
     case "$how" in
       kubernetes) build_kubernetes "$version" "$pkg" "$out.tmp" "$logf" || fail "$name" "$logf" ;;
       wrapper) build_wrapper "$version" "$pkg" "$out.tmp" "$logf" "$ldflags" || fail "$name" "$logf" ;;
+      replaces) build_replaces "$version" "$pkg" "$out.tmp" "$logf" "$ldflags" || fail "$name" "$logf" ;;
     esac
     mv "$out.tmp" "$out"
     log "$name $version: built in $((SECONDS - start))s"

@@ -1,0 +1,31 @@
+// Why a scan could not produce a verdict: a hostile or broken archive, a render that failed or ran away,
+// output that does not parse. Findings are not errors; these are. Callers switch on `code`.
+import { BaseError } from '../errors.ts';
+
+export type ScanErrorCode =
+  /** Not a gzip'd tar, a bad header checksum, a truncated entry, no Chart.yaml. */
+  | 'InvalidArchive'
+  /** Compressed size, total uncompressed size or one file's size above its cap. */
+  | 'ArchiveTooLarge'
+  | 'TooManyEntries'
+  /** Uncompressed output grows more than the allowed ratio over the compressed input. */
+  | 'DecompressionBomb'
+  /** Absolute path, `..`, too deep, NUL or backslash in a name, a duplicate file. */
+  | 'UnsafePath'
+  /** Symlink, hard link, device, FIFO, sparse file or another entry type that is not a file or directory. */
+  | 'UnsupportedEntry'
+  /** helm template exited non-zero (bad template, missing dependency in charts/, fail function). */
+  | 'RenderFailed'
+  /** helm template ran past its time limit and was killed. */
+  | 'RenderTimeout'
+  /** helm template's memory went past its cap and it was killed. */
+  | 'RenderMemoryExceeded'
+  /** Rendered output larger than its cap. */
+  | 'OutputTooLarge'
+  /** Rendered YAML does not parse, or uses more aliases than allowed. */
+  | 'InvalidYaml';
+
+export class ScanError extends BaseError<ScanErrorCode> {}
+
+export const isScanError = (error: unknown, code?: ScanErrorCode): error is ScanError =>
+  error instanceof ScanError && (code === undefined || error.code === code);

@@ -1,0 +1,183 @@
+// Renders a chart with the pinned helm binary (`helm template`): the checked file tree is written to a
+// private temp dir, helm runs in its own process group with an empty environment and a scratch HELM home,
+// under a timeout, an output cap and a resident-memory cap; any breach kills the whole group.
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ScanError, type ScanErrorCode } from '../errors.ts';
+import type { ScanLimits } from '../limits.ts';
+import type { ChartFiles } from '../archive/chart-archive.ts';
+
+export interface RenderOptions {
+  readonly helmBinary: string;
+  readonly releaseName: string;
+  readonly namespace: string;
+  /** --kube-version, e.g. "1.34.0"; default: helm's own. */
+  readonly kubeVersion?: string | undefined;
+  /** Values layered in order over the chart defaults (later wins, deep merge as helm does with -f). */
+  readonly values: readonly Record<string, unknown>[];
+  readonly timeoutMs: number;
+  readonly limits: ScanLimits;
+}
+
+export interface RenderResult {
+  readonly manifests: string;
+  /** Highest resident memory of helm seen by the watchdog (bytes). */
+  readonly peakRssBytes: number;
+}
+
+const MEMORY_POLL_MS = 50;
+const STDERR_CAP = 16 * 1024;
+
+/** Writes only the accepted files, with private permissions, under `root/<directory>`. */
+const writeChartTree = async (root: string, chart: ChartFiles): Promise<string> => {
+  const chartDir = join(root, chart.directory);
+  for (const [path, data] of chart.files) {
+    const target = join(chartDir, path);
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await writeFile(target, data, { mode: 0o600, flag: 'wx' });
+  }
+  return chartDir;
+};
+
+const residentBytes = async (pid: number): Promise<number | undefined> => {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined; // exited, or not Linux: the timeout and output cap still hold
+  }
+};
+
+const helmEnvironment = (scratch: string, limits: ScanLimits): Record<string, string> => ({
+  HOME: join(scratch, 'home'),
+  HELM_CACHE_HOME: join(scratch, 'home', 'cache'),
+  HELM_CONFIG_HOME: join(scratch, 'home', 'config'),
+  HELM_DATA_HOME: join(scratch, 'home', 'data'),
+  HELM_PLUGINS: join(scratch, 'home', 'plugins'),
+  HELM_REGISTRY_CONFIG: join(scratch, 'home', 'registry.json'),
+  HELM_REPOSITORY_CONFIG: join(scratch, 'home', 'repositories.yaml'),
+  HELM_REPOSITORY_CACHE: join(scratch, 'home', 'repository'),
+  KUBECONFIG: join(scratch, 'home', 'kubeconfig'),
+  // Go's soft limit makes the collector work hard before the watchdog's hard cap is reached.
+  GOMEMLIMIT: `${Math.floor((limits.maxRenderMemoryBytes * 3) / 4 / (1024 * 1024))}MiB`,
+});
+
+export const renderChart = async (chart: ChartFiles, options: RenderOptions): Promise<RenderResult> => {
+  const scratch = await mkdtemp(join(tmpdir(), 'tagguard-render-'));
+  try {
+    await chmod(scratch, 0o700);
+    await mkdir(join(scratch, 'home', 'plugins'), { recursive: true, mode: 0o700 });
+    const chartDir = await writeChartTree(join(scratch, 'chart'), chart);
+    const valueFiles: string[] = [];
+    for (const [i, values] of options.values.entries()) {
+      const file = join(scratch, `values-${i}.json`);
+      await writeFile(file, JSON.stringify(values), { mode: 0o600 });
+      valueFiles.push('--values', file);
+    }
+    const args = [
+      'template',
+      options.releaseName,
+      chartDir,
+      '--namespace',
+      options.namespace,
+      ...(options.kubeVersion !== undefined ? ['--kube-version', options.kubeVersion] : []),
+      ...valueFiles,
+    ];
+    return await runHelm(options.helmBinary, args, scratch, options);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+};
+
+const runHelm = (
+  binary: string,
+  args: readonly string[],
+  scratch: string,
+  options: RenderOptions,
+): Promise<RenderResult> =>
+  new Promise((resolve, reject) => {
+    const { limits } = options;
+    const child = spawn(binary, args, {
+      cwd: scratch,
+      env: helmEnvironment(scratch, limits),
+      detached: true, // its own process group, so a kill reaches anything it started
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = '';
+    let peakRssBytes = 0;
+    let failure: ScanError | undefined;
+
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const abort = (code: ScanErrorCode, message: string): void => {
+      failure ??= new ScanError(code, message);
+      killGroup();
+    };
+
+    const timer = setTimeout(
+      () => abort('RenderTimeout', `helm template did not finish within ${options.timeoutMs} ms`),
+      options.timeoutMs,
+    );
+    let polling = false;
+    const watchdog = setInterval(() => {
+      if (polling || child.pid === undefined) return;
+      polling = true;
+      void residentBytes(child.pid).then((rss) => {
+        polling = false;
+        if (rss === undefined) return;
+        peakRssBytes = Math.max(peakRssBytes, rss);
+        if (rss > limits.maxRenderMemoryBytes) {
+          abort(
+            'RenderMemoryExceeded',
+            `helm template used more than ${limits.maxRenderMemoryBytes} bytes of memory`,
+          );
+        }
+      });
+    }, MEMORY_POLL_MS);
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (failure) return;
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > limits.maxRenderedBytes) {
+        abort('OutputTooLarge', `helm template wrote more than ${limits.maxRenderedBytes} bytes`);
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < STDERR_CAP) stderr += chunk.slice(0, STDERR_CAP - stderr.length);
+    });
+
+    child.on('error', (cause) => {
+      clearTimeout(timer);
+      clearInterval(watchdog);
+      reject(new ScanError('RenderFailed', `cannot run helm (${binary})`, { cause }));
+    });
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      clearInterval(watchdog);
+      killGroup(); // nothing of the group may outlive the render
+      if (failure) return reject(failure);
+      if (exitCode !== 0) {
+        return reject(
+          new ScanError(
+            'RenderFailed',
+            `helm template failed (${exitCode ?? signal}): ${stderr.trim().slice(0, 2000)}`,
+          ),
+        );
+      }
+      resolve({ manifests: Buffer.concat(stdout, stdoutBytes).toString('utf8'), peakRssBytes });
+    });
+  });

@@ -1,0 +1,94 @@
+// Scans an OCI artifact by digest: decides what it is from its manifest (Helm chart config media type,
+// WASM layers, or generic), reads the layers it needs through the registry client (by digest, re-hashed),
+// and runs the chart scan, the WASM checks and the SBOM lookup the policy asks for.
+import type { ScanSpec } from '../api/artifact-verification.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import type { Descriptor } from '../registry/manifest.ts';
+import type { OciReference } from '../registry/reference.ts';
+import { ScanError } from './errors.ts';
+import { checkSbom, type SbomResult } from './sbom/check-sbom.ts';
+import { scanChart, scanLimits } from './scan-chart.ts';
+import { checkWasmModule, WASM_LAYER_MEDIA_TYPES, type WasmModuleResult } from './wasm/check-wasm.ts';
+import type { ArtifactKind, ScanFailureReason, ScanOptions, ScanResult } from './types.ts';
+
+export const HELM_CHART_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
+export const HELM_CHART_LAYERS: ReadonlySet<string> = new Set([
+  'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
+  'application/tar+gzip',
+]);
+
+const emptyResult = (artifactKind: ArtifactKind): ScanResult => ({
+  rendered: false,
+  findings: [],
+  suppressed: 0,
+  failed: false,
+  reasons: [],
+  artifactKind,
+});
+
+const scanChartLayer = async (
+  client: RegistryClient,
+  reference: OciReference,
+  layers: readonly Descriptor[],
+  spec: ScanSpec,
+  options: ScanOptions,
+): Promise<ScanResult> => {
+  const layer = layers.find((l) => HELM_CHART_LAYERS.has(l.mediaType));
+  if (layer === undefined)
+    throw new ScanError('InvalidArchive', 'Helm chart manifest has no chart content layer');
+  const { maxCompressedBytes } = scanLimits(options);
+  if (layer.size > maxCompressedBytes) {
+    throw new ScanError(
+      'ArchiveTooLarge',
+      `chart layer of ${layer.size} bytes is larger than the limit of ${maxCompressedBytes}`,
+    );
+  }
+  return scanChart(await client.getBlob(reference, layer), spec, options);
+};
+
+const scanWasmLayers = async (
+  client: RegistryClient,
+  reference: OciReference,
+  layers: readonly Descriptor[],
+  spec: ScanSpec,
+): Promise<WasmModuleResult[]> => {
+  const modules: WasmModuleResult[] = [];
+  for (const layer of layers) {
+    const bytes = await client.getBlob(reference, layer);
+    modules.push(await checkWasmModule(layer.digest, bytes, spec.wasm?.allowedImports));
+  }
+  return modules;
+};
+
+export const scanArtifact = async (
+  client: RegistryClient,
+  reference: OciReference,
+  digest: string,
+  spec: ScanSpec,
+  options: ScanOptions,
+): Promise<ScanResult> => {
+  const { manifest } = await client.getManifest(reference, digest);
+  const layers = manifest.kind === 'manifest' ? manifest.layers : [];
+  const wasmLayers = layers.filter((l) => WASM_LAYER_MEDIA_TYPES.has(l.mediaType));
+  const isChart = manifest.kind === 'manifest' && manifest.config.mediaType === HELM_CHART_CONFIG;
+  const kind: ArtifactKind = isChart ? 'helm-chart' : wasmLayers.length > 0 ? 'wasm' : 'generic';
+
+  const base = isChart ? await scanChartLayer(client, reference, layers, spec, options) : emptyResult(kind);
+  const modules =
+    wasmLayers.length > 0 ? await scanWasmLayers(client, reference, wasmLayers, spec) : undefined;
+  const sbom: SbomResult | undefined =
+    spec.sbom !== undefined ? await checkSbom(client, reference, digest) : undefined;
+
+  const reasons: ScanFailureReason[] = [...base.reasons];
+  if (sbom && !sbom.found && spec.sbom?.required === true) reasons.push('SbomMissing');
+  if (modules?.some((m) => !m.valid)) reasons.push('WasmInvalid');
+  if (modules?.some((m) => m.disallowed.length > 0)) reasons.push('WasmImportNotAllowed');
+  return {
+    ...base,
+    artifactKind: kind,
+    failed: reasons.length > 0,
+    reasons,
+    ...(sbom ? { sbom } : {}),
+    ...(modules ? { wasm: { modules } } : {}),
+  };
+};

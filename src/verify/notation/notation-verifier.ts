@@ -1,0 +1,257 @@
+// Verifies Notary Project signatures of one target for one configured signer, with no I/O: the
+// envelopes come fetched, the trust store and identities come as data, the clock is an argument.
+// Steps and levels follow trust-store-trust-policy.md as notation-go applies them: integrity
+// (always enforced), authenticity (trust store + trusted identity), expiry, authentic timestamp,
+// revocation (not checked: tagguard makes no network calls here), then the payload descriptor.
+import type { SignatureFormat } from '../../api/artifact-verification.ts';
+import type { NotationTrust, SignerResult, VerifyReason } from '../types.ts';
+import { parseCoseEnvelope } from './cose-envelope.ts';
+import {
+  formatSubject,
+  isSubsetDN,
+  parseTrustedIdentities,
+  subjectForMatching,
+  type TrustedIdentities,
+} from './distinguished-name.ts';
+import {
+  COSE_MEDIA_TYPE,
+  JWS_MEDIA_TYPE,
+  MAX_ENVELOPE_BYTES,
+  completeVerification,
+  type VerifiedEnvelope,
+} from './envelope.ts';
+import { NotationError } from './errors.ts';
+import { parseJwsEnvelope } from './jws-envelope.ts';
+import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
+import { actionFor, type ValidationType } from './verification-level.ts';
+
+/** A Notary Project signature envelope (the signature manifest's single layer). */
+export interface NotationEnvelope {
+  /** application/jose+json | application/cose */
+  readonly mediaType: string;
+  readonly bytes: Buffer;
+  readonly signatureManifestDigest: string;
+}
+
+/** notation verify's default is 100; a signer entry rarely has more than a handful. */
+export const MAX_ENVELOPES = 50;
+
+interface Outcome {
+  readonly verified: boolean;
+  readonly reason?: VerifyReason;
+  readonly message: string;
+  readonly format?: SignatureFormat;
+  readonly identity?: string;
+}
+
+/** How far a failure got: an envelope that failed later says more about the signer. */
+const SPECIFICITY: Readonly<Record<VerifyReason, number>> = {
+  SignatureMissing: 0,
+  RegistryError: 0,
+  ThresholdNotMet: 0,
+  SignatureInvalid: 1,
+  UntrustedSigner: 2,
+  CertificateExpired: 3,
+  DigestMismatch: 4,
+};
+
+interface Policy {
+  readonly identities: TrustedIdentities;
+  readonly caStore: readonly Buffer[];
+  readonly signingAuthorityStore: readonly Buffer[];
+}
+
+const shortDigest = (digest: string): string => digest.replace(/^sha256:/, '').slice(0, 12);
+
+const errorText = (error: unknown): string =>
+  error instanceof NotationError
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+
+const integrity = (envelope: NotationEnvelope): VerifiedEnvelope => {
+  if (envelope.bytes.length > MAX_ENVELOPE_BYTES)
+    throw new NotationError(
+      'EnvelopeTooLarge',
+      `envelope of ${envelope.bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`,
+    );
+  if (envelope.mediaType === JWS_MEDIA_TYPE) return completeVerification(parseJwsEnvelope(envelope.bytes));
+  if (envelope.mediaType === COSE_MEDIA_TYPE) return completeVerification(parseCoseEnvelope(envelope.bytes));
+  throw new NotationError(
+    'UnsupportedMediaType',
+    `unsupported envelope media type ${JSON.stringify(envelope.mediaType)}`,
+  );
+};
+
+/** One check's result under the level: undefined when it passed or was only logged. */
+type Check = { type: ValidationType; failure: string | undefined };
+
+const authenticity = (verified: VerifiedEnvelope, policy: Policy): string | undefined => {
+  const store = verified.signingScheme === 'notary.x509' ? policy.caStore : policy.signingAuthorityStore;
+  const storeName = verified.signingScheme === 'notary.x509' ? 'CA' : 'signing-authority';
+  if (store.length === 0)
+    return `no ${storeName} certificates are configured for scheme ${verified.signingScheme}`;
+  if (!findTrustAnchor(verified.chain, store))
+    return `the certificate chain does not lead to the ${storeName} trust store`;
+  return undefined;
+};
+
+const trustedIdentity = (verified: VerifiedEnvelope, identities: TrustedIdentities): string | undefined => {
+  if (identities.wildcard) return undefined;
+  const leaf = verified.chain[0];
+  if (!leaf) return 'no signing certificate';
+  try {
+    const subject = subjectForMatching(leaf.subject);
+    if (identities.subjects.some((trusted) => isSubsetDN(trusted, subject))) return undefined;
+    return `signer ${JSON.stringify(formatSubject(leaf.subject))} is not one of the trusted identities`;
+  } catch (error) {
+    return errorText(error);
+  }
+};
+
+const expiry = (verified: VerifiedEnvelope, now: Date): string | undefined =>
+  verified.expiry && now.getTime() >= verified.expiry.getTime()
+    ? `the signature expired at ${verified.expiry.toISOString()}`
+    : undefined;
+
+/**
+ * notary.x509: every certificate must be valid now (an RFC 3161 countersignature, which could prove
+ * an earlier signing time, is not verified by tagguard); signingAuthority: valid at the authentic
+ * signing time.
+ */
+const authenticTimestamp = (verified: VerifiedEnvelope, now: Date): string | undefined => {
+  const at = verified.signingScheme === 'notary.x509' ? now : verified.signingTime;
+  const when =
+    verified.signingScheme === 'notary.x509' ? 'now' : `at the authentic signing time ${at.toISOString()}`;
+  for (const cert of verified.chain) {
+    const subject = formatSubject(cert.subject);
+    if (at.getTime() < cert.notBefore.getTime())
+      return `certificate ${JSON.stringify(subject)} is not valid ${when}: valid from ${cert.notBefore.toISOString()}`;
+    if (at.getTime() > cert.notAfter.getTime())
+      return `certificate ${JSON.stringify(subject)} is not valid ${when}: expired at ${cert.notAfter.toISOString()}`;
+  }
+  return undefined;
+};
+
+const REASON: Readonly<Record<ValidationType, VerifyReason>> = {
+  integrity: 'SignatureInvalid',
+  authenticity: 'UntrustedSigner',
+  expiry: 'CertificateExpired',
+  authenticTimestamp: 'CertificateExpired',
+  revocation: 'UntrustedSigner',
+};
+
+const verifyEnvelope = (
+  envelope: NotationEnvelope,
+  target: { mediaType: string; digest: string; size: number },
+  policy: Policy,
+  trust: NotationTrust,
+  now: Date,
+): Outcome => {
+  const label = `signature ${shortDigest(envelope.signatureManifestDigest)}`;
+  let verified: VerifiedEnvelope;
+  try {
+    verified = integrity(envelope);
+  } catch (error) {
+    return { verified: false, reason: 'SignatureInvalid', message: `${label}: ${errorText(error)}` };
+  }
+  const leaf = verified.chain[0];
+  const base = { format: verified.format, ...(leaf ? { identity: formatSubject(leaf.subject) } : {}) };
+
+  const authenticityFailure = authenticity(verified, policy) ?? trustedIdentity(verified, policy.identities);
+  const checks: Check[] = [
+    { type: 'authenticity', failure: authenticityFailure },
+    { type: 'expiry', failure: expiry(verified, now) },
+    { type: 'authenticTimestamp', failure: authenticTimestamp(verified, now) },
+  ];
+  const logged: string[] = [];
+  for (const { type, failure } of checks) {
+    if (failure === undefined) continue;
+    if (actionFor(trust.level, type) === 'enforce')
+      return { ...base, verified: false, reason: REASON[type], message: `${label}: ${type}: ${failure}` };
+    logged.push(`${type} (logged at level ${trust.level}): ${failure}`);
+  }
+
+  const signed = verified.target;
+  if (signed.digest !== target.digest || signed.mediaType !== target.mediaType || signed.size !== target.size)
+    return {
+      ...base,
+      verified: false,
+      reason: 'DigestMismatch',
+      message: `${label}: signs ${signed.mediaType} ${signed.digest} (${signed.size} bytes), not the target ${target.mediaType} ${target.digest} (${target.size} bytes)`,
+    };
+
+  const notes = [
+    ...logged,
+    'revocation not checked (no network access during verification)',
+    ...(verified.hasTimestampSignature
+      ? ['RFC 3161 timestamp countersignature present but not verified']
+      : []),
+  ];
+  return {
+    ...base,
+    verified: true,
+    message: `${label} verified (${verified.signingScheme}, level ${trust.level}); ${notes.join('; ')}`,
+  };
+};
+
+const loadPolicy = (trust: NotationTrust): Policy => ({
+  identities: parseTrustedIdentities(trust.trustedIdentities),
+  caStore: parseTrustStore(trust.caCertificates),
+  signingAuthorityStore: parseTrustStore(trust.tsaCertificates),
+});
+
+const toResult = (trust: NotationTrust, outcome: Outcome): SignerResult => ({
+  name: trust.name,
+  type: 'notation',
+  verified: outcome.verified,
+  message: outcome.message,
+  ...(outcome.format ? { format: outcome.format } : {}),
+  ...(outcome.identity ? { identity: outcome.identity } : {}),
+  ...(outcome.reason ? { reason: outcome.reason } : {}),
+});
+
+/**
+ * The signer verifies when any envelope verifies; otherwise the failure of the envelope that got
+ * furthest (SignatureInvalid < UntrustedSigner < CertificateExpired < DigestMismatch) is reported.
+ */
+export const verifyNotation = (
+  target: { mediaType: string; digest: string; size: number },
+  envelopes: readonly NotationEnvelope[],
+  trust: NotationTrust,
+  now: Date,
+): SignerResult => {
+  if (envelopes.length === 0)
+    return toResult(trust, {
+      verified: false,
+      reason: 'SignatureMissing',
+      message: 'no Notary Project signature found',
+    });
+  let policy: Policy;
+  try {
+    policy = loadPolicy(trust);
+  } catch (error) {
+    return toResult(trust, {
+      verified: false,
+      reason: 'UntrustedSigner',
+      message: `invalid notation trust policy: ${errorText(error)}`,
+    });
+  }
+  let best: Outcome | undefined;
+  for (const envelope of envelopes.slice(0, MAX_ENVELOPES)) {
+    const outcome = verifyEnvelope(envelope, target, policy, trust, now);
+    if (outcome.verified) return toResult(trust, outcome);
+    if (
+      !best ||
+      SPECIFICITY[outcome.reason ?? 'SignatureInvalid'] > SPECIFICITY[best.reason ?? 'SignatureInvalid']
+    )
+      best = outcome;
+  }
+  const skipped =
+    envelopes.length > MAX_ENVELOPES
+      ? ` (only the first ${MAX_ENVELOPES} of ${envelopes.length} signatures were tried)`
+      : '';
+  const failure = best ?? { verified: false, reason: 'SignatureInvalid', message: 'no signature verified' };
+  return toResult(trust, { ...failure, message: `${failure.message}${skipped}` });
+};

@@ -24,7 +24,7 @@ const servedPlurals = async (kubeConfig: KubeConfig, kind: ResourceKind): Promis
     throw new RuntimeError('InvalidResponse', `discovery ${groupVersionPath(kind)}: no resources list`);
   }
   return new Set(
-    list.resources
+    (list.resources as readonly { readonly name?: unknown }[])
       .map((r) => r.name)
       .filter((name): name is string => typeof name === 'string' && !name.includes('/')),
   );

@@ -55,7 +55,9 @@ const isObjectWithName = (value: unknown): value is KubernetesObject & { metadat
   if (typeof value !== 'object' || value === null) return false;
   const metadata = (value as { metadata?: unknown }).metadata;
   return (
-    typeof metadata === 'object' && metadata !== null && typeof (metadata as { name?: unknown }).name === 'string'
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    typeof (metadata as { name?: unknown }).name === 'string'
   );
 };
 
@@ -147,7 +149,10 @@ export class Informer<T extends KubernetesObject> {
         if (end.expired) {
           needList = true;
           expiredInARow += 1;
-          this.logger.info({ resourceVersion: this.resourceVersion }, 'watch history expired (410); listing again');
+          this.logger.info(
+            { resourceVersion: this.resourceVersion },
+            'watch history expired (410); listing again',
+          );
           // A relist right after a relist that expired again means something is off: slow down.
           if (expiredInARow > 1) await sleep(backoffDelay(expiredInARow - 1, this.backoff), signal);
           continue;
@@ -169,7 +174,13 @@ export class Informer<T extends KubernetesObject> {
         failures += 1;
         const delayMs = backoffDelay(failures, this.backoff);
         this.logger.warn(
-          { err: error, code: isRuntimeError(error) ? error.code : undefined, failures, delayMs, listing: needList },
+          {
+            err: error,
+            code: isRuntimeError(error) ? error.code : undefined,
+            failures,
+            delayMs,
+            listing: needList,
+          },
           'list-watch failed; retrying',
         );
         if (error instanceof WatchErrorEvent) needList = true;
@@ -183,7 +194,7 @@ export class Informer<T extends KubernetesObject> {
     const { kind, namespace, labelSelector } = this.options;
     const items: T[] = [];
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string | undefined;
     do {
       const page = await kubeJson<ListPage>(this.kubeConfig, {
         path: collectionPath(kind, namespace),
@@ -196,9 +207,9 @@ export class Informer<T extends KubernetesObject> {
       }
       for (const item of page.items) items.push(this.toObject(item));
       continueToken = page.metadata?.continue || undefined;
-      resourceVersion = page.metadata?.resourceVersion ?? '';
+      resourceVersion = page.metadata?.resourceVersion;
     } while (continueToken !== undefined);
-    if (resourceVersion === '') {
+    if (resourceVersion === undefined || resourceVersion === '') {
       throw new RuntimeError('InvalidResponse', `list ${kind.plural}: the answer has no resourceVersion`);
     }
     this.replace(items, resourceVersion);
@@ -213,7 +224,8 @@ export class Informer<T extends KubernetesObject> {
       next.set(key, object);
       const old = previous.get(key);
       if (!old) events.push({ type: 'add', object });
-      else if (resourceVersionOf(old) !== resourceVersionOf(object)) events.push({ type: 'update', object, old });
+      else if (resourceVersionOf(old) !== resourceVersionOf(object))
+        events.push({ type: 'update', object, old });
     }
     for (const [key, old] of previous) {
       if (!next.has(key)) events.push({ type: 'delete', object: old });
@@ -302,7 +314,10 @@ export class Informer<T extends KubernetesObject> {
   /** Narrows an item of the API server's answer; built-in list items carry no apiVersion/kind, so add them. */
   private toObject(value: unknown): T {
     if (!isObjectWithName(value)) {
-      throw new RuntimeError('InvalidResponse', `${this.options.kind.plural}: an object without metadata.name`);
+      throw new RuntimeError(
+        'InvalidResponse',
+        `${this.options.kind.plural}: an object without metadata.name`,
+      );
     }
     return {
       ...value,

@@ -33,7 +33,7 @@ const buildUrl = (kubeConfig: KubeConfig, path: string, query: QueryParams = {})
 
 // client-node's KubeConfig builds the undici Agent (TLS material, proxy) for its own requests; reuse it.
 const dispatcherOf = (context: RequestContext): { dispatcher?: Dispatcher } => {
-  const dispatcher = context.getDispatcher() as Dispatcher | undefined;
+  const dispatcher = context.getDispatcher();
   return dispatcher ? { dispatcher } : {};
 };
 
@@ -71,7 +71,10 @@ export const kubeSend = async (kubeConfig: KubeConfig, request: KubeRequest): Pr
   await kubeConfig.applySecurityAuthentication(context);
   const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
   if (request.body !== undefined) headers['Content-Type'] = 'application/json';
-  const signals = [request.signal, request.timeoutMs === Infinity ? undefined : AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS)];
+  const signals = [
+    request.signal,
+    request.timeoutMs === Infinity ? undefined : AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  ];
   let response: Response;
   try {
     response = await fetch(url, {

@@ -73,7 +73,10 @@ export class LeaderElector {
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs)) {
       throw new RangeError('leader election needs leaseDuration > renewDeadline > retryPeriod');
     }
-    this.logger = options.logger.child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
+    this.logger = options.logger.child({
+      lease: `${options.namespace}/${options.name}`,
+      identity: options.identity,
+    });
   }
 
   get isLeader(): boolean {
@@ -166,11 +169,22 @@ export class LeaderElector {
 
     let lease: Lease;
     try {
-      lease = await kubeJson<Lease>(this.kubeConfig, { ...request, path: `${path}/${encodeURIComponent(name)}` });
+      lease = await kubeJson<Lease>(this.kubeConfig, {
+        ...request,
+        path: `${path}/${encodeURIComponent(name)}`,
+      });
     } catch (error) {
       if (!isRuntimeError(error, 'NotFound')) throw error;
-      const created: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: ours };
-      return this.write(() => kubeJson<Lease>(this.kubeConfig, { ...request, method: 'POST', path, body: created }), ours);
+      const created: Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace },
+        spec: ours,
+      };
+      return this.write(
+        () => kubeJson<Lease>(this.kubeConfig, { ...request, method: 'POST', path, body: created }),
+        ours,
+      );
     }
 
     const spec = lease.spec ?? {};
@@ -212,7 +226,11 @@ export class LeaderElector {
   }
 
   private observe(spec: LeaseSpec, nowMs: number): void {
-    const key = JSON.stringify([spec.holderIdentity ?? '', spec.renewTime ?? '', spec.leaseDurationSeconds ?? 0]);
+    const key = JSON.stringify([
+      spec.holderIdentity ?? '',
+      spec.renewTime ?? '',
+      spec.leaseDurationSeconds ?? 0,
+    ]);
     if (this.observed?.key !== key) this.observed = { key, atMs: nowMs };
   }
 

@@ -73,7 +73,7 @@ export async function* streamWatchEvents(
     try {
       for await (const chunk of response.body) {
         armIdleTimer();
-        buffered += decoder.decode(chunk, { stream: true });
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, newline).trim();

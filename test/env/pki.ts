@@ -1,7 +1,8 @@
 // Test certificates made at run time with the openssl CLI: a CA and leaves issued by it (serving, client
 // or code-signing). Nothing here is committed; every run gets fresh keys.
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -24,6 +25,9 @@ export interface LeafOptions {
   days?: number;
   /** Extra openssl extension lines, e.g. "1.3.6.1.4.1.57264.1.1 = ASN1:UTF8String:https://issuer". */
   extraExtensions?: readonly string[];
+  /** Exact validity bounds (e.g. an already expired or short-lived leaf); they take precedence over `days`. */
+  notBefore?: Date;
+  notAfter?: Date;
 }
 
 const openssl = async (args: readonly string[]): Promise<void> => {
@@ -91,6 +95,10 @@ export const issueCertificate = async (
     ].join('\n'),
   );
   await openssl(['req', '-new', ...ecKey, '-keyout', keyFile, '-out', csrFile, '-subj', options.subject]);
+  if (options.notBefore || options.notAfter) {
+    await signWithDates(ca, dir, name, csrFile, extFile, certFile, options);
+    return { certFile, keyFile, certPem: await readFile(certFile, 'utf8') };
+  }
   await openssl([
     'x509',
     '-req',
@@ -109,6 +117,66 @@ export const issueCertificate = async (
     extFile,
   ]);
   return { certFile, keyFile, certPem: await readFile(certFile, 'utf8') };
+};
+
+const asn1Time = (date: Date): string => `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+
+// `openssl x509 -req` (OpenSSL 3.0) only knows -days; `openssl ca` takes exact start and end dates.
+const signWithDates = async (
+  ca: KeyPair,
+  dir: string,
+  name: string,
+  csrFile: string,
+  extFile: string,
+  certFile: string,
+  options: LeafOptions,
+): Promise<void> => {
+  const caDir = join(dir, `${name}.ca`);
+  await mkdir(caDir, { recursive: true });
+  await writeFile(join(caDir, 'index.txt'), '');
+  await writeFile(join(caDir, 'serial'), `${randomBytes(8).toString('hex')}\n`);
+  const config = join(caDir, 'ca.cnf');
+  await writeFile(
+    config,
+    [
+      '[ca]',
+      'default_ca = tagguard_test',
+      '[tagguard_test]',
+      `database = ${join(caDir, 'index.txt')}`,
+      `new_certs_dir = ${caDir}`,
+      `serial = ${join(caDir, 'serial')}`,
+      'default_md = sha256',
+      'policy = any',
+      'unique_subject = no',
+      '[any]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
+  const notAfter = options.notAfter ?? new Date(notBefore.getTime() + (options.days ?? 2) * 86_400_000);
+  await openssl([
+    'ca',
+    '-batch',
+    '-notext',
+    '-preserveDN',
+    '-config',
+    config,
+    '-in',
+    csrFile,
+    '-out',
+    certFile,
+    '-cert',
+    ca.certFile,
+    '-keyfile',
+    ca.keyFile,
+    '-startdate',
+    asn1Time(notBefore),
+    '-enddate',
+    asn1Time(notAfter),
+    '-extfile',
+    extFile,
+  ]);
 };
 
 /** An RSA key pair for the API server's service-account token signing. */

@@ -1,8 +1,8 @@
 // Signing test artifacts with the real signers, offline (no Rekor, Fulcio or TUF): cosign v2 (legacy
 // `.sig` tag), cosign v3 (Sigstore bundle as a referrer) and notation (JWS or COSE, referrers or tag schema).
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { runTool } from './run-tool.ts';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { runTool, ToolError } from './run-tool.ts';
 import type { RegistryEndpoint } from './registries.ts';
 import type { PushedArtifact } from './oci.ts';
 import type { ToolHome } from './tool-home.ts';
@@ -76,11 +76,19 @@ export const createNotationTestSigner = async (
 
 export type NotationFormat = 'jws' | 'cose';
 
+export interface NotationSignOptions {
+  /** A key name from signingkeys.json (default: the default key). */
+  key?: string;
+  /** notation's --expiry, e.g. "2s" or "24h": the signature's io.cncf.notary.expiry. */
+  expiry?: string;
+}
+
 export const signNotation = async (
   home: ToolHome,
   registry: RegistryEndpoint,
   artifact: PushedArtifact,
   format: NotationFormat = 'jws',
+  options: NotationSignOptions = {},
 ): Promise<void> => {
   const auth =
     registry.username && registry.password
@@ -94,8 +102,100 @@ export const signNotation = async (
       format,
       ...(registry.plainHttp ? ['--insecure-registry'] : []),
       ...auth,
+      ...(options.key ? ['--key', options.key] : []),
+      ...(options.expiry ? ['--expiry', options.expiry] : []),
       artifact.byDigest,
     ],
     { env: home.env },
   );
+};
+
+const notationConfigDir = (home: ToolHome): string => join(home.env.XDG_CONFIG_HOME ?? '', 'notation');
+
+/**
+ * Makes a key and certificate chain made elsewhere (e.g. by openssl, test/env/pki.ts) a notation
+ * signing key: notation reads local keys from signingkeys.json ({default, keys: [{name, keyPath,
+ * certPath}]}); `notation key add` only registers plugin keys. certPath holds the chain, leaf first.
+ */
+export const addNotationSigningKey = async (
+  home: ToolHome,
+  name: string,
+  keyFile: string,
+  chainPem: string,
+): Promise<void> => {
+  const dir = notationConfigDir(home);
+  await mkdir(dir, { recursive: true });
+  const certPath = join(dir, `${name}.chain.crt`);
+  await writeFile(certPath, chainPem);
+  const file = join(dir, 'signingkeys.json');
+  const existing = await readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as { keys?: { name: string }[] },
+    () => ({ keys: [] }),
+  );
+  const keys = [
+    ...(existing.keys ?? []).filter((k) => k.name !== name),
+    { name, keyPath: keyFile, certPath },
+  ];
+  await writeFile(file, JSON.stringify({ ...existing, keys }, null, 2));
+};
+
+export interface NotationVerifyPolicy {
+  /** PEM certificates of the trust store (type ca). */
+  caCertificates: readonly string[];
+  trustedIdentities: readonly string[];
+  level: 'strict' | 'permissive' | 'audit';
+}
+
+/**
+ * Replaces this home's notation trust policy (every registry scope) and its
+ * `ca:tagguard` trust store with `policy`.
+ */
+export const configureNotationVerification = async (
+  home: ToolHome,
+  policy: NotationVerifyPolicy,
+): Promise<void> => {
+  const dir = notationConfigDir(home);
+  const store = join(dir, 'truststore', 'x509', 'ca', 'tagguard');
+  await rm(store, { recursive: true, force: true });
+  await mkdir(store, { recursive: true });
+  await Promise.all(policy.caCertificates.map((pem, i) => writeFile(join(store, `cert-${i}.crt`), pem)));
+  const document = JSON.stringify({
+    version: '1.0',
+    trustPolicies: [
+      {
+        name: 'tagguard',
+        registryScopes: ['*'],
+        signatureVerification: { level: policy.level },
+        trustStores: ['ca:tagguard'],
+        trustedIdentities: policy.trustedIdentities,
+      },
+    ],
+  });
+  // The pinned notation CLI reads trustpolicy.json; newer notation-go prefers trustpolicy.oci.json.
+  await writeFile(join(dir, 'trustpolicy.json'), document);
+  await writeFile(join(dir, 'trustpolicy.oci.json'), document);
+};
+
+/** `notation verify` of the artifact with this home's trust policy: its verdict and output. */
+export const verifyWithNotation = async (
+  home: ToolHome,
+  registry: RegistryEndpoint,
+  artifact: PushedArtifact,
+): Promise<{ verified: boolean; output: string }> => {
+  const auth =
+    registry.username && registry.password
+      ? ['--username', registry.username, '--password', registry.password]
+      : [];
+  try {
+    const { stdout, stderr } = await runTool(
+      'notation',
+      ['verify', ...(registry.plainHttp ? ['--insecure-registry'] : []), ...auth, artifact.byDigest],
+      { env: home.env },
+    );
+    return { verified: true, output: `${stdout}${stderr}` };
+  } catch (error) {
+    if (error instanceof ToolError && error.exitCode !== null)
+      return { verified: false, output: `${error.stderr}${error.stdout}` };
+    throw error;
+  }
 };

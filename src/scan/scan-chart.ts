@@ -30,6 +30,7 @@ const objectsOf = async (
     values: [spec.helm?.values ?? {}, options.values ?? {}],
     timeoutMs: options.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS,
     limits,
+    onRender: options.onRender,
   });
   return { objects: parseManifests(manifests, limits), rendered: true };
 };

@@ -2,6 +2,7 @@
 // `values`; the CLI passes what the user gave it.
 import type { Finding } from '../api/artifact-verification.ts';
 import type { ScanLimits } from './limits.ts';
+import type { RenderStats } from './helm/render-chart.ts';
 import type { SbomResult } from './sbom/check-sbom.ts';
 import type { WasmModuleResult } from './wasm/check-wasm.ts';
 
@@ -18,6 +19,8 @@ export interface ScanOptions {
   /** helm template's time limit (default 30 s). */
   readonly timeoutMs?: number | undefined;
   readonly limits?: Partial<ScanLimits> | undefined;
+  /** Told how each helm render went (duration, helm's peak memory, outcome). */
+  readonly onRender?: ((stats: RenderStats) => void) | undefined;
 }
 
 /** Why a scan result fails the policy. */

@@ -19,6 +19,16 @@ export interface RenderOptions {
   readonly values: readonly Record<string, unknown>[];
   readonly timeoutMs: number;
   readonly limits: ScanLimits;
+  /** Told how each render went, whatever its outcome (metrics, tests). */
+  readonly onRender?: ((stats: RenderStats) => void) | undefined;
+}
+
+export interface RenderStats {
+  readonly durationMs: number;
+  /** Highest resident memory of helm the watchdog saw (bytes; 0 where /proc is not available). */
+  readonly peakRssBytes: number;
+  /** The error code, or "ok". */
+  readonly outcome: ScanErrorCode | 'ok';
 }
 
 export interface RenderResult {
@@ -106,6 +116,7 @@ const runHelm = (
       detached: true, // its own process group, so a kill reaches anything it started
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const started = performance.now();
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
@@ -169,15 +180,20 @@ const runHelm = (
       clearTimeout(timer);
       clearInterval(watchdog);
       killGroup(); // nothing of the group may outlive the render
-      if (failure) return reject(failure);
-      if (exitCode !== 0) {
-        return reject(
-          new ScanError(
-            'RenderFailed',
-            `helm template failed (${exitCode ?? signal}): ${stderr.trim().slice(0, 2000)}`,
-          ),
-        );
-      }
+      const error =
+        failure ??
+        (exitCode === 0
+          ? undefined
+          : new ScanError(
+              'RenderFailed',
+              `helm template failed (${exitCode ?? signal}): ${stderr.trim().slice(0, 2000)}`,
+            ));
+      options.onRender?.({
+        durationMs: performance.now() - started,
+        peakRssBytes,
+        outcome: error?.code ?? 'ok',
+      });
+      if (error) return reject(error);
       resolve({ manifests: Buffer.concat(stdout, stdoutBytes).toString('utf8'), peakRssBytes });
     });
   });

@@ -158,6 +158,10 @@ export class Informer<T extends KubernetesObject> {
           continue;
         }
         expiredInARow = 0;
+        this.logger.debug(
+          { resourceVersion: this.resourceVersion, received: end.received },
+          'watch closed; resuming',
+        );
         if (end.received === 0 && Date.now() - startedAt < MIN_HEALTHY_WATCH_MS) {
           failures += 1;
           await sleep(backoffDelay(failures, this.backoff), signal);

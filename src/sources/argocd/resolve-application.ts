@@ -1,0 +1,167 @@
+// Argo CD Application → the OCI artifacts it deploys (DESIGN §2): each Helm-OCI source (`chart` with a
+// repoURL without scheme, or an http(s) repoURL whose repository Secret sets enableOCI) and each native
+// `oci://` source, with its targetRevision read as Argo CD does: a digest, a version (a tag as it stands),
+// a semver constraint (`1.x`, `>=1.0.0`, `*`), else a plain tag. Helm values come from helm.valuesObject
+// or helm.values and helm.parameters; valueFiles and fileParameters live in a repository and are not read.
+// Target: the Application.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { isDigest } from '../../registry/reference.ts';
+import { parseConstraint, parseVersion } from '../../registry/semver.ts';
+import { SourceError } from '../errors.ts';
+import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
+import { readObject, type FieldReader } from '../object-fields.ts';
+import { checkOciUrl } from '../flux/artifacts.ts';
+import type { ObjectReader, ResolvedSource, WatchedArtifact } from '../types.ts';
+import { repositorySettings } from './repository-secrets.ts';
+
+export const ARGOCD_API = 'argoproj.io/v1alpha1';
+
+interface ApplicationSource {
+  readonly index: number | undefined;
+  readonly reader: FieldReader;
+  readonly repoURL: string;
+  readonly chart?: string;
+  readonly targetRevision?: string;
+}
+
+type RevisionRef = { tag: string } | { semver: string } | { digest: string };
+
+/** Argo CD's reading of targetRevision for OCI: digest, exact version, semver constraint, or a tag. */
+export const classifyRevision = (revision: string, helm: boolean): RevisionRef => {
+  if (isDigest(revision)) return { digest: revision };
+  // Helm pushes version 1.0.0+build as tag 1.0.0_build.
+  if (parseVersion(revision)) return { tag: helm ? revision.replace(/\+/g, '_') : revision };
+  try {
+    parseConstraint(revision);
+    return { semver: revision };
+  } catch {
+    return { tag: revision };
+  }
+};
+
+const parseSource = (reader: FieldReader, index: number | undefined): ApplicationSource => {
+  const chart = reader.optionalString('chart');
+  const targetRevision = reader.optionalString('targetRevision');
+  return {
+    index,
+    reader,
+    repoURL: reader.string('repoURL'),
+    ...(chart !== undefined ? { chart } : {}),
+    ...(targetRevision !== undefined ? { targetRevision } : {}),
+  };
+};
+
+const helmValuesOf = (source: ApplicationSource, where: string): { values?: HelmValues; notes: string[] } => {
+  const helm = source.reader.optionalObject('helm');
+  if (!helm) return { notes: [] };
+  const notes: string[] = [];
+  let values: HelmValues;
+  try {
+    values = helm.optionalRecord('valuesObject') ?? parseValuesYaml(helm.optionalString('values') ?? '');
+  } catch (cause) {
+    throw new SourceError('InvalidObject', `${where}: helm.values is not a YAML map`, { cause });
+  }
+  for (const parameter of helm.objects('parameters')) {
+    const name = parameter.string('name');
+    try {
+      values = setValueAtPath(
+        values,
+        name,
+        parameter.optionalString('value') ?? '',
+        parameter.boolean('forceString'),
+      );
+    } catch (cause) {
+      throw new SourceError('InvalidObject', `${where}: helm parameter "${name}" has an invalid path`, {
+        cause,
+      });
+    }
+  }
+  const valueFiles = (source.reader.optionalRecord('helm') ?? {}).valueFiles;
+  if (Array.isArray(valueFiles) && valueFiles.length > 0)
+    notes.push(`helm.valueFiles (${valueFiles.length}) are files in a repository and are not included`);
+  if (helm.objects('fileParameters').length > 0)
+    notes.push('helm.fileParameters are files in a repository and are not included');
+  return { values, notes };
+};
+
+const sourceLabel = (appWhere: string, source: ApplicationSource): string =>
+  source.index === undefined ? `${appWhere} source` : `${appWhere} sources[${source.index}]`;
+
+/** The artifact of one source, or undefined when it is not OCI (git, an HTTP Helm repository). */
+const artifactOf = async (
+  source: ApplicationSource,
+  appWhere: string,
+  project: string,
+  reader: ObjectReader,
+  argocdNamespace: string,
+): Promise<WatchedArtifact | undefined> => {
+  const origin = sourceLabel(appWhere, source);
+  const native = /^oci:\/\//i.test(source.repoURL);
+  if (!native && source.chart === undefined) return undefined;
+  const settings = await repositorySettings(reader, argocdNamespace, source.repoURL, project);
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(source.repoURL);
+  if (!native && hasScheme && !settings.enableOCI) return undefined;
+
+  const revision = source.targetRevision;
+  if (revision === undefined)
+    throw new SourceError('InvalidObject', `${origin}: targetRevision is required for an OCI source`);
+  const base = source.repoURL.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+  const url = checkOciUrl(native ? `oci://${base}` : `oci://${base}/${source.chart ?? ''}`, origin);
+  const { values, notes } = helmValuesOf(source, origin);
+  return {
+    url,
+    ...classifyRevision(revision, !native),
+    credentials: settings.credentials,
+    insecure: settings.insecureOCIForceHttp,
+    tlsSkipVerify: settings.insecure,
+    ...(values !== undefined ? { helmValues: values } : {}),
+    ...(notes.length > 0 ? { helmValuesNotes: notes } : {}),
+    origin,
+  };
+};
+
+export const resolveApplication = async (
+  object: KubernetesObject,
+  sourceIndex: number | undefined,
+  reader: ObjectReader,
+  argocdNamespace: string,
+): Promise<ResolvedSource> => {
+  const { namespace, name, where, spec } = readObject(object, 'Application');
+  const project = spec.optionalString('project') ?? 'default';
+  if (spec.optionalObject('sourceHydrator'))
+    throw new SourceError(
+      'Unsupported',
+      `${where}: sourceHydrator sources are git repositories, not OCI artifacts`,
+    );
+  const many = spec.objects('sources');
+  const single = spec.optionalObject('source');
+  const sources =
+    many.length > 0 ? many.map((s, i) => parseSource(s, i)) : single ? [parseSource(single, undefined)] : [];
+
+  let selected = sources;
+  if (sourceIndex !== undefined) {
+    const chosen = many.length > 0 ? sources[sourceIndex] : sourceIndex === 0 ? sources[0] : undefined;
+    if (!chosen)
+      throw new SourceError(
+        'InvalidObject',
+        `${where}: sourceIndex ${sourceIndex} is out of range (${sources.length} sources)`,
+      );
+    selected = [chosen];
+  }
+
+  const artifacts: WatchedArtifact[] = [];
+  for (const source of selected) {
+    const artifact = await artifactOf(source, where, project, reader, argocdNamespace);
+    if (artifact) artifacts.push(artifact);
+    else if (sourceIndex !== undefined)
+      throw new SourceError(
+        'Unsupported',
+        `${sourceLabel(where, source)}: ${source.repoURL} is not an OCI or Helm-OCI source`,
+      );
+  }
+  if (artifacts.length === 0) throw new SourceError('Unsupported', `${where}: no OCI or Helm-OCI source`);
+  return {
+    artifacts,
+    targets: [{ apiVersion: ARGOCD_API, kind: 'Application', namespace, name }],
+  };
+};

@@ -1,0 +1,113 @@
+// A CredentialSource → the registry client's credential for one registry host, and a certSecretRef →
+// a CA bundle. Secrets are read when needed (a rotated Secret is picked up); their values never reach a
+// message or a log. Client certificates (mTLS) are not supported by the registry client: Unsupported.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ANONYMOUS, credentialFor, parseDockerConfig, type Credential } from '../registry/credentials.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { SourceError } from './errors.ts';
+import { isRecord } from './object-fields.ts';
+import type { CredentialSource, ObjectReader, SecretRef } from './types.ts';
+
+const DOCKER_CONFIG_KEYS = ['.dockerconfigjson', '.dockercfg'];
+
+interface SecretData {
+  readonly name: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** Decodes a Secret's data (base64 in the API) to strings. */
+export const decodeSecret = (object: KubernetesObject, ref: SecretRef): SecretData => {
+  const raw: unknown = object;
+  const data: Record<string, string> = {};
+  if (isRecord(raw) && isRecord(raw.data))
+    for (const [key, value] of Object.entries(raw.data))
+      if (typeof value === 'string') data[key] = Buffer.from(value, 'base64').toString('utf8');
+  const type = isRecord(raw) && typeof raw.type === 'string' ? raw.type : 'Opaque';
+  return { name: `Secret ${ref.namespace}/${ref.name}`, type, data };
+};
+
+const readSecret = async (reader: ObjectReader, ref: SecretRef): Promise<SecretData> => {
+  const object = await reader.get('v1', 'Secret', ref.namespace, ref.name);
+  if (object === undefined)
+    throw new SourceError('NotFound', `Secret ${ref.namespace}/${ref.name} does not exist`);
+  return decodeSecret(object, ref);
+};
+
+const dockerConfigOf = (secret: SecretData): string | undefined =>
+  DOCKER_CONFIG_KEYS.map((key) => secret.data[key]).find((value) => value !== undefined);
+
+const fromDockerConfig = (secret: SecretData, json: string, registry: string): Credential => {
+  try {
+    return credentialFor(parseDockerConfig(json, secret.name), registry);
+  } catch (cause) {
+    if (cause instanceof RegistryError)
+      throw new SourceError('InvalidObject', `${secret.name} holds no valid Docker config JSON`, { cause });
+    throw cause;
+  }
+};
+
+const fromUsernamePassword = (secret: SecretData, required: boolean): Credential => {
+  const username = secret.data.username ?? '';
+  const password = secret.data.password ?? '';
+  if (username !== '' && password !== '') return { kind: 'basic', username, password };
+  if (!required && username === '' && password === '') return ANONYMOUS;
+  throw new SourceError('InvalidObject', `${secret.name} must have both "username" and "password"`);
+};
+
+/** The credential a Secret gives for `registry`, by the rules of the GitOps tool that named it. */
+export const credentialFromSecret = (
+  kind: Exclude<CredentialSource['kind'], 'anonymous'>,
+  secret: SecretData,
+  registry: string,
+): Credential => {
+  const dockerConfig = dockerConfigOf(secret);
+  switch (kind) {
+    case 'dockerconfigjson':
+      if (dockerConfig === undefined)
+        throw new SourceError(
+          'InvalidObject',
+          `${secret.name} is not a kubernetes.io/dockerconfigjson Secret`,
+        );
+      return fromDockerConfig(secret, dockerConfig, registry);
+    case 'basic': // Flux HelmRepository: a dockerconfigjson Secret, or username and password
+      return dockerConfig !== undefined
+        ? fromDockerConfig(secret, dockerConfig, registry)
+        : fromUsernamePassword(secret, true);
+    case 'argocd':
+      return fromUsernamePassword(secret, false);
+  }
+};
+
+/** Reads the Secrets a CredentialSource names and returns the credential for `registry` (host[:port]). */
+export const registryCredential = async (
+  source: CredentialSource,
+  registry: string,
+  reader: ObjectReader,
+): Promise<Credential> => {
+  switch (source.kind) {
+    case 'anonymous':
+      return ANONYMOUS;
+    case 'dockerconfigjson':
+      // As Flux's keychain: the first pull Secret with an entry for the registry wins.
+      for (const ref of source.secrets) {
+        const credential = credentialFromSecret('dockerconfigjson', await readSecret(reader, ref), registry);
+        if (credential.kind !== 'anonymous') return credential;
+      }
+      return ANONYMOUS;
+    case 'basic':
+    case 'argocd':
+      return credentialFromSecret(source.kind, await readSecret(reader, source.secret), registry);
+  }
+};
+
+/** The CA bundle of a certSecretRef (`ca.crt`, or Flux's legacy `caFile`). */
+export const caBundleFromSecret = async (ref: SecretRef, reader: ObjectReader): Promise<string> => {
+  const secret = await readSecret(reader, ref);
+  const ca = secret.data['ca.crt'] ?? secret.data.caFile;
+  const clientCert = secret.data['tls.crt'] ?? secret.data.certFile;
+  if (clientCert !== undefined)
+    throw new SourceError('Unsupported', `${secret.name}: TLS client certificates are not supported`);
+  if (ca === undefined) throw new SourceError('InvalidObject', `${secret.name} has no "ca.crt"`);
+  return ca;
+};

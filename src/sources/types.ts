@@ -1,0 +1,85 @@
+// What the controller needs from a GitOps sourceRef: the artifacts to watch (where, which tag or version,
+// with which credentials) and the GitOps objects to hold when trust fails. Plain data; the adapters in
+// flux/ and argocd/ produce it, credentials.ts turns a CredentialSource into registry credentials.
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export interface SecretRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/**
+ * Where the registry credentials of an artifact come from. Secrets are named, not read: their content is
+ * read when the registry is contacted (credentials.ts), so a rotated Secret is picked up.
+ * - dockerconfigjson: Flux OCIRepository `secretRef` and the imagePullSecrets of its `serviceAccountName`
+ *   (kubernetes.io/dockerconfigjson; the first Secret with an entry for the registry wins).
+ * - basic: Flux HelmRepository `secretRef` (keys username/password, or a dockerconfigjson Secret, as Flux).
+ * - argocd: an Argo CD repository or repo-creds Secret (keys username/password).
+ */
+export type CredentialSource =
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'dockerconfigjson'; readonly secrets: readonly SecretRef[] }
+  | { readonly kind: 'basic'; readonly secret: SecretRef }
+  | { readonly kind: 'argocd'; readonly secret: SecretRef };
+
+export interface WatchedArtifact {
+  /** oci://host[:port]/repository */
+  readonly url: string;
+  /** Exactly one of tag / semver / digest is the reference to follow (digest > semver > tag, as Flux). */
+  readonly tag?: string;
+  /** A semver constraint: the highest matching tag is the one the GitOps tool would deploy. */
+  readonly semver?: string;
+  /** Regular expression the tags must match before semver selection (Flux `ref.semverFilter`). */
+  readonly semverFilter?: string;
+  readonly digest?: string;
+  readonly credentials: CredentialSource;
+  /** Plain HTTP (Flux `spec.insecure`, Argo CD `insecureOCIForceHttp`). */
+  readonly insecure: boolean;
+  /** TLS without certificate verification (Argo CD `insecure`); the registry client does not offer it. */
+  readonly tlsSkipVerify: boolean;
+  /** A Secret with `ca.crt` (Flux `certSecretRef`). */
+  readonly caSecret?: SecretRef;
+  /** The values the consuming HelmRelease / Application deploys the chart with, for the scan. */
+  readonly helmValues?: Record<string, unknown>;
+  /** What could not be taken into account for helmValues (e.g. Argo CD valueFiles from the repository). */
+  readonly helmValuesNotes?: readonly string[];
+  /** Where this artifact was found, e.g. 'Application/argocd/payment sources[1]'. */
+  readonly origin: string;
+}
+
+export interface TargetRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface ResolvedSource {
+  readonly artifacts: readonly WatchedArtifact[];
+  readonly targets: readonly TargetRef[];
+}
+
+/** Read access to the cluster; the controller implements it over informer caches or the API. */
+export interface ObjectReader {
+  /** undefined when the object does not exist (or its kind is not served). */
+  get(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<KubernetesObject | undefined>;
+  /** namespace undefined = every namespace; labelSelector in the API's string form. */
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<KubernetesObject[]>;
+}
+
+export interface ResolveOptions {
+  /** --allow-cross-namespace-refs: the sourceRef (and the targets found from it) may be in other namespaces. */
+  readonly allowCrossNamespace: boolean;
+  /** --argocd-namespace: where Argo CD's repository Secrets live. */
+  readonly argocdNamespace: string;
+}

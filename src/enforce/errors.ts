@@ -1,0 +1,12 @@
+// Failures of holding and releasing, by what the caller should do: UnsupportedTarget and InvalidDigest are
+// programming or spec errors; TargetNotFound and InvalidHoldRecord need a person; Conflict is retried
+// here and only surfaces when the target keeps changing; ApiError wraps the API server's answer.
+import { BaseError } from '../errors.ts';
+
+export type EnforceErrorCode =
+  'UnsupportedTarget' | 'InvalidDigest' | 'TargetNotFound' | 'InvalidHoldRecord' | 'Conflict' | 'ApiError';
+
+export class EnforceError extends BaseError<EnforceErrorCode> {}
+
+export const isEnforceError = (error: unknown, code?: EnforceErrorCode): error is EnforceError =>
+  error instanceof EnforceError && (code === undefined || error.code === code);

@@ -1,0 +1,191 @@
+// Computes, without I/O, the one write that puts a target into the held state for a holder: the held
+// fields, tagguard.dev/held-by and tagguard.dev/pre-hold together, guarded by the resourceVersion read.
+// Server-side apply (field manager tagguard) when the hold only sets fields; a JSON merge patch when it
+// must remove a field another manager owns (Argo CD spec.syncPolicy.automated), which apply cannot do.
+import { isDigest } from '../registry/reference.ts';
+import { EnforceError } from './errors.ts';
+import { chooseMethod, classifyTarget } from './hold-method.ts';
+import {
+  HELD_BY_ANNOTATION,
+  PRE_HOLD_ANNOTATION,
+  PRE_HOLD_PATHS,
+  formatHolders,
+  formatPreHold,
+  normalizeHolders,
+  preHoldKeys,
+  readHoldRecord,
+  sameHolders,
+  type PreHold,
+  type PreHoldKey,
+} from './hold-record.ts';
+import { setAt, type JsonDraft } from './merge-patch.ts';
+import { valueAt, type JsonObject, type JsonValue, type TargetObject } from './target-object.ts';
+import type { HoldMethod, HoldOptions } from './types.ts';
+
+/** One request: server-side apply or JSON merge patch; both carry metadata.resourceVersion. */
+export interface TargetWrite {
+  readonly type: 'apply' | 'merge-patch';
+  readonly body: JsonObject;
+}
+
+export interface HoldPlan {
+  readonly method: HoldMethod;
+  readonly fellBackToSuspend: boolean;
+  readonly reverted: boolean;
+  readonly preHoldUnknown: boolean;
+  /** Undefined: the target is already held as asked, nothing to write. */
+  readonly write: TargetWrite | undefined;
+}
+
+const DIGEST_PATH = ['spec', 'ref', 'digest'] as const;
+
+/** What a held field must be: a value, or absent. */
+type HeldValue = { readonly value: JsonValue } | 'absent';
+
+const isDigestKey = (key: PreHoldKey): boolean => key === 'spec.ref.digest' || key === 'spec.ref';
+
+const currentValue = (object: TargetObject, key: PreHoldKey): JsonValue | undefined => {
+  const value = valueAt(object.json, PRE_HOLD_PATHS[key]);
+  return value === null ? undefined : value;
+};
+
+const currentDigest = (object: TargetObject): JsonValue | undefined => valueAt(object.json, DIGEST_PATH);
+
+/** The digest a pre-hold entry records (null: there was none). */
+const recordedDigest = (preHold: PreHold, key: PreHoldKey): JsonValue => {
+  const recorded = preHold[key] ?? null;
+  return key === 'spec.ref' ? (valueAt({ ref: recorded }, ['ref', 'digest']) ?? null) : recorded;
+};
+
+/** Where a pin is recorded: an existing entry, else spec.ref when the OCIRepository has no ref at all. */
+const pinKey = (object: TargetObject, recorded: readonly PreHoldKey[]): PreHoldKey =>
+  recorded.find(isDigestKey) ??
+  (valueAt(object.json, ['spec', 'ref']) === undefined ? 'spec.ref' : 'spec.ref.digest');
+
+const methodKey = (method: HoldMethod, object: TargetObject, recorded: readonly PreHoldKey[]): PreHoldKey => {
+  switch (method) {
+    case 'spec.suspend':
+      return 'spec.suspend';
+    case 'spec.syncPolicy.automated':
+      return 'spec.syncPolicy.automated';
+    case 'skip-reconcile':
+      return 'metadata.annotations.argocd.argoproj.io/skip-reconcile';
+    case 'spec.ref.digest':
+      return pinKey(object, recorded);
+  }
+};
+
+const heldValue = (key: PreHoldKey, digest: string): HeldValue => {
+  switch (key) {
+    case 'spec.suspend':
+      return { value: true };
+    case 'spec.syncPolicy.automated':
+      return 'absent';
+    case 'metadata.annotations.argocd.argoproj.io/skip-reconcile':
+      return { value: 'true' };
+    case 'spec.ref.digest':
+    case 'spec.ref':
+      return { value: digest };
+  }
+};
+
+/** The path a held value is written at (a pin recorded as spec.ref still writes only the digest). */
+const heldPath = (key: PreHoldKey): readonly string[] =>
+  isDigestKey(key) ? DIGEST_PATH : PRE_HOLD_PATHS[key];
+
+const inPlace = (object: TargetObject, key: PreHoldKey, digest: string): boolean => {
+  const held = heldValue(key, digest);
+  const current = valueAt(object.json, heldPath(key));
+  return held === 'absent' ? current === undefined || current === null : current === held.value;
+};
+
+/** A recorded field is back at its pre-hold value (a moved pin is not undone). */
+const undone = (object: TargetObject, key: PreHoldKey, preHold: PreHold): boolean => {
+  if (isDigestKey(key)) return (currentDigest(object) ?? null) === recordedDigest(preHold, key);
+  const held = heldValue(key, '');
+  const current = currentValue(object, key);
+  return held === 'absent' ? current !== undefined : current !== held.value;
+};
+
+/**
+ * The digest to hold a recorded pin at: the caller's, else the one on the target unless the pin was
+ * undone. Undefined when nobody knows the verified digest any more.
+ */
+const pinnedDigest = (
+  object: TargetObject,
+  options: HoldOptions,
+  method: HoldMethod,
+  preHold: PreHold,
+  key: PreHoldKey | undefined,
+): string | undefined => {
+  if (method === 'spec.ref.digest') return options.pinDigest;
+  if (key === undefined || undone(object, key, preHold)) return undefined;
+  const digest = currentDigest(object);
+  return typeof digest === 'string' ? digest : undefined;
+};
+
+export const planHold = (object: TargetObject, holder: string, options: HoldOptions): HoldPlan => {
+  const choice = chooseMethod(classifyTarget(object), options);
+  if (choice.method === 'spec.ref.digest' && !isDigest(options.pinDigest ?? '')) {
+    throw new EnforceError('InvalidDigest', `refusing to pin to "${options.pinDigest}": not a digest`);
+  }
+  const record = readHoldRecord(object);
+  const hadRecord = record.holders.length > 0 || record.preHold !== undefined || record.preHoldInvalid;
+  // The record is gone or unreadable although someone holds the target: recompute it from what is there.
+  const preHoldLost = record.preHold === undefined && (hadRecord || options.expectHeld === true);
+
+  const recorded = record.preHold ? preHoldKeys(record.preHold) : [];
+  const preHold: Partial<Record<PreHoldKey, JsonValue>> = { ...record.preHold };
+  const keys = new Set<PreHoldKey>([...recorded, methodKey(choice.method, object, recorded)]);
+  const digest = pinnedDigest(object, options, choice.method, preHold, recorded.find(isDigestKey));
+  // An undone pin whose digest this holder does not know stays to its owner's next pin; this holder's
+  // own method (then always spec.suspend) holds the target meanwhile.
+  const enforced = [...keys].filter((key) => !isDigestKey(key) || digest !== undefined);
+
+  let preHoldUnknown = false;
+  for (const key of keys) {
+    if (preHold[key] !== undefined) continue;
+    preHold[key] = key === 'spec.ref' ? null : (currentValue(object, key) ?? null);
+    if (preHoldLost && inPlace(object, key, digest ?? '')) preHoldUnknown = true;
+  }
+
+  // Annotations removed by someone count as an undone hold too.
+  const recordTampered =
+    preHoldLost ||
+    (record.preHold !== undefined && record.holders.length === 0) ||
+    (options.expectHeld === true && !record.holders.includes(holder));
+  const reverted =
+    recordTampered ||
+    recorded.some((key) => undone(object, key, preHold) && !inPlace(object, key, digest ?? ''));
+  const holders = normalizeHolders([...record.holders, holder]);
+  const preHoldText = formatPreHold(preHold);
+  const recordChanged =
+    !sameHolders(holders, record.holders) || preHoldText !== object.metadata.annotations[PRE_HOLD_ANNOTATION];
+  const allInPlace = enforced.every((key) => inPlace(object, key, digest ?? ''));
+  const base = { ...choice, reverted, preHoldUnknown };
+  if (!recordChanged && allInPlace) return { ...base, write: undefined };
+
+  const fields = enforced.map((key) => ({ path: heldPath(key), held: heldValue(key, digest ?? '') }));
+  const mustRemove = fields.some(
+    ({ path, held }) => held === 'absent' && valueAt(object.json, path) !== undefined,
+  );
+  const body = writeBase(object);
+  for (const { path, held } of fields) {
+    if (held !== 'absent') setAt(body, path, held.value);
+    else if (mustRemove) setAt(body, path, null);
+  }
+  setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], formatHolders(holders));
+  setAt(body, ['metadata', 'annotations', PRE_HOLD_ANNOTATION], preHoldText);
+  return { ...base, write: { type: mustRemove ? 'merge-patch' : 'apply', body: body } };
+};
+
+/** Identity and the resourceVersion precondition: the write fails with 409 if the target changed. */
+export const writeBase = (object: TargetObject): JsonDraft => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  metadata: {
+    name: object.metadata.name,
+    namespace: object.metadata.namespace,
+    resourceVersion: object.metadata.resourceVersion,
+  },
+});

@@ -1,0 +1,56 @@
+// Computes, without I/O, the one write that releases a holder: with other holders left, only held-by
+// shrinks; for the last holder, every field in pre-hold is restored exactly and both annotations go, in
+// the same JSON merge patch (apply cannot remove fields other managers co-own). resourceVersion-guarded.
+import { EnforceError } from './errors.ts';
+import {
+  HELD_BY_ANNOTATION,
+  PRE_HOLD_ANNOTATION,
+  PRE_HOLD_PATHS,
+  formatHolders,
+  preHoldKeys,
+  readHoldRecord,
+} from './hold-record.ts';
+import { writeBase, type TargetWrite } from './hold-plan.ts';
+import { mergePatchValue, setAt } from './merge-patch.ts';
+import { jsonEqual, valueAt, type TargetObject } from './target-object.ts';
+
+export interface ReleasePlan {
+  /** This write restores the pre-hold state (the holder was the last one). */
+  readonly restores: boolean;
+  readonly remainingHolders: readonly string[];
+  /** Undefined: the holder does not hold the target, nothing to do. */
+  readonly write: TargetWrite | undefined;
+}
+
+export const planRelease = (object: TargetObject, holder: string): ReleasePlan => {
+  const record = readHoldRecord(object);
+  if (!record.holders.includes(holder)) {
+    return { restores: false, remainingHolders: record.holders, write: undefined };
+  }
+  const remainingHolders = record.holders.filter((h) => h !== holder);
+  const body = writeBase(object);
+  if (remainingHolders.length > 0) {
+    setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], formatHolders(remainingHolders));
+    return { restores: false, remainingHolders, write: { type: 'merge-patch', body: body } };
+  }
+  if (record.preHold === undefined) {
+    // Guessing the state before the hold could resume an untrusted deployment: a person decides.
+    throw new EnforceError(
+      'InvalidHoldRecord',
+      `${object.kind} ${object.metadata.namespace}/${object.metadata.name}: ${PRE_HOLD_ANNOTATION} is missing or invalid, cannot restore`,
+    );
+  }
+  for (const key of preHoldKeys(record.preHold)) {
+    const path = PRE_HOLD_PATHS[key];
+    const before = record.preHold[key] ?? null;
+    const now = valueAt(object.json, path);
+    if (before === null) {
+      if (now !== undefined) setAt(body, path, null);
+    } else if (!jsonEqual(now, before)) {
+      setAt(body, path, mergePatchValue(now, before));
+    }
+  }
+  setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], null);
+  setAt(body, ['metadata', 'annotations', PRE_HOLD_ANNOTATION], null);
+  return { restores: true, remainingHolders, write: { type: 'merge-patch', body: body } };
+};

@@ -1,0 +1,63 @@
+// The vocabulary of holds: which GitOps object is held, by which method, and what a hold or a release
+// did. The controller codes against these; the mechanics live in hold-plan.ts, release-plan.ts, holds.ts.
+
+/** A GitOps object tagguard can hold. (src/sources produces these; defined here until it has its own.) */
+export interface TargetRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The group and kind of a target, for listing (any served version). */
+export interface TargetKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
+/** What a hold changes on the target (also the `method` of status.heldTargets). */
+export type HoldMethod = 'spec.suspend' | 'spec.syncPolicy.automated' | 'skip-reconcile' | 'spec.ref.digest';
+
+export interface HoldOptions {
+  /** Warn never reaches the HoldManager: it changes nothing. */
+  readonly action: 'Suspend' | 'Pin';
+  readonly argocdMethod: 'DisableAutoSync' | 'SkipReconcile';
+  /** Pin: the verified digest to pin an OCIRepository to. Without it Pin falls back to Suspend. */
+  readonly pinDigest?: string;
+  /**
+   * The caller's own record (status.heldTargets) says this holder holds the target. When the target then
+   * carries no hold annotations at all, someone removed them: the hold is re-applied and reported reverted.
+   */
+  readonly expectHeld?: boolean;
+}
+
+export interface HoldOutcome {
+  readonly target: TargetRef;
+  readonly method: HoldMethod;
+  /** A write was made (hold applied, re-applied, holder added or pin moved). */
+  readonly changed: boolean;
+  /** The hold had been undone (fields or annotations) and was re-applied: emit HoldReverted. */
+  readonly reverted: boolean;
+  /** Pin was asked for where no digest field exists (or no digest was given): the target is suspended. */
+  readonly fellBackToSuspend: boolean;
+  /**
+   * The hold annotations had been removed while the hold itself was still in place, so the state before
+   * the hold is unknown; it was recorded as the held state and release will leave the target held (fail
+   * closed). The controller should tell a person to resume it by hand.
+   */
+  readonly preHoldUnknown: boolean;
+}
+
+export interface ReleaseOutcome {
+  readonly target: TargetRef;
+  /** The pre-hold state was restored and both annotations removed (this was the last holder). */
+  readonly released: boolean;
+  /** Holders still named in tagguard.dev/held-by after this release. */
+  readonly remainingHolders: readonly string[];
+}
+
+/** A target found carrying tagguard.dev/held-by (recovery after a restart). */
+export interface FoundHold {
+  readonly target: TargetRef;
+  readonly holders: readonly string[];
+}

@@ -68,7 +68,10 @@ const unpack = async (
   where: string,
 ): Promise<{ directory: string; files: Map<string, Buffer> }> => {
   const parser = createTarParser(limits, budget);
-  await gunzipCapped(archive, limits, budget, (chunk) => parser.push(chunk));
+  await gunzipCapped(archive, limits, budget, (chunk) => {
+    parser.push(chunk);
+    return !parser.finished;
+  });
   return stripTopDirectory(parser.end(), where);
 };
 

@@ -12,13 +12,14 @@ export const isGzip = (bytes: Uint8Array): boolean =>
 
 /**
  * Gunzips `archive` chunk by chunk into `sink`, charging the output to `budget`; fails as soon as the
- * budget or the ratio is exceeded. Errors thrown by `sink` stop the stream and propagate.
+ * budget or the ratio is exceeded. `sink` returns false to stop early (the tar ended: trailing bytes are
+ * never inflated). Errors thrown by `sink` stop the stream and propagate.
  */
 export const gunzipCapped = async (
   archive: Buffer,
   limits: ScanLimits,
   budget: ArchiveBudget,
-  sink: (chunk: Buffer) => void,
+  sink: (chunk: Buffer) => boolean,
 ): Promise<void> => {
   if (archive.length > limits.maxCompressedBytes) {
     throw new ScanError(
@@ -45,8 +46,9 @@ export const gunzipCapped = async (
           `archive expands to more than the limit of ${limits.maxTotalBytes} bytes`,
         );
       }
-      sink(chunk);
+      if (!sink(chunk)) break;
     }
+    gunzip.destroy();
   } catch (error) {
     gunzip.destroy();
     if (error instanceof ScanError) throw error;

@@ -114,6 +114,8 @@ export interface TarParser {
   push(chunk: Buffer): void;
   /** The regular files read (directories are implied by them). */
   end(): TarFile[];
+  /** True once the end-of-archive marker was read. */
+  readonly finished: boolean;
 }
 
 /**
@@ -202,6 +204,9 @@ export const createTarParser = (limits: ScanLimits, budget: ArchiveBudget): TarP
   };
 
   return {
+    get finished() {
+      return finished;
+    },
     push(chunk) {
       if (finished) return;
       pending.push(chunk);

@@ -147,7 +147,7 @@ describe('loadChartArchive', () => {
   });
 
   it('stops a gzip bomb early with DecompressionBomb', async () => {
-    const bomb = await gzipBomb(128 * 1024 * 1024, tarHeader({ name: 'demo/zeros' }, 4 * 1024 * 1024));
+    const bomb = await gzipBomb(128 * 1024 * 1024);
     expect(bomb.length).toBeLessThan(1024 * 1024);
     expect(await codeOf(bomb)).toBe('DecompressionBomb');
   });

@@ -81,18 +81,23 @@ export const chartEntries = (dir = 'demo', templates: Record<string, string> = {
   ...Object.entries(templates).map(([name, data]) => ({ name: `${dir}/templates/${name}`, data })),
 ];
 
-/** gzip of `header` followed by `zeroBytes` zeros, streamed so the test never holds the expanded bytes. */
-export const gzipBomb = async (zeroBytes: number, header: Buffer = Buffer.alloc(0)): Promise<Buffer> => {
+/**
+ * A chart whose files are 4 MiB of zeros each, `zeroBytes` in all, gzip'd as a stream so the test never
+ * holds the expanded bytes: each file is under the per-file cap, the whole expands ~1000 times.
+ */
+export const gzipBomb = async (zeroBytes: number, dir = 'demo'): Promise<Buffer> => {
   const gzip = createGzip({ level: 9 });
   const out: Buffer[] = [];
   gzip.on('data', (c: Buffer) => out.push(c));
   const done = new Promise((resolve) => gzip.on('end', resolve));
-  gzip.write(header);
-  const chunk = Buffer.alloc(1024 * 1024);
-  for (let written = 0; written < zeroBytes; written += chunk.length) {
-    if (!gzip.write(chunk)) await new Promise((resolve) => gzip.once('drain', resolve));
+  gzip.write(tarEntry({ name: `${dir}/Chart.yaml`, data: `apiVersion: v2\nname: ${dir}\nversion: 1.0.0\n` }));
+  const fileSize = 4 * 1024 * 1024;
+  const zeros = Buffer.alloc(fileSize);
+  for (let i = 0; i * fileSize < zeroBytes; i++) {
+    gzip.write(tarHeader({ name: `${dir}/zeros-${i}` }, fileSize));
+    if (!gzip.write(zeros)) await new Promise((resolve) => gzip.once('drain', resolve));
   }
-  gzip.end();
+  gzip.end(Buffer.alloc(BLOCK * 2));
   await done;
   return Buffer.concat(out);
 };

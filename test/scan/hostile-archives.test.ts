@@ -1,0 +1,124 @@
+// Each hostile archive is scanned in a fresh process, which reports the coded error and its own peak
+// memory (maxRSS): every one must stop with its code, within bounded time and under 300 MB.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScanErrorCode } from '../../src/scan/errors.ts';
+import { buildTgz, chartEntries, gzipBomb, manyEntries, paxRecord } from './support/tar-builder.ts';
+
+export interface ChildReport {
+  code: ScanErrorCode | null;
+  findings: number;
+  elapsedMs: number;
+  maxRssBytes: number;
+  helmPeakRssBytes: number;
+}
+
+const CHILD = join(import.meta.dirname, 'support', 'scan-child.ts');
+const MEMORY_BOUND = 300 * 1024 * 1024;
+
+/** Runs scan-child.ts on Node 24 (the runtime vitest runs on) and parses its report. */
+export const scanInChild = (archive: string, helmBinary = '', timeoutMs = ''): Promise<ChildReport> =>
+  new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CHILD, archive, helmBinary, timeoutMs],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`scan child failed: ${stderr}`, { cause: error }));
+        resolve(JSON.parse(stdout) as ChildReport);
+      },
+    );
+  });
+
+const billionLaughs = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol}
+data:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+${'bcdefghi'
+  .split('')
+  .map((c, i) => `  ${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)
+  .join('\n')}
+`;
+
+describe('hostile archives in a separate process', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tagguard-hostile-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cases: [string, () => Promise<Buffer> | Buffer, ScanErrorCode][] = [
+    [
+      'path traversal',
+      () => buildTgz([...chartEntries(), { name: 'demo/../../../../tmp/owned', data: 'x' }]),
+      'UnsafePath',
+    ],
+    [
+      'an absolute path',
+      () => buildTgz([...chartEntries(), { name: '/etc/cron.d/owned', data: 'x' }]),
+      'UnsafePath',
+    ],
+    [
+      'a symlink',
+      () =>
+        buildTgz([...chartEntries(), { name: 'demo/templates/x.yaml', type: '2', linkName: '/etc/shadow' }]),
+      'UnsupportedEntry',
+    ],
+    [
+      'a hard link',
+      () =>
+        buildTgz([...chartEntries(), { name: 'demo/templates/x.yaml', type: '1', linkName: '/etc/shadow' }]),
+      'UnsupportedEntry',
+    ],
+    [
+      'a device file',
+      () => buildTgz([...chartEntries(), { name: 'demo/mem', type: '3' }]),
+      'UnsupportedEntry',
+    ],
+    ['a gzip bomb (256 MiB of zeros)', () => gzipBomb(256 * 1024 ** 2), 'DecompressionBomb'],
+    ['100k entries', () => manyEntries(100_000), 'TooManyEntries'],
+    [
+      'a huge sparse file (pax, 1 TiB)',
+      () =>
+        buildTgz([
+          ...chartEntries(),
+          {
+            name: 'PaxHeader',
+            type: 'x',
+            data: paxRecord('GNU.sparse.realsize', String(1024 ** 4)) + paxRecord('GNU.sparse.major', '1'),
+          },
+          { name: 'demo/sparse', data: 'x' },
+        ]),
+      'UnsupportedEntry',
+    ],
+    [
+      'a huge GNU sparse file (1 TiB)',
+      () => buildTgz([...chartEntries(), { name: 'demo/sparse', type: 'S', declaredSize: 1024 ** 4 }]),
+      'UnsupportedEntry',
+    ],
+    [
+      'a YAML billion-laughs template',
+      () => buildTgz(chartEntries('demo', { 'lol.yaml': billionLaughs })),
+      'InvalidYaml',
+    ],
+  ];
+
+  it.each(cases)(
+    '%s: coded error, bounded time and memory',
+    async (name, build, code) => {
+      const file = join(dir, `${name.replace(/\W+/g, '-')}.tgz`);
+      await writeFile(file, await build());
+      const report = await scanInChild(file);
+      expect(report.code).toBe(code);
+      expect(report.maxRssBytes).toBeLessThan(MEMORY_BOUND);
+      expect(report.elapsedMs).toBeLessThan(20_000);
+    },
+    30_000,
+  );
+});

@@ -166,10 +166,20 @@ export interface HistoryEntry {
 export interface ArtifactVerificationStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
+  /**
+   * The guarded source for display (printer column Source): `Kind/name` of the GitOps object
+   * (`Kind/namespace/name` when it lives in another namespace), or the artifact URL.
+   */
+  readonly source?: string;
   readonly artifact?: {
     readonly url: string;
     readonly tag?: string;
     readonly digest: string;
+    /**
+     * `digest` cut to `algorithm:` + 12 hex digits (`digest.slice(0, 19)`), for the printer column Digest:
+     * a column's JSONPath cannot shorten a string.
+     */
+    readonly shortDigest?: string;
     readonly mediaType?: string;
     readonly resolvedAt: string;
   };

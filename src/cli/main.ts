@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { readCliEnvironment } from '../config/cli-environment.ts';
 import { resolveCommand } from './resolve-command.ts';
+import { verifyCommand } from './verify-command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CommandIo } from './command-io.ts';
 
@@ -11,8 +12,8 @@ const USAGE = `Usage: tagguard <command> [options]
 
 Commands:
   resolve   resolve an OCI reference to its digest
-  run       run the operator (not available yet)
-  verify    verify an artifact's signatures against a policy (not available yet)
+  run       run the operator
+  verify    verify an artifact's signatures against a policy (tagguard verify <ref> --policy <file>)
   scan      scan a chart or artifact for dangerous content (not available yet)
 
 Options:
@@ -40,8 +41,16 @@ export const main = async (argv: readonly string[], io: CommandIo): Promise<numb
     case '--version':
       io.stdout(`${version()}\n`);
       return EXIT.ok;
+    case 'run': {
+      // Loaded on demand: the operator's dependencies (Kubernetes client, informers) are not needed by
+      // the CI-side commands.
+      const { runCommand } = await import('./run-command.ts');
+      return runCommand(rest, io);
+    }
     case 'resolve':
       return resolveCommand(rest, io);
+    case 'verify':
+      return verifyCommand(rest, io);
     default:
       io.stderr(`tagguard: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;

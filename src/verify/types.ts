@@ -1,6 +1,7 @@
 // The data the verification layer works on: trust policy as plain data (Secrets and ConfigMaps already
 // read by the caller), the signature material fetched for one digest, and per-signer results. No I/O here.
 import type { NotationLevel, SignatureFormat, Verdict } from '../api/artifact-verification.ts';
+import type { NotationEnvelope } from './notation/notation-verifier.ts';
 
 /** Why a signer (or the whole verification) failed; DESIGN §3. */
 export type VerifyReason =
@@ -64,4 +65,41 @@ export interface VerificationResult {
   /** Distinct reasons of the failure (empty when Trusted). */
   readonly reasons: readonly VerifyReason[];
   readonly signers: readonly SignerResult[];
+}
+
+/** The artifact under test: always addressed by digest. */
+export interface VerificationTarget {
+  /** host[:port]/repository, for messages only; never used to decide trust. */
+  readonly repository: string;
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+}
+
+/** A cosign legacy signature: one layer of the `sha256-<hex>.sig` manifest and its annotations. */
+export interface CosignLegacySignature {
+  /** The simple-signing payload (the layer blob, re-hashed by the registry client). */
+  readonly payload: Buffer;
+  /** dev.cosignproject.cosign/signature (base64). */
+  readonly signature: string;
+  /** dev.sigstore.cosign/certificate (PEM), for certificate-based signatures. */
+  readonly certificate?: string;
+  /** dev.sigstore.cosign/chain (PEM, intermediates then root). */
+  readonly chain?: string;
+  /** dev.sigstore.cosign/bundle: the Rekor SET bundle (JSON). */
+  readonly rekorBundle?: string;
+  readonly signatureManifestDigest: string;
+}
+
+/** A Sigstore bundle (v0.3) found as a referrer of the digest. */
+export interface CosignBundleSignature {
+  readonly bytes: Buffer;
+  readonly signatureManifestDigest: string;
+}
+
+/** Everything fetched for one digest, grouped by format. */
+export interface SignatureMaterial {
+  readonly cosignLegacy: readonly CosignLegacySignature[];
+  readonly cosignBundles: readonly CosignBundleSignature[];
+  readonly notation: readonly NotationEnvelope[];
 }

@@ -1,0 +1,173 @@
+// `tagguard verify <ref> --policy <file> [--output json]`: resolves the reference once, verifies that
+// digest's signatures against the policy's spec.verify and prints the verdict. Exit codes (DESIGN §6):
+// 0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network error.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatReference, parseReference, type OciReference } from '../registry/reference.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { verifyArtifact } from '../verify/verify-artifact.ts';
+import { trustPolicyFromSpec, TRUSTED_ROOT_KEY } from '../verify/trust-policy.ts';
+import { TrustPolicyError } from '../verify/errors.ts';
+import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
+import { loadPolicyFile, PolicyError } from './policy-file.ts';
+import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import type { CommandIo } from './command-io.ts';
+
+export const verifyUsage = `Usage: tagguard verify <ref> --policy <file> [--output json] [--trusted-root NAME=FILE] [registry options]
+
+Verifies the signatures of <ref> (resolved to its digest once) against spec.verify of an
+ArtifactVerification manifest. Inline publicKey and trustStore.pem are used; secretRefs are not resolved
+outside a cluster. Exit codes: 0 trusted, 1 untrusted, 2 usage or policy error, 3 registry error.
+
+  --policy F        the ArtifactVerification manifest (YAML)
+  --trusted-root N=F  use file F as the ${TRUSTED_ROOT_KEY} of the ConfigMap N named by trustedRoot.configMapRef
+${Object.entries(registryOptionHelp)
+  .map(([name, help]) => `  --${name.padEnd(15)} ${help}`)
+  .join('\n')}
+  --output json     print one JSON object
+`;
+
+type Failure = { exit: ExitCode; message: string };
+
+const policyFrom = async (policyFile: string, trustedRoots: readonly string[]): Promise<TrustPolicy> => {
+  const spec = await loadPolicyFile(policyFile);
+  if (spec.verify === undefined)
+    throw new PolicyError('InvalidField', 'is required for tagguard verify', 'spec.verify');
+  const configMaps: Record<string, Record<string, string>> = {};
+  for (const entry of trustedRoots) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0)
+      throw new PolicyError('InvalidField', `expected NAME=FILE, got "${entry}"`, '--trusted-root');
+    const file = entry.slice(eq + 1);
+    try {
+      configMaps[entry.slice(0, eq)] = { [TRUSTED_ROOT_KEY]: readFileSync(file, 'utf8') };
+    } catch (cause) {
+      throw new PolicyError('Unreadable', `cannot read ${file}`, '--trusted-root', { cause });
+    }
+  }
+  return trustPolicyFromSpec(spec.verify, { configMaps });
+};
+
+const jsonReport = (
+  reference: string,
+  digest: string | null,
+  result: VerificationResult | undefined,
+): string =>
+  `${JSON.stringify({
+    reference,
+    digest,
+    verdict: result?.verdict ?? 'Error',
+    reasons: result?.reasons ?? ['RegistryError'],
+    signatures: (result?.signers ?? []).map((s) => ({
+      name: s.name,
+      type: s.type,
+      format: s.format ?? null,
+      identity: s.identity ?? null,
+      verified: s.verified,
+      reason: s.reason ?? null,
+    })),
+    findings: [],
+  })}\n`;
+
+const tableReport = (reference: string, result: VerificationResult): string => {
+  const rows = result.signers.map((s) =>
+    [
+      s.name,
+      s.type,
+      s.format ?? '-',
+      s.verified ? 'yes' : 'no',
+      s.reason ?? '-',
+      s.identity ?? '-',
+      s.message,
+    ].join('\t'),
+  );
+  const reasons = result.reasons.length > 0 ? ` (${result.reasons.join(', ')})` : '';
+  return [
+    `${reference}@${result.digest}: ${result.verdict}${reasons}`,
+    ['SIGNER', 'TYPE', 'FORMAT', 'VERIFIED', 'REASON', 'IDENTITY', 'DETAIL'].join('\t'),
+    ...rows,
+    '',
+  ].join('\n');
+};
+
+const exitFor = (result: VerificationResult): ExitCode =>
+  result.verdict === 'Trusted' ? EXIT.ok : result.verdict === 'Untrusted' ? EXIT.untrusted : EXIT.registry;
+
+export const verifyCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        ...registryOptions,
+        policy: { type: 'string' },
+        'trusted-root': { type: 'string', multiple: true },
+        output: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    io.stderr(`tagguard verify: ${(error as Error).message}\n\n${verifyUsage}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(verifyUsage);
+    return EXIT.ok;
+  }
+  if (
+    positionals.length !== 1 ||
+    values.policy === undefined ||
+    (values.output !== undefined && values.output !== 'json')
+  ) {
+    io.stderr(
+      `tagguard verify: expected exactly one <ref>, --policy <file>, and --output json or nothing\n\n${verifyUsage}`,
+    );
+    return EXIT.usage;
+  }
+  const json = values.output === 'json';
+  const fail = ({ exit, message }: Failure, reference = positionals[0] ?? ''): ExitCode => {
+    io.stderr(`tagguard verify: ${message}\n`);
+    if (json && exit === EXIT.registry) io.stdout(jsonReport(reference, null, undefined));
+    return exit;
+  };
+
+  let policy: TrustPolicy;
+  let reference: OciReference;
+  try {
+    policy = await policyFrom(values.policy, values['trusted-root'] ?? []);
+    reference = parseReference(positionals[0] ?? '');
+  } catch (error) {
+    if (error instanceof PolicyError || error instanceof TrustPolicyError || error instanceof RegistryError)
+      return fail({ exit: EXIT.usage, message: `${error.code}: ${error.message}` });
+    throw error;
+  }
+  const shown = formatReference(reference);
+  let client;
+  try {
+    client = createRegistryClient(reference.registry, values, io.environment);
+    const resolved = await client.resolve(reference);
+    io.stderr(`verifying ${shown} at ${resolved.digest}\n`);
+    const result = await verifyArtifact(client, reference, resolved.digest, policy, {
+      now: () => new Date(),
+    });
+    io.stdout(json ? jsonReport(shown, resolved.digest, result) : tableReport(shown, result));
+    return exitFor(result);
+  } catch (error) {
+    if (error instanceof RegistryError)
+      return fail(
+        {
+          exit: error.code === 'InvalidReference' ? EXIT.usage : EXIT.registry,
+          message: `${error.code}: ${error.message}`,
+        },
+        shown,
+      );
+    if (error instanceof TrustPolicyError)
+      return fail({ exit: EXIT.usage, message: `${error.code}: ${error.message}` });
+    throw error;
+  } finally {
+    await client?.close();
+  }
+};

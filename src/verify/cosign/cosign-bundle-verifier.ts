@@ -1,0 +1,176 @@
+// Cosign v3 Sigstore bundles (v0.3, found as referrers): signature and transparency-log entries checked by
+// @sigstore/verify against the trusted root, the signer checked here (trusted key, or certificate chain
+// and identity), and the DSSE in-toto statement must be a cosign signature whose subject is the digest.
+import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { X509Certificate } from '@sigstore/core';
+import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { CosignBundleSignature, VerificationTarget } from '../types.ts';
+import { checkIdentity, verifyCertificateChain } from './certificates.ts';
+import type { PreparedCosignTrust, SignatureCheck } from './prepared-trust.ts';
+
+/** The predicate type `cosign sign` (v3) writes; other statements (attestations) are not signatures. */
+export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface ParsedBundle {
+  readonly bundle: Bundle;
+  /** Certificates the bundle carried, leaf first (chain included). */
+  readonly certificates: readonly X509Certificate[];
+}
+
+/**
+ * cosign v3.1.3 writes a v0.3 bundle whose verification material is an `x509CertificateChain`, which
+ * the v0.3 schema replaced by a single `certificate` (and @sigstore/bundle rejects). As cosign itself
+ * accepts it, the chain is kept aside and the leaf moved into `certificate` before validation.
+ */
+const parseBundle = (bytes: Buffer): ParsedBundle | undefined => {
+  try {
+    const json: unknown = JSON.parse(bytes.toString('utf8'));
+    if (!isRecord(json) || !isRecord(json.verificationMaterial)) return undefined;
+    const material = json.verificationMaterial;
+    let chain: unknown[] = [];
+    if (
+      isRecord(material.x509CertificateChain) &&
+      Array.isArray(material.x509CertificateChain.certificates)
+    ) {
+      chain = material.x509CertificateChain.certificates;
+      const { x509CertificateChain: _chain, ...rest } = material;
+      json.verificationMaterial = { ...rest, certificate: chain[0] };
+    } else if (isRecord(material.certificate)) {
+      chain = [material.certificate];
+    }
+    const certificates = chain.map((c) =>
+      X509Certificate.parse(
+        Buffer.from(isRecord(c) && typeof c.rawBytes === 'string' ? c.rawBytes : '', 'base64'),
+      ),
+    );
+    return { bundle: bundleFromJSON(json), certificates };
+  } catch {
+    return undefined;
+  }
+};
+
+/** Signature and tlog entries through @sigstore/verify, with `key` as the one acceptable signing key. */
+const verifyWithKey = (
+  entity: SignedEntity,
+  key: KeyObject,
+  trust: PreparedCosignTrust,
+): string | undefined => {
+  const material = toTrustMaterial(trust.anchors.root, () => ({ publicKey: key, validFor: () => true }));
+  const verifier = new Verifier(material, {
+    tlogThreshold: trust.requireTransparencyLog ? 1 : 0,
+    ctlogThreshold: 0,
+    timestampThreshold: 0,
+  });
+  try {
+    verifier.verify({ ...entity, key: { $case: 'public-key', hint: '' } });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+};
+
+/** The DSSE statement must be a cosign signature of exactly this digest. */
+const checkStatement = (bundle: Bundle, target: VerificationTarget): SignatureCheck | undefined => {
+  if (bundle.content.$case !== 'dsseEnvelope')
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: 'message-signature bundles are not supported for OCI artifacts',
+    };
+  const envelope = bundle.content.dsseEnvelope;
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: `DSSE payload type ${envelope.payloadType} is not in-toto`,
+    };
+  let statement: unknown;
+  try {
+    statement = JSON.parse(Buffer.from(envelope.payload).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'SignatureInvalid', message: 'the in-toto statement is not JSON' };
+  }
+  if (!isRecord(statement) || statement.predicateType !== COSIGN_SIGN_PREDICATE)
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: 'the statement is not a cosign signature (predicateType)',
+    };
+  const [algorithm, hex] = target.digest.split(':');
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const names = subjects.map((s) =>
+    isRecord(s) && isRecord(s.digest) ? s.digest[algorithm ?? ''] : undefined,
+  );
+  if (!names.includes(hex))
+    return {
+      ok: false,
+      reason: 'DigestMismatch',
+      message: `the statement's subject is ${names.map((n) => `${algorithm}:${String(n)}`).join(', ') || 'empty'}, not ${target.digest}`,
+    };
+  return undefined;
+};
+
+const checkKeyed = (bundle: Bundle, entity: SignedEntity, trust: PreparedCosignTrust): SignatureCheck => {
+  let lastError = '';
+  for (const key of trust.keys) {
+    const error = verifyWithKey(entity, key.key, trust);
+    if (error === undefined) return { ok: true, identity: key.fingerprint };
+    lastError = error;
+  }
+  const material = bundle.verificationMaterial.content;
+  const hint = material.$case === 'publicKey' ? material.publicKey.hint : '';
+  if (hint !== '' && !trust.keys.some((k) => k.hint === hint))
+    return { ok: false, reason: 'UntrustedSigner', message: `signed by key ${hint}, which is not trusted` };
+  return {
+    ok: false,
+    reason: 'SignatureInvalid',
+    message: `the bundle does not verify with the trusted key: ${lastError}`,
+  };
+};
+
+const checkCertificate = (
+  { bundle, certificates }: ParsedBundle,
+  entity: SignedEntity,
+  trust: PreparedCosignTrust,
+  now: Date,
+): SignatureCheck => {
+  const policy = trust.keyless;
+  const [leaf, ...intermediates] = certificates;
+  if (!policy || !leaf)
+    return { ok: false, reason: 'UntrustedSigner', message: 'the bundle carries no certificate' };
+  const leafKey = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
+  const error = verifyWithKey(entity, leafKey, trust);
+  if (error !== undefined) return { ok: false, reason: 'SignatureInvalid', message: error };
+  // Verified log entries date the signature; without one the certificate must be valid now.
+  const times = bundle.verificationMaterial.tlogEntries.map((e) => new Date(Number(e.integratedTime) * 1000));
+  const at = times.length > 0 ? (times[0] ?? now) : now;
+  const chain = verifyCertificateChain(leaf, intermediates, trust.anchors, at);
+  if (!chain.ok) return chain;
+  return checkIdentity(leaf, policy);
+};
+
+export const checkBundleSignature = (
+  sig: CosignBundleSignature,
+  target: VerificationTarget,
+  trust: PreparedCosignTrust,
+  now: Date,
+): SignatureCheck => {
+  const parsed = parseBundle(sig.bytes);
+  if (!parsed) return { ok: false, reason: 'SignatureInvalid', message: 'not a valid Sigstore bundle' };
+  let entity: SignedEntity;
+  try {
+    entity = toSignedEntity(parsed.bundle);
+  } catch (error) {
+    return { ok: false, reason: 'SignatureInvalid', message: `bundle: ${(error as Error).message}` };
+  }
+  const signer = trust.keyless
+    ? checkCertificate(parsed, entity, trust, now)
+    : checkKeyed(parsed.bundle, entity, trust);
+  if (!signer.ok) return signer;
+  return checkStatement(parsed.bundle, target) ?? signer;
+};

@@ -1,0 +1,110 @@
+// Cosign legacy signatures (`sha256-<hex>.sig`): the signature annotation over the simple-signing payload,
+// by a trusted key or by a certificate chaining to the trusted root with the expected identity; the Rekor
+// SET checked offline when present (and required when the policy says so); the payload's
+// docker-manifest-digest must be the digest under test, so a signature never validates another artifact.
+import { X509Certificate } from '@sigstore/core';
+import { createPublicKey } from 'node:crypto';
+import type { CosignLegacySignature, VerificationTarget } from '../types.ts';
+import { verifyRawSignature } from './public-keys.ts';
+import { checkIdentity, parseCertificates, verifyCertificateChain } from './certificates.ts';
+import { verifyRekorBundle } from './rekor-set.ts';
+import { parseSimpleSigning } from './simple-signing.ts';
+import type { PreparedCosignTrust, SignatureCheck } from './prepared-trust.ts';
+
+const claimsTarget = (sig: CosignLegacySignature, target: VerificationTarget): SignatureCheck | undefined => {
+  const claim = parseSimpleSigning(sig.payload);
+  if (!claim.ok) return { ok: false, reason: 'SignatureInvalid', message: claim.message };
+  if (claim.digest !== target.digest)
+    return {
+      ok: false,
+      reason: 'DigestMismatch',
+      message: `the signature is for ${claim.digest}, not ${target.digest}`,
+    };
+  return undefined;
+};
+
+const checkKeyed = (
+  sig: CosignLegacySignature,
+  signature: Buffer,
+  target: VerificationTarget,
+  trust: PreparedCosignTrust,
+): SignatureCheck => {
+  const key = trust.keys.find((k) => verifyRawSignature(k.key, sig.payload, signature));
+  if (!key)
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: 'the signature does not verify with the trusted key (another key, or an altered payload)',
+    };
+  if (sig.rekorBundle !== undefined || trust.requireTransparencyLog) {
+    if (sig.rekorBundle === undefined)
+      return {
+        ok: false,
+        reason: 'SignatureInvalid',
+        message: 'no transparency log entry, and the policy requires one',
+      };
+    const rekor = verifyRekorBundle(sig.rekorBundle, trust.anchors, signature, sig.payload, key.key);
+    if (!rekor.ok) return { ok: false, reason: 'SignatureInvalid', message: rekor.message };
+  }
+  return claimsTarget(sig, target) ?? { ok: true, identity: key.fingerprint };
+};
+
+const checkCertificate = (
+  sig: CosignLegacySignature,
+  signature: Buffer,
+  target: VerificationTarget,
+  trust: PreparedCosignTrust,
+  now: Date,
+): SignatureCheck => {
+  const policy = trust.keyless;
+  if (!policy) return { ok: false, reason: 'UntrustedSigner', message: 'no keyless identity configured' };
+  if (sig.certificate === undefined)
+    return { ok: false, reason: 'UntrustedSigner', message: 'the signature carries no certificate' };
+  let leaf: X509Certificate;
+  let intermediates: X509Certificate[];
+  try {
+    leaf = X509Certificate.parse(sig.certificate);
+    intermediates = sig.chain !== undefined ? parseCertificates(sig.chain) : [];
+  } catch {
+    return { ok: false, reason: 'SignatureInvalid', message: 'the signing certificate does not parse' };
+  }
+  const leafKey = createPublicKey(sig.certificate);
+  if (!verifyRawSignature(leafKey, sig.payload, signature))
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: 'the signature does not verify with its certificate',
+    };
+  let at = now;
+  if (sig.rekorBundle !== undefined || trust.requireTransparencyLog) {
+    if (sig.rekorBundle === undefined)
+      return {
+        ok: false,
+        reason: 'SignatureInvalid',
+        message: 'no transparency log entry, and the policy requires one',
+      };
+    const rekor = verifyRekorBundle(sig.rekorBundle, trust.anchors, signature, sig.payload, leafKey);
+    if (!rekor.ok) return { ok: false, reason: 'SignatureInvalid', message: rekor.message };
+    // A short-lived Fulcio certificate must have been valid when the log saw the signature.
+    at = rekor.integratedTime;
+  }
+  const chain = verifyCertificateChain(leaf, intermediates, trust.anchors, at);
+  if (!chain.ok) return chain;
+  const identity = checkIdentity(leaf, policy);
+  if (!identity.ok) return identity;
+  return claimsTarget(sig, target) ?? identity;
+};
+
+export const checkLegacySignature = (
+  sig: CosignLegacySignature,
+  target: VerificationTarget,
+  trust: PreparedCosignTrust,
+  now: Date,
+): SignatureCheck => {
+  const signature = Buffer.from(sig.signature, 'base64');
+  if (signature.length === 0)
+    return { ok: false, reason: 'SignatureInvalid', message: 'empty signature annotation' };
+  return trust.keyless
+    ? checkCertificate(sig, signature, target, trust, now)
+    : checkKeyed(sig, signature, target, trust);
+};

@@ -1,0 +1,113 @@
+// Turns the `spec.verify` of an ArtifactVerification into a TrustPolicy: trust material as plain data. The
+// operator passes the Secrets and ConfigMaps it read (data decoded to strings); the CLI passes only what
+// the policy file carries inline. A reference to material that was not given is a coded (stalling) error.
+import type { VerifySpec } from '../api/artifact-verification.ts';
+import { TrustPolicyError } from './errors.ts';
+import type { CosignTrust, NotationTrust, TrustPolicy } from './types.ts';
+
+/** Data of Secrets or ConfigMaps by object name: key → decoded value. */
+export type ObjectData = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+export interface TrustMaterialSources {
+  readonly secrets?: ObjectData;
+  readonly configMaps?: ObjectData;
+}
+
+/** The ConfigMap key a private Sigstore trusted root is read from. */
+export const TRUSTED_ROOT_KEY = 'trusted_root.json';
+
+/** Secret keys of a notation trust store that hold timestamping-authority roots (Secret keys cannot contain "/"). */
+const isTsaKey = (key: string): boolean => /^tsa[/._-]/.test(key);
+
+const lookup = (
+  objects: ObjectData | undefined,
+  kind: 'Secret' | 'ConfigMap',
+  name: string,
+  signer: string,
+): Readonly<Record<string, string>> => {
+  const data = objects?.[name];
+  if (data === undefined)
+    throw new TrustPolicyError('MaterialMissing', `${kind} "${name}" was not provided`, signer);
+  return data;
+};
+
+const cosignTrust = (
+  signer: NonNullable<VerifySpec['cosign']>[number],
+  sources: TrustMaterialSources,
+): CosignTrust => {
+  const publicKeys: string[] = [];
+  if (signer.publicKey !== undefined) publicKeys.push(signer.publicKey);
+  if (signer.secretRef !== undefined) {
+    const data = lookup(sources.secrets, 'Secret', signer.secretRef.name, signer.name);
+    const keys = Object.entries(data).filter(([key]) => key.endsWith('.pub'));
+    if (keys.length === 0)
+      throw new TrustPolicyError(
+        'MaterialMissing',
+        `Secret "${signer.secretRef.name}" has no *.pub key`,
+        signer.name,
+      );
+    publicKeys.push(...keys.map(([, value]) => value));
+  }
+  let trustedRoot: unknown;
+  if (signer.trustedRoot !== undefined) {
+    const name = signer.trustedRoot.configMapRef.name;
+    const text = lookup(sources.configMaps, 'ConfigMap', name, signer.name)[TRUSTED_ROOT_KEY];
+    if (text === undefined)
+      throw new TrustPolicyError(
+        'MaterialMissing',
+        `ConfigMap "${name}" has no ${TRUSTED_ROOT_KEY}`,
+        signer.name,
+      );
+    try {
+      trustedRoot = JSON.parse(text);
+    } catch (cause) {
+      throw new TrustPolicyError(
+        'InvalidTrustedRoot',
+        `ConfigMap "${name}" ${TRUSTED_ROOT_KEY} is not JSON`,
+        signer.name,
+        {
+          cause,
+        },
+      );
+    }
+  }
+  if (publicKeys.length === 0 && signer.keyless === undefined)
+    throw new TrustPolicyError('MaterialMissing', 'needs a publicKey, a secretRef or keyless', signer.name);
+  return {
+    name: signer.name,
+    publicKeys,
+    ...(signer.keyless !== undefined ? { keyless: signer.keyless } : {}),
+    ...(trustedRoot !== undefined ? { trustedRoot } : {}),
+    requireTransparencyLog: signer.requireTransparencyLog ?? signer.keyless !== undefined,
+  };
+};
+
+const notationTrust = (
+  signer: NonNullable<VerifySpec['notation']>[number],
+  sources: TrustMaterialSources,
+): NotationTrust => {
+  const caCertificates: string[] = [];
+  const tsaCertificates: string[] = [];
+  if (signer.trustStore.pem !== undefined) caCertificates.push(signer.trustStore.pem);
+  if (signer.trustStore.secretRef !== undefined) {
+    const data = lookup(sources.secrets, 'Secret', signer.trustStore.secretRef.name, signer.name);
+    for (const [key, value] of Object.entries(data))
+      (isTsaKey(key) ? tsaCertificates : caCertificates).push(value);
+  }
+  if (caCertificates.length === 0)
+    throw new TrustPolicyError('MaterialMissing', 'the trust store holds no CA certificate', signer.name);
+  return {
+    name: signer.name,
+    caCertificates,
+    tsaCertificates,
+    trustedIdentities: signer.trustedIdentities,
+    level: signer.level ?? 'strict',
+  };
+};
+
+export const trustPolicyFromSpec = (spec: VerifySpec, material: TrustMaterialSources): TrustPolicy => {
+  const cosign = (spec.cosign ?? []).map((s) => cosignTrust(s, material));
+  const notation = (spec.notation ?? []).map((s) => notationTrust(s, material));
+  const signers = cosign.length + notation.length;
+  return { minSignatures: spec.minSignatures ?? (signers > 0 ? 1 : 0), cosign, notation };
+};

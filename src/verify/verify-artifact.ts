@@ -1,0 +1,190 @@
+// Verification of one digest against a TrustPolicy: fetch every signature the policy could use through
+// the registry client (legacy `.sig` tag, referrers or their tag-schema index; manifests and blobs by
+// digest, re-hashed), hand them to one Verifier per signer entry and evaluate minSignatures. Registry
+// failures give the verdict Error (reason RegistryError); a policy whose trust material is unusable throws
+// TrustPolicyError (the caller's stalling error).
+import type { RegistryClient } from '../registry/client.ts';
+import type { Descriptor, ImageManifest } from '../registry/manifest.ts';
+import type { OciReference } from '../registry/reference.ts';
+import { COSIGN_BUNDLE_ARTIFACT_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE } from '../registry/media-types.ts';
+import { isRegistryError } from '../registry/errors.ts';
+import { CosignVerifier } from './cosign/cosign-verifier.ts';
+import { NotationSignerVerifier } from './notation-signer.ts';
+import { evaluatePolicy } from './evaluate-policy.ts';
+import type { Verifier } from './verifier.ts';
+import type { NotationEnvelope } from './notation/notation-verifier.ts';
+import type {
+  CosignBundleSignature,
+  CosignLegacySignature,
+  SignatureMaterial,
+  TrustPolicy,
+  VerificationResult,
+  VerificationTarget,
+} from './types.ts';
+
+const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
+const NOTATION_ENVELOPE_TYPES: ReadonlySet<string> = new Set(['application/jose+json', 'application/cose']);
+const ANNOTATION = {
+  signature: 'dev.cosignproject.cosign/signature',
+  certificate: 'dev.sigstore.cosign/certificate',
+  chain: 'dev.sigstore.cosign/chain',
+  bundle: 'dev.sigstore.cosign/bundle',
+} as const;
+
+type Repository = Pick<OciReference, 'registry' | 'repository'>;
+
+const verifiersCache = new WeakMap<TrustPolicy, readonly Verifier[]>();
+
+/** One Verifier per signer entry, built (and its trust material parsed) once per policy object. */
+const verifiersFor = (policy: TrustPolicy): readonly Verifier[] => {
+  const cached = verifiersCache.get(policy);
+  if (cached) return cached;
+  const verifiers: Verifier[] = [
+    ...policy.cosign.map((trust) => new CosignVerifier(trust)),
+    ...policy.notation.map((trust) => new NotationSignerVerifier(trust)),
+  ];
+  verifiersCache.set(policy, verifiers);
+  return verifiers;
+};
+
+const legacySignatures = async (
+  client: RegistryClient,
+  repo: Repository,
+  digest: string,
+): Promise<CosignLegacySignature[]> => {
+  const tag = `${digest.replace(':', '-')}.sig`;
+  const fetched = await client.getManifest({ ...repo, tag }).catch((error: unknown) => {
+    if (isRegistryError(error, 'NotFound')) return undefined;
+    throw error;
+  });
+  if (fetched?.manifest.kind !== 'manifest') return [];
+  const layers = fetched.manifest.layers.filter(
+    (l) => l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && l.annotations?.[ANNOTATION.signature] !== undefined,
+  );
+  return Promise.all(
+    layers.map(async (layer): Promise<CosignLegacySignature> => {
+      const a = layer.annotations ?? {};
+      const optional = {
+        certificate: a[ANNOTATION.certificate],
+        chain: a[ANNOTATION.chain],
+        rekorBundle: a[ANNOTATION.bundle],
+      };
+      return {
+        payload: await client.getBlob(repo, layer),
+        signature: a[ANNOTATION.signature] ?? '',
+        ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined && v !== '')),
+        signatureManifestDigest: fetched.digest,
+      };
+    }),
+  );
+};
+
+/** A referrer's manifest, only if it really names the digest as its subject. */
+const referrerManifest = async (
+  client: RegistryClient,
+  repo: Repository,
+  descriptor: Descriptor,
+  digest: string,
+): Promise<ImageManifest | undefined> => {
+  const fetched = await client.getManifest(repo, descriptor.digest);
+  if (fetched.manifest.kind !== 'manifest' || fetched.manifest.subject?.digest !== digest) return undefined;
+  return fetched.manifest;
+};
+
+const referrerSignatures = async (
+  client: RegistryClient,
+  repo: Repository,
+  digest: string,
+  want: { bundles: boolean; notation: boolean },
+): Promise<{ bundles: CosignBundleSignature[]; notation: NotationEnvelope[] }> => {
+  const { manifests } = await client.listReferrers(repo, digest);
+  const bundles: CosignBundleSignature[] = [];
+  const notation: NotationEnvelope[] = [];
+  await Promise.all(
+    manifests.map(async (descriptor) => {
+      const isBundle = want.bundles && descriptor.artifactType === COSIGN_BUNDLE_ARTIFACT_TYPE;
+      const isNotation = want.notation && descriptor.artifactType === NOTATION_SIGNATURE_ARTIFACT_TYPE;
+      if (!isBundle && !isNotation) return;
+      const manifest = await referrerManifest(client, repo, descriptor, digest);
+      if (!manifest) return;
+      if (isBundle) {
+        const layer = manifest.layers.find((l) => l.mediaType === COSIGN_BUNDLE_ARTIFACT_TYPE);
+        if (layer)
+          bundles.push({
+            bytes: await client.getBlob(repo, layer),
+            signatureManifestDigest: descriptor.digest,
+          });
+        return;
+      }
+      const [layer, ...extra] = manifest.layers;
+      if (layer && extra.length === 0 && NOTATION_ENVELOPE_TYPES.has(layer.mediaType)) {
+        notation.push({
+          mediaType: layer.mediaType,
+          bytes: await client.getBlob(repo, layer),
+          signatureManifestDigest: descriptor.digest,
+        });
+      }
+    }),
+  );
+  return { bundles, notation };
+};
+
+const fetchMaterial = async (
+  client: RegistryClient,
+  reference: OciReference,
+  digest: string,
+  policy: TrustPolicy,
+): Promise<{ target: VerificationTarget; material: SignatureMaterial }> => {
+  const repo: Repository = { registry: reference.registry, repository: reference.repository };
+  const wantCosign = policy.cosign.length > 0;
+  const wantNotation = policy.notation.length > 0;
+  const [manifest, legacy, referrers] = await Promise.all([
+    client.getManifest(repo, digest),
+    wantCosign ? legacySignatures(client, repo, digest) : [],
+    wantCosign || wantNotation
+      ? referrerSignatures(client, repo, digest, { bundles: wantCosign, notation: wantNotation })
+      : { bundles: [], notation: [] },
+  ]);
+  return {
+    target: {
+      repository: `${repo.registry}/${repo.repository}`,
+      digest,
+      mediaType: manifest.mediaType,
+      size: manifest.bytes.length,
+    },
+    material: { cosignLegacy: legacy, cosignBundles: referrers.bundles, notation: referrers.notation },
+  };
+};
+
+export const verifyArtifact = async (
+  client: RegistryClient,
+  reference: OciReference,
+  digest: string,
+  policy: TrustPolicy,
+  options: { now: () => Date },
+): Promise<VerificationResult> => {
+  const verifiers = verifiersFor(policy);
+  if (verifiers.length === 0) return evaluatePolicy(digest, [], policy.minSignatures);
+  let fetched;
+  try {
+    fetched = await fetchMaterial(client, reference, digest, policy);
+  } catch (error) {
+    if (!isRegistryError(error)) throw error;
+    const message = `${error.code}: ${error.message}`;
+    return {
+      digest,
+      verdict: 'Error',
+      reasons: ['RegistryError'],
+      signers: verifiers.map((v) => ({
+        name: v.name,
+        type: v.type,
+        verified: false,
+        reason: 'RegistryError',
+        message,
+      })),
+    };
+  }
+  const now = options.now();
+  const signers = verifiers.map((v) => v.verify(fetched.target, fetched.material, now));
+  return evaluatePolicy(digest, signers, policy.minSignatures);
+};

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { readCliEnvironment } from '../config/cli-environment.ts';
 import { resolveCommand } from './resolve-command.ts';
 import { verifyCommand } from './verify-command.ts';
+import { scanCommand } from './scan-command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CommandIo } from './command-io.ts';
 
@@ -14,7 +15,7 @@ Commands:
   resolve   resolve an OCI reference to its digest
   run       run the operator
   verify    verify an artifact's signatures against a policy (tagguard verify <ref> --policy <file>)
-  scan      scan a chart or artifact for dangerous content (not available yet)
+  scan      scan a chart, chart directory or OCI artifact (tagguard scan <chart.tgz | dir | ref> [--policy <file>])
 
 Options:
   --version  print the version
@@ -51,6 +52,8 @@ export const main = async (argv: readonly string[], io: CommandIo): Promise<numb
       return resolveCommand(rest, io);
     case 'verify':
       return verifyCommand(rest, io);
+    case 'scan':
+      return scanCommand(rest, io);
     default:
       io.stderr(`tagguard: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;

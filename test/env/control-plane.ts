@@ -18,6 +18,11 @@ export interface ControlPlane {
   etcdUrl: string;
   etcd: ServiceHandle;
   apiserver: ServiceHandle;
+  /**
+   * Stops kube-apiserver (SIGTERM, as a rolling restart does) and starts it again on the same port with the
+   * same flags and etcd data; resolves when /readyz answers. `apiserver` then names the new process.
+   */
+  restartApiServer(): Promise<ServiceHandle>;
 }
 
 const startEtcd = async (
@@ -104,7 +109,7 @@ export const startControlPlane = async (
   const etcd = await startEtcd(supervisor, dir);
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
-  const apiserver = supervisor.start('kube-apiserver', toolPath('kube-apiserver'), [
+  const apiserverArgs = [
     `--etcd-servers=${etcd.url}`,
     `--cert-dir=${join(dir, 'apiserver')}`,
     `--tls-cert-file=${serving.certFile}`,
@@ -123,20 +128,34 @@ export const startControlPlane = async (
     // No kubelet or Service network here: the default endpoint reconciler only logs loopback errors.
     '--endpoint-reconciler-type=none',
     '--v=1',
-  ]);
-  await waitFor(
-    'kube-apiserver /readyz',
-    async () => {
-      const res = await probe(`${server}/readyz`, {
-        caFile: ca.certFile,
-        certFile: admin.certFile,
-        keyFile: admin.keyFile,
-      });
-      return res.status === 200 ? true : undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 250, process: apiserver },
-  );
+  ];
+  const startApiServer = async (): Promise<ServiceHandle> => {
+    const handle = supervisor.start('kube-apiserver', toolPath('kube-apiserver'), apiserverArgs);
+    await waitFor(
+      'kube-apiserver /readyz',
+      async () => {
+        const res = await probe(`${server}/readyz`, {
+          caFile: ca.certFile,
+          certFile: admin.certFile,
+          keyFile: admin.keyFile,
+        });
+        return res.status === 200 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, process: handle },
+    );
+    return handle;
+  };
+  const apiserver = await startApiServer();
   const plane = { server, ca, admin, etcdUrl: etcd.url, etcd: etcd.handle, apiserver };
   const kubeconfig = await writeKubeconfig(plane, admin, join(dir, 'kubeconfig'), 'admin');
-  return { ...plane, kubeconfig };
+  const controlPlane: ControlPlane = {
+    ...plane,
+    kubeconfig,
+    restartApiServer: async () => {
+      await controlPlane.apiserver.stop();
+      controlPlane.apiserver = await startApiServer();
+      return controlPlane.apiserver;
+    },
+  };
+  return controlPlane;
 };

@@ -81,6 +81,12 @@ export interface NotationSignOptions {
   key?: string;
   /** notation's --expiry, e.g. "2s" or "24h": the signature's io.cncf.notary.expiry. */
   expiry?: string;
+  /**
+   * Store the signature through the OCI 1.1 referrers API (--force-referrers-tag=false). notation
+   * defaults to the tag schema, which `notation verify` then does not see on a registry that has the
+   * referrers API (olareg).
+   */
+  referrersApi?: boolean;
 }
 
 export const signNotation = async (
@@ -104,6 +110,7 @@ export const signNotation = async (
       ...auth,
       ...(options.key ? ['--key', options.key] : []),
       ...(options.expiry ? ['--expiry', options.expiry] : []),
+      ...(options.referrersApi ? ['--force-referrers-tag=false'] : []),
       artifact.byDigest,
     ],
     { env: home.env },
@@ -190,6 +197,116 @@ export const verifyWithNotation = async (
     const { stdout, stderr } = await runTool(
       'notation',
       ['verify', ...(registry.plainHttp ? ['--insecure-registry'] : []), ...auth, artifact.byDigest],
+      { env: home.env },
+    );
+    return { verified: true, output: `${stdout}${stderr}` };
+  } catch (error) {
+    if (error instanceof ToolError && error.exitCode !== null)
+      return { verified: false, output: `${error.stderr}${error.stdout}` };
+    throw error;
+  }
+};
+
+/** openssl extension lines for a Fulcio-style OIDC issuer: v1 (raw string) and v2 (DER UTF8String) OIDs. */
+export const fulcioIssuerExtensions = (issuer: string): string[] => [
+  `1.3.6.1.4.1.57264.1.1 = DER:${Buffer.from(issuer, 'utf8').toString('hex')}`,
+  `1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:${issuer}`,
+];
+
+/** Imports a PEM private key made elsewhere (openssl) as an encrypted cosign key pair. */
+export const importCosignKey = async (
+  home: ToolHome,
+  name: string,
+  pemKeyFile: string,
+): Promise<CosignKeyPair> => {
+  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  const prefix = join(home.dir, name);
+  await runTool('cosign', ['import-key-pair', '--key', pemKeyFile, '--output-key-prefix', prefix], {
+    env: { ...home.env, COSIGN_PASSWORD: password },
+  });
+  return {
+    privateKeyFile: `${prefix}.key`,
+    publicKeyFile: `${prefix}.pub`,
+    publicKeyPem: await readFile(`${prefix}.pub`, 'utf8'),
+    password,
+  };
+};
+
+export interface CosignCertificate {
+  /** The cosign key pair whose key the certificate certifies. */
+  key: CosignKeyPair;
+  certFile: string;
+  /** Intermediates and root, PEM. */
+  chainFile: string;
+}
+
+/** cosign v2 (legacy `.sig`) or v3 (bundle) signature with a certificate and chain, no transparency log. */
+export const signCosignWithCertificate = async (
+  generation: 'legacy' | 'bundle',
+  home: ToolHome,
+  registry: RegistryEndpoint,
+  artifact: PushedArtifact,
+  cert: CosignCertificate,
+): Promise<void> => {
+  const tool = generation === 'legacy' ? 'cosign2' : 'cosign';
+  const offline =
+    generation === 'legacy' ? ['--tlog-upload=false'] : ['--use-signing-config=false', '--tlog-upload=false'];
+  await runTool(
+    tool,
+    [
+      'sign',
+      '--key',
+      cert.key.privateKeyFile,
+      '--certificate',
+      cert.certFile,
+      '--certificate-chain',
+      cert.chainFile,
+      ...offline,
+      '--yes',
+      ...cosignRegistryFlags(registry),
+      artifact.byDigest,
+    ],
+    { env: { ...home.env, COSIGN_PASSWORD: cert.key.password } },
+  );
+};
+
+/** A Sigstore trusted_root.json whose only certificate authority is the given CA (no logs, no TSA). */
+export const privateTrustedRoot = (caPem: string): unknown => ({
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+  certificateAuthorities: [
+    {
+      subject: { organization: 'tagguard-test', commonName: 'test-ca' },
+      uri: 'https://ca.tagguard.test',
+      certChain: {
+        certificates: [
+          {
+            rawBytes: Buffer.from(
+              caPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''),
+              'base64',
+            ).toString('base64'),
+          },
+        ],
+      },
+      validFor: { start: '2000-01-01T00:00:00Z' },
+    },
+  ],
+});
+
+/** `cosign verify` (v2 `cosign2` or v3 `cosign`) with the given trust flags: its verdict and output. */
+export const verifyWithCosign = async (
+  tool: 'cosign' | 'cosign2',
+  home: ToolHome,
+  registry: RegistryEndpoint,
+  reference: string,
+  trustFlags: readonly string[],
+): Promise<{ verified: boolean; output: string }> => {
+  try {
+    const { stdout, stderr } = await runTool(
+      tool,
+      ['verify', ...trustFlags, ...cosignRegistryFlags(registry), reference],
       { env: home.env },
     );
     return { verified: true, output: `${stdout}${stderr}` };

@@ -198,7 +198,7 @@ export class LeaderElector {
     const next: LeaseSpec = {
       ...ours,
       acquireTime: renewing && spec.acquireTime !== undefined ? spec.acquireTime : microTime(now),
-      leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing || holder === '' ? 0 : 1),
+      leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
     };
     const updated: Lease = { ...lease, spec: next };
     return this.write(

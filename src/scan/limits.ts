@@ -40,7 +40,7 @@ export const defaultScanLimits: ScanLimits = {
   ratioGraceBytes: 1024 * 1024,
   maxChartNesting: 5,
   maxRenderedBytes: 32 * 1024 * 1024,
-  maxRenderMemoryBytes: 512 * 1024 * 1024,
+  maxRenderMemoryBytes: 256 * 1024 * 1024,
   maxYamlAliases: 25,
   maxObjects: 20_000,
 };

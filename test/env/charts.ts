@@ -1,6 +1,6 @@
 // Helm charts generated at run time: a small "payment" service chart, optionally with the attacker's
 // privileged init container (the seed scenario), packaged with the real helm binary.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from './run-tool.ts';
 import type { ToolHome } from './tool-home.ts';
@@ -10,6 +10,26 @@ export interface ChartOptions {
   version?: string;
   /** Adds a privileged init container running a miner, as in the attack this project answers. */
   maliciousInitContainer?: boolean;
+  /** Extra files under templates/ (file name → content). */
+  templates?: Record<string, string>;
+  /** Appended to values.yaml. */
+  extraValues?: string;
+  /** Leaves out the default deployment template. */
+  withoutDeployment?: boolean;
+  /** Subcharts vendored under charts/, packaged as .tgz (default) or as directories. */
+  subcharts?: SubchartOptions[];
+}
+
+export interface SubchartOptions {
+  name: string;
+  version?: string;
+  /** A library chart provides named templates only. */
+  type?: 'application' | 'library';
+  /** Files under templates/ (file name → content). */
+  templates: Record<string, string>;
+  values?: string;
+  /** false: vendored as a directory charts/<name>/ instead of charts/<name>-<version>.tgz. */
+  packaged?: boolean;
 }
 
 const deployment = (malicious: boolean): string => `apiVersion: apps/v1
@@ -38,6 +58,23 @@ ${
           securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}
 `;
 
+const writeSubchart = async (home: ToolHome, chartsDir: string, sub: SubchartOptions): Promise<void> => {
+  const dir = join(chartsDir, sub.name);
+  const version = sub.version ?? '0.1.0';
+  await mkdir(join(dir, 'templates'), { recursive: true });
+  await writeFile(
+    join(dir, 'Chart.yaml'),
+    `apiVersion: v2\nname: ${sub.name}\nversion: ${version}\ntype: ${sub.type ?? 'application'}\n`,
+  );
+  await writeFile(join(dir, 'values.yaml'), sub.values ?? '{}\n');
+  for (const [file, content] of Object.entries(sub.templates)) {
+    await writeFile(join(dir, 'templates', file), content);
+  }
+  if (sub.packaged === false) return;
+  await runTool('helm', ['package', dir, '--destination', chartsDir], { env: home.env });
+  await rm(dir, { recursive: true });
+};
+
 /** Writes a chart directory and packages it; returns the path of the .tgz. */
 export const packageChart = async (
   home: ToolHome,
@@ -56,10 +93,19 @@ export const packageChart = async (
     join(chartDir, 'values.yaml'),
     'replicas: 2\nimage: registry.example.com/payment@sha256:' + '0'.repeat(64) + '\n',
   );
-  await writeFile(
-    join(chartDir, 'templates', 'deployment.yaml'),
-    deployment(options.maliciousInitContainer ?? false),
-  );
+  if (options.withoutDeployment !== true) {
+    await writeFile(
+      join(chartDir, 'templates', 'deployment.yaml'),
+      deployment(options.maliciousInitContainer ?? false),
+    );
+  }
+  if (options.extraValues !== undefined) {
+    await writeFile(join(chartDir, 'values.yaml'), `\n${options.extraValues}\n`, { flag: 'a' });
+  }
+  for (const [file, content] of Object.entries(options.templates ?? {})) {
+    await writeFile(join(chartDir, 'templates', file), content);
+  }
+  for (const sub of options.subcharts ?? []) await writeSubchart(home, join(chartDir, 'charts'), sub);
   const out = join(dir, `packaged-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(out, { recursive: true });
   await runTool('helm', ['package', chartDir, '--destination', out], { env: home.env });

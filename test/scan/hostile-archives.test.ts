@@ -1,37 +1,14 @@
 // Each hostile archive is scanned in a fresh process, which reports the coded error and its own peak
 // memory (maxRSS): every one must stop with its code, within bounded time and under 300 MB.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanErrorCode } from '../../src/scan/errors.ts';
+import { scanInChild } from './support/scan-in-child.ts';
 import { buildTgz, chartEntries, gzipBomb, manyEntries, paxRecord } from './support/tar-builder.ts';
 
-export interface ChildReport {
-  code: ScanErrorCode | null;
-  findings: number;
-  elapsedMs: number;
-  maxRssBytes: number;
-  helmPeakRssBytes: number;
-}
-
-const CHILD = join(import.meta.dirname, 'support', 'scan-child.ts');
 const MEMORY_BOUND = 300 * 1024 * 1024;
-
-/** Runs scan-child.ts on Node 24 (the runtime vitest runs on) and parses its report. */
-export const scanInChild = (archive: string, helmBinary = '', timeoutMs = ''): Promise<ChildReport> =>
-  new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CHILD, archive, helmBinary, timeoutMs],
-      { timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error) return reject(new Error(`scan child failed: ${stderr}`, { cause: error }));
-        resolve(JSON.parse(stdout) as ChildReport);
-      },
-    );
-  });
 
 const billionLaughs = `apiVersion: v1
 kind: ConfigMap

@@ -1,10 +1,11 @@
 // Runs one chart scan in a fresh process and reports its outcome and the process's peak memory, so tests
-// can bound the memory a hostile archive costs. Usage: node scan-child.ts <archive.tgz> [helm-binary] [timeoutMs]
+// can bound the memory a hostile archive costs. Usage: node scan-child.ts <archive.tgz> [helm-binary] [timeoutMs] [limits JSON]
 import { readFile } from 'node:fs/promises';
 import { scanChart } from '../../../src/scan/scan-chart.ts';
 import { isScanError } from '../../../src/scan/errors.ts';
+import type { ScanLimits } from '../../../src/scan/limits.ts';
 
-const [archivePath, helmBinary, timeoutMs] = process.argv.slice(2);
+const [archivePath, helmBinary, timeoutMs, limits] = process.argv.slice(2);
 const started = performance.now();
 let code: string | null = null;
 let findings = 0;
@@ -16,6 +17,7 @@ try {
     {
       helmBinary: helmBinary || undefined,
       timeoutMs: timeoutMs ? Number(timeoutMs) : undefined,
+      limits: limits ? (JSON.parse(limits) as Partial<ScanLimits>) : undefined,
       onRender: (stats) => {
         helmPeakRssBytes = stats.peakRssBytes;
       },

@@ -1,0 +1,34 @@
+// Runs scan-child.ts in a fresh Node process (the runtime vitest itself runs on) and parses its report.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import type { ScanErrorCode } from '../../../src/scan/errors.ts';
+import type { ScanLimits } from '../../../src/scan/limits.ts';
+
+export interface ChildReport {
+  code: ScanErrorCode | null;
+  findings: number;
+  elapsedMs: number;
+  maxRssBytes: number;
+  helmPeakRssBytes: number;
+}
+
+const CHILD = join(import.meta.dirname, 'scan-child.ts');
+
+/** Runs scan-child.ts on Node 24 (the runtime vitest runs on) and parses its report. */
+export const scanInChild = (
+  archive: string,
+  helmBinary = '',
+  timeoutMs = '',
+  limits: Partial<ScanLimits> = {},
+): Promise<ChildReport> =>
+  new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CHILD, archive, helmBinary, timeoutMs, JSON.stringify(limits)],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`scan child failed: ${stderr}`, { cause: error }));
+        resolve(JSON.parse(stdout) as ChildReport);
+      },
+    );
+  });

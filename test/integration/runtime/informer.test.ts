@@ -149,6 +149,25 @@ describe('Informer', () => {
     );
   });
 
+  it('re-delivers every cached object as an update (old === object) each resync period', async () => {
+    const ns = await createNamespace(kube, 'inf-resync');
+    await kube.apply(configMap(ns, 'steady', { v: '1' }));
+    const informer = track(
+      new Informer<ConfigMapObject>(kube.kubeConfig, {
+        kind: CONFIG_MAPS,
+        namespace: ns,
+        logger: captureLogs().logger,
+        resyncMs: 200,
+      }),
+    );
+    const recorder = new EventRecorder(informer);
+    await informer.start();
+    await recorder.waitFor('a resync', (e) => e.type === 'update');
+    const resync = recorder.events.find((e) => e.type === 'update');
+    expect(resync?.old).toBe(resync?.object);
+    expect(resync?.object.metadata?.name).toBe('steady');
+  });
+
   it('emits nothing after stop() has resolved', async () => {
     const ns = await createNamespace(kube, 'inf-stop');
     const informer = new Informer<ConfigMapObject>(kube.kubeConfig, {

@@ -58,7 +58,7 @@ export class HoldManager {
     return this.#withRetry(target, 'hold', async () => {
       const object = await this.#read(target);
       const plan = planHold(object, holder, options);
-      if (plan.write) await this.#write(plan.write);
+      if (plan.write) await this.#write(plan.write).catch((error: unknown) => this.#goneOr(target, error));
       const outcome: HoldOutcome = {
         target: refOf(object),
         method: plan.method,
@@ -123,6 +123,17 @@ export class HoldManager {
     const object = await this.#api.read(target);
     if (object === undefined) throw new EnforceError('TargetNotFound', `${describe(target)} not found`);
     return object;
+  }
+
+  /**
+   * An apply to a target deleted since the read is a create (refused: the body has a resourceVersion
+   * and lacks required fields); report it as the target being gone rather than as an invalid object.
+   */
+  async #goneOr(target: TargetRef, error: unknown): Promise<never> {
+    if (isEnforceError(error, 'ApiError') && (await this.#api.read(target)) === undefined) {
+      throw new EnforceError('TargetNotFound', `${describe(target)} was deleted`, { cause: error });
+    }
+    throw error;
   }
 
   #write(write: TargetWrite): Promise<TargetObject> {

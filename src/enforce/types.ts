@@ -1,13 +1,10 @@
 // The vocabulary of holds: which GitOps object is held, by which method, and what a hold or a release
 // did. The controller codes against these; the mechanics live in hold-plan.ts, release-plan.ts, holds.ts.
 
-/** A GitOps object tagguard can hold. (src/sources produces these; defined here until it has its own.) */
-export interface TargetRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-}
+import type { TargetRef } from '../sources/types.ts';
+
+/** A GitOps object tagguard can hold: the sources adapters produce them. */
+export type { TargetRef };
 
 /** The group and kind of a target, for listing (any served version). */
 export interface TargetKind {

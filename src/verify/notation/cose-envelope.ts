@@ -3,6 +3,7 @@
 // tag-1 epoch dates; x5chain (33) sits in the unprotected (or protected) header. The signature covers
 // the CBOR Sig_structure ["Signature1", protected, h'', payload].
 import { decodeCbor, encodeCbor, isCborMap, isTagged, type CborKey, type CborValue } from './cbor.ts';
+import { MAX_CHAIN_LENGTH } from './certificate.ts';
 import { NotationError } from './errors.ts';
 import {
   HEADER,
@@ -31,7 +32,8 @@ const epochTime = (value: CborValue, field: string): Date | undefined => {
 const certificateChain = (value: CborValue): Buffer[] => {
   if (Buffer.isBuffer(value)) return [value];
   if (!Array.isArray(value)) throw malformed('x5chain is missing');
-  if (value.length > 10) throw new NotationError('EnvelopeTooLarge', 'x5chain has more than 10 certificates');
+  if (value.length > MAX_CHAIN_LENGTH)
+    throw new NotationError('EnvelopeTooLarge', `x5chain has more than ${MAX_CHAIN_LENGTH} certificates`);
   return value.map((cert: CborValue) => {
     if (!Buffer.isBuffer(cert)) throw malformed('x5chain entries must be byte strings');
     return cert;

@@ -1,6 +1,7 @@
 // Notary Project JWS envelopes (signature-envelope-jws.md): flattened JSON serialization with a
 // protected header (alg, cty, crit, io.cncf.notary.*), an unprotected header (x5c, timestamp token,
 // signing agent), a base64url descriptor payload and signature over "protected.payload".
+import { MAX_CHAIN_LENGTH } from './certificate.ts';
 import { NotationError } from './errors.ts';
 import {
   HEADER,
@@ -103,7 +104,8 @@ export const parseJwsEnvelope = (bytes: Buffer): ParsedEnvelope => {
 
   const x5c = unprotected.x5c;
   if (!Array.isArray(x5c)) throw malformed('x5c is missing');
-  if (x5c.length > 10) throw new NotationError('EnvelopeTooLarge', 'x5c has more than 10 certificates');
+  if (x5c.length > MAX_CHAIN_LENGTH)
+    throw new NotationError('EnvelopeTooLarge', `x5c has more than ${MAX_CHAIN_LENGTH} certificates`);
   const agent = unprotected[HEADER.signingAgent];
   const timestamp = unprotected[HEADER.timestampSignature];
   return {

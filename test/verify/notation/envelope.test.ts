@@ -63,7 +63,7 @@ describe('well-formed envelopes', () => {
     expect(verified.format).toBe('notation-cose');
   });
 
-  it('a COSE x5chain may be a single byte string', () => {
+  it('reads a COSE x5chain given as a single byte string (the chain rules then apply)', () => {
     const bytes = buildCose(leafOnlySigner, chartTarget, {
       wrap: ({ protectedRaw, unprotected, payload, signature }) => {
         const single = new Map(unprotected);

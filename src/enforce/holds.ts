@@ -86,7 +86,17 @@ export class HoldManager {
       const object = await this.#api.read(target);
       if (object === undefined) return { target, released: false, remainingHolders: [] };
       const plan = planRelease(object, holder);
-      if (plan.write) await this.#write(plan.write);
+      if (plan.write) {
+        const gone = await this.#write(plan.write).then(
+          () => false,
+          (error: unknown) => {
+            if (isEnforceError(error, 'TargetNotFound')) return true;
+            throw error;
+          },
+        );
+        // Deleted since the read: nothing left to restore.
+        if (gone) return { target, released: false, remainingHolders: [] };
+      }
       const outcome: ReleaseOutcome = {
         target: refOf(object),
         released: plan.restores,

@@ -359,6 +359,19 @@ describe('concurrent changes', () => {
     expect(await holds.release(target, A)).toEqual({ target, released: false, remainingHolders: [] });
   });
 
+  it('releasing a target deleted between read and write is a no-op', async () => {
+    const ns = await newNamespace(kube, 'deleted-release');
+    const created = await kube.apply(helmRelease(ns, 'payment'));
+    const target = refOf(created);
+    const { api, holds: recorded } = recordingManager(kube);
+    await recorded.hold(target, A, SUSPEND);
+    api.beforeWrite = async () => {
+      await kube.objects.delete(created);
+    };
+    expect(await recorded.release(target, A)).toEqual({ target, released: false, remainingHolders: [] });
+    expect(api.writes.map((w) => w.result)).toEqual(['ok', 'TargetNotFound']);
+  });
+
   it('two tagguard holders racing on the same targets both end up in held-by, pre-hold intact', async () => {
     const ns = await newNamespace(kube, 'race');
     const targets: TargetRef[] = [];

@@ -5,7 +5,7 @@ export interface BackoffPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   /** A uniform random number in [0, 1); Math.random by default, injected by tests. */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 /** The capped exponential delay before jitter, for the n-th consecutive failure (n ≥ 1). */

@@ -21,19 +21,19 @@ export type InformerEvent<T> = {
 
 export interface InformerOptions {
   readonly kind: ResourceKind;
-  readonly namespace?: string;
-  readonly labelSelector?: string;
+  readonly namespace?: string | undefined;
+  readonly labelSelector?: string | undefined;
   readonly logger: Logger;
   /** Re-deliver every cached object as an 'update' (old === object) this often; off by default. */
-  readonly resyncMs?: number;
+  readonly resyncMs?: number | undefined;
   /** Items per list page (default 500). */
-  readonly pageSize?: number;
+  readonly pageSize?: number | undefined;
   /** Server-side watch timeout; default a random 300–600 s per watch, as client-go, to spread reconnects. */
-  readonly watchTimeoutSeconds?: number;
+  readonly watchTimeoutSeconds?: number | undefined;
   /** Backoff after failures: default 500 ms doubling up to 30 s, with jitter. */
-  readonly baseDelayMs?: number;
-  readonly maxDelayMs?: number;
-  readonly random?: () => number;
+  readonly baseDelayMs?: number | undefined;
+  readonly maxDelayMs?: number | undefined;
+  readonly random?: (() => number) | undefined;
 }
 
 interface ListPage {

@@ -14,13 +14,13 @@ export interface LeaderElectionOptions {
   readonly name: string;
   readonly identity: string;
   /** How long a Lease stays valid without renewal (default 15 s). */
-  readonly leaseDurationMs?: number;
+  readonly leaseDurationMs?: number | undefined;
   /** How long the leader keeps trying to renew before giving up leadership (default 10 s). */
-  readonly renewDeadlineMs?: number;
+  readonly renewDeadlineMs?: number | undefined;
   /** Time between acquire attempts and between renewals (default 2 s). */
-  readonly retryPeriodMs?: number;
+  readonly retryPeriodMs?: number | undefined;
   readonly logger: Logger;
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 export interface LeaderCallbacks {
@@ -44,7 +44,7 @@ interface Lease {
 }
 
 /** What one acquire-or-renew attempt found. */
-type Attempt = 'holding' | 'held-by-other';
+type Attempt = 'holding' | 'held-by-other' | 'lost-race';
 
 /** A Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
@@ -144,8 +144,12 @@ export class LeaderElector {
           this.logger.warn('another candidate holds the Lease');
           return;
         }
-        lastRenewedAt = Date.now();
-        continue;
+        if (attempt === 'holding') {
+          lastRenewedAt = Date.now();
+          continue;
+        }
+        // A write conflict: the Lease changed under us; the next read shows whether it is still ours.
+        this.logger.warn('the Lease changed during renewal; retrying');
       } catch (error) {
         if (signal.aborted) return;
         this.logger.warn({ err: error }, 'could not renew the Lease');
@@ -218,7 +222,7 @@ export class LeaderElector {
     try {
       await send();
     } catch (error) {
-      if (isRuntimeError(error, 'Conflict')) return 'held-by-other';
+      if (isRuntimeError(error, 'Conflict')) return 'lost-race';
       throw error;
     }
     this.observe(spec, Date.now());

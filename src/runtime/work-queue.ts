@@ -13,13 +13,13 @@ export interface ReconcileOutcome {
 export interface WorkQueueOptions {
   readonly concurrency: number;
   /** First retry delay after a failure (default 100 ms), doubled per consecutive failure. */
-  readonly baseDelayMs?: number;
+  readonly baseDelayMs?: number | undefined;
   /** Cap of the retry delay (default 5 minutes). */
-  readonly maxDelayMs?: number;
-  readonly random?: () => number;
+  readonly maxDelayMs?: number | undefined;
+  readonly random?: (() => number) | undefined;
   readonly logger: Logger;
   /** Called with the number of keys waiting to run whenever it changes (the workqueue depth metric). */
-  readonly onDepth?: (depth: number) => void;
+  readonly onDepth?: ((depth: number) => void) | undefined;
 }
 
 export type ReconcileHandler = (key: string) => Promise<ReconcileOutcome | void>;

@@ -1,0 +1,111 @@
+// trustPolicyFromSpec: trust material as data, from inline fields or the Secrets / ConfigMaps given.
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { trustPolicyFromSpec } from '../../src/verify/trust-policy.ts';
+import { TrustPolicyError } from '../../src/verify/errors.ts';
+
+const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+  type: 'spki',
+  format: 'pem',
+});
+
+const codeOf = (run: () => unknown): string | undefined => {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(TrustPolicyError);
+    return (error as TrustPolicyError).code;
+  }
+};
+
+describe('trustPolicyFromSpec', () => {
+  it('takes inline keys and every *.pub key of a Secret', () => {
+    const policy = trustPolicyFromSpec(
+      {
+        cosign: [
+          { name: 'inline', publicKey: pem },
+          { name: 'secret', secretRef: { name: 'keys' } },
+        ],
+      },
+      { secrets: { keys: { 'a.pub': pem, 'b.pub': pem, README: 'not a key' } } },
+    );
+    expect(policy.cosign.map((c) => c.publicKeys.length)).toEqual([1, 2]);
+    expect(policy.minSignatures).toBe(1);
+    expect(policy.cosign[0]?.requireTransparencyLog).toBe(false);
+  });
+
+  it('requires the transparency log for keyless signers unless the policy says otherwise', () => {
+    const keyless = { issuer: 'https://issuer', subject: 'me@example.com' };
+    const policy = trustPolicyFromSpec(
+      {
+        cosign: [
+          { name: 'a', keyless },
+          { name: 'b', keyless, requireTransparencyLog: false },
+        ],
+      },
+      {},
+    );
+    expect(policy.cosign.map((c) => c.requireTransparencyLog)).toEqual([true, false]);
+    expect(policy.cosign[0]?.trustedRoot).toBeUndefined();
+  });
+
+  it('reads a private trusted root from the ConfigMap', () => {
+    const policy = trustPolicyFromSpec(
+      {
+        cosign: [
+          {
+            name: 'a',
+            keyless: { issuer: 'https://issuer', subject: 'x' },
+            trustedRoot: { configMapRef: { name: 'root' } },
+          },
+        ],
+      },
+      { configMaps: { root: { 'trusted_root.json': '{"mediaType":"x"}' } } },
+    );
+    expect(policy.cosign[0]?.trustedRoot).toEqual({ mediaType: 'x' });
+  });
+
+  it('splits a notation trust store Secret into CA and TSA certificates', () => {
+    const policy = trustPolicyFromSpec(
+      { notation: [{ name: 'n', trustStore: { secretRef: { name: 'store' } }, trustedIdentities: ['*'] }] },
+      { secrets: { store: { 'ca.crt': 'CA', 'tsa.crt': 'TSA' } } },
+    );
+    expect(policy.notation[0]).toMatchObject({
+      caCertificates: ['CA'],
+      tsaCertificates: ['TSA'],
+      level: 'strict',
+    });
+  });
+
+  it.each([
+    [
+      'a Secret that was not given',
+      { cosign: [{ name: 'a', secretRef: { name: 'keys' } }] },
+      {},
+      'MaterialMissing',
+    ],
+    [
+      'a Secret without *.pub keys',
+      { cosign: [{ name: 'a', secretRef: { name: 'keys' } }] },
+      { secrets: { keys: { 'key.pem': pem } } },
+      'MaterialMissing',
+    ],
+    [
+      'a trusted root that is not JSON',
+      {
+        cosign: [
+          {
+            name: 'a',
+            keyless: { issuer: 'i', subject: 's' },
+            trustedRoot: { configMapRef: { name: 'root' } },
+          },
+        ],
+      },
+      { configMaps: { root: { 'trusted_root.json': '{' } } },
+      'InvalidTrustedRoot',
+    ],
+  ] as const)('refuses %s with a coded error', (_what, spec, material, code) => {
+    expect(codeOf(() => trustPolicyFromSpec(spec, material))).toBe(code);
+  });
+});

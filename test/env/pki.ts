@@ -14,7 +14,8 @@ export interface KeyPair {
   certPem: string;
 }
 
-export type CertUsage = 'server' | 'client' | 'code-signing';
+/** `ca`: an intermediate CA (keyCertSign, cRLSign), issued by the given CA. */
+export type CertUsage = 'server' | 'client' | 'code-signing' | 'ca';
 
 export interface LeafOptions {
   /** openssl -subj form, e.g. "/O=system:masters/CN=admin". */
@@ -28,6 +29,8 @@ export interface LeafOptions {
   /** Exact validity bounds (e.g. an already expired or short-lived leaf); they take precedence over `days`. */
   notBefore?: Date;
   notAfter?: Date;
+  /** basicConstraints pathlen of a `ca` certificate. */
+  pathLength?: number;
 }
 
 const openssl = async (args: readonly string[]): Promise<void> => {
@@ -68,7 +71,13 @@ const usageExtensions: Record<CertUsage, string[]> = {
   server: ['keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = serverAuth'],
   client: ['keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = clientAuth'],
   'code-signing': ['keyUsage = critical, digitalSignature', 'extendedKeyUsage = codeSigning'],
+  ca: ['keyUsage = critical, keyCertSign, cRLSign'],
 };
+
+const basicConstraints = (options: LeafOptions): string =>
+  options.usage !== 'ca'
+    ? 'basicConstraints = critical, CA:FALSE'
+    : `basicConstraints = critical, CA:TRUE${options.pathLength === undefined ? '' : `, pathlen:${options.pathLength}`}`;
 
 export const issueCertificate = async (
   ca: KeyPair,
@@ -87,7 +96,7 @@ export const issueCertificate = async (
   await writeFile(
     extFile,
     [
-      'basicConstraints = critical, CA:FALSE',
+      basicConstraints(options),
       ...usageExtensions[options.usage],
       ...(altNames.length > 0 ? [`subjectAltName = ${altNames.join(', ')}`] : []),
       ...(options.extraExtensions ?? []),

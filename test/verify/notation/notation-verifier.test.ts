@@ -127,6 +127,18 @@ describe('verifyNotation', () => {
     expect(jws.message).toContain('revocation not checked');
   });
 
+  it('reports CertificateExpired for a certificate that is not valid yet', () => {
+    const bytes = buildJws(signer, chartTarget);
+    const result = verifyNotation(
+      chartTarget,
+      [jwsEnvelope(bytes)],
+      trustFor(signer),
+      new Date(Date.now() - 24 * HOUR),
+    );
+    expect(result).toMatchObject({ verified: false, reason: 'CertificateExpired' });
+    expect(result.message).toContain('valid from');
+  });
+
   it('accepts any signer of the trust store with the wildcard identity', () => {
     const trust = trustFor(signer, { trustedIdentities: ['*'] });
     expect(

@@ -65,6 +65,17 @@ const mustGet = async (
 const refersTo = (ref: NamespacedRef, kind: string, namespace: string, name: string): boolean =>
   ref.kind === kind && ref.namespace === namespace && ref.name === name;
 
+/** Someone else's broken object is not this source's problem: consumers that do not parse are skipped. */
+const lenient =
+  <T>(parse: (object: KubernetesObject) => T) =>
+  (object: KubernetesObject): T[] => {
+    try {
+      return [parse(object)];
+    } catch {
+      return [];
+    }
+  };
+
 /** HelmReleases and Kustomizations whose chartRef / sourceRef is the given source object. */
 const consumersOf = async (
   ctx: FluxContext,
@@ -73,8 +84,7 @@ const consumersOf = async (
   name: string,
 ): Promise<{ releases: HelmReleaseObject[]; kustomizations: TargetRef[] }> => {
   const releases = (await ctx.reader.list(HELM_API, 'HelmRelease', ctx.consumerNamespace))
-    .map(parseHelmReleaseLenient)
-    .filter((hr): hr is HelmReleaseObject => hr !== undefined)
+    .flatMap(lenient(parseHelmRelease))
     .filter((hr) => {
       if (hr.chartRef) return refersTo(hr.chartRef, kind, namespace, name);
       if (kind !== 'HelmChart' || !hr.chartTemplate) return false;
@@ -86,26 +96,12 @@ const consumersOf = async (
   const kustomizations =
     kind === 'OCIRepository'
       ? (await ctx.reader.list(KUSTOMIZE_API, 'Kustomization', ctx.consumerNamespace))
-          .flatMap((k) => {
-            try {
-              return [parseKustomization(k)];
-            } catch {
-              return []; // someone else's broken object is not this source's problem
-            }
-          })
+          .flatMap(lenient(parseKustomization))
           .filter((k) => refersTo(k.sourceRef, kind, namespace, name))
           .map((k) => target('Kustomization', k.namespace, k.name))
       : [];
   return { releases, kustomizations };
 };
-
-function parseHelmReleaseLenient(object: KubernetesObject): HelmReleaseObject | undefined {
-  try {
-    return parseHelmRelease(object);
-  } catch {
-    return undefined;
-  }
-}
 
 const withValues = async (
   artifact: WatchedArtifact,

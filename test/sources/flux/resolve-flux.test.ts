@@ -137,6 +137,18 @@ describe('OCIRepository', () => {
     expect(cluster.artifacts[0]?.helmValuesNotes?.[0]).toMatch(/2 HelmReleases/);
   });
 
+  it('skips consumers that do not parse instead of failing the source', async () => {
+    const { targets } = await resolve(
+      [
+        ociRepository(NS, 'payment', { url: 'oci://registry.example.com/charts/payment' }),
+        helmRelease(NS, 'broken', { chartRef: { kind: 'OCIRepository' } }),
+        kustomization(NS, 'broken', { sourceRef: 'payment' }),
+      ],
+      { kind: 'OCIRepository', name: 'payment' },
+    );
+    expect(targetNames(targets)).toEqual(['OCIRepository/flux-system/payment']);
+  });
+
   it.each([
     [{ url: 'https://registry.example.com/charts/payment' }, 'InvalidObject'],
     [{ url: 'oci://registry.example.com/charts/payment:3.1.0' }, 'InvalidObject'],

@@ -10,7 +10,16 @@ export const sharedCrdsDir = resolve(projectRoot, '..', 'shared', 'crds');
 export const projectCrdsDir = join(projectRoot, 'crds');
 
 export type ToolName =
-  'etcd' | 'kube-apiserver' | 'olareg' | 'registry' | 'cosign' | 'cosign2' | 'notation' | 'oras' | 'helm';
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'olareg'
+  | 'registry'
+  | 'cosign'
+  | 'cosign2'
+  | 'notation'
+  | 'oras'
+  | 'helm'
+  | 'kubectl';
 
 /** Absolute path of a pinned tool; fails with the command that provides it. */
 export const toolPath = (name: ToolName): string => {

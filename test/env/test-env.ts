@@ -1,7 +1,7 @@
 // The whole integration test environment: a control plane with the Flux, Argo CD and tagguard CRDs,
 // and the registries (referrers API and tag-schema only; plain HTTP, TLS, authenticated). Used as the
 // integration tests' global setup and by the demo.
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startControlPlane } from './control-plane.ts';
 import { createCA, issueCertificate } from './pki.ts';
@@ -43,8 +43,13 @@ const KEEP_RUNS = 5;
 
 const newRunDir = async (): Promise<string> => {
   await mkdir(runsDir, { recursive: true });
+  // Beyond the newest few, only runs older than an hour go: a run dir may belong to a suite still running.
+  const cutoff = Date.now() - 60 * 60 * 1000;
   const old = (await readdir(runsDir)).sort().slice(0, -KEEP_RUNS + 1);
-  await Promise.all(old.map((d) => rm(join(runsDir, d), { recursive: true, force: true })));
+  for (const d of old) {
+    const modified = (await stat(join(runsDir, d)).catch(() => undefined))?.mtimeMs ?? 0;
+    if (modified < cutoff) await rm(join(runsDir, d), { recursive: true, force: true });
+  }
   const dir = join(runsDir, new Date().toISOString().replace(/[:.]/g, '-'));
   await mkdir(dir, { recursive: true });
   return dir;

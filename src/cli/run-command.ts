@@ -1,0 +1,145 @@
+// `tagguard run`: the operator process. Parses the configuration once, serves /healthz /readyz /metrics,
+// optionally elects a leader, runs the controller, and on SIGTERM/SIGINT stops the informers, lets
+// in-flight reconciles finish, releases the Lease and exits within the shutdown budget (10 s in total).
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  ConfigError,
+  operatorOptionHelp,
+  parseOperatorConfig,
+  readOperatorEnvironment,
+  type OperatorConfig,
+} from '../config/operator-config.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { startEndpoints } from '../observability/http-endpoints.ts';
+import { LeaderElector } from '../runtime/leader-election.ts';
+import { startOperator, type Operator } from '../controller/operator.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import type { CommandIo } from './command-io.ts';
+
+export const runUsage = `Usage: tagguard run [options]
+
+Runs the operator against the cluster of the kubeconfig (in-cluster configuration inside a Pod).
+
+${Object.entries(operatorOptionHelp)
+  .map(([name, help]) => `  --${name.padEnd(28)} ${help}`)
+  .join('\n')}
+`;
+
+const loadKubeConfig = (config: OperatorConfig): KubeConfig => {
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+};
+
+export interface RunningOperator {
+  readonly endpoints: { health: number; metrics: number };
+  /** Resolves with the exit code once the process should exit. */
+  readonly done: Promise<ExitCode>;
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Starts everything; exported for tests that run the operator in-process. */
+export const startRun = async (config: OperatorConfig, logger: Logger): Promise<RunningOperator> => {
+  const kubeConfig = loadKubeConfig(config);
+  const metrics = createMetrics();
+  let operator: Operator | undefined;
+  let elector: LeaderElector | undefined;
+  let stopping = false;
+  let resolveDone: (code: ExitCode) => void = () => undefined;
+  const done = new Promise<ExitCode>((resolve) => (resolveDone = resolve));
+
+  const endpoints = await startEndpoints({
+    health: config.healthAddr,
+    metrics: config.metricsAddr,
+    registry: metrics.registry,
+    checks: {
+      live: () => true,
+      // A standby replica is ready (it serves its purpose by waiting); a leader once its caches are synced.
+      ready: () => (operator ? operator.ready() : elector !== undefined && !elector.isLeader),
+    },
+  });
+
+  const shutdown = async (reason: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    const budget = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      resolveDone(EXIT.registry);
+    }, config.shutdownTimeoutMs);
+    budget.unref();
+    try {
+      await operator?.stop();
+      await elector?.stop();
+      await endpoints.close();
+    } finally {
+      clearTimeout(budget);
+      resolveDone(EXIT.ok);
+    }
+  };
+
+  const begin = async (): Promise<void> => {
+    try {
+      operator = await startOperator({ config, kubeConfig, logger, metrics });
+    } catch (error) {
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'operator could not start',
+      );
+      await shutdown('start failed');
+      resolveDone(EXIT.usage);
+    }
+  };
+
+  if (config.leaderElect) {
+    elector = new LeaderElector(kubeConfig, {
+      namespace: config.leaderElectionNamespace,
+      name: config.leaderElectionId,
+      identity: config.identity,
+      logger: logger.child({ component: 'leader-election' }),
+    });
+    void elector.run({
+      onStartedLeading: () => {
+        logger.info({ identity: config.identity }, 'became leader');
+        void begin();
+      },
+      onStoppedLeading: () => {
+        // As controller-runtime: a leader that lost its Lease stops at once; a restart re-joins the election.
+        logger.warn('lost leadership');
+        void shutdown('lost leadership');
+      },
+    });
+  } else await begin();
+
+  return {
+    endpoints: { health: endpoints.health.port, metrics: endpoints.metrics.port },
+    done,
+    shutdown,
+  };
+};
+
+export const runCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
+  if (argv.includes('--help')) {
+    io.stdout(runUsage);
+    return EXIT.ok;
+  }
+  let config: OperatorConfig;
+  try {
+    config = parseOperatorConfig(argv, readOperatorEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`tagguard run: ${error.message}\n\n${runUsage}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
+  const running = await startRun(config, logger);
+  const onSignal = (signal: string) => () => void running.shutdown(signal);
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  process.once('SIGINT', onSignal('SIGINT'));
+  logger.info({ health: running.endpoints.health, metrics: running.endpoints.metrics }, 'tagguard running');
+  return running.done;
+};

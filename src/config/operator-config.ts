@@ -1,0 +1,156 @@
+// The operator's configuration: `tagguard run` flags and the few environment variables a Deployment sets
+// (POD_NAMESPACE, POD_NAME), parsed once and validated here, then passed down as a frozen object.
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { BaseError } from '../errors.ts';
+import type { LogLevel } from '../observability/logger.ts';
+
+export class ConfigError extends BaseError<'InvalidFlag' | 'InvalidValue'> {}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface OperatorConfig {
+  readonly kubeconfig?: string;
+  /** Only this namespace's ArtifactVerifications (default: all). */
+  readonly watchNamespace?: string;
+  readonly argocdNamespace: string;
+  readonly metricsAddr: ListenAddress;
+  readonly healthAddr: ListenAddress;
+  readonly leaderElect: boolean;
+  readonly leaderElectionNamespace: string;
+  readonly leaderElectionId: string;
+  /** Who this instance is: the Lease holder identity and the Events' reportingInstance. */
+  readonly identity: string;
+  readonly allowCrossNamespaceRefs: boolean;
+  /** Reconciles running at once. */
+  readonly concurrency: number;
+  /** helm binary for rendering charts; absent = static template scan. */
+  readonly helmBinary?: string;
+  readonly kubeVersion?: string;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+  /** Seconds to finish in-flight work on SIGTERM before exiting anyway. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export const operatorOptions = {
+  kubeconfig: { type: 'string' },
+  'watch-namespace': { type: 'string' },
+  'argocd-namespace': { type: 'string', default: 'argocd' },
+  'metrics-addr': { type: 'string', default: ':8080' },
+  'health-addr': { type: 'string', default: ':8081' },
+  'leader-elect': { type: 'boolean', default: false },
+  'leader-election-namespace': { type: 'string' },
+  'leader-election-id': { type: 'string', default: 'tagguard-leader' },
+  'allow-cross-namespace-refs': { type: 'boolean', default: false },
+  concurrency: { type: 'string', default: '4' },
+  helm: { type: 'string' },
+  'kube-version': { type: 'string' },
+  'log-level': { type: 'string', default: 'info' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = {
+  kubeconfig: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)',
+  'watch-namespace': 'watch ArtifactVerifications of this namespace only (default: all namespaces)',
+  'argocd-namespace': 'namespace of Argo CD repository Secrets (default argocd)',
+  'metrics-addr': 'listen address of /metrics (default :8080)',
+  'health-addr': 'listen address of /healthz and /readyz (default :8081)',
+  'leader-elect': 'elect a leader with a Lease so several replicas can run',
+  'leader-election-namespace': 'namespace of the Lease (default: $POD_NAMESPACE, else default)',
+  'leader-election-id': 'name of the Lease (default tagguard-leader)',
+  'allow-cross-namespace-refs': 'let sourceRef name objects in other namespaces',
+  concurrency: 'reconciles at once (default 4)',
+  helm: 'helm binary used to render charts (default: helm on PATH; none = static template scan)',
+  'kube-version': 'Kubernetes version charts are rendered for (default: helm\'s)',
+  'log-level': 'fatal|error|warn|info|debug|trace (default info)',
+  'log-format': 'json|pretty (default: pretty on a TTY, else json)',
+  help: 'print this help',
+};
+
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** ":8080", "127.0.0.1:8080", "[::1]:8080" (port 0: any free port, for tests). */
+export const parseListenAddress = (flag: string, value: string): ListenAddress => {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new ConfigError('InvalidValue', `--${flag} "${value}" is not host:port or :port`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+};
+
+export interface OperatorEnvironment {
+  readonly podNamespace?: string;
+  readonly podName?: string;
+  readonly isTty: boolean;
+  readonly helmOnPath?: string;
+}
+
+const findOnPath = (name: string, path: string | undefined): string | undefined =>
+  (path ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find((file) => {
+      try {
+        accessSync(file, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+
+export const readOperatorEnvironment = (
+  env: NodeJS.ProcessEnv = process.env,
+  isTty: boolean = process.stdout.isTTY,
+): OperatorEnvironment => {
+  const helmOnPath = findOnPath('helm', env.PATH);
+  return {
+    ...(env.POD_NAMESPACE ? { podNamespace: env.POD_NAMESPACE } : {}),
+    ...(env.POD_NAME ? { podName: env.POD_NAME } : {}),
+    ...(helmOnPath ? { helmOnPath } : {}),
+    isTty,
+  };
+};
+
+export const parseOperatorConfig = (argv: readonly string[], environment: OperatorEnvironment): OperatorConfig => {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: operatorOptions, allowPositionals: false, strict: true }));
+  } catch (error) {
+    throw new ConfigError('InvalidFlag', (error as Error).message, { cause: error });
+  }
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new ConfigError('InvalidValue', `--concurrency "${values.concurrency}" must be an integer from 1 to 64`);
+  const level = values['log-level'] as LogLevel;
+  if (!LEVELS.includes(level))
+    throw new ConfigError('InvalidValue', `--log-level "${values['log-level']}" must be one of ${LEVELS.join(', ')}`);
+  const format = values['log-format'];
+  if (format !== undefined && format !== 'json' && format !== 'pretty')
+    throw new ConfigError('InvalidValue', `--log-format "${format}" must be json or pretty`);
+  const helm = values.helm ?? environment.helmOnPath;
+  return Object.freeze({
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values['watch-namespace'] ? { watchNamespace: values['watch-namespace'] } : {}),
+    argocdNamespace: values['argocd-namespace'],
+    metricsAddr: parseListenAddress('metrics-addr', values['metrics-addr']),
+    healthAddr: parseListenAddress('health-addr', values['health-addr']),
+    leaderElect: values['leader-elect'],
+    leaderElectionNamespace: values['leader-election-namespace'] ?? environment.podNamespace ?? 'default',
+    leaderElectionId: values['leader-election-id'],
+    identity: `${environment.podName ?? hostname()}_${process.pid}`,
+    allowCrossNamespaceRefs: values['allow-cross-namespace-refs'],
+    concurrency,
+    ...(helm && helm !== 'none' ? { helmBinary: helm } : {}),
+    ...(values['kube-version'] ? { kubeVersion: values['kube-version'] } : {}),
+    logLevel: level,
+    logPretty: format === undefined ? environment.isTty : format === 'pretty',
+    shutdownTimeoutMs: 8_000,
+  });
+};

@@ -1,0 +1,165 @@
+// The checks of one digest: signatures (spec.verify) and content (spec.scan), each cached by digest +
+// policy hash so nothing is re-verified or re-scanned without a change. Trust material (Secrets,
+// ConfigMaps) is read here and handed to the verifier as data; a missing one stalls the CR.
+import type { ArtifactVerification, VerifySpec } from '../api/artifact-verification.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { repositoryReference, type RegistryAccess } from './registry-access.ts';
+import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
+import { TrustPolicyError } from '../verify/errors.ts';
+import { verifyArtifact } from '../verify/verify-artifact.ts';
+import type { VerificationResult } from '../verify/types.ts';
+import { scanArtifact } from '../scan/scan-artifact.ts';
+import { ScanError } from '../scan/errors.ts';
+import type { ScanResult } from '../scan/types.ts';
+import type { ClusterAccess } from './cluster-access.ts';
+import { ResultCache, stableHash } from './result-cache.ts';
+import { stalled, ReconcileError } from './reconcile-error.ts';
+import { Reason } from './reasons.ts';
+import type { ScanSummary } from './reconcile-state.ts';
+import type { LoadedArtifact } from './source-loader.ts';
+
+export interface CheckedArtifact {
+  readonly verification?: VerificationResult;
+  readonly scan?: ScanSummary;
+}
+
+export interface ArtifactCheckerOptions {
+  readonly cluster: ClusterAccess;
+  readonly registries: RegistryAccess;
+  readonly helmBinary?: string | undefined;
+  readonly kubeVersion?: string | undefined;
+  readonly now: () => Date;
+}
+
+const secretNames = (spec: VerifySpec): string[] => [
+  ...(spec.cosign ?? []).flatMap((s) => (s.secretRef ? [s.secretRef.name] : [])),
+  ...(spec.notation ?? []).flatMap((s) => (s.trustStore.secretRef ? [s.trustStore.secretRef.name] : [])),
+];
+
+const configMapNames = (spec: VerifySpec): string[] =>
+  (spec.cosign ?? []).flatMap((s) => (s.trustedRoot ? [s.trustedRoot.configMapRef.name] : []));
+
+const summarizeScan = (result: ScanResult): ScanSummary => ({
+  rendered: result.rendered,
+  findings: result.findings,
+  failed: result.reasons.includes('FindingsAtFailOn'),
+  problems: result.reasons.filter((r) => r !== 'FindingsAtFailOn'),
+});
+
+export class ArtifactChecker {
+  private readonly options: ArtifactCheckerOptions;
+  private readonly verifications = new ResultCache<VerificationResult>(2000);
+  private readonly scans = new ResultCache<ScanSummary>(500);
+
+  constructor(options: ArtifactCheckerOptions) {
+    this.options = options;
+  }
+
+  async check(
+    object: ArtifactVerification,
+    artifact: LoadedArtifact,
+    digest: string,
+  ): Promise<CheckedArtifact> {
+    const client = this.options.registries.clientFor(artifact.access);
+    const reference = { ...repositoryReference(artifact.access.url), digest };
+    const [verification, scan] = await Promise.all([
+      object.spec.verify ? this.verify(object, object.spec.verify, client, reference, digest) : undefined,
+      this.scan(object, artifact, client, reference, digest),
+    ]);
+    return { ...(verification ? { verification } : {}), ...(scan ? { scan } : {}) };
+  }
+
+  private async verify(
+    object: ArtifactVerification,
+    spec: VerifySpec,
+    client: RegistryClient,
+    reference: ReturnType<typeof repositoryReference> & { digest: string },
+    digest: string,
+  ): Promise<VerificationResult> {
+    const namespace = object.metadata.namespace ?? '';
+    const secrets: Record<string, Record<string, string>> = {};
+    for (const name of new Set(secretNames(spec))) {
+      const data = await this.options.cluster.readSecret(namespace, name);
+      if (!data)
+        throw stalled(
+          Reason.TrustMaterialMissing,
+          `Secret ${namespace}/${name} named in spec.verify does not exist`,
+        );
+      secrets[name] = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.toString('utf8')]));
+    }
+    const configMaps: Record<string, Record<string, string>> = {};
+    for (const name of new Set(configMapNames(spec))) {
+      const data = await this.options.cluster.readConfigMap(namespace, name);
+      if (!data)
+        throw stalled(
+          Reason.TrustMaterialMissing,
+          `ConfigMap ${namespace}/${name} named in spec.verify does not exist`,
+        );
+      configMaps[name] = { ...data };
+    }
+    let policy;
+    try {
+      policy = trustPolicyFromSpec(spec, {
+        secrets: secrets,
+        configMaps: configMaps,
+      });
+    } catch (error) {
+      if (error instanceof TrustPolicyError) throw stalled(Reason.TrustMaterialMissing, error.message, error);
+      throw error;
+    }
+    // The key covers the repository too: a signature is only ever valid for the digest in its own repository.
+    const key = stableHash({
+      registry: reference.registry,
+      repository: reference.repository,
+      digest,
+      policy,
+    });
+    return this.verifications.get(
+      key,
+      () => verifyArtifact(client, reference, digest, policy, { now: this.options.now }),
+      (result) => result.verdict !== 'Error',
+    );
+  }
+
+  private async scan(
+    object: ArtifactVerification,
+    artifact: LoadedArtifact,
+    client: RegistryClient,
+    reference: ReturnType<typeof repositoryReference> & { digest: string },
+    digest: string,
+  ): Promise<ScanSummary | undefined> {
+    const spec = object.spec.scan ?? {};
+    if (spec.helm?.enabled === false && !spec.sbom?.required && !spec.wasm) return undefined;
+    const values = artifact.helmValues;
+    const key = stableHash({
+      registry: reference.registry,
+      repository: reference.repository,
+      digest,
+      spec,
+      values: values ?? null,
+    });
+    try {
+      return await this.scans.get(key, async () =>
+        summarizeScan(
+          await scanArtifact(client, reference, digest, spec, {
+            helmBinary: this.options.helmBinary,
+            kubeVersion: this.options.kubeVersion,
+            values,
+            namespace: object.metadata.namespace,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ScanError)
+        // A chart that cannot be unpacked or rendered safely is itself a finding: untrusted, not an outage.
+        return {
+          rendered: false,
+          findings: [],
+          failed: false,
+          problems: [`${error.code}: ${error.message}`],
+        };
+      if (error instanceof ReconcileError) throw error;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// What the controller reads and writes in the cluster besides GitOps targets: Secrets and ConfigMaps
+// holding trust material and credentials, and its own ArtifactVerifications (finalizers, status through
+// the status subresource). Secret values are returned as bytes and never logged.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import {
+  GROUP,
+  PLURAL,
+  VERSION,
+  type ArtifactVerification,
+  type ArtifactVerificationStatus,
+} from '../api/artifact-verification.ts';
+
+export interface ClusterAccess {
+  readSecret(namespace: string, name: string): Promise<Readonly<Record<string, Buffer>> | undefined>;
+  readConfigMap(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
+  getArtifactVerification(namespace: string, name: string): Promise<ArtifactVerification | undefined>;
+  /** Replaces the status (top-level keys absent from `status` are removed). */
+  writeStatus(object: ArtifactVerification, status: ArtifactVerificationStatus): Promise<void>;
+  /** Sets metadata.finalizers, failing with 409 when the object changed since it was read. */
+  writeFinalizers(object: ArtifactVerification, finalizers: readonly string[]): Promise<ArtifactVerification>;
+}
+
+const STATUS_KEYS: readonly (keyof ArtifactVerificationStatus)[] = [
+  'observedGeneration',
+  'conditions',
+  'artifact',
+  'trustedDigest',
+  'verifiedAt',
+  'signers',
+  'findings',
+  'findingsCount',
+  'heldTargets',
+  'history',
+  'lastFailure',
+];
+
+export const statusCode = (error: unknown): number | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+};
+
+export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
+
+const orUndefinedOn404 = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+  try {
+    return await read();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+};
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class KubeClusterAccess implements ClusterAccess {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  async readSecret(namespace: string, name: string): Promise<Readonly<Record<string, Buffer>> | undefined> {
+    const secret = await orUndefinedOn404(() => this.core.readNamespacedSecret({ namespace, name }));
+    if (!secret) return undefined;
+    return Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+    );
+  }
+
+  async readConfigMap(
+    namespace: string,
+    name: string,
+  ): Promise<Readonly<Record<string, string>> | undefined> {
+    const map = await orUndefinedOn404(() => this.core.readNamespacedConfigMap({ namespace, name }));
+    return map ? { ...(map.data ?? {}) } : undefined;
+  }
+
+  getArtifactVerification(namespace: string, name: string): Promise<ArtifactVerification | undefined> {
+    return orUndefinedOn404(
+      () =>
+        this.custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace,
+          name,
+        }) as Promise<ArtifactVerification>,
+    );
+  }
+
+  async writeStatus(object: ArtifactVerification, status: ArtifactVerificationStatus): Promise<void> {
+    const body: Record<string, unknown> = {};
+    for (const key of STATUS_KEYS) body[key] = status[key] ?? null;
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: object.metadata.namespace ?? '',
+        name: object.metadata.name,
+        body: { status: body },
+      },
+      mergePatch,
+    );
+  }
+
+  async writeFinalizers(
+    object: ArtifactVerification,
+    finalizers: readonly string[],
+  ): Promise<ArtifactVerification> {
+    return (await this.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: object.metadata.namespace ?? '',
+        name: object.metadata.name,
+        body: { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } },
+      },
+      mergePatch,
+    )) as ArtifactVerification;
+  }
+}

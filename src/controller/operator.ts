@@ -1,0 +1,209 @@
+// The operator: informers on ArtifactVerifications and on the GitOps kinds that are installed, one work
+// queue keyed by CR, the shared digest poller, and the reconciler. Start and stop only; leader election
+// and the process (signals, endpoints) are the caller's. Startup recovers every hold from the cluster
+// itself: each CR is reconciled once, and its status and the targets' annotations say what is held.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import {
+  ANNOTATIONS,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+  type ArtifactVerification,
+} from '../api/artifact-verification.ts';
+import type { OperatorConfig } from '../config/operator-config.ts';
+import { HoldManager } from '../enforce/holds.ts';
+import { EventRecorder } from '../observability/event-recorder.ts';
+import { registryRequestObserver, type OperatorMetrics } from '../observability/metrics.ts';
+import { discoverInstalledKinds } from '../runtime/discovery.ts';
+import { Informer, type InformerEvent } from '../runtime/informer.ts';
+import type { ResourceKind } from '../runtime/resource-kind.ts';
+import { WorkQueue } from '../runtime/work-queue.ts';
+import { ArtifactChecker } from './artifact-checker.ts';
+import { KubeClusterAccess } from './cluster-access.ts';
+import { DigestPoller } from './digest-poller.ts';
+import { KubeObjectReader, type ObjectCache } from './object-reader.ts';
+import { ArtifactVerificationReconciler } from './reconciler.ts';
+import { RegistryAccess } from './registry-access.ts';
+import { SourceLoader } from './source-loader.ts';
+import { TargetHolder } from './target-holder.ts';
+
+export const ARTIFACT_VERIFICATION_KIND: ResourceKind = {
+  group: GROUP,
+  version: VERSION,
+  plural: PLURAL,
+  kind: KIND,
+  namespaced: true,
+};
+
+/** GitOps kinds whose changes (a revert of a hold, a new ref) wake the CRs that point at them. */
+export const GITOPS_KINDS: readonly ResourceKind[] = [
+  {
+    group: 'source.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'ocirepositories',
+    kind: 'OCIRepository',
+    namespaced: true,
+  },
+  {
+    group: 'source.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'helmcharts',
+    kind: 'HelmChart',
+    namespaced: true,
+  },
+  {
+    group: 'source.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'helmrepositories',
+    kind: 'HelmRepository',
+    namespaced: true,
+  },
+  {
+    group: 'helm.toolkit.fluxcd.io',
+    version: 'v2',
+    plural: 'helmreleases',
+    kind: 'HelmRelease',
+    namespaced: true,
+  },
+  {
+    group: 'kustomize.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'kustomizations',
+    kind: 'Kustomization',
+    namespaced: true,
+  },
+  {
+    group: 'argoproj.io',
+    version: 'v1alpha1',
+    plural: 'applications',
+    kind: 'Application',
+    namespaced: true,
+  },
+];
+
+export interface Operator {
+  readonly ready: () => boolean;
+  stop(): Promise<void>;
+}
+
+const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/** Spec or annotation changes and deletions wake a reconcile; status-only updates (our own writes) do not. */
+export const meaningfulChange = (event: InformerEvent<KubernetesObject>): boolean => {
+  if (event.type !== 'update' || !event.old) return true;
+  const [a, b] = [event.old.metadata, event.object.metadata];
+  return (
+    a?.generation !== b?.generation ||
+    JSON.stringify(a?.annotations ?? {}) !== JSON.stringify(b?.annotations ?? {}) ||
+    JSON.stringify(a?.labels ?? {}) !== JSON.stringify(b?.labels ?? {}) ||
+    a?.deletionTimestamp !== b?.deletionTimestamp ||
+    JSON.stringify(a?.finalizers ?? []) !== JSON.stringify(b?.finalizers ?? [])
+  );
+};
+
+export const startOperator = async (options: {
+  config: OperatorConfig;
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  now?: () => Date;
+}): Promise<Operator> => {
+  const { config, kubeConfig, logger, metrics } = options;
+  const now = options.now ?? (() => new Date());
+  const installed = await discoverInstalledKinds(kubeConfig, [ARTIFACT_VERIFICATION_KIND, ...GITOPS_KINDS]);
+  if (!installed.some((k) => k.kind === KIND))
+    throw new Error(`the ${PLURAL}.${GROUP} CRD is not installed: apply crds/ first`);
+  const gitopsKinds = installed.filter((k) => k.kind !== KIND);
+  logger.info({ kinds: gitopsKinds.map((k) => k.kind) }, 'GitOps kinds served by the API server');
+
+  const queue = new WorkQueue({
+    concurrency: config.concurrency,
+    logger: logger.child({ component: 'workqueue' }),
+    onDepth: (depth) => metrics.workqueueDepth.set(depth),
+  });
+  const crs = new Informer<ArtifactVerification & KubernetesObject>(kubeConfig, {
+    kind: ARTIFACT_VERIFICATION_KIND,
+    ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+    logger: logger.child({ informer: KIND }),
+  });
+  const caches = new Map<string, ObjectCache>();
+  const gitops = gitopsKinds.map((kind) => {
+    const informer = new Informer<KubernetesObject>(kubeConfig, {
+      kind,
+      logger: logger.child({ informer: kind.kind }),
+    });
+    caches.set(`${kind.group}/${kind.version}/${kind.kind}`, informer);
+    return { kind, informer };
+  });
+
+  const cluster = new KubeClusterAccess(kubeConfig);
+  const registries = new RegistryAccess({ onRequest: registryRequestObserver(metrics) });
+  const poller = new DigestPoller({ onChange: (subscribers) => subscribers.forEach((s) => queue.add(s)) });
+  const holder = new TargetHolder(new HoldManager(kubeConfig, logger.child({ component: 'enforce' })), now);
+  const reconciler = new ArtifactVerificationReconciler({
+    config,
+    cluster,
+    sources: new SourceLoader({ cluster, reader: new KubeObjectReader(kubeConfig, caches), config }),
+    registries,
+    poller,
+    checker: new ArtifactChecker({
+      cluster,
+      registries,
+      helmBinary: config.helmBinary,
+      kubeVersion: config.kubeVersion,
+      now,
+    }),
+    holder,
+    events: new EventRecorder(kubeConfig, {
+      instance: config.identity,
+      logger: logger.child({ component: 'events' }),
+    }),
+    metrics,
+    logger,
+    now,
+  });
+
+  crs.onEvent((event) => {
+    if (meaningfulChange(event)) queue.add(keyOf(event.object));
+  });
+  for (const { kind, informer } of gitops)
+    informer.onEvent((event) => {
+      if (!meaningfulChange(event)) return;
+      const object = event.object;
+      const namespace = object.metadata?.namespace ?? '';
+      const heldBy = object.metadata?.annotations?.[ANNOTATIONS.heldBy];
+      const heldByOld = event.old?.metadata?.annotations?.[ANNOTATIONS.heldBy];
+      for (const holderKey of `${heldBy ?? ''},${heldByOld ?? ''}`.split(',').filter(Boolean))
+        queue.add(holderKey);
+      // CRs watching this object, or in its namespace through a source of the same tool (a Kustomization
+      // or HelmRelease that starts consuming a watched source changes the targets).
+      for (const cr of crs.list()) {
+        const ref = cr.spec.sourceRef;
+        if (!ref) continue;
+        const refNamespace = ref.namespace ?? cr.metadata.namespace;
+        const sameTool = (kind.group === 'argoproj.io') === (ref.kind === 'Application');
+        if (sameTool && refNamespace === namespace) queue.add(keyOf(cr));
+      }
+    });
+
+  await Promise.all([crs.start(), ...gitops.map((g) => g.informer.start())]);
+  queue.start(async (key) => {
+    const [namespace = '', name = ''] = key.split('/');
+    const result = await reconciler.reconcile(namespace, name);
+    return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  });
+  for (const cr of crs.list()) queue.add(keyOf(cr));
+  logger.info({ artifactVerifications: crs.list().length }, 'operator started');
+
+  return {
+    ready: () => crs.hasSynced && gitops.every((g) => g.informer.hasSynced),
+    stop: async () => {
+      poller.stop();
+      await Promise.all([crs.stop(), ...gitops.map((g) => g.informer.stop())]);
+      await queue.shutdown();
+      await registries.close();
+    },
+  };
+};

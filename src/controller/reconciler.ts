@@ -1,0 +1,395 @@
+// The reconcile of one ArtifactVerification, as a list of named steps over a ReconcileState:
+//   finalize (deletion) → ensureFinalizer → loadSources → resolveDigests → checkArtifacts → enforce
+// and one exit, report(), that summarises the state into the status, Events and metrics. Steps never write
+// the status themselves; the first step error stops the list and is summarised like any other outcome.
+import type { Logger } from 'pino';
+import {
+  ANNOTATIONS,
+  FINALIZER,
+  type ArtifactVerification,
+  type HeldTarget,
+} from '../api/artifact-verification.ts';
+import type { OperatorConfig } from '../config/operator-config.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { isDigest } from '../registry/reference.ts';
+import type { EventSink } from '../observability/event-recorder.ts';
+import { forgetObject, recordFindings, type OperatorMetrics } from '../observability/metrics.ts';
+import type { ClusterAccess } from './cluster-access.ts';
+import type { DigestPoller } from './digest-poller.ts';
+import { parseDuration } from './duration.ts';
+import { lastDigestForTag } from './history.ts';
+import { ReconcileError, stalled, waiting } from './reconcile-error.ts';
+import type { ArtifactCheck, ReconcileState, TargetKey } from './reconcile-state.ts';
+import { requeueAfter } from './reconcile-state.ts';
+import { Reason } from './reasons.ts';
+import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
+import { summarize, type PlannedEvent } from './summarize.ts';
+import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';
+import type { SourceLoader, LoadedArtifact } from './source-loader.ts';
+import type { TargetHolder } from './target-holder.ts';
+
+export interface ReconcilerDeps {
+  readonly config: OperatorConfig;
+  readonly cluster: ClusterAccess;
+  readonly sources: SourceLoader;
+  readonly registries: RegistryAccess;
+  readonly poller: DigestPoller;
+  readonly checker: ArtifactChecker;
+  readonly holder: TargetHolder;
+  readonly events: EventSink;
+  readonly metrics: OperatorMetrics;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+export interface ReconcileResult {
+  readonly requeueAfterMs?: number;
+}
+
+const DEFAULT_INTERVAL_MS = 60_000;
+const MIN_INTERVAL_MS = 10_000;
+
+const objectKey = (object: ArtifactVerification): string =>
+  `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+
+const intervalOf = (object: ArtifactVerification): number => {
+  const parsed = object.spec.interval ? parseDuration(object.spec.interval) : undefined;
+  return Math.max(parsed ?? DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS);
+};
+
+const registryFailure = (error: unknown, what: string): ReconcileError =>
+  error instanceof RegistryError
+    ? new ReconcileError(
+        error.code === 'InvalidReference' ? 'Stalled' : 'Generic',
+        error.code === 'InvalidReference' ? Reason.InvalidSpec : Reason.RegistryError,
+        `${what}: ${error.code}: ${error.message}`,
+        { cause: error },
+      )
+    : error instanceof ReconcileError
+      ? error
+      : new ReconcileError(
+          'Generic',
+          Reason.RegistryError,
+          `${what}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+
+export class ArtifactVerificationReconciler {
+  private readonly deps: ReconcilerDeps;
+
+  constructor(deps: ReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const { cluster, logger } = this.deps;
+    let object = await cluster.getArtifactVerification(namespace, name);
+    const log = logger.child({ artifactVerification: `${namespace}/${name}` });
+    if (!object) {
+      this.deps.poller.forget(`${namespace}/${name}`);
+      forgetObject(this.deps.metrics, { namespace, name });
+      return {};
+    }
+    if (object.metadata.deletionTimestamp) return this.finalize(object, log);
+    if (!object.metadata.finalizers?.includes(FINALIZER))
+      object = await cluster.writeFinalizers(object, [...(object.metadata.finalizers ?? []), FINALIZER]);
+
+    const state: ReconcileState = {
+      object,
+      now: this.deps.now(),
+      targets: [],
+      checks: [],
+      heldTargets: object.status?.heldTargets ?? [],
+      holdEvents: [],
+    };
+    const started = process.hrtime.bigint();
+    try {
+      const loaded = await this.loadSources(state);
+      const resolved = await this.resolveDigests(state, loaded);
+      await this.checkArtifacts(state, resolved);
+      await this.enforce(state);
+    } catch (error) {
+      state.error = error instanceof ReconcileError ? error : registryFailure(error, 'reconcile');
+      log.warn(
+        { reason: state.error.reason, kind: state.error.code, err: state.error.message },
+        'reconcile step failed',
+      );
+      // Targets stay as they are (held or not): an error is not a verdict.
+    }
+    await this.report(state, log);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.deps.metrics.reconcileDuration.observe({ result: state.error ? 'error' : 'success' }, seconds);
+    if (state.error?.code === 'Stalled') return {};
+    if (state.error?.code === 'Generic') throw state.error;
+    requeueAfter(state, state.error?.retryAfterMs ?? intervalOf(object));
+    return state.requeueAfterMs !== undefined ? { requeueAfterMs: state.requeueAfterMs } : {};
+  }
+
+  /** Deletion: release every hold this CR has (from its status and from the targets' annotations), then let go. */
+  private async finalize(object: ArtifactVerification, log: Logger): Promise<ReconcileResult> {
+    if (!object.metadata.finalizers?.includes(FINALIZER)) return {};
+    const holder = objectKey(object);
+    const released = await this.deps.holder.releaseAll(holder, object.status?.heldTargets ?? []);
+    for (const target of released)
+      await this.emit(object, {
+        target,
+        type: 'Normal',
+        reason: 'Released',
+        action: 'Release',
+        note: `released: ArtifactVerification ${holder} was deleted`,
+      });
+    await this.deps.cluster.writeFinalizers(
+      object,
+      (object.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+    );
+    this.deps.poller.forget(holder);
+    forgetObject(this.deps.metrics, {
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    });
+    log.info({ released: released.length }, 'finalized');
+    return {};
+  }
+
+  private async loadSources(state: ReconcileState): Promise<readonly LoadedArtifact[]> {
+    const loaded = await this.deps.sources.load(state.object);
+    state.targets = loaded.targets;
+    if (loaded.artifacts.length === 0)
+      throw stalled(Reason.UnsupportedSource, 'the source names no OCI artifact tagguard can watch');
+    return loaded.artifacts;
+  }
+
+  private async resolveDigests(
+    state: ReconcileState,
+    artifacts: readonly LoadedArtifact[],
+  ): Promise<ResolvedArtifact[]> {
+    const { object } = state;
+    const subscriber = objectKey(object);
+    const interval = intervalOf(object);
+    const lastRequested = object.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+    const requested = object.metadata.annotations?.[ANNOTATIONS.requestedAt];
+    // A new requested-at value asks for a fresh answer from the registry, not the poller's last one.
+    const maxAge =
+      requested !== undefined && requested !== this.lastRequestedAt.get(subscriber) ? 0 : interval;
+    if (requested !== undefined) this.lastRequestedAt.set(subscriber, requested);
+    void lastRequested;
+    const keys: string[] = [];
+    const resolved: ResolvedArtifact[] = [];
+    for (const artifact of artifacts) {
+      const key = pollKey(artifact.access);
+      keys.push(key);
+      let resolution;
+      try {
+        resolution = await this.deps.poller.resolve(
+          key,
+          subscriber,
+          interval,
+          () => this.deps.registries.resolve(artifact.access),
+          maxAge,
+        );
+        this.deps.metrics.digestResolutions.inc({
+          registry: repositoryReference(artifact.access.url).registry,
+          result: 'ok',
+        });
+      } catch (error) {
+        this.deps.metrics.digestResolutions.inc({
+          registry: safeRegistry(artifact.access.url),
+          result: 'error',
+        });
+        throw registryFailure(error, `resolving ${artifact.access.url}`);
+      }
+      resolved.push({
+        artifact,
+        digest: resolution.digest,
+        tag: resolution.tag,
+        mediaType: resolution.mediaType,
+        resolvedAt: new Date(resolution.at),
+      });
+    }
+    this.deps.poller.retain(subscriber, keys);
+    return resolved;
+  }
+
+  private readonly lastRequestedAt = new Map<string, string>();
+
+  private async checkArtifacts(state: ReconcileState, resolved: readonly ResolvedArtifact[]): Promise<void> {
+    const { object } = state;
+    const history = object.status?.history;
+    const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
+    for (const item of resolved) {
+      const last = lastDigestForTag(history, item.tag);
+      // The digest this tag had before the current one: kept while the current one is not trusted, so
+      // TagMutated stays True across re-checks, not only in the reconcile that saw the move.
+      const before = history?.find((h) => h.tag === item.tag && h.digest !== item.digest)?.digest;
+      const known = history?.some((h) => h.digest === item.digest && h.tag === item.tag) ?? false;
+      const check: ArtifactCheck = {
+        url: item.artifact.access.url,
+        tag: item.tag,
+        digest: item.digest,
+        mediaType: item.mediaType,
+        resolvedAt: item.resolvedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        previousDigest: item.tag !== undefined ? before : undefined,
+        moved: last !== undefined && last !== item.digest,
+        firstSeen: !known,
+        approved: approved !== undefined && isDigest(approved) && approved === item.digest,
+      };
+      if (check.moved)
+        this.deps.metrics.tagMutations.inc({
+          namespace: object.metadata.namespace ?? '',
+          name: object.metadata.name,
+        });
+      let result: CheckedArtifact;
+      try {
+        result = await this.deps.checker.check(object, item.artifact, item.digest);
+      } catch (error) {
+        throw registryFailure(error, `checking ${item.artifact.access.url}@${item.digest}`);
+      }
+      if (result.verification) check.verification = result.verification;
+      if (result.scan) check.scan = result.scan;
+      const verifyFailed = result.verification !== undefined && result.verification.verdict !== 'Trusted';
+      const scanFailed = result.scan !== undefined && (result.scan.failed || result.scan.problems.length > 0);
+      if (result.verification?.verdict === 'Error' && !check.approved) {
+        // Signatures could not be read: no verdict on this digest. Fail closed for enforcement, retry.
+        check.verdict = 'Error';
+        check.reason = Reason.RegistryError;
+        check.message = result.verification.signers.map((s) => s.message).join('; ');
+      } else if ((verifyFailed || scanFailed) && !check.approved) {
+        check.verdict = 'Untrusted';
+        check.reason = verifyFailed
+          ? (result.verification?.reasons[0] ?? Reason.SignatureInvalid)
+          : result.scan?.failed
+            ? Reason.FindingsAtThreshold
+            : Reason.ScanRequirementFailed;
+        check.message = verifyFailed
+          ? (result.verification?.signers.map((s) => `${s.name}: ${s.message}`).join('; ') ?? '')
+          : `${result.scan?.findings.length ?? 0} finding(s)${result.scan?.problems.length ? `; ${result.scan.problems.join('; ')}` : ''}`;
+      } else {
+        check.verdict = 'Trusted';
+        if (check.approved && (verifyFailed || scanFailed)) check.reason = Reason.ApprovedManually;
+      }
+      this.deps.metrics.verifications.inc({
+        namespace: object.metadata.namespace ?? '',
+        name: object.metadata.name,
+        result: check.verdict,
+      });
+      state.checks.push(check);
+    }
+  }
+
+  private async enforce(state: ReconcileState): Promise<void> {
+    const { object, checks } = state;
+    const holder = objectKey(object);
+    const action = object.spec.action ?? 'Suspend';
+    const trusted = checks.every((c) => c.verdict === 'Trusted');
+    if (action === 'Warn') {
+      state.heldTargets = await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
+      return;
+    }
+    if (!trusted) {
+      state.heldTargets = await this.deps.holder.holdAll(
+        holder,
+        state.targets,
+        state.heldTargets,
+        {
+          action,
+          argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
+          ...(object.status?.trustedDigest ? { pinDigest: object.status.trustedDigest } : {}),
+        },
+        state,
+      );
+      return;
+    }
+    const trustedDigest = checks[0]?.digest;
+    const manual = (object.spec.resume ?? 'Automatic') === 'Manual';
+    const approvedNow = checks.every((c) => c.approved);
+    if (state.heldTargets.some((t) => t.method !== 'spec.ref.digest') && manual && !approvedNow) {
+      // Trust returned but resume is Manual: stay held until a person approves this digest.
+      for (const c of checks) {
+        c.verdict = 'Untrusted';
+        c.reason = Reason.AwaitingApproval;
+        c.message = `trusted again, but spec.resume is Manual: annotate ${ANNOTATIONS.approve}=${c.digest} to release`;
+      }
+      state.heldTargets = await this.deps.holder.holdAll(
+        holder,
+        state.targets,
+        state.heldTargets,
+        {
+          action,
+          argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
+        },
+        state,
+      );
+      return;
+    }
+    state.heldTargets =
+      action === 'Pin' && trustedDigest
+        ? await this.deps.holder.pinTrusted(holder, state.targets, state.heldTargets, trustedDigest, state)
+        : await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
+  }
+
+  /** The one exit: status, Events, metrics. */
+  private async report(state: ReconcileState, log: Logger): Promise<void> {
+    const { object } = state;
+    const summary = summarize(state);
+    const labels = { namespace: object.metadata.namespace ?? '', name: object.metadata.name };
+    this.deps.metrics.artifactTrusted.set(labels, summary.trusted ? 1 : 0);
+    this.deps.metrics.heldTargets.set(labels, summary.status.heldTargets?.length ?? 0);
+    if (state.checks.some((c) => c.scan))
+      recordFindings(this.deps.metrics, labels, summary.findingsBySeverity);
+    if (JSON.stringify(summary.status) !== JSON.stringify(object.status ?? {})) {
+      try {
+        await this.deps.cluster.writeStatus(object, summary.status);
+      } catch (error) {
+        log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not write status');
+        throw error;
+      }
+    }
+    for (const event of summary.events) await this.emit(object, event);
+    log.info(
+      {
+        verdict: summary.trusted ? 'Trusted' : state.error ? 'Error' : 'Untrusted',
+        digests: state.checks.map((c) => c.digest),
+        held: summary.status.heldTargets?.length ?? 0,
+      },
+      'reconciled',
+    );
+  }
+
+  private emit(object: ArtifactVerification, event: PlannedEvent): Promise<void> {
+    const target =
+      event.target === 'self'
+        ? {
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            namespace: object.metadata.namespace ?? '',
+            name: object.metadata.name,
+            ...(object.metadata.uid ? { uid: object.metadata.uid } : {}),
+          }
+        : event.target;
+    return this.deps.events.record(target, {
+      type: event.type,
+      reason: event.reason,
+      note: event.note,
+      action: event.action,
+    });
+  }
+}
+
+interface ResolvedArtifact {
+  readonly artifact: LoadedArtifact;
+  readonly digest: string;
+  readonly tag: string | undefined;
+  readonly mediaType: string;
+  readonly resolvedAt: Date;
+}
+
+const safeRegistry = (url: string): string => {
+  try {
+    return repositoryReference(url).registry;
+  } catch {
+    return 'invalid';
+  }
+};
+
+export type { HeldTarget, TargetKey };
+void waiting;

@@ -1,0 +1,108 @@
+// Registry clients for the artifacts the controller watches, one per distinct (registry, TLS settings,
+// credentials) so token caches and connection pools are shared between reconciles, and the tag → digest
+// resolution (tag, semver constraint as Flux picks, or a fixed digest) behind the shared poller.
+import { createHash } from 'node:crypto';
+import { RegistryClient } from '../registry/client.ts';
+import { RegistryTransport, type RegistryRequestEvent } from '../registry/transport.ts';
+import { parseReference, type OciReference } from '../registry/reference.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { selectTag } from '../registry/semver.ts';
+import type { Credential } from '../registry/credentials.ts';
+import type { Resolution } from './digest-poller.ts';
+
+/** One artifact to watch, with everything needed to reach it (credentials already read). */
+export interface ArtifactAccess {
+  /** oci://host/repository */
+  readonly url: string;
+  readonly tag?: string;
+  readonly semver?: string;
+  readonly digest?: string;
+  readonly insecure: boolean;
+  readonly caPem?: string;
+  readonly credential: Credential;
+  /** Identifies the credential without revealing it (a hash), for cache and poller keys. */
+  readonly credentialId: string;
+}
+
+export const credentialId = (credential: Credential): string =>
+  credential.kind === 'anonymous'
+    ? 'anonymous'
+    : createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 16);
+
+/** The OCI reference of the repository (no tag or digest) behind an oci:// URL. */
+export const repositoryReference = (url: string): OciReference => {
+  const lastSegment =
+    url
+      .replace(/^oci:\/\//i, '')
+      .split('/')
+      .slice(1)
+      .pop() ?? '';
+  if (lastSegment.includes(':') || lastSegment.includes('@'))
+    throw new RegistryError('InvalidReference', `${url} must name a repository without a tag or digest`);
+  const { registry, repository } = parseReference(url);
+  return { registry, repository };
+};
+
+export const pollKey = (access: ArtifactAccess): string =>
+  [
+    access.url,
+    access.digest ?? access.semver ?? access.tag ?? 'latest',
+    access.insecure ? 'http' : 'https',
+    access.credentialId,
+  ].join(' ');
+
+export class RegistryAccess {
+  private readonly clients = new Map<string, RegistryClient>();
+  private readonly onRequest: (event: RegistryRequestEvent) => void;
+
+  constructor(options: { onRequest: (event: RegistryRequestEvent) => void }) {
+    this.onRequest = options.onRequest;
+  }
+
+  clientFor(access: ArtifactAccess): RegistryClient {
+    const registry = repositoryReference(access.url).registry;
+    const key = [registry, access.insecure, access.caPem ?? '', access.credentialId].join('|');
+    let client = this.clients.get(key);
+    if (!client) {
+      const transport = new RegistryTransport({
+        credentials: new Map([[registry, access.credential]]),
+        hostOptions: (host) =>
+          host === registry
+            ? { plainHttp: access.insecure, ...(access.caPem ? { caPem: access.caPem } : {}) }
+            : {},
+        onRequest: this.onRequest,
+      });
+      client = new RegistryClient(transport);
+      if (this.clients.size >= 256) {
+        const [oldestKey, oldest] = this.clients.entries().next().value ?? [];
+        if (oldestKey !== undefined) this.clients.delete(oldestKey);
+        void oldest?.close();
+      }
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** Resolves what the artifact names now: the digest, and for a semver constraint the tag chosen. */
+  async resolve(access: ArtifactAccess): Promise<Omit<Resolution, 'at'>> {
+    const client = this.clientFor(access);
+    const repository = repositoryReference(access.url);
+    if (access.digest) {
+      const resolved = await client.resolve({ ...repository, digest: access.digest });
+      return { digest: resolved.digest, tag: undefined, mediaType: resolved.mediaType };
+    }
+    let tag = access.tag ?? 'latest';
+    if (access.semver) {
+      const picked = selectTag(await client.listTags(repository), access.semver);
+      if (!picked) throw new RegistryError('NotFound', `no tag of ${access.url} satisfies ${access.semver}`);
+      tag = picked;
+    }
+    const resolved = await client.resolve({ ...repository, tag });
+    return { digest: resolved.digest, tag, mediaType: resolved.mediaType };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    this.clients.clear();
+  }
+}

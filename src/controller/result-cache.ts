@@ -1,0 +1,57 @@
+// Verification and scan results by digest + policy hash: a digest is checked once per policy, and
+// identical concurrent checks share one promise. Bounded (least recently used out first). Errors are not
+// cached: a registry hiccup must not stick.
+import { createHash } from 'node:crypto';
+
+/** A stable hash of plain data (object keys sorted), for cache keys. */
+export const stableHash = (value: unknown): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify(value, (_key, v: unknown) =>
+        v && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(
+              Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+            )
+          : v,
+      ),
+    )
+    .digest('hex');
+
+export class ResultCache<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+  private readonly maxEntries: number;
+
+  constructor(maxEntries = 1000) {
+    this.maxEntries = maxEntries;
+  }
+
+  get(key: string, compute: () => Promise<T>, keep: (result: T) => boolean = () => true): Promise<T> {
+    const cached = this.entries.get(key);
+    if (cached) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      return cached;
+    }
+    const promise = compute().then(
+      (result) => {
+        if (!keep(result)) this.entries.delete(key);
+        return result;
+      },
+      (error: unknown) => {
+        this.entries.delete(key);
+        throw error;
+      },
+    );
+    this.entries.set(key, promise);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+    return promise;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

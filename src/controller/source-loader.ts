@@ -1,0 +1,141 @@
+// From an ArtifactVerification's spec to what the controller watches and holds: sourceRef objects are
+// read through the sources adapters (Flux, Argo CD); a raw spec.artifact stands alone (nothing to hold).
+// Credentials and CA material are read from Secrets here, so the registry layer only sees data.
+import type { ArtifactVerification } from '../api/artifact-verification.ts';
+import type { OperatorConfig } from '../config/operator-config.ts';
+import type { Credential } from '../registry/credentials.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { resolveSource } from '../sources/resolve-source.ts';
+import { caBundleFromSecret, registryCredential } from '../sources/credentials.ts';
+import { SourceError } from '../sources/errors.ts';
+import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sources/types.ts';
+import type { ClusterAccess } from './cluster-access.ts';
+import { stalled, waiting } from './reconcile-error.ts';
+import { Reason } from './reasons.ts';
+import { credentialId, repositoryReference, type ArtifactAccess } from './registry-access.ts';
+
+export interface LoadedArtifact {
+  readonly access: ArtifactAccess;
+  readonly helmValues?: Record<string, unknown>;
+  readonly origin: string;
+}
+
+export interface LoadedSource {
+  readonly artifacts: readonly LoadedArtifact[];
+  readonly targets: readonly TargetRef[];
+}
+
+const SOURCE_RETRY_MS = 15_000;
+
+export class SourceLoader {
+  private readonly cluster: ClusterAccess;
+  private readonly reader: ObjectReader;
+  private readonly config: OperatorConfig;
+
+  constructor(options: { cluster: ClusterAccess; reader: ObjectReader; config: OperatorConfig }) {
+    this.cluster = options.cluster;
+    this.reader = options.reader;
+    this.config = options.config;
+  }
+
+  async load(object: ArtifactVerification): Promise<LoadedSource> {
+    const namespace = object.metadata.namespace ?? '';
+    if (object.spec.artifact) {
+      const a = object.spec.artifact;
+      const watched: WatchedArtifact = {
+        url: a.url,
+        ...(a.tag !== undefined ? { tag: a.tag } : {}),
+        ...(a.semver !== undefined ? { semver: a.semver } : {}),
+        ...(a.digest !== undefined ? { digest: a.digest } : {}),
+        credentials: a.secretRef
+          ? { kind: 'dockerconfigjson', secrets: [{ namespace, name: a.secretRef.name }] }
+          : { kind: 'anonymous' },
+        insecure: a.insecure ?? false,
+        tlsSkipVerify: false,
+        ...(a.certSecretRef ? { caSecret: { namespace, name: a.certSecretRef.name } } : {}),
+        origin: 'spec.artifact',
+      };
+      return { artifacts: [await this.access(watched)], targets: [] };
+    }
+    const ref = object.spec.sourceRef;
+    if (!ref) throw stalled(Reason.InvalidSpec, 'spec needs exactly one of sourceRef or artifact');
+    let resolved;
+    try {
+      resolved = await resolveSource(ref, namespace, this.reader, {
+        allowCrossNamespace: this.config.allowCrossNamespaceRefs,
+        argocdNamespace: this.config.argocdNamespace,
+      });
+    } catch (error) {
+      if (!(error instanceof SourceError)) throw error;
+      const reason =
+        error.code === 'NotFound'
+          ? Reason.SourceNotFound
+          : error.code === 'CrossNamespaceForbidden'
+            ? Reason.CrossNamespaceRefForbidden
+            : Reason.UnsupportedSource;
+      throw error.stalled
+        ? stalled(reason, error.message, error)
+        : waiting(reason, error.message, SOURCE_RETRY_MS, error);
+    }
+    const artifacts: LoadedArtifact[] = [];
+    for (const watched of resolved.artifacts) artifacts.push(await this.access(watched));
+    return { artifacts, targets: resolved.targets };
+  }
+
+  private async access(watched: WatchedArtifact): Promise<LoadedArtifact> {
+    let registry;
+    try {
+      registry = repositoryReference(watched.url).registry;
+    } catch (error) {
+      throw stalled(Reason.InvalidSpec, `${watched.origin}: ${(error as Error).message}`, error);
+    }
+    if (watched.tlsSkipVerify)
+      throw stalled(
+        Reason.UnsupportedSource,
+        `${watched.origin}: TLS without certificate verification is not supported; give the registry's CA instead`,
+      );
+    const credential = await this.credential(watched, registry);
+    const caPem = watched.caSecret ? await this.caPem(watched.caSecret, watched.origin) : undefined;
+    const access: ArtifactAccess = {
+      url: watched.url,
+      ...(watched.tag !== undefined ? { tag: watched.tag } : {}),
+      ...(watched.semver !== undefined ? { semver: watched.semver } : {}),
+      ...(watched.digest !== undefined ? { digest: watched.digest } : {}),
+      insecure: watched.insecure,
+      ...(caPem !== undefined ? { caPem } : {}),
+      credential,
+      credentialId: credentialId(credential),
+    };
+    return {
+      access,
+      ...(watched.helmValues ? { helmValues: watched.helmValues } : {}),
+      origin: watched.origin,
+    };
+  }
+
+  private async credential(watched: WatchedArtifact, registry: string): Promise<Credential> {
+    try {
+      return await registryCredential(watched.credentials, registry, this.reader);
+    } catch (error) {
+      throw this.sourceFailure(error, watched.origin);
+    }
+  }
+
+  private async caPem(ref: SecretRef, origin: string): Promise<string | undefined> {
+    try {
+      return await caBundleFromSecret(ref, this.reader);
+    } catch (error) {
+      throw this.sourceFailure(error, origin);
+    }
+  }
+
+  private sourceFailure(error: unknown, origin: string): unknown {
+    if (error instanceof SourceError)
+      return error.stalled
+        ? stalled(Reason.TrustMaterialMissing, `${origin}: ${error.message}`, error)
+        : waiting(Reason.TrustMaterialMissing, `${origin}: ${error.message}`, SOURCE_RETRY_MS, error);
+    if (error instanceof RegistryError)
+      return stalled(Reason.InvalidSpec, `${origin}: ${error.message}`, error);
+    return error;
+  }
+}

@@ -1,0 +1,219 @@
+// Holds and releases for one ArtifactVerification across all its targets, on top of the enforce layer's
+// per-target HoldManager: keeps status.heldTargets (with the time each hold began) in step with what was
+// done, and records the hold Events. Targets are handled one by one; a failure on one stops here and is
+// reported, and what was already done is in the returned list, so no hold is ever left without a record.
+import type { HeldTarget } from '../api/artifact-verification.ts';
+import type { HoldManager } from '../enforce/holds.ts';
+import type { HoldMethod, HoldOptions, TargetKind, TargetRef } from '../enforce/types.ts';
+import { ReconcileError } from './reconcile-error.ts';
+import type { ReconcileState } from './reconcile-state.ts';
+import { Reason } from './reasons.ts';
+
+const OCI_REPOSITORY = 'OCIRepository';
+
+/** Kinds a hold can be on, for the recovery scan after a restart. */
+export const HOLDABLE_KINDS: readonly TargetKind[] = [
+  { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository' },
+  { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmChart' },
+  { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease' },
+  { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' },
+  { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' },
+];
+
+const sameTarget = (a: TargetRef, b: TargetRef): boolean =>
+  a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+
+const label = (t: TargetRef): string => `${t.kind} ${t.namespace}/${t.name}`;
+
+const describeMethod = (method: HoldMethod): string =>
+  method === 'spec.suspend'
+    ? 'spec.suspend: true'
+    : method === 'spec.syncPolicy.automated'
+      ? 'automated sync disabled'
+      : method === 'skip-reconcile'
+        ? 'argocd.argoproj.io/skip-reconcile: "true"'
+        : 'spec.ref.digest pinned';
+
+const holdFailed = (target: TargetRef, error: unknown): ReconcileError =>
+  new ReconcileError(
+    'Generic',
+    Reason.HoldFailed,
+    `could not hold ${label(target)}: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      cause: error,
+    },
+  );
+
+export class TargetHolder {
+  private readonly holds: HoldManager;
+  private readonly now: () => Date;
+
+  constructor(holds: HoldManager, now: () => Date) {
+    this.holds = holds;
+    this.now = now;
+  }
+
+  private stamp(): string {
+    return this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /**
+   * Holds every target (Suspend, or Pin with its fallback). With Pin and an OCIRepository among the
+   * targets, only the OCIRepository is pinned: its consumers then only ever see the pinned digest.
+   */
+  async holdAll(
+    holder: string,
+    targets: readonly TargetRef[],
+    current: readonly HeldTarget[],
+    options: Omit<HoldOptions, 'expectHeld'>,
+    state: ReconcileState,
+  ): Promise<HeldTarget[]> {
+    const pinnable = options.action === 'Pin' && targets.some((t) => t.kind === OCI_REPOSITORY);
+    const wanted = pinnable ? targets.filter((t) => t.kind === OCI_REPOSITORY) : targets;
+    let held = await this.releaseStale(holder, current, wanted, state);
+    for (const target of wanted) {
+      const previous = held.find((h) => sameTarget(h, target));
+      let outcome;
+      try {
+        outcome = await this.holds.hold(target, holder, { ...options, expectHeld: previous !== undefined });
+      } catch (error) {
+        // The target may or may not carry the hold now: keep it in the record so the next reconcile
+        // (or a release) looks at it again.
+        if (!previous) {
+          held = [...held, { ...target, method: 'spec.suspend', since: this.stamp() }];
+          state.heldTargets = held;
+        }
+        throw holdFailed(target, error);
+      }
+      const entry: HeldTarget = {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        namespace: target.namespace,
+        name: target.name,
+        method: outcome.method,
+        since: previous?.since ?? this.stamp(),
+      };
+      held = [...held.filter((h) => !sameTarget(h, target)), entry];
+      state.heldTargets = held;
+      if (outcome.reverted)
+        state.holdEvents.push({
+          target,
+          kind: 'HoldReverted',
+          message: `hold on ${label(target)} was undone while trust is failing; re-applied (${describeMethod(outcome.method)})`,
+        });
+      else if (outcome.changed || !previous)
+        state.holdEvents.push({
+          target,
+          kind: 'Held',
+          message: `held ${label(target)}: ${describeMethod(outcome.method)}`,
+        });
+      if (outcome.fellBackToSuspend && outcome.changed)
+        state.holdEvents.push({
+          target,
+          kind: 'PinFallback',
+          message: `${label(target)} has no digest field (or no trusted digest yet): Pin falls back to Suspend`,
+        });
+    }
+    return held;
+  }
+
+  /** Pin mode with a trusted digest: pins (or moves the pin of) each OCIRepository and releases other holds. */
+  async pinTrusted(
+    holder: string,
+    targets: readonly TargetRef[],
+    current: readonly HeldTarget[],
+    digest: string,
+    state: ReconcileState,
+  ): Promise<HeldTarget[]> {
+    const repositories = targets.filter((t) => t.kind === OCI_REPOSITORY);
+    let held = await this.releaseStale(
+      holder,
+      current.filter((h) => h.method === 'spec.ref.digest'),
+      repositories,
+      state,
+    );
+    const suspended = current.filter((h) => h.method !== 'spec.ref.digest');
+    held = [...held, ...(await this.releaseStale(holder, suspended, [], state))];
+    for (const target of repositories) {
+      let outcome;
+      try {
+        outcome = await this.holds.pin(target, holder, digest);
+      } catch (error) {
+        throw holdFailed(target, error);
+      }
+      const previous = held.find((h) => sameTarget(h, target));
+      held = [
+        ...held.filter((h) => !sameTarget(h, target)),
+        { ...target, method: outcome.method, since: previous?.since ?? this.stamp() },
+      ];
+      state.heldTargets = held;
+      if (outcome.changed)
+        state.holdEvents.push({
+          target,
+          kind: 'Pinned',
+          message: `pinned ${label(target)} to the verified digest ${digest}`,
+        });
+    }
+    return held;
+  }
+
+  /** Releases the held targets that are not in `keep`; returns what stays held. */
+  async releaseStale(
+    holder: string,
+    current: readonly HeldTarget[],
+    keep: readonly TargetRef[],
+    state: ReconcileState,
+  ): Promise<HeldTarget[]> {
+    const remaining: HeldTarget[] = [];
+    for (const [index, entry] of current.entries()) {
+      if (keep.some((k) => sameTarget(k, entry))) {
+        remaining.push(entry);
+        continue;
+      }
+      const target: TargetRef = {
+        apiVersion: entry.apiVersion,
+        kind: entry.kind,
+        namespace: entry.namespace,
+        name: entry.name,
+      };
+      try {
+        const outcome = await this.holds.release(target, holder);
+        state.holdEvents.push({
+          target,
+          kind: 'Released',
+          message: outcome.released
+            ? `released ${label(target)}: restored to its state before the hold`
+            : `released ${label(target)} by this ArtifactVerification; still held by ${outcome.remainingHolders.join(', ')}`,
+        });
+      } catch (error) {
+        remaining.push(...current.slice(index));
+        state.heldTargets = remaining;
+        throw new ReconcileError(
+          'Generic',
+          Reason.HoldFailed,
+          `could not release ${label(target)}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    return remaining;
+  }
+
+  /** Deletion of the CR: releases what its status lists and whatever still names it in held-by. */
+  async releaseAll(holder: string, current: readonly HeldTarget[]): Promise<TargetRef[]> {
+    const found = await this.holds.findHeldBy(holder, HOLDABLE_KINDS);
+    const all: TargetRef[] = [
+      ...current.map((h) => ({
+        apiVersion: h.apiVersion,
+        kind: h.kind,
+        namespace: h.namespace,
+        name: h.name,
+      })),
+    ];
+    for (const f of found) if (!all.some((t) => sameTarget(t, f.target))) all.push(f.target);
+    for (const target of all) await this.holds.release(target, holder);
+    return all;
+  }
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ResultCache, stableHash } from '../../src/controller/result-cache.ts';
+
+describe('ResultCache', () => {
+  it('computes once per key and shares an in-flight computation', async () => {
+    const cache = new ResultCache<number>();
+    let runs = 0;
+    const compute = (): Promise<number> => Promise.resolve(++runs);
+    const [a, b] = await Promise.all([cache.get('k', compute), cache.get('k', compute)]);
+    expect([a, b, runs]).toEqual([1, 1, 1]);
+    expect(await cache.get('other', compute)).toBe(2);
+  });
+
+  it('does not keep errors or results the caller rejects', async () => {
+    const cache = new ResultCache<string>();
+    await expect(cache.get('k', () => Promise.reject(new Error('registry down')))).rejects.toThrow(
+      'registry down',
+    );
+    expect(
+      await cache.get(
+        'k',
+        () => Promise.resolve('Error'),
+        (r) => r !== 'Error',
+      ),
+    ).toBe('Error');
+    expect(await cache.get('k', () => Promise.resolve('Trusted'))).toBe('Trusted');
+  });
+
+  it('evicts the least recently used entry beyond its bound', async () => {
+    const cache = new ResultCache<number>(2);
+    await cache.get('a', () => Promise.resolve(1));
+    await cache.get('b', () => Promise.resolve(2));
+    await cache.get('a', () => Promise.resolve(99));
+    await cache.get('c', () => Promise.resolve(3));
+    expect(await cache.get('b', () => Promise.resolve(20))).toBe(20);
+    expect(cache.size).toBe(2);
+  });
+
+  it('hashes objects independently of key order', () => {
+    expect(stableHash({ a: 1, b: { c: 2, d: 3 } })).toBe(stableHash({ b: { d: 3, c: 2 }, a: 1 }));
+    expect(stableHash({ a: 1 })).not.toBe(stableHash({ a: 2 }));
+  });
+});

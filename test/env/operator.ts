@@ -1,0 +1,37 @@
+// Running the operator in tests: an identity for it (a client certificate for the ServiceAccount user
+// tagguard-system:tagguard, bound only by config/rbac, so real RBAC decides what it may do) and an
+// in-process `tagguard run` with ephemeral ports.
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { writeKubeconfig } from './control-plane.ts';
+import { issueCertificate } from './pki.ts';
+import { KubeTestClient } from './kube.ts';
+import { projectRoot, toolPath } from './paths.ts';
+import type { TestEnvInfo } from './test-env.ts';
+import { runTool } from './run-tool.ts';
+
+export const OPERATOR_NAMESPACE = 'tagguard-system';
+export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:tagguard`;
+
+/** Applies config/rbac (kustomize build) and returns a kubeconfig authenticating as the operator's ServiceAccount. */
+export const operatorKubeconfig = async (env: TestEnvInfo): Promise<string> => {
+  const admin = KubeTestClient.fromFile(env.kubeconfig);
+  const { stdout } = await runTool('kubectl', ['kustomize', join(projectRoot, 'config', 'rbac')]);
+  const objects = (loadAllYaml(stdout) as KubernetesObject[]).filter((o) => o && o.kind);
+  await admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } });
+  await admin.applyAll(objects);
+  const dir = await mkdtemp(join(tmpdir(), 'tagguard-operator-'));
+  const cert = await issueCertificate({ ...env.kubeCa, certPem: '' }, dir, 'operator', {
+    subject: `/O=system:serviceaccounts/O=system:serviceaccounts:${OPERATOR_NAMESPACE}/CN=${OPERATOR_USER}`,
+    usage: 'client',
+  });
+  return writeKubeconfig(
+    { server: env.apiServer, ca: { ...env.kubeCa, certPem: '' } },
+    cert,
+    join(dir, 'kubeconfig'),
+  );
+};
+
+export const helmBinary = (): string => toolPath('helm');

@@ -1,0 +1,277 @@
+// The operator end to end against the real API server (under the RBAC of config/rbac), olareg, cosign and
+// helm: raw artifacts and an OCIRepository source, signed, unsigned and re-pushed.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeTestClient } from '../../env/kube.ts';
+import { waitFor } from '../../env/processes.ts';
+import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
+import { packageChart } from '../../env/charts.ts';
+import { pushChart, type PushedArtifact } from '../../env/oci.ts';
+import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../../env/sign.ts';
+import { runTool } from '../../env/run-tool.ts';
+import { helmBinary, operatorKubeconfig } from '../../env/operator.ts';
+import { parseOperatorConfig } from '../../../src/config/operator-config.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { startRun, type RunningOperator } from '../../../src/cli/run-command.ts';
+import type { ArtifactVerification } from '../../../src/api/artifact-verification.ts';
+
+const env = inject('testEnv');
+const registry = env.registries.referrers;
+const ns = `ctl-${Math.random().toString(36).slice(2, 7)}`;
+let kube: KubeTestClient;
+let home: ToolHome;
+let key: CosignKeyPair;
+let operator: RunningOperator;
+let signed: PushedArtifact;
+
+const av = (name: string, spec: Record<string, unknown>): KubernetesObject =>
+  ({
+    apiVersion: 'tagguard.dev/v1alpha1',
+    kind: 'ArtifactVerification',
+    metadata: { name, namespace: ns },
+    spec,
+  }) as KubernetesObject;
+
+const readAv = (name: string): Promise<ArtifactVerification> =>
+  kube.read<ArtifactVerification & KubernetesObject>(
+    'tagguard.dev/v1alpha1',
+    'ArtifactVerification',
+    name,
+    ns,
+  );
+
+const condition = (object: ArtifactVerification, type: string) =>
+  object.status?.conditions?.find((c) => c.type === type);
+
+const waitForAv = async (
+  name: string,
+  what: string,
+  predicate: (o: ArtifactVerification) => boolean,
+): Promise<ArtifactVerification> => {
+  let last: ArtifactVerification | undefined;
+  await until(`${name}: ${what}`, 60_000, async () => {
+    last = await readAv(name);
+    return predicate(last);
+  }).catch((error: unknown) => {
+    throw new Error(`${String(error)}\nlast status: ${JSON.stringify(last?.status, null, 2)}`);
+  });
+  return last as ArtifactVerification;
+};
+
+/** Polls until the predicate holds (waitFor wants a value; a predicate's false means "not yet"). */
+const until = (what: string, timeoutMs: number, predicate: () => Promise<boolean>): Promise<true> =>
+  waitFor(what, async () => ((await predicate()) ? true : undefined), { timeoutMs, intervalMs: 250 });
+
+const requestCheck = (name: string) =>
+  kube.mergePatch(
+    { apiVersion: 'tagguard.dev/v1alpha1', kind: 'ArtifactVerification', metadata: { name, namespace: ns } },
+    { metadata: { name, namespace: ns, annotations: { 'tagguard.dev/requested-at': String(Date.now()) } } },
+  );
+
+const eventReasons = async (name: string): Promise<string[]> => {
+  const list = (await kube.objects.list('events.k8s.io/v1', 'Event', ns)) as {
+    items: { reason?: string; regarding?: { name?: string } }[];
+  };
+  return list.items.filter((e) => e.regarding?.name === name).map((e) => e.reason ?? '');
+};
+
+const chart = async (name: string, version: string, malicious = false): Promise<PushedArtifact> => {
+  const dir = await mkdtemp(join(tmpdir(), 'tagguard-ctl-'));
+  return pushChart(
+    home,
+    registry,
+    `${ns}-charts`,
+    await packageChart(home, dir, { name, version, maliciousInitContainer: malicious }),
+  );
+};
+
+beforeAll(async () => {
+  kube = KubeTestClient.fromFile(env.kubeconfig);
+  home = await createToolHome(env);
+  key = await generateCosignKeyPair(home, 'release');
+  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const kubeconfig = await operatorKubeconfig(env);
+  const config = parseOperatorConfig(
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--health-addr',
+      '127.0.0.1:0',
+      '--helm',
+      helmBinary(),
+      '--log-level',
+      'warn',
+    ],
+    { isTty: false },
+  );
+  operator = await startRun(config, createLogger({ level: 'warn' as 'warn', pretty: false }));
+  signed = await chart('payment', '3.1.0');
+  await signCosignLegacy(home, registry, signed, key);
+});
+
+afterAll(async () => {
+  await operator?.shutdown('test done');
+});
+
+describe('operator', () => {
+  it('reports a signed chart as Ready, Verified and Scanned with the status filled', async () => {
+    await kube.apply(
+      av('signed', {
+        artifact: { url: `oci://${signed.repository}`, tag: signed.tag, insecure: true },
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    const object = await waitForAv('signed', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
+    expect(condition(object, 'Verified')).toMatchObject({ status: 'True', observedGeneration: 1 });
+    expect(condition(object, 'Scanned')?.status).toBe('True');
+    expect(object.status?.artifact).toMatchObject({ tag: '3.1.0', digest: signed.digest });
+    expect(object.status?.trustedDigest).toBe(signed.digest);
+    expect(object.status?.signers?.map((s) => s.name)).toEqual(['release']);
+    expect(object.metadata.finalizers).toContain('tagguard.dev/release-holds');
+  });
+
+  it('reports an unsigned chart as SignatureMissing with a Warning Event', async () => {
+    const unsigned = await chart('unsigned', '1.0.0');
+    await kube.apply(
+      av('unsigned', {
+        artifact: { url: `oci://${unsigned.repository}`, tag: '1.0.0', insecure: true },
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    const object = await waitForAv(
+      'unsigned',
+      'Verified=False',
+      (o) => condition(o, 'Verified')?.status === 'False',
+    );
+    expect(condition(object, 'Verified')?.reason).toBe('SignatureMissing');
+    expect(condition(object, 'Ready')?.status).toBe('False');
+    await until('VerificationFailed event', 10_000, async () =>
+      (await eventReasons('unsigned')).includes('VerificationFailed'),
+    );
+  });
+
+  it('holds an OCIRepository when its tag is re-pushed with a privileged init container, and releases it when the good digest returns', async () => {
+    const good = await chart('web', '2.0.0');
+    await signCosignLegacy(home, registry, good, key);
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'web', namespace: ns },
+      spec: { url: `oci://${good.repository}`, ref: { tag: '2.0.0' }, interval: '10m', insecure: true },
+    } as KubernetesObject);
+    await kube.apply(
+      av('web', {
+        sourceRef: { kind: 'OCIRepository', name: 'web' },
+        interval: '10s',
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    await waitForAv('web', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
+
+    const evil = await chart('web', '2.0.0', true);
+    expect(evil.digest).not.toBe(good.digest);
+    await requestCheck('web');
+    const held = await waitForAv('web', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    expect(condition(held, 'TagMutated')?.status).toBe('True');
+    expect(condition(held, 'Verified')?.reason).toBe('SignatureMissing');
+    expect(held.status?.findings?.some((f) => f.rule === 'privileged-container')).toBe(true);
+    expect(held.status?.history?.map((h) => h.digest)).toEqual([evil.digest, good.digest]);
+    const repo = await kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+      'source.toolkit.fluxcd.io/v1',
+      'OCIRepository',
+      'web',
+      ns,
+    );
+    expect(repo.spec.suspend).toBe(true);
+    expect(repo.metadata?.annotations?.['tagguard.dev/held-by']).toBe(`${ns}/web`);
+    await until('TagMutated event on the CR', 10_000, async () =>
+      (await eventReasons('web')).includes('TagMutated'),
+    );
+    await until('Held event on the OCIRepository', 10_000, async () =>
+      (await eventReasons('web')).includes('Held'),
+    );
+
+    await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '2.0.0'], {
+      env: home.env,
+    });
+    await requestCheck('web');
+    const released = await waitForAv(
+      'web',
+      'Held=False and Ready=True',
+      (o) => condition(o, 'Held')?.status === 'False' && condition(o, 'Ready')?.status === 'True',
+    );
+    expect(released.status?.trustedDigest).toBe(good.digest);
+    const restored = await kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+      'source.toolkit.fluxcd.io/v1',
+      'OCIRepository',
+      'web',
+      ns,
+    );
+    expect(restored.spec.suspend).toBeUndefined();
+    expect(restored.metadata?.annotations?.['tagguard.dev/held-by']).toBeUndefined();
+    expect(restored.metadata?.annotations?.['tagguard.dev/pre-hold']).toBeUndefined();
+  });
+
+  it('serves the DESIGN metrics on /metrics', async () => {
+    const body = await (await fetch(`http://127.0.0.1:${operator.endpoints.metrics}/metrics`)).text();
+    for (const name of [
+      'tagguard_digest_resolutions_total',
+      'tagguard_verifications_total',
+      'tagguard_artifact_trusted',
+      'tagguard_held_targets',
+      'tagguard_registry_requests_total',
+      'tagguard_reconcile_duration_seconds',
+      'tagguard_workqueue_depth',
+      'tagguard_tag_mutations_total',
+    ])
+      expect(body).toContain(name);
+    expect(body).toMatch(/tagguard_artifact_trusted\{namespace="[^"]+",name="signed"\} 1/);
+    const health = await fetch(`http://127.0.0.1:${operator.endpoints.health}/readyz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('releases its holds when the ArtifactVerification is deleted', async () => {
+    const name = 'doomed';
+    const unsigned = await chart('doomed', '1.0.0');
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name, namespace: ns },
+      spec: {
+        url: `oci://${unsigned.repository}`,
+        ref: { tag: '1.0.0' },
+        interval: '10m',
+        insecure: true,
+        suspend: false,
+      },
+    } as KubernetesObject);
+    await kube.apply(
+      av(name, {
+        sourceRef: { kind: 'OCIRepository', name },
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    await waitForAv(name, 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    await kube.objects.delete({
+      apiVersion: 'tagguard.dev/v1alpha1',
+      kind: 'ArtifactVerification',
+      metadata: { name, namespace: ns },
+    });
+    await until('OCIRepository released to suspend: false', 30_000, async () => {
+      const repo = await kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+        'source.toolkit.fluxcd.io/v1',
+        'OCIRepository',
+        name,
+        ns,
+      );
+      return (
+        repo.spec.suspend === false && repo.metadata?.annotations?.['tagguard.dev/held-by'] === undefined
+      );
+    });
+  });
+});

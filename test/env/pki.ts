@@ -15,7 +15,7 @@ export interface KeyPair {
 }
 
 /** `ca`: an intermediate CA (keyCertSign, cRLSign), issued by the given CA. */
-export type CertUsage = 'server' | 'client' | 'code-signing' | 'ca';
+export type CertUsage = 'server' | 'client' | 'code-signing' | 'timestamping' | 'ca';
 
 export interface LeafOptions {
   /** openssl -subj form, e.g. "/O=system:masters/CN=admin". */
@@ -71,6 +71,7 @@ const usageExtensions: Record<CertUsage, string[]> = {
   server: ['keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = serverAuth'],
   client: ['keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = clientAuth'],
   'code-signing': ['keyUsage = critical, digitalSignature', 'extendedKeyUsage = codeSigning'],
+  timestamping: ['keyUsage = critical, digitalSignature', 'extendedKeyUsage = critical, timeStamping'],
   ca: ['keyUsage = critical, keyCertSign, cRLSign'],
 };
 
@@ -117,7 +118,10 @@ export const issueCertificate = async (
     ca.certFile,
     '-CAkey',
     ca.keyFile,
-    '-CAcreateserial',
+    // A random serial per certificate: -CAcreateserial shares one serial file per CA, which races when
+    // several certificates are issued at once (an empty certificate came out of it).
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
     '-out',
     certFile,
     '-days',
@@ -186,6 +190,86 @@ const signWithDates = async (
     '-extfile',
     extFile,
   ]);
+};
+
+export interface TimestampAuthority {
+  root: KeyPair;
+  tsa: KeyPair;
+  dir: string;
+}
+
+/** An RFC 3161 time-stamping authority made of openssl (`openssl ts -reply`), with its own root CA. */
+export const createTimestampAuthority = async (dir: string, name = 'tsa'): Promise<TimestampAuthority> => {
+  const tsaDir = join(dir, `${name}-authority`);
+  await mkdir(tsaDir, { recursive: true });
+  const root = await createCA(tsaDir, `${name}-root`, 30);
+  const tsa = await issueCertificate(root, tsaDir, name, {
+    subject: `/C=US/O=tagguard test/CN=${name}`,
+    usage: 'timestamping',
+    days: 20,
+  });
+  await writeFile(join(tsaDir, 'serial'), '01\n');
+  await writeFile(
+    join(tsaDir, 'tsa.cnf'),
+    [
+      '[tsa]',
+      'default_tsa = tagguard_tsa',
+      '[tagguard_tsa]',
+      `serial = ${join(tsaDir, 'serial')}`,
+      'crypto_device = builtin',
+      `signer_cert = ${tsa.certFile}`,
+      `signer_key = ${tsa.keyFile}`,
+      `certs = ${root.certFile}`,
+      'signer_digest = sha256',
+      'default_policy = 1.3.6.1.4.1.57264.99.1',
+      'digests = sha256, sha384, sha512',
+      'accuracy = secs:1',
+      'ordering = no',
+      'tsa_name = no',
+      'ess_cert_id_chain = no',
+      'ess_cert_id_alg = sha256',
+      '',
+    ].join('\n'),
+  );
+  return { root, tsa, dir: tsaDir };
+};
+
+/** Answers a TimeStampReq (DER) with a TimeStampResp, or with the bare TimeStampToken. */
+export const timestampReply = async (
+  authority: TimestampAuthority,
+  query: Buffer,
+  tokenOnly = false,
+): Promise<Buffer> => {
+  const id = randomBytes(6).toString('hex');
+  const queryFile = join(authority.dir, `${id}.tsq`);
+  const replyFile = join(authority.dir, `${id}.tsr`);
+  await writeFile(queryFile, query);
+  await openssl([
+    'ts',
+    '-reply',
+    '-config',
+    join(authority.dir, 'tsa.cnf'),
+    '-queryfile',
+    queryFile,
+    '-out',
+    replyFile,
+    ...(tokenOnly ? ['-token_out'] : []),
+  ]);
+  return readFile(replyFile);
+};
+
+/** A TimeStampToken over `data` (hashed with `digest`), with the TSA certificate included. */
+export const timestampToken = async (
+  authority: TimestampAuthority,
+  data: Buffer,
+  digest: 'sha256' | 'sha384' | 'sha512' = 'sha256',
+): Promise<Buffer> => {
+  const id = randomBytes(6).toString('hex');
+  const dataFile = join(authority.dir, `${id}.data`);
+  const queryFile = join(authority.dir, `${id}.query.tsq`);
+  await writeFile(dataFile, data);
+  await openssl(['ts', '-query', '-data', dataFile, `-${digest}`, '-cert', '-out', queryFile]);
+  return timestampReply(authority, await readFile(queryFile), true);
 };
 
 /** An RSA key pair for the API server's service-account token signing. */

@@ -29,6 +29,7 @@ export interface SigningCertificate {
   readonly basicConstraints?: { readonly ca: boolean; readonly pathLen?: number };
   readonly keyUsage?: { readonly critical: boolean; readonly bits: readonly boolean[] };
   readonly extKeyUsage?: readonly string[];
+  readonly extKeyUsageCritical?: boolean;
 }
 
 /** At most this many certificates in x5c / x5chain. */
@@ -91,6 +92,7 @@ interface Extensions {
   basicConstraints?: { ca: boolean; pathLen?: number };
   keyUsage?: { critical: boolean; bits: boolean[] };
   extKeyUsage?: string[];
+  extKeyUsageCritical?: boolean;
 }
 
 const readExtensions = (wrapper: DerNode | undefined): Extensions => {
@@ -116,6 +118,7 @@ const readExtensions = (wrapper: DerNode | undefined): Extensions => {
       result.keyUsage = { critical, bits: decodeBitString(value) };
     } else if (oid === OID.extKeyUsage) {
       result.extKeyUsage = derChildren(value).map(decodeOid);
+      result.extKeyUsageCritical = critical;
     }
   }
   return result;

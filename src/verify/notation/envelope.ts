@@ -56,8 +56,10 @@ export interface VerifiedEnvelope {
   /** Leaf first. */
   readonly chain: readonly SigningCertificate[];
   readonly target: TargetDescriptor;
-  /** An RFC 3161 countersignature was attached (tagguard does not verify it; see docs/notation.md). */
-  readonly hasTimestampSignature: boolean;
+  /** The signature value, which an RFC 3161 countersignature timestamps. */
+  readonly signature: Buffer;
+  /** The RFC 3161 TimeStampToken of io.cncf.notary.timestampSignature, if any. */
+  readonly timestampSignature?: Buffer;
   readonly signingAgent?: string;
 }
 
@@ -187,7 +189,8 @@ export const completeVerification = (parsed: ParsedEnvelope): VerifiedEnvelope =
     ...(parsed.expiry ? { expiry: parsed.expiry } : {}),
     chain,
     target: parseTarget(parsed.payload),
-    hasTimestampSignature: (parsed.timestampSignature?.length ?? 0) > 0,
+    signature: parsed.signature,
+    ...(parsed.timestampSignature?.length ? { timestampSignature: parsed.timestampSignature } : {}),
     ...(parsed.signingAgent !== undefined ? { signingAgent: parsed.signingAgent } : {}),
   };
 };

@@ -28,6 +28,8 @@ export type NotationErrorCode =
   | 'InvalidCertificateChain'
   /** The signature does not verify with the signing certificate's key. */
   | 'SignatureMismatch'
+  /** An RFC 3161 timestamp countersignature that does not verify. */
+  | 'InvalidTimestamp'
   /** A trustedIdentities entry that the trust-policy spec does not allow. */
   | 'InvalidTrustedIdentity';
 

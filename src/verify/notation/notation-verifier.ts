@@ -24,6 +24,7 @@ import { NotationError } from './errors.ts';
 import { parseJwsEnvelope } from './jws-envelope.ts';
 import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
 import { actionFor, type ValidationType } from './verification-level.ts';
+import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
 
 /** A Notary Project signature envelope (the signature manifest's single layer). */
 export interface NotationEnvelope {
@@ -58,7 +59,8 @@ const SPECIFICITY: Readonly<Record<VerifyReason, number>> = {
 interface Policy {
   readonly identities: TrustedIdentities;
   readonly caStore: readonly Buffer[];
-  readonly signingAuthorityStore: readonly Buffer[];
+  /** tsaCertificates: signing-authority roots and TSA roots (one field in NotationTrust). */
+  readonly tsaStore: readonly Buffer[];
 }
 
 const shortDigest = (digest: string): string => digest.replace(/^sha256:/, '').slice(0, 12);
@@ -85,10 +87,10 @@ const integrity = (envelope: NotationEnvelope): VerifiedEnvelope => {
 };
 
 /** One check's result under the level: undefined when it passed or was only logged. */
-type Check = { type: ValidationType; failure: string | undefined };
+type Check = { type: ValidationType; failure?: string | undefined };
 
 const authenticity = (verified: VerifiedEnvelope, policy: Policy): string | undefined => {
-  const store = verified.signingScheme === 'notary.x509' ? policy.caStore : policy.signingAuthorityStore;
+  const store = verified.signingScheme === 'notary.x509' ? policy.caStore : policy.tsaStore;
   const storeName = verified.signingScheme === 'notary.x509' ? 'CA' : 'signing-authority';
   if (store.length === 0)
     return `no ${storeName} certificates are configured for scheme ${verified.signingScheme}`;
@@ -115,23 +117,72 @@ const expiry = (verified: VerifiedEnvelope, now: Date): string | undefined =>
     ? `the signature expired at ${verified.expiry.toISOString()}`
     : undefined;
 
-/**
- * notary.x509: every certificate must be valid now (an RFC 3161 countersignature, which could prove
- * an earlier signing time, is not verified by tagguard); signingAuthority: valid at the authentic
- * signing time.
- */
-const authenticTimestamp = (verified: VerifiedEnvelope, now: Date): string | undefined => {
-  const at = verified.signingScheme === 'notary.x509' ? now : verified.signingTime;
-  const when =
-    verified.signingScheme === 'notary.x509' ? 'now' : `at the authentic signing time ${at.toISOString()}`;
+const validityFailure = (verified: VerifiedEnvelope, at: Date, when: string): string | undefined => {
   for (const cert of verified.chain) {
-    const subject = formatSubject(cert.subject);
+    const subject = JSON.stringify(formatSubject(cert.subject));
     if (at.getTime() < cert.notBefore.getTime())
-      return `certificate ${JSON.stringify(subject)} is not valid ${when}: valid from ${cert.notBefore.toISOString()}`;
+      return `certificate ${subject} is not valid ${when}: valid from ${cert.notBefore.toISOString()}`;
     if (at.getTime() > cert.notAfter.getTime())
-      return `certificate ${JSON.stringify(subject)} is not valid ${when}: expired at ${cert.notAfter.toISOString()}`;
+      return `certificate ${subject} is not valid ${when}: expired at ${cert.notAfter.toISOString()}`;
   }
   return undefined;
+};
+
+interface CheckResult {
+  readonly failure?: string;
+  readonly note?: string;
+}
+
+/**
+ * notary.x509: the chain must be valid now; once a certificate has expired, an RFC 3161 countersignature
+ * from a TSA in the TSA store may prove that the signature was made while the chain was valid
+ * (notation's `verifyTimestamp: afterCertExpiry`). signingAuthority: valid at the authentic signing time.
+ */
+const authenticTimestamp = (
+  verified: VerifiedEnvelope,
+  now: Date,
+  tsaStore: readonly Buffer[],
+): CheckResult => {
+  if (verified.signingScheme === 'notary.x509.signingAuthority') {
+    const failure = validityFailure(
+      verified,
+      verified.signingTime,
+      `at the authentic signing time ${verified.signingTime.toISOString()}`,
+    );
+    return failure ? { failure } : {};
+  }
+  const expired = verified.chain.some((cert) => now.getTime() > cert.notAfter.getTime());
+  const token = verified.timestampSignature;
+  if (!expired || !token || tsaStore.length === 0) {
+    const failure = validityFailure(verified, now, 'now');
+    if (!failure)
+      return token ? { note: 'timestamp countersignature not needed (certificate chain valid now)' } : {};
+    const hint = !token
+      ? ''
+      : tsaStore.length === 0
+        ? ' (a timestamp countersignature is attached, but no TSA certificates are configured)'
+        : '';
+    return { failure: `${failure}${hint}` };
+  }
+  let stamp: VerifiedTimestamp;
+  try {
+    stamp = verifyTimestamp(token, verified.signature, tsaStore);
+  } catch (error) {
+    return { failure: `the certificate chain has expired and ${errorText(error)}` };
+  }
+  const range = `${stamp.earliest.toISOString()}…${stamp.latest.toISOString()}`;
+  for (const cert of verified.chain) {
+    if (
+      stamp.earliest.getTime() < cert.notBefore.getTime() ||
+      stamp.latest.getTime() > cert.notAfter.getTime()
+    )
+      return {
+        failure: `timestamp ${range} is outside the validity of certificate ${JSON.stringify(formatSubject(cert.subject))}`,
+      };
+  }
+  return {
+    note: `certificate chain expired, but timestamped by ${JSON.stringify(stamp.tsaSubject)} at ${range}, within its validity`,
+  };
 };
 
 const REASON: Readonly<Record<ValidationType, VerifyReason>> = {
@@ -160,10 +211,11 @@ const verifyEnvelope = (
   const base = { format: verified.format, ...(leaf ? { identity: formatSubject(leaf.subject) } : {}) };
 
   const authenticityFailure = authenticity(verified, policy) ?? trustedIdentity(verified, policy.identities);
+  const timestampCheck = authenticTimestamp(verified, now, policy.tsaStore);
   const checks: Check[] = [
     { type: 'authenticity', failure: authenticityFailure },
     { type: 'expiry', failure: expiry(verified, now) },
-    { type: 'authenticTimestamp', failure: authenticTimestamp(verified, now) },
+    { type: 'authenticTimestamp', ...timestampCheck },
   ];
   const logged: string[] = [];
   for (const { type, failure } of checks) {
@@ -185,9 +237,7 @@ const verifyEnvelope = (
   const notes = [
     ...logged,
     'revocation not checked (no network access during verification)',
-    ...(verified.hasTimestampSignature
-      ? ['RFC 3161 timestamp countersignature present but not verified']
-      : []),
+    ...(timestampCheck.note ? [timestampCheck.note] : []),
   ];
   return {
     ...base,
@@ -199,7 +249,7 @@ const verifyEnvelope = (
 const loadPolicy = (trust: NotationTrust): Policy => ({
   identities: parseTrustedIdentities(trust.trustedIdentities),
   caStore: parseTrustStore(trust.caCertificates),
-  signingAuthorityStore: parseTrustStore(trust.tsaCertificates),
+  tsaStore: parseTrustStore(trust.tsaCertificates),
 });
 
 const toResult = (trust: NotationTrust, outcome: Outcome): SignerResult => ({

@@ -26,7 +26,7 @@ TOOLS=(
   "notation|v1.3.2|wrapper|github.com/notaryproject/notation/cmd/notation|notation|-X github.com/notaryproject/notation/internal/version.BuildMetadata="
   "oras|v1.3.6|wrapper|oras.land/oras/cmd/oras|oras|"
   "helm|v3.19.5|wrapper|helm.sh/helm/v3/cmd/helm|helm|-X helm.sh/helm/v3/internal/version.version={v}"
-  "source-controller|v1.9.6|replaces|github.com/fluxcd/source-controller|source-controller|"
+  "source-controller|v1.9.2|replaces|github.com/fluxcd/source-controller|source-controller|"
   "helm-controller|v1.6.4|replaces|github.com/fluxcd/helm-controller|helm-controller|"
 )
 

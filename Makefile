@@ -54,8 +54,9 @@ demo: ## Narrated attack-and-recovery walkthrough (not built yet)
 	@exit 1
 
 .PHONY: bench
-bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints ratios (verify and scan: not built yet)
+bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints ratios (verify: not built yet)
 	node bench/resolve.ts 500 100
+	node bench/scan.ts 20
 
 .PHONY: clean
 clean: ## Remove build output and test runs (the tool cache in ~/.cache/tagguard stays)

@@ -11,6 +11,9 @@ import { KubeTestClient } from './kube.ts';
 import { projectRoot, toolPath } from './paths.ts';
 import type { TestEnvInfo } from './test-env.ts';
 import { runTool } from './run-tool.ts';
+import { parseOperatorConfig } from '../../src/config/operator-config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { startRun, type RunningOperator } from '../../src/cli/run-command.ts';
 
 export const OPERATOR_NAMESPACE = 'tagguard-system';
 export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:tagguard`;
@@ -35,3 +38,28 @@ export const operatorKubeconfig = async (env: TestEnvInfo): Promise<string> => {
 };
 
 export const helmBinary = (): string => toolPath('helm');
+
+/** `tagguard run` in this process, under the operator's RBAC, on ephemeral ports. */
+export const startInProcessOperator = async (
+  env: TestEnvInfo,
+  extraArgs: readonly string[] = [],
+): Promise<RunningOperator> => {
+  const kubeconfig = await operatorKubeconfig(env);
+  const config = parseOperatorConfig(
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--health-addr',
+      '127.0.0.1:0',
+      '--helm',
+      helmBinary(),
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
+    { isTty: false },
+  );
+  return startRun(config, createLogger({ level: 'warn', pretty: false }));
+};

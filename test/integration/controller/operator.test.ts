@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeTestClient } from '../../env/kube.ts';
-import { waitFor } from '../../env/processes.ts';
+import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../../env/av.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
@@ -27,56 +27,11 @@ let key: CosignKeyPair;
 let operator: RunningOperator;
 let signed: PushedArtifact;
 
-const av = (name: string, spec: Record<string, unknown>): KubernetesObject =>
-  ({
-    apiVersion: 'tagguard.dev/v1alpha1',
-    kind: 'ArtifactVerification',
-    metadata: { name, namespace: ns },
-    spec,
-  }) as KubernetesObject;
-
-const readAv = (name: string): Promise<ArtifactVerification> =>
-  kube.read<ArtifactVerification & KubernetesObject>(
-    'tagguard.dev/v1alpha1',
-    'ArtifactVerification',
-    name,
-    ns,
-  );
-
-const condition = (object: ArtifactVerification, type: string) =>
-  object.status?.conditions?.find((c) => c.type === type);
-
-const waitForAv = async (
-  name: string,
-  what: string,
-  predicate: (o: ArtifactVerification) => boolean,
-): Promise<ArtifactVerification> => {
-  let last: ArtifactVerification | undefined;
-  await until(`${name}: ${what}`, 60_000, async () => {
-    last = await readAv(name);
-    return predicate(last);
-  }).catch((error: unknown) => {
-    throw new Error(`${String(error)}\nlast status: ${JSON.stringify(last?.status, null, 2)}`);
-  });
-  return last as ArtifactVerification;
-};
-
-/** Polls until the predicate holds (waitFor wants a value; a predicate's false means "not yet"). */
-const until = (what: string, timeoutMs: number, predicate: () => Promise<boolean>): Promise<true> =>
-  waitFor(what, async () => ((await predicate()) ? true : undefined), { timeoutMs, intervalMs: 250 });
-
-const requestCheck = (name: string) =>
-  kube.mergePatch(
-    { apiVersion: 'tagguard.dev/v1alpha1', kind: 'ArtifactVerification', metadata: { name, namespace: ns } },
-    { metadata: { name, namespace: ns, annotations: { 'tagguard.dev/requested-at': String(Date.now()) } } },
-  );
-
-const eventReasons = async (name: string): Promise<string[]> => {
-  const list = (await kube.objects.list('events.k8s.io/v1', 'Event', ns)) as {
-    items: { reason?: string; regarding?: { name?: string } }[];
-  };
-  return list.items.filter((e) => e.regarding?.name === name).map((e) => e.reason ?? '');
-};
+const av = (name: string, spec: Record<string, unknown>): KubernetesObject => avObject(ns, name, spec);
+const waitAv = (name: string, what: string, predicate: (o: ArtifactVerification) => boolean) =>
+  waitForAv(kube, ns, name, what, predicate);
+const recheck = (name: string) => requestCheck(kube, ns, name);
+const reasonsFor = (name: string) => eventReasons(kube, ns, name);
 
 const chart = async (name: string, version: string, malicious = false): Promise<PushedArtifact> => {
   const dir = await mkdtemp(join(tmpdir(), 'tagguard-ctl-'));
@@ -109,7 +64,7 @@ beforeAll(async () => {
     ],
     { isTty: false },
   );
-  operator = await startRun(config, createLogger({ level: 'warn' as 'warn', pretty: false }));
+  operator = await startRun(config, createLogger({ level: 'warn', pretty: false }));
   signed = await chart('payment', '3.1.0');
   await signCosignLegacy(home, registry, signed, key);
 });
@@ -126,7 +81,7 @@ describe('operator', () => {
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    const object = await waitForAv('signed', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
+    const object = await waitAv('signed', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
     expect(condition(object, 'Verified')).toMatchObject({ status: 'True', observedGeneration: 1 });
     expect(condition(object, 'Scanned')?.status).toBe('True');
     expect(object.status?.artifact).toMatchObject({ tag: '3.1.0', digest: signed.digest });
@@ -143,7 +98,7 @@ describe('operator', () => {
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    const object = await waitForAv(
+    const object = await waitAv(
       'unsigned',
       'Verified=False',
       (o) => condition(o, 'Verified')?.status === 'False',
@@ -151,7 +106,7 @@ describe('operator', () => {
     expect(condition(object, 'Verified')?.reason).toBe('SignatureMissing');
     expect(condition(object, 'Ready')?.status).toBe('False');
     await until('VerificationFailed event', 10_000, async () =>
-      (await eventReasons('unsigned')).includes('VerificationFailed'),
+      (await reasonsFor('unsigned')).includes('VerificationFailed'),
     );
   });
 
@@ -171,12 +126,12 @@ describe('operator', () => {
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    await waitForAv('web', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
+    await waitAv('web', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
 
     const evil = await chart('web', '2.0.0', true);
     expect(evil.digest).not.toBe(good.digest);
-    await requestCheck('web');
-    const held = await waitForAv('web', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    await recheck('web');
+    const held = await waitAv('web', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
     expect(condition(held, 'TagMutated')?.status).toBe('True');
     expect(condition(held, 'Verified')?.reason).toBe('SignatureMissing');
     expect(held.status?.findings?.some((f) => f.rule === 'privileged-container')).toBe(true);
@@ -190,17 +145,17 @@ describe('operator', () => {
     expect(repo.spec.suspend).toBe(true);
     expect(repo.metadata?.annotations?.['tagguard.dev/held-by']).toBe(`${ns}/web`);
     await until('TagMutated event on the CR', 10_000, async () =>
-      (await eventReasons('web')).includes('TagMutated'),
+      (await reasonsFor('web')).includes('TagMutated'),
     );
     await until('Held event on the OCIRepository', 10_000, async () =>
-      (await eventReasons('web')).includes('Held'),
+      (await reasonsFor('web')).includes('Held'),
     );
 
     await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '2.0.0'], {
       env: home.env,
     });
-    await requestCheck('web');
-    const released = await waitForAv(
+    await recheck('web');
+    const released = await waitAv(
       'web',
       'Held=False and Ready=True',
       (o) => condition(o, 'Held')?.status === 'False' && condition(o, 'Ready')?.status === 'True',
@@ -256,7 +211,7 @@ describe('operator', () => {
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    await waitForAv(name, 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    await waitAv(name, 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
     await kube.objects.delete({
       apiVersion: 'tagguard.dev/v1alpha1',
       kind: 'ArtifactVerification',

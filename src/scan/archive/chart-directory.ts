@@ -1,7 +1,7 @@
 // Reads an unpacked chart directory (the CLI's `tagguard scan ./chart`) under the same caps as an archive.
 // Symlinks and special files are refused, not followed: the tree is walked with lstat.
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ScanError } from '../errors.ts';
 import type { ScanLimits } from '../limits.ts';
 import { newArchiveBudget } from './archive-budget.ts';
@@ -45,5 +45,5 @@ export const loadChartDirectory = async (dir: string, limits: ScanLimits): Promi
     }
   };
   await walk('', 1);
-  return fromFiles(basename(dir), files, limits, budget);
+  return fromFiles(basename(resolve(dir)), files, limits, budget);
 };

@@ -47,11 +47,12 @@ test: lint typecheck testbin ## Everything CI runs: lint, typecheck, then unit a
 	npm test
 
 .PHONY: demo
-demo: ## Narrated attack-and-recovery walkthrough (not built yet)
-	@echo "make demo will start a local control plane and registry, run the operator, re-push a signed chart"
-	@echo "with a privileged init container, and show tagguard detect it, hold Flux and Argo CD, and release"
-	@echo "them when the good chart returns. It is not built yet (issue: make demo)."
-	@exit 1
+demo: $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
+	node scripts/demo.ts
+
+.PHONY: demo-stop
+demo-stop: $(DEPS) ## Stop what `make demo KEEP=1` left running
+	node scripts/demo.ts stop
 
 .PHONY: bench
 bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints ratios (verify: not built yet)

@@ -101,6 +101,21 @@ export class ProcessSupervisor {
     }
   }
 
+  /**
+   * Lets every child outlive this process (the demo's KEEP=1): the watchdog and the exit hook are dropped,
+   * and the process-group ids are returned so that something else can stop them later.
+   */
+  detach(): number[] {
+    process.removeListener('exit', this.onExit);
+    try {
+      if (this.watchdog.pid !== undefined) process.kill(this.watchdog.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    for (const { child } of this.children.values()) child.unref();
+    return [...this.children.keys()];
+  }
+
   private async stopOne(pid: number, exited: Promise<string>, graceMs = 5000): Promise<void> {
     if (!this.children.has(pid)) return;
     signalGroup(pid, 'SIGTERM');

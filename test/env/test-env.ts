@@ -36,6 +36,8 @@ export interface TestEnvInfo {
 
 export interface TestEnv {
   info: TestEnvInfo;
+  /** Owns every process of the environment; more services (Flux controllers, the operator) may join it. */
+  supervisor: ProcessSupervisor;
   stop(): Promise<void>;
 }
 
@@ -101,7 +103,7 @@ export const startTestEnv = async (): Promise<TestEnv> => {
       registries: { referrers, referrersTls, tagSchema, tagSchemaTls, authenticated },
     };
     await writeFile(join(runDir, 'env.json'), JSON.stringify(info, null, 2));
-    return { info, stop: () => supervisor.stopAll() };
+    return { info, supervisor, stop: () => supervisor.stopAll() };
   } catch (error) {
     await supervisor.stopAll();
     throw error;

@@ -1,0 +1,18 @@
+// The demo's numbered steps, in order: what scripts/demo.ts narrates and what its test expects to see.
+export const DEMO_STEPS = [
+  'Start a local control plane and registries',
+  'Start the Flux controllers',
+  'Start the tagguard operator',
+  'Push and sign the chart payment:3.1.0',
+  'Create the GitOps objects and their ArtifactVerifications',
+  'tagguard trusts the signed chart',
+  'The attack: re-push payment:3.1.0 with a privileged init container',
+  'Detection: Verified=False, with the findings',
+  'Flux and Argo CD are held',
+  'The Events',
+  'The metrics',
+  'Recovery: point the tag at the good digest again',
+  'Release: Flux and Argo CD are back as they were',
+] as const;
+
+export type DemoStep = (typeof DEMO_STEPS)[number];

@@ -14,7 +14,7 @@ import type { ScanResult } from '../scan/types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { ResultCache, stableHash } from './result-cache.ts';
 import { stalled, ReconcileError } from './reconcile-error.ts';
-import { Reason } from './reasons.ts';
+import { Reason } from '../api/conditions.ts';
 import type { ScanSummary } from './reconcile-state.ts';
 import type { LoadedArtifact } from './source-loader.ts';
 

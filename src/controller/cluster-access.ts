@@ -29,6 +29,7 @@ export interface ClusterAccess {
 const STATUS_KEYS: readonly (keyof ArtifactVerificationStatus)[] = [
   'observedGeneration',
   'conditions',
+  'source',
   'artifact',
   'trustedDigest',
   'verifiedAt',

@@ -21,7 +21,7 @@ import { lastDigestForTag } from './history.ts';
 import { ReconcileError, stalled, waiting } from './reconcile-error.ts';
 import type { ArtifactCheck, ReconcileState, TargetKey } from './reconcile-state.ts';
 import { requeueAfter } from './reconcile-state.ts';
-import { Reason } from './reasons.ts';
+import { Reason } from '../api/conditions.ts';
 import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
 import { summarize, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';

@@ -11,7 +11,7 @@ import { SourceError } from '../sources/errors.ts';
 import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sources/types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { stalled, waiting } from './reconcile-error.ts';
-import { Reason } from './reasons.ts';
+import { Reason } from '../api/conditions.ts';
 import { credentialId, repositoryReference, type ArtifactAccess } from './registry-access.ts';
 
 export interface LoadedArtifact {

@@ -12,7 +12,8 @@ import type {
 import { removeCondition, setCondition } from './conditions.ts';
 import { recordVerdict } from './history.ts';
 import type { ArtifactCheck, ReconcileState, TargetKey } from './reconcile-state.ts';
-import { ConditionType, EventReason, Reason } from './reasons.ts';
+import { ConditionType, Reason } from '../api/conditions.ts';
+import { EventReason } from '../api/event-reasons.ts';
 
 export const MAX_FINDINGS = 50;
 
@@ -32,6 +33,27 @@ export interface Summary {
 }
 
 const shortDigest = (digest: string): string => digest.slice(0, 19);
+
+/** Cuts a string to the CRD's maxLength for the field (the API server would reject the whole status). */
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+const clipFinding = (f: Finding): Finding => ({
+  rule: clip(f.rule, 63),
+  severity: f.severity,
+  resource: clip(f.resource, 512),
+  path: clip(f.path, 1024),
+  message: clip(f.message, 4096),
+});
+
+/** status.source: Kind/name of the GitOps object (Kind/namespace/name across namespaces), or the URL. */
+const sourceLabel = (object: ReconcileState['object']): string => {
+  const ref = object.spec.sourceRef;
+  if (!ref) return object.spec.artifact?.url ?? '';
+  const namespace = ref.namespace ?? object.metadata.namespace;
+  return namespace === object.metadata.namespace
+    ? `${ref.kind}/${ref.name}`
+    : `${ref.kind}/${namespace ?? ''}/${ref.name}`;
+};
 
 const describe = (check: ArtifactCheck): string =>
   `${check.url.replace(/^oci:\/\//, '')}${check.tag ? `:${check.tag}` : ''}`;
@@ -296,7 +318,7 @@ export const summarize = (state: ReconcileState): Summary => {
           name: s.name,
           type: s.type,
           format: s.format ?? 'legacy',
-          ...(s.identity ? { identity: s.identity } : {}),
+          ...(s.identity ? { identity: clip(s.identity, 1024) } : {}),
           verifiedAt: stamp,
         })) ?? [],
   );
@@ -305,12 +327,14 @@ export const summarize = (state: ReconcileState): Summary => {
   const status: ArtifactVerificationStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,
+    source: sourceLabel(object),
     ...(shown
       ? {
           artifact: {
             url: shown.url,
             ...(shown.tag ? { tag: shown.tag } : {}),
             digest: shown.digest,
+            shortDigest: shortDigest(shown.digest),
             mediaType: shown.mediaType,
             resolvedAt: shown.resolvedAt,
           },
@@ -328,7 +352,11 @@ export const summarize = (state: ReconcileState): Summary => {
         ? { verifiedAt: previous.verifiedAt }
         : {}),
     ...(checks.length > 0
-      ? { signers, findings: allFindings.slice(0, MAX_FINDINGS), findingsCount: allFindings.length }
+      ? {
+          signers,
+          findings: allFindings.slice(0, MAX_FINDINGS).map(clipFinding),
+          findingsCount: allFindings.length,
+        }
       : {
           ...(previous?.signers ? { signers: previous.signers } : {}),
           ...(previous?.findings ? { findings: previous.findings } : {}),
@@ -341,12 +369,12 @@ export const summarize = (state: ReconcileState): Summary => {
           lastFailure: {
             digest: untrusted.digest,
             reason: untrusted.reason ?? Reason.Untrusted,
-            message: untrusted.message ?? '',
+            message: clip(untrusted.message ?? '', 32768),
             time: stamp,
           },
         }
       : error
-        ? { lastFailure: { reason: error.reason, message: error.message, time: stamp } }
+        ? { lastFailure: { reason: error.reason, message: clip(error.message, 32768), time: stamp } }
         : previous?.lastFailure
           ? { lastFailure: previous.lastFailure }
           : {}),

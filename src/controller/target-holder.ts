@@ -7,7 +7,7 @@ import type { HoldManager } from '../enforce/holds.ts';
 import type { HoldMethod, HoldOptions, TargetKind, TargetRef } from '../enforce/types.ts';
 import { ReconcileError } from './reconcile-error.ts';
 import type { ReconcileState } from './reconcile-state.ts';
-import { Reason } from './reasons.ts';
+import { Reason } from '../api/conditions.ts';
 
 const OCI_REPOSITORY = 'OCIRepository';
 

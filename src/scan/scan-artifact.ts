@@ -73,7 +73,10 @@ export const scanArtifact = async (
   const isChart = manifest.kind === 'manifest' && manifest.config.mediaType === HELM_CHART_CONFIG;
   const kind: ArtifactKind = isChart ? 'helm-chart' : wasmLayers.length > 0 ? 'wasm' : 'generic';
 
-  const base = isChart ? await scanChartLayer(client, reference, layers, spec, options) : emptyResult(kind);
+  const renderChart = isChart && spec.helm?.enabled !== false;
+  const base = renderChart
+    ? await scanChartLayer(client, reference, layers, spec, options)
+    : emptyResult(kind);
   const modules =
     wasmLayers.length > 0 ? await scanWasmLayers(client, reference, wasmLayers, spec) : undefined;
   const sbom: SbomResult | undefined =

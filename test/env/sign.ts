@@ -81,6 +81,8 @@ export interface NotationSignOptions {
   key?: string;
   /** notation's --expiry, e.g. "2s" or "24h": the signature's io.cncf.notary.expiry. */
   expiry?: string;
+  /** An RFC 3161 TSA (--timestamp-url) and the root certificate file notation checks its answers with. */
+  timestamp?: { url: string; rootCertFile: string };
   /**
    * Store the signature through the OCI 1.1 referrers API (--force-referrers-tag=false). notation
    * defaults to the tag schema, which `notation verify` then does not see on a registry that has the
@@ -111,6 +113,9 @@ export const signNotation = async (
       ...(options.key ? ['--key', options.key] : []),
       ...(options.expiry ? ['--expiry', options.expiry] : []),
       ...(options.referrersApi ? ['--force-referrers-tag=false'] : []),
+      ...(options.timestamp
+        ? ['--timestamp-url', options.timestamp.url, '--timestamp-root-cert', options.timestamp.rootCertFile]
+        : []),
       artifact.byDigest,
     ],
     { env: home.env },
@@ -151,6 +156,10 @@ export interface NotationVerifyPolicy {
   caCertificates: readonly string[];
   trustedIdentities: readonly string[];
   level: 'strict' | 'permissive' | 'audit';
+  /** TSA root certificates (PEM): a `tsa:tagguard-tsa` trust store. */
+  tsaCertificates?: readonly string[];
+  /** notation's signatureVerification.verifyTimestamp (default "always"). */
+  verifyTimestamp?: 'always' | 'afterCertExpiry';
 }
 
 /**
@@ -166,14 +175,24 @@ export const configureNotationVerification = async (
   await rm(store, { recursive: true, force: true });
   await mkdir(store, { recursive: true });
   await Promise.all(policy.caCertificates.map((pem, i) => writeFile(join(store, `cert-${i}.crt`), pem)));
+  const tsaStore = join(dir, 'truststore', 'x509', 'tsa', 'tagguard-tsa');
+  await rm(tsaStore, { recursive: true, force: true });
+  const tsaCertificates = policy.tsaCertificates ?? [];
+  if (tsaCertificates.length > 0) {
+    await mkdir(tsaStore, { recursive: true });
+    await Promise.all(tsaCertificates.map((pem, i) => writeFile(join(tsaStore, `tsa-${i}.crt`), pem)));
+  }
   const document = JSON.stringify({
     version: '1.0',
     trustPolicies: [
       {
         name: 'tagguard',
         registryScopes: ['*'],
-        signatureVerification: { level: policy.level },
-        trustStores: ['ca:tagguard'],
+        signatureVerification: {
+          level: policy.level,
+          ...(policy.verifyTimestamp ? { verifyTimestamp: policy.verifyTimestamp } : {}),
+        },
+        trustStores: ['ca:tagguard', ...(tsaCertificates.length > 0 ? ['tsa:tagguard-tsa'] : [])],
         trustedIdentities: policy.trustedIdentities,
       },
     ],

@@ -1,11 +1,21 @@
 // Time-based checks with real notation signatures: an openssl CA whose code-signing leaf expires a few
 // seconds after signing (notation refuses to sign with an already expired certificate, so the test
-// waits for real), and a signature made with --expiry. tagguard and `notation verify` must agree
-// before and after, at strict (enforced) and permissive (only logged).
+// waits for real), a signature made with --expiry, and a signature countersigned by an RFC 3161 TSA
+// (openssl ts behind a local HTTP endpoint). tagguard and `notation verify` must agree before and
+// after, at strict (enforced) and permissive (only logged).
 import { X509Certificate } from 'node:crypto';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
-import { createCA, issueCertificate, type KeyPair } from '../../env/pki.ts';
+import {
+  createCA,
+  createTimestampAuthority,
+  issueCertificate,
+  timestampReply,
+  type KeyPair,
+  type TimestampAuthority,
+} from '../../env/pki.ts';
 import { listReferrers, registryGet, sha256, type Descriptor } from '../../env/registry-http.ts';
 import type { RegistryEndpoint } from '../../env/registries.ts';
 import {
@@ -29,6 +39,24 @@ const CERT_LIFETIME_MS = 15_000;
 
 const repoOf = (artifact: PushedArtifact): string =>
   artifact.repository.slice(artifact.repository.indexOf('/') + 1);
+
+/** An RFC 3161 TSA over HTTP for `notation sign --timestamp-url`; the answers come from `openssl ts`. */
+const serveTimestampAuthority = async (
+  authority: TimestampAuthority,
+): Promise<{ server: Server; url: string }> => {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      timestampReply(authority, Buffer.concat(chunks)).then(
+        (reply) => res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(reply),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+};
 
 const tagguardVerify = async (
   artifact: PushedArtifact,
@@ -66,7 +94,7 @@ const tagguardVerify = async (
     {
       name: 'release',
       caCertificates: policy.caCertificates,
-      tsaCertificates: [],
+      tsaCertificates: policy.tsaCertificates ?? [],
       trustedIdentities: policy.trustedIdentities,
       level: policy.level,
     },
@@ -97,6 +125,9 @@ describe('expiry with real notation signatures', () => {
   let expiring: PushedArtifact;
   let signedAt: Date;
   let expirySigning: { started: Date; finished: Date };
+  let authority: TimestampAuthority;
+  let tsaServer: Server | undefined;
+  let timestamped: PushedArtifact;
 
   beforeAll(async () => {
     home = await createToolHome(env);
@@ -118,6 +149,28 @@ describe('expiry with real notation signatures', () => {
     const started = new Date();
     await signNotation(home, registry, expiring, 'jws', { expiry: '3s', referrersApi: true });
     expirySigning = { started, finished: new Date() };
+
+    authority = await createTimestampAuthority(home.dir);
+    const tsa = await serveTimestampAuthority(authority);
+    tsaServer = tsa.server;
+    // the timestamp (genTime ± 1 s, whole seconds) must not begin before the CA's notBefore
+    await sleepUntil(new Date(signedAt.getTime() + 2500));
+    timestamped = await pushArtifact(
+      home,
+      registry,
+      'notation-expiry/timestamped',
+      'v1',
+      `ts ${Math.random()}`,
+    );
+    await signNotation(home, registry, timestamped, 'jws', {
+      key: 'short-lived',
+      referrersApi: true,
+      timestamp: { url: tsa.url, rootCertFile: authority.root.certFile },
+    });
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => tsaServer?.close(resolve) ?? resolve(undefined));
   });
 
   it('an openssl CA chain (ES256, leaf + root in x5chain) verifies while valid and gives CertificateExpired once the leaf expired', async () => {
@@ -173,5 +226,39 @@ describe('expiry with real notation signatures', () => {
     // and before its expiry (tagguard's clock is an argument) the same signature verifies
     const early = await tagguardVerify(expiring, policy, expirySigning.started);
     expect(early.verified).toBe(true);
+  });
+
+  it('a timestamp countersignature keeps the expired leaf trusted with TSA certificates, as notation with afterCertExpiry', async () => {
+    const base: NotationVerifyPolicy = {
+      caCertificates: [ca.certPem],
+      trustedIdentities: [LEAF_IDENTITY],
+      level: 'strict',
+    };
+    await sleepUntil(new Date(leafNotAfter.getTime() + 1500));
+
+    const withTsa: NotationVerifyPolicy = {
+      ...base,
+      tsaCertificates: [authority.root.certPem],
+      verifyTimestamp: 'afterCertExpiry',
+    };
+    const trusted = await tagguardVerify(timestamped, withTsa);
+    const notationTrusted = await notationVerify(home, timestamped, withTsa);
+    expect(trusted.verified, trusted.message).toBe(true);
+    expect(trusted.message).toContain('timestamped by');
+    expect(notationTrusted.verified, notationTrusted.output).toBe(true);
+
+    // without a TSA trust store the timestamp proves nothing: expired, for both
+    const withoutTsa = await tagguardVerify(timestamped, base);
+    const notationWithoutTsa = await notationVerify(home, timestamped, base);
+    expect(withoutTsa).toMatchObject({ verified: false, reason: 'CertificateExpired' });
+    expect(notationWithoutTsa.verified, notationWithoutTsa.output).toBe(false);
+
+    // a TSA store with another root: the countersignature does not chain, for both
+    const otherRoot = (await createCA(home.dir, 'not-the-tsa-root', 30)).certPem;
+    const wrongTsa: NotationVerifyPolicy = { ...withTsa, tsaCertificates: [otherRoot] };
+    const untrusted = await tagguardVerify(timestamped, wrongTsa);
+    const notationUntrusted = await notationVerify(home, timestamped, wrongTsa);
+    expect(untrusted).toMatchObject({ verified: false, reason: 'CertificateExpired' });
+    expect(notationUntrusted.verified, notationUntrusted.output).toBe(false);
   });
 });

@@ -30,7 +30,7 @@ export const createMetrics = (options: { defaultMetrics?: boolean } = {}): Opera
     registry,
     digestResolutions: new Counter({
       name: 'tagguard_digest_resolutions_total',
-      help: 'Tag to digest resolutions by registry and result (unchanged, changed, new, error).',
+      help: 'Tag to digest resolutions by registry and result (ok, error).',
       labelNames: ['registry', 'result'],
       registers,
     }),

@@ -14,6 +14,8 @@ export type ScanErrorCode =
   | 'UnsafePath'
   /** Symlink, hard link, device, FIFO, sparse file or another entry type that is not a file or directory. */
   | 'UnsupportedEntry'
+  /** A release name, namespace or Kubernetes version helm would not accept (or could read as a flag). */
+  | 'InvalidRenderOptions'
   /** helm template exited non-zero (bad template, missing dependency in charts/, fail function). */
   | 'RenderFailed'
   /** helm template ran past its time limit and was killed. */

@@ -10,6 +10,14 @@ import { applyExceptions, failsAt } from './rules/apply-policy.ts';
 import { evaluateRules } from './rules/evaluate-rules.ts';
 import type { ScanOptions, ScanResult } from './types.ts';
 
+/** The chart name made into a valid release name ("My_Chart" → "my-chart"). */
+const defaultReleaseName = (chartName: string): string =>
+  chartName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 53)
+    .replace(/^-+|-+$/g, '') || 'release';
+
 export const scanLimits = (options: ScanOptions): ScanLimits => ({ ...defaultScanLimits, ...options.limits });
 
 const objectsOf = async (
@@ -24,7 +32,7 @@ const objectsOf = async (
   }
   const { manifests } = await renderChart(chart, {
     helmBinary: options.helmBinary,
-    releaseName: options.releaseName ?? chart.name,
+    releaseName: options.releaseName ?? defaultReleaseName(chart.name),
     namespace: options.namespace ?? 'default',
     kubeVersion: options.kubeVersion,
     values: [spec.helm?.values ?? {}, options.values ?? {}],

@@ -65,7 +65,28 @@ const helmEnvironment = (scratch: string): Record<string, string> => ({
   // No GOMEMLIMIT: measured to cost helm ~20% on a 68-template chart; the watchdog's hard cap is enough.
 });
 
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const KUBE_VERSION = /^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$/;
+
+/** Every value that reaches helm's command line is checked: none can start with "-" and pass as a flag. */
+const checkOptions = (options: RenderOptions): void => {
+  const bad = (what: string, value: string): never => {
+    throw new ScanError(
+      'InvalidRenderOptions',
+      `${what} ${JSON.stringify(value.slice(0, 100))} is not valid`,
+    );
+  };
+  if (options.releaseName.length > 53 || !RELEASE_NAME.test(options.releaseName))
+    bad('release name', options.releaseName);
+  if (options.namespace.length > 63 || !NAMESPACE.test(options.namespace))
+    bad('namespace', options.namespace);
+  if (options.kubeVersion !== undefined && !KUBE_VERSION.test(options.kubeVersion))
+    bad('Kubernetes version', options.kubeVersion);
+};
+
 export const renderChart = async (chart: ChartFiles, options: RenderOptions): Promise<RenderResult> => {
+  checkOptions(options);
   // Small synchronous file operations on purpose: a handful of microseconds each, where the async forms
   // cost a thread-pool round trip apiece (measured: ~25 ms per render on a loaded 2-core machine).
   const scratch = mkdtempSync(join(tmpdir(), 'tagguard-render-'));
@@ -85,9 +106,8 @@ export const renderChart = async (chart: ChartFiles, options: RenderOptions): Pr
       'template',
       options.releaseName,
       chartFile,
-      '--namespace',
-      options.namespace,
-      ...(options.kubeVersion !== undefined ? ['--kube-version', options.kubeVersion] : []),
+      `--namespace=${options.namespace}`,
+      ...(options.kubeVersion !== undefined ? [`--kube-version=${options.kubeVersion}`] : []),
       ...valueFiles,
     ];
     return await runHelm(options.helmBinary, args, scratch, options);

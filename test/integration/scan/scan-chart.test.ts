@@ -195,6 +195,19 @@ spec:
     expect(disabled).toMatchObject({ rendered: false, findings: [], failed: false });
   });
 
+  it('refuses release names, namespaces and versions that helm could read as flags', async () => {
+    const archive = await chart({});
+    for (const options of [
+      { releaseName: '--post-renderer=/bin/sh' },
+      { namespace: '--kubeconfig=/etc/x' },
+      { kubeVersion: '-1' },
+    ]) {
+      await expect(scanChart(archive, {}, { helmBinary: helm, ...options })).rejects.toMatchObject({
+        code: 'InvalidRenderOptions' satisfies ScanErrorCode,
+      });
+    }
+  });
+
   it('passes --kube-version to helm', async () => {
     const archive = await chart({
       withoutDeployment: true,

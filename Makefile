@@ -55,8 +55,9 @@ demo-stop: $(DEPS) ## Stop what `make demo KEEP=1` left running
 	node scripts/demo.ts stop
 
 .PHONY: bench
-bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints ratios (verify: not built yet)
+bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints ratios
 	node bench/resolve.ts 500 100
+	node bench/verify.ts 200 40
 	node bench/scan.ts 20
 
 .PHONY: clean

@@ -14,8 +14,9 @@ export class NotationSignerVerifier implements Verifier {
   }
 
   verify(target: VerificationTarget, material: SignatureMaterial, now: Date): SignerResult {
+    // verifyArtifact reads the manifest whenever the policy has a notation entry.
     return verifyNotation(
-      { mediaType: target.mediaType, digest: target.digest, size: target.size },
+      { mediaType: target.mediaType ?? '', digest: target.digest, size: target.size ?? -1 },
       material.notation,
       this.trust,
       now,

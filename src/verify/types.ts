@@ -72,8 +72,9 @@ export interface VerificationTarget {
   /** host[:port]/repository, for messages only; never used to decide trust. */
   readonly repository: string;
   readonly digest: string;
-  readonly mediaType: string;
-  readonly size: number;
+  /** The artifact manifest's media type and size; read only when a verifier needs them (Notation). */
+  readonly mediaType?: string;
+  readonly size?: number;
 }
 
 /** A cosign legacy signature: one layer of the `sha256-<hex>.sig` manifest and its annotations. */

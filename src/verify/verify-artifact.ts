@@ -138,8 +138,9 @@ const fetchMaterial = async (
   const repo: Repository = { registry: reference.registry, repository: reference.repository };
   const wantCosign = policy.cosign.length > 0;
   const wantNotation = policy.notation.length > 0;
+  // Notation signs the target's media type and size: read (and re-hash) the manifest only for it.
   const [manifest, legacy, referrers] = await Promise.all([
-    client.getManifest(repo, digest),
+    wantNotation ? client.getManifest(repo, digest) : undefined,
     wantCosign ? legacySignatures(client, repo, digest) : [],
     wantCosign || wantNotation
       ? referrerSignatures(client, repo, digest, { bundles: wantCosign, notation: wantNotation })
@@ -149,8 +150,7 @@ const fetchMaterial = async (
     target: {
       repository: `${repo.registry}/${repo.repository}`,
       digest,
-      mediaType: manifest.mediaType,
-      size: manifest.bytes.length,
+      ...(manifest ? { mediaType: manifest.mediaType, size: manifest.bytes.length } : {}),
     },
     material: { cosignLegacy: legacy, cosignBundles: referrers.bundles, notation: referrers.notation },
   };

@@ -4,10 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { trustPolicyFromSpec } from '../../src/verify/trust-policy.ts';
 import { TrustPolicyError } from '../../src/verify/errors.ts';
 
-const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
-  type: 'spki',
-  format: 'pem',
-});
+const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .publicKey.export({ type: 'spki', format: 'pem' })
+  .toString();
 
 const codeOf = (run: () => unknown): string | undefined => {
   try {

@@ -54,20 +54,31 @@ const parseBundle = (bytes: Buffer): ParsedBundle | undefined => {
   }
 };
 
-/** Signature and tlog entries through @sigstore/verify, with `key` as the one acceptable signing key. */
-const verifyWithKey = (
-  entity: SignedEntity,
-  key: KeyObject,
-  trust: PreparedCosignTrust,
-): string | undefined => {
+// Building trust material parses every key and certificate of the root: done once per trusted key.
+const verifierCache = new WeakMap<KeyObject, Verifier>();
+
+const verifierFor = (key: KeyObject, trust: PreparedCosignTrust, cacheable: boolean): Verifier => {
+  const cached = cacheable ? verifierCache.get(key) : undefined;
+  if (cached) return cached;
   const material = toTrustMaterial(trust.anchors.root, () => ({ publicKey: key, validFor: () => true }));
   const verifier = new Verifier(material, {
     tlogThreshold: trust.requireTransparencyLog ? 1 : 0,
     ctlogThreshold: 0,
     timestampThreshold: 0,
   });
+  if (cacheable) verifierCache.set(key, verifier);
+  return verifier;
+};
+
+/** Signature and tlog entries through @sigstore/verify, with `key` as the one acceptable signing key. */
+const verifyWithKey = (
+  entity: SignedEntity,
+  key: KeyObject,
+  trust: PreparedCosignTrust,
+  cacheable: boolean,
+): string | undefined => {
   try {
-    verifier.verify({ ...entity, key: { $case: 'public-key', hint: '' } });
+    verifierFor(key, trust, cacheable).verify({ ...entity, key: { $case: 'public-key', hint: '' } });
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -118,7 +129,7 @@ const checkStatement = (bundle: Bundle, target: VerificationTarget): SignatureCh
 const checkKeyed = (bundle: Bundle, entity: SignedEntity, trust: PreparedCosignTrust): SignatureCheck => {
   let lastError = '';
   for (const key of trust.keys) {
-    const error = verifyWithKey(entity, key.key, trust);
+    const error = verifyWithKey(entity, key.key, trust, true);
     if (error === undefined) return { ok: true, identity: key.fingerprint };
     lastError = error;
   }
@@ -144,7 +155,7 @@ const checkCertificate = (
   if (!policy || !leaf)
     return { ok: false, reason: 'UntrustedSigner', message: 'the bundle carries no certificate' };
   const leafKey = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
-  const error = verifyWithKey(entity, leafKey, trust);
+  const error = verifyWithKey(entity, leafKey, trust, false);
   if (error !== undefined) return { ok: false, reason: 'SignatureInvalid', message: error };
   // Verified log entries date the signature; without one the certificate must be valid now.
   const times = bundle.verificationMaterial.tlogEntries.map((e) => new Date(Number(e.integratedTime) * 1000));

@@ -9,7 +9,7 @@
 // Environment: KEEP=1, NO_COLOR=1, DEMO_FLUX=auto|1|0 (the Flux controllers switch, below).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { startTestEnv, type TestEnv } from '../test/env/test-env.ts';
 import { startFluxControllers, fluxControllersAvailable } from '../test/env/flux.ts';
@@ -160,7 +160,10 @@ class Demo {
   }
 
   private async kubectl(args: readonly string[]): Promise<string> {
-    const { stdout, stderr } = await runTool('kubectl', ['--kubeconfig', this.info.kubeconfig, ...args]);
+    // HOME: kubectl keeps its discovery cache under $HOME/.kube; without one it would write into the checkout.
+    const { stdout, stderr } = await runTool('kubectl', ['--kubeconfig', this.info.kubeconfig, ...args], {
+      env: { HOME: this.info.runDir },
+    });
     return `${stdout}${stderr}`;
   }
 
@@ -273,6 +276,7 @@ class Demo {
   private async startOperator(): Promise<void> {
     const env = this.env as TestEnv;
     const kubeconfig = await operatorKubeconfig(this.info);
+    this.tempDirs.push(dirname(kubeconfig));
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     this.metricsPort = metricsPort;
     const args = [

@@ -1,0 +1,60 @@
+// `make demo` is the first thing a newcomer runs: scripts/demo.ts, piped, must reach every expected state
+// (exit 0), narrate each step, and print plain text without a single ANSI escape.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../env/paths.ts';
+import { DEMO_STEPS } from '../../scripts/demo-steps.ts';
+
+const DEMO_TIMEOUT_MS = 300_000;
+
+interface DemoRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+const runDemo = (): Promise<DemoRun> =>
+  new Promise((resolveRun, reject) => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      // A terminal type that would allow colour: plain output must come from stdout being a pipe.
+      TERM: 'xterm-256color',
+    };
+    if (process.env.DEMO_FLUX !== undefined) env.DEMO_FLUX = process.env.DEMO_FLUX;
+    const child = spawn(process.execPath, [join(projectRoot, 'scripts', 'demo.ts')], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGINT'), DEMO_TIMEOUT_MS - 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code, signal, output });
+    });
+  });
+
+describe('make demo', () => {
+  it(
+    'reaches every expected state, narrates each numbered step with its wall time, and prints no ANSI escapes when piped',
+    { timeout: DEMO_TIMEOUT_MS },
+    async () => {
+      const run = await runDemo();
+      expect(run.code, run.output).toBe(0);
+      // eslint-disable-next-line no-control-regex
+      expect(run.output).not.toMatch(/\u001b/);
+      DEMO_STEPS.forEach((title, index) => {
+        const n = index + 1;
+        expect(run.output).toContain(`[${n}/${DEMO_STEPS.length}] ${title}\n`);
+        expect(run.output).toMatch(new RegExp(`step ${n} done \\(\\d+\\.\\d s\\)`));
+      });
+      expect(run.output).toContain(`All ${DEMO_STEPS.length} steps reached their expected state`);
+      expect(run.output).not.toContain('FAILED');
+    },
+  );
+});

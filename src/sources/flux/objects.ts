@@ -2,9 +2,10 @@
 // helm.toolkit.fluxcd.io/v2, kustomize.toolkit.fluxcd.io/v1, as in the v1.9 / v1.6 controller lines).
 // Defaults are Flux's: a missing OCIRepository ref is tag "latest", a missing chart version is "*",
 // a reference without a namespace is in the referring object's namespace.
+import { ANNOTATIONS } from '../../api/artifact-verification.ts';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { SourceError } from '../errors.ts';
-import { readObject, type FieldReader } from '../object-fields.ts';
+import { isRecord, readObject, type FieldReader } from '../object-fields.ts';
 
 export const SOURCE_API = 'source.toolkit.fluxcd.io/v1';
 export const HELM_API = 'helm.toolkit.fluxcd.io/v2';
@@ -86,11 +87,34 @@ const ref = (reader: FieldReader, namespace: string): NamespacedRef => ({
   namespace: reader.optionalString('namespace') ?? namespace,
 });
 
+/**
+ * The ref.digest (or the whole ref) that tagguard's Pin wrote, per the tagguard.dev/pre-hold record on the
+ * object: the digest then is tagguard's, not the user's, and the artifact to watch is what the ref said
+ * before the pin (the pinned tag keeps moving in the registry, and its mutations must still be seen).
+ */
+const pinnedByTagguard = (
+  annotations: Readonly<Record<string, string>>,
+): { digestBefore?: string } | undefined => {
+  const text = annotations[ANNOTATIONS.preHold];
+  if (text === undefined) return undefined;
+  try {
+    const record: unknown = JSON.parse(text);
+    if (!isRecord(record)) return undefined;
+    if ('spec.ref' in record) return {};
+    if (!('spec.ref.digest' in record)) return undefined;
+    const before = record['spec.ref.digest'];
+    return typeof before === 'string' ? { digestBefore: before } : {};
+  } catch {
+    return undefined;
+  }
+};
+
 export const parseOCIRepository = (object: KubernetesObject): OCIRepositoryObject => {
-  const { namespace, name, where, spec } = readObject(object, 'OCIRepository');
+  const { namespace, name, where, spec, annotations } = readObject(object, 'OCIRepository');
   const r = spec.optionalObject('ref');
+  const pin = pinnedByTagguard(annotations);
   const pick = (key: string): Record<string, string> => {
-    const value = r?.optionalString(key);
+    const value = key === 'digest' && pin ? pin.digestBefore : r?.optionalString(key);
     return value === undefined ? {} : { [key]: value };
   };
   const secretRef = spec.optionalName('secretRef');

@@ -91,11 +91,12 @@ export const verifyCertificateChain = (
     }
     return { ok: true, identity: leaf.subjectAltName ?? '' };
   }
+  // A CA outside its validity window in the trusted root is not trusted for that time (as sigstore-go).
   return {
     ok: false,
-    reason: chained ? 'CertificateExpired' : 'UntrustedSigner',
+    reason: 'UntrustedSigner',
     message: chained
-      ? `the certificate authority was not valid at ${at.toISOString()}`
+      ? `the certificate authority it chains to is not trusted for ${at.toISOString()}`
       : 'the signing certificate does not chain to the trusted root',
   };
 };

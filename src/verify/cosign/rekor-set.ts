@@ -55,12 +55,12 @@ const bodyMatches = (
   const data = isRecord(spec.data) && isRecord(spec.data.hash) ? spec.data.hash : {};
   const sig = isRecord(spec.signature) ? spec.signature : {};
   const key = isRecord(sig.publicKey) ? sig.publicKey.content : undefined;
-  if (data.algorithm !== 'sha256' || data.value !== createHash('sha256').update(payload).digest('hex'))
-    return 'the Rekor entry is about another payload';
   if (typeof sig.content !== 'string' || !Buffer.from(sig.content, 'base64').equals(signature))
     return 'the Rekor entry is about another signature';
   if (typeof key !== 'string' || !sameKey(Buffer.from(key, 'base64').toString('utf8'), signerKey))
     return 'the Rekor entry is about another key';
+  if (data.algorithm !== 'sha256' || data.value !== createHash('sha256').update(payload).digest('hex'))
+    return 'the Rekor entry is about another payload';
   return undefined;
 };
 

@@ -71,7 +71,9 @@ export class Narrator {
   }
 
   warn(text: string): void {
-    this.options.write(`${INDENT}${this.style('yellow', 'note')} ${text}\n`);
+    const [first, ...rest] = text.split('\n');
+    this.options.write(`${INDENT}${this.style('yellow', 'note')} ${first}\n`);
+    for (const line of rest) this.options.write(`${INDENT}     ${line}\n`);
   }
 
   done(): void {

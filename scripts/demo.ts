@@ -12,10 +12,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { startTestEnv, type TestEnv } from '../test/env/test-env.ts';
-import { startFluxControllers, fluxControllersAvailable } from '../test/env/flux.ts';
+import { startFluxControllers, fluxControllersAvailable, type FluxControllers } from '../test/env/flux.ts';
 import { operatorKubeconfig, helmBinary } from '../test/env/operator.ts';
 import { KubeTestClient } from '../test/env/kube.ts';
-import { logTail, waitFor, type ServiceHandle } from '../test/env/processes.ts';
+import { logTail, waitFor, ProcessSupervisor, type ServiceHandle } from '../test/env/processes.ts';
 import { createToolHome, type ToolHome } from '../test/env/tool-home.ts';
 import { packageChart } from '../test/env/charts.ts';
 import { pushChart, type PushedArtifact } from '../test/env/oci.ts';
@@ -101,6 +101,7 @@ class Demo {
   private operator: ServiceHandle | undefined;
   private metricsPort = 0;
   private fluxRunning = false;
+  private fluxSupervisor: ProcessSupervisor | undefined;
   private good: PushedArtifact | undefined;
   private evil: PushedArtifact | undefined;
   private publicKeyPem = '';
@@ -264,8 +265,27 @@ class Demo {
       );
       return;
     }
-    const env = this.env as TestEnv;
-    const flux = await startFluxControllers(env.supervisor, this.info.runDir, this.info.kubeconfig);
+    // Their own supervisor (logs under <run>/flux/), so a failed start can be stopped on its own.
+    const dir = join(this.info.runDir, 'flux');
+    await mkdir(dir, { recursive: true });
+    this.fluxSupervisor = new ProcessSupervisor(dir);
+    let flux: FluxControllers;
+    try {
+      flux = await startFluxControllers(this.fluxSupervisor, dir, this.info.kubeconfig);
+    } catch (error) {
+      await this.fluxSupervisor.stopAll();
+      if (this.settings.flux === 'on') throw error;
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 3);
+      this.say.warn(
+        [
+          'the Flux controllers did not start, so the demo goes on without them (DEMO_FLUX=1 makes this fatal):',
+          ...reason.map((line) => `  ${line.length > 220 ? `${line.slice(0, 220)}…` : line}`),
+          `  logs: ${dir}`,
+          'The Flux objects will still be held and released; nothing deploys the chart.',
+        ].join('\n'),
+      );
+      return;
+    }
     this.fluxRunning = true;
     this.say.say(
       `source-controller (artifacts at ${flux.storageAddress}) and helm-controller, watching all namespaces.`,
@@ -673,7 +693,7 @@ class Demo {
   async keep(): Promise<void> {
     const env = this.env;
     if (!env) return;
-    const groups = env.supervisor.detach();
+    const groups = [...env.supervisor.detach(), ...(this.fluxSupervisor?.detach() ?? [])];
     const state: KeepState = { groups, runDir: this.info.runDir, tempDirs: this.tempDirs };
     await mkdir(join(projectRoot, '.testbin', 'demo'), { recursive: true });
     await writeFile(KEEP_STATE, JSON.stringify(state, null, 2));
@@ -702,6 +722,7 @@ class Demo {
 
   async stop(): Promise<void> {
     await this.operator?.stop();
+    await this.fluxSupervisor?.stopAll();
     await this.env?.stop();
     await Promise.all(this.tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }

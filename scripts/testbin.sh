@@ -28,6 +28,11 @@ TOOLS=(
   "helm|v3.19.5|wrapper|helm.sh/helm/v3/cmd/helm|helm|-X helm.sh/helm/v3/internal/version.version={v}"
   "source-controller|v1.9.2|replaces|github.com/fluxcd/source-controller|source-controller|"
   "helm-controller|v1.6.4|replaces|github.com/fluxcd/helm-controller|helm-controller|"
+  # Docker token auth server of the distribution project (htpasswd users, refresh tokens); cesanta/docker_auth
+  # is not served by the module proxy here.
+  "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"
+  # Which tag Flux picks for a semver range, with Flux's own libraries (versions pinned in its go.mod).
+  "semver-oracle|v3.5.0|source|scripts/tools/semver-oracle|semver-oracle|"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }
@@ -115,6 +120,22 @@ build_replaces() { # version package out logfile ldflags
   return $rc
 }
 
+# Builds a main package kept in this repository (scripts/tools/<name>: main.go and go.mod without go.sum)
+# from a throwaway copy, where go mod tidy writes the go.sum from the module proxy.
+build_source() { # directory (relative to the repository) out logfile ldflags
+  local src="$root/$1" out="$2" logf="$3" ldflags="$4" work
+  work="$(mktemp -d)"
+  (
+    cp "$src"/*.go "$src"/go.mod "$work"/
+    cd "$work"
+    go mod tidy
+    go build -ldflags "-s -w $ldflags" -o "$out" .
+  ) >"$logf" 2>&1
+  local rc=$?
+  rm -rf "$work"
+  return $rc
+}
+
 want=("$@")
 if [ ${#want[@]} -eq 0 ] && [ -n "${TOOLS_ONLY:-}" ]; then read -r -a want <<<"$TOOLS_ONLY"; fi
 
@@ -130,7 +151,10 @@ for row in "${TOOLS[@]}"; do
   fi
 
   # Keyed by version and by the recipe (package, flags), so a changed recipe never reuses an old binary.
-  dir="$cache/tools/$name-$version-$(printf '%s' "$row" | sha256sum | cut -c1-8)"
+  # A tool built from this repository is keyed by its sources too.
+  key="$row"
+  [ "$how" = source ] && key+="$(cat "$root/$pkg"/*.go "$root/$pkg"/go.mod | sha256sum)"
+  dir="$cache/tools/$name-$version-$(printf '%s' "$key" | sha256sum | cut -c1-8)"
   out="$dir/$binname"
   if [ ! -x "$out" ]; then
     mkdir -p "$dir"
@@ -141,6 +165,7 @@ for row in "${TOOLS[@]}"; do
       kubernetes) build_kubernetes "$version" "$pkg" "$out.tmp" "$logf" || fail "$name" "$logf" ;;
       wrapper) build_wrapper "$version" "$pkg" "$out.tmp" "$logf" "$ldflags" || fail "$name" "$logf" ;;
       replaces) build_replaces "$version" "$pkg" "$out.tmp" "$logf" "$ldflags" || fail "$name" "$logf" ;;
+      source) build_source "$pkg" "$out.tmp" "$logf" "$ldflags" || fail "$name" "$logf" ;;
     esac
     mv "$out.tmp" "$out"
     log "$name $version: built in $((SECONDS - start))s"

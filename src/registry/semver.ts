@@ -1,198 +1,310 @@
-// Semver tag selection as Flux does it (Masterminds/semver v3 semantics): lenient versions ("v1", "1.2",
-// "1.2.3-rc.1+meta"), constraints with AND (space or comma), OR (||), hyphen ranges, x-ranges, ~ and ^,
-// and prereleases only when the constraint names one. The highest matching tag wins.
+// Semver tag selection exactly as Flux's OCIRepository does it (`spec.ref.semver`): a port of
+// Masterminds/semver v3.5.0 (NewVersion in its default coercing mode, NewConstraint, Check, Compare) plus
+// fluxcd/pkg/version.ParseVersion (a tag needs three dot-separated parts) and source-controller's pick of
+// the highest match. Quirks are kept on purpose (`<=*` matches only 0.x, `>*` excludes only 0.0.0, a
+// hyphen range is rewritten textually); test/integration/registry/semver-oracle.test.ts checks this module
+// against the Go library. Numbers are uint64 as in Go, hence bigint.
 import { RegistryError } from './errors.ts';
 
 export interface SemVer {
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
-  readonly prerelease: readonly string[];
+  readonly major: bigint;
+  readonly minor: bigint;
+  readonly patch: bigint;
+  /** Dot-separated prerelease identifiers; "" for a release. */
+  readonly prerelease: string;
+  /** Build metadata; ignored by every comparison. */
+  readonly metadata: string;
+  /** The text as it was parsed ("v" prefix, leading zeros and metadata included). */
+  readonly original: string;
 }
 
-const VERSION =
-  /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const MAX_VERSION_LENGTH = 256;
+const MAX_CONSTRAINT_LENGTH = 512;
+const MAX_CONSTRAINT_GROUPS = 32;
+const UINT64_MAX = 2n ** 64n - 1n;
 
-export const parseVersion = (tag: string): SemVer | undefined => {
-  const m = VERSION.exec(tag);
-  if (!m) return undefined;
-  return {
-    major: Number(m[1]),
-    minor: Number(m[2] ?? 0),
-    patch: Number(m[3] ?? 0),
-    prerelease: m[4] ? m[4].split('.') : [],
-  };
+// Go's \s is ASCII whitespace without \v; JavaScript's is wider, so it is spelled out.
+const WS = '[\\t\\n\\f\\r ]';
+const LOOSE_VERSION =
+  /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/;
+const CONSTRAINT_VERSION =
+  '(v?([0-9|xX*]+)(\\.[0-9|xX*]+)?(\\.[0-9|xX*]+)?(-([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?)';
+const CONSTRAINT_VERSION_ONLY = new RegExp(`^${CONSTRAINT_VERSION}$`);
+const HYPHEN_RANGE = new RegExp(`${WS}*${CONSTRAINT_VERSION}${WS}+-${WS}+${CONSTRAINT_VERSION}${WS}*`, 'g');
+const OPERATORS = new Set(['', '=', '!=', '>', '<', '>=', '=>', '<=', '=<', '~', '~>', '^']);
+const OPERATOR_CHAR = /[=!<>~^]/;
+const WS_CHAR = /[\t\n\f\r ]/;
+
+/** strconv.ParseUint(s, 10, 64): digits only, within uint64. */
+const parseUint = (text: string): bigint | undefined => {
+  if (!/^[0-9]+$/.test(text)) return undefined;
+  const value = BigInt(text);
+  return value > UINT64_MAX ? undefined : value;
 };
 
-const comparePrerelease = (a: readonly string[], b: readonly string[]): number => {
-  if (a.length === 0 || b.length === 0) return b.length - a.length; // a release sorts above its prereleases
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    if (xn && yn && Number(x) !== Number(y)) return Number(x) - Number(y);
-    if (xn !== yn) return xn ? -1 : 1;
-    if (x !== y) return x < y ? -1 : 1;
+const validPrerelease = (pre: string): boolean =>
+  pre.split('.').every((part) => part !== '' && !/^0[0-9]+$/.test(part));
+
+/** Masterminds NewVersion (coercing): "v1", "1.2", "01.2.3" parse; a numeric prerelease part may not start with 0. */
+export const parseVersion = (text: string): SemVer | undefined => {
+  if (text.length > MAX_VERSION_LENGTH) return undefined;
+  const m = LOOSE_VERSION.exec(text);
+  if (!m) return undefined;
+  const major = parseUint(m[1] ?? '');
+  const minor = m[2] ? parseUint(m[2].slice(1)) : 0n;
+  const patch = m[3] ? parseUint(m[3].slice(1)) : 0n;
+  if (major === undefined || minor === undefined || patch === undefined) return undefined;
+  const prerelease = m[5] ?? '';
+  if (prerelease !== '' && !validPrerelease(prerelease)) return undefined;
+  return { major, minor, patch, prerelease, metadata: m[8] ?? '', original: text };
+};
+
+/** fluxcd/pkg/version.ParseVersion: as parseVersion, but only text with at least two dots is a version. */
+export const parseFluxVersion = (tag: string): SemVer | undefined =>
+  tag.split('.').length >= 3 ? parseVersion(tag) : undefined;
+
+const compareNumbers = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const comparePrereleasePart = (s: string, o: string): number => {
+  if (s === o) return 0;
+  if (s === '') return -1;
+  if (o === '') return 1;
+  const si = parseUint(s);
+  const oi = parseUint(o);
+  if (si === undefined && oi === undefined) return s > o ? 1 : -1;
+  if (oi === undefined) return -1; // numeric identifiers sort below alphanumeric ones
+  if (si === undefined) return 1;
+  return si > oi ? 1 : -1;
+};
+
+const comparePrerelease = (a: string, b: string): number => {
+  const as = a.split('.');
+  const bs = b.split('.');
+  for (let i = 0; i < Math.max(as.length, bs.length); i++) {
+    const d = comparePrereleasePart(as[i] ?? '', bs[i] ?? '');
+    if (d !== 0) return d;
   }
   return 0;
 };
 
-export const compareVersions = (a: SemVer, b: SemVer): number =>
-  a.major - b.major ||
-  a.minor - b.minor ||
-  a.patch - b.patch ||
-  comparePrerelease(a.prerelease, b.prerelease);
+/** Orders by major, minor, patch, then prerelease (a release above its prereleases); metadata is ignored. */
+export const compareVersions = (a: SemVer, b: SemVer): number => {
+  const d =
+    compareNumbers(a.major, b.major) || compareNumbers(a.minor, b.minor) || compareNumbers(a.patch, b.patch);
+  if (d !== 0) return d;
+  if (a.prerelease === '' && b.prerelease === '') return 0;
+  if (a.prerelease === '') return 1;
+  if (b.prerelease === '') return -1;
+  return comparePrerelease(a.prerelease, b.prerelease);
+};
 
-type Bound = { version: SemVer; inclusive: boolean };
 interface Comparator {
-  lower?: Bound;
-  upper?: Bound;
-  /** "!=" : the range is excluded instead of required. */
-  negate: boolean;
-  hasPrerelease: boolean;
+  readonly op: string;
+  readonly version: SemVer;
+  /** Some part was a wildcard or missing ("1", "1.x", "*"). */
+  readonly dirty: boolean;
+  /** The minor part was a wildcard or missing ("1", "1.x"). */
+  readonly minorDirty: boolean;
+  /** The patch part was a wildcard or missing ("1.2", "1.2.x"). */
+  readonly patchDirty: boolean;
 }
 
-const TOKEN =
-  /^(!=|>=|=>|<=|=<|>|<|=|~>|~|\^)?\s*v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+// One function per operator, as Masterminds' constraintOps; a prerelease only passes where its group
+// names a prerelease (checked once per group in parseConstraint).
+const lessThan = (v: SemVer, c: Comparator): boolean => compareVersions(v, c.version) < 0;
 
-const v = (major: number, minor = 0, patch = 0, prerelease: readonly string[] = []): SemVer => ({
-  major,
-  minor,
-  patch,
-  prerelease,
-});
-const isWild = (part: string | undefined): boolean => part === undefined || /^[xX*]$/.test(part);
+const tilde = (v: SemVer, c: Comparator): boolean => {
+  const con = c.version;
+  if (compareVersions(v, con) < 0) return false;
+  if (con.major === 0n && con.minor === 0n && con.patch === 0n && !c.minorDirty && !c.patchDirty) return true;
+  if (v.major !== con.major) return false;
+  return !(v.minor !== con.minor && !c.minorDirty);
+};
 
-const parseComparator = (token: string, constraint: string): Comparator => {
-  const m = TOKEN.exec(token);
-  if (!m)
-    throw new RegistryError(
-      'InvalidReference',
-      `invalid semver constraint "${constraint}": cannot read "${token}"`,
-    );
-  const op = m[1] === '=>' ? '>=' : m[1] === '=<' ? '<=' : m[1] === '~>' ? '~' : (m[1] ?? '=');
-  const [major, minor, patch] = [m[2], m[3], m[4]];
-  const pre = m[5] ? m[5].split('.') : [];
-  const hasPrerelease = pre.length > 0;
-  if (isWild(major))
-    return {
-      negate: op === '!=',
-      hasPrerelease,
-      ...(op === '<' ? { upper: { version: v(0), inclusive: false } } : {}),
-    };
-  const M = Number(major);
-  const precision = isWild(minor) ? 1 : isWild(patch) ? 2 : 3;
-  const m2 = precision >= 2 ? Number(minor) : 0;
-  const p = precision === 3 ? Number(patch) : 0;
-  const base = v(M, m2, p, pre);
-  const next = precision === 1 ? v(M + 1) : precision === 2 ? v(M, m2 + 1) : undefined; // end of a partial range
-  const range = (lower: SemVer, upper?: SemVer): Comparator => ({
-    lower: { version: lower, inclusive: true },
-    ...(upper ? { upper: { version: upper, inclusive: false } } : {}),
-    negate: false,
-    hasPrerelease,
-  });
-  switch (op) {
+const notEqual = (v: SemVer, c: Comparator): boolean => {
+  const con = c.version;
+  if (c.dirty) {
+    if (con.major !== v.major) return true;
+    if (con.minor !== v.minor && !c.minorDirty) return true;
+    if (c.minorDirty) return false;
+    if (con.patch !== v.patch && !c.patchDirty) return true;
+    if (c.patchDirty) {
+      if (v.prerelease !== '' || con.prerelease !== '')
+        return comparePrerelease(v.prerelease, con.prerelease) !== 0;
+      return false;
+    }
+  }
+  return compareVersions(v, con) !== 0;
+};
+
+const greaterThan = (v: SemVer, c: Comparator): boolean => {
+  const con = c.version;
+  if (!c.dirty) return compareVersions(v, con) === 1;
+  if (v.major > con.major) return true;
+  if (v.major < con.major || c.minorDirty) return false;
+  if (c.patchDirty) return v.minor > con.minor;
+  return compareVersions(v, con) === 1;
+};
+
+const lessThanEqual = (v: SemVer, c: Comparator): boolean => {
+  const con = c.version;
+  if (!c.dirty) return compareVersions(v, con) <= 0;
+  if (v.major > con.major) return false;
+  return !(v.major === con.major && v.minor > con.minor && !c.minorDirty);
+};
+
+const caret = (v: SemVer, c: Comparator): boolean => {
+  const con = c.version;
+  if (compareVersions(v, con) < 0) return false;
+  if (con.major > 0n || c.minorDirty) return v.major === con.major;
+  if (v.major > 0n) return false;
+  if (con.minor > 0n || c.patchDirty) return v.minor === con.minor;
+  if (v.minor > 0n) return false;
+  return con.patch === v.patch;
+};
+
+const check = (v: SemVer, c: Comparator): boolean => {
+  switch (c.op) {
+    case '':
     case '=':
+      return c.dirty ? tilde(v, c) : compareVersions(v, c.version) === 0;
     case '!=':
-      return {
-        ...(next
-          ? range(base, next)
-          : { lower: { version: base, inclusive: true }, upper: { version: base, inclusive: true } }),
-        negate: op === '!=',
-        hasPrerelease,
-      };
+      return notEqual(v, c);
     case '>':
-      return {
-        lower: { version: next ?? base, inclusive: next !== undefined },
-        negate: false,
-        hasPrerelease,
-      };
-    case '>=':
-      return range(base);
+      return greaterThan(v, c);
     case '<':
-      return { upper: { version: base, inclusive: false }, negate: false, hasPrerelease };
+      return lessThan(v, c);
+    case '>=':
+    case '=>':
+      return compareVersions(v, c.version) >= 0;
     case '<=':
-      return {
-        upper: next ? { version: next, inclusive: false } : { version: base, inclusive: true },
-        negate: false,
-        hasPrerelease,
-      };
+    case '=<':
+      return lessThanEqual(v, c);
     case '~':
-      return range(base, precision === 1 ? v(M + 1) : v(M, m2 + 1));
+    case '~>':
+      return tilde(v, c);
     default: // '^'
-      if (M > 0 || precision === 1) return range(base, v(M + 1));
-      if (m2 > 0 || precision === 2) return range(base, v(0, m2 + 1));
-      return range(base, v(0, 0, p + 1));
+      return caret(v, c);
   }
 };
 
-const within = (c: Comparator, ver: SemVer): boolean => {
-  const lowerOk =
-    !c.lower ||
-    (c.lower.inclusive
-      ? compareVersions(ver, c.lower.version) >= 0
-      : compareVersions(ver, c.lower.version) > 0);
-  const upperOk =
-    !c.upper ||
-    (c.upper.inclusive
-      ? compareVersions(ver, c.upper.version) <= 0
-      : compareVersions(ver, c.upper.version) < 0);
-  return c.negate ? !(lowerOk && upperOk) : lowerOk && upperOk;
+const invalid = (constraint: string, detail: string): RegistryError =>
+  new RegistryError('InvalidReference', `invalid semver constraint "${constraint}": ${detail}`);
+
+const isWildcard = (part: string | undefined): boolean => part === 'x' || part === 'X' || part === '*';
+
+/** Masterminds parseConstraint: wildcards and missing parts become zeros and mark the comparator dirty. */
+const parseComparator = (op: string, text: string, constraint: string): Comparator => {
+  const m = CONSTRAINT_VERSION_ONLY.exec(text);
+  if (!m) throw invalid(constraint, `cannot read "${op}${text}"`);
+  const [major = '', minorPart = '', patchPart = '', preWithDash = ''] = [m[2], m[3], m[4], m[5]];
+  let versionText = text;
+  let dirty = false;
+  let minorDirty = false;
+  let patchDirty = false;
+  if (isWildcard(major)) {
+    versionText = `0.0.0${preWithDash}`;
+    dirty = true;
+  } else if (minorPart === '' || isWildcard(minorPart.slice(1))) {
+    versionText = `${major}.0.0${preWithDash}`;
+    dirty = minorDirty = true;
+  } else if (patchPart === '' || isWildcard(patchPart.slice(1))) {
+    versionText = `${major}${minorPart}.0${preWithDash}`;
+    dirty = patchDirty = true;
+  }
+  const version = parseVersion(versionText);
+  if (!version) throw invalid(constraint, `cannot read "${op}${text}"`);
+  return { op, version, dirty, minorDirty, patchDirty };
+};
+
+const isWs = (ch: string | undefined): boolean => ch !== undefined && WS_CHAR.test(ch);
+
+/**
+ * Splits one `||` alternative into comparators. Equivalent to Masterminds' validConstraintRegex followed by
+ * findConstraintRegex, written as a scanner because that regex backtracks exponentially in JavaScript:
+ * items are `<op><ws>*<version>`, separated by whitespace or one comma with optional whitespace.
+ */
+const parseGroup = (group: string, constraint: string): Comparator[] => {
+  const cannotRead = (): RegistryError => invalid(constraint, `cannot read "${group.trim()}"`);
+  const comparators: Comparator[] = [];
+  let i = 0;
+  const skipWs = (): number => {
+    const start = i;
+    while (isWs(group[i])) i++;
+    return i - start;
+  };
+  skipWs();
+  for (;;) {
+    const opStart = i;
+    while (i < group.length && OPERATOR_CHAR.test(group[i] ?? '')) i++;
+    const op = group.slice(opStart, i);
+    if (!OPERATORS.has(op)) throw cannotRead();
+    skipWs();
+    const wordStart = i;
+    while (i < group.length && !isWs(group[i]) && group[i] !== ',') i++;
+    const word = group.slice(wordStart, i);
+    if (!CONSTRAINT_VERSION_ONLY.test(word)) throw cannotRead();
+    comparators.push(parseComparator(op, word, constraint));
+    const spaces = skipWs();
+    if (i >= group.length) return comparators;
+    if (group[i] === ',') {
+      i++;
+      skipWs();
+      if (i >= group.length) throw cannotRead();
+    } else if (spaces === 0) {
+      throw cannotRead();
+    }
+  }
+};
+
+/** Masterminds rewriteRange: "A - B" becomes ">= A, <= B " by text replacement, as in Go. */
+const rewriteHyphenRanges = (constraint: string): string => {
+  let out = constraint;
+  for (const m of constraint.matchAll(HYPHEN_RANGE)) {
+    const replacement = `>= ${m[1] ?? ''}, <= ${m[7] ?? ''} `;
+    out = out.replace(m[0], () => replacement);
+  }
+  return out;
 };
 
 export type SemverConstraint = (version: SemVer) => boolean;
 
+/** Masterminds NewConstraint + Check. Throws RegistryError('InvalidReference') where Go returns an error. */
 export const parseConstraint = (constraint: string): SemverConstraint => {
   if (constraint.trim() === '') throw new RegistryError('InvalidReference', 'semver constraint is empty');
-  const groups = constraint.split('||').map((group) => {
-    const normalised = group
-      .trim()
-      .replace(/\s+-\s+/g, ' - ')
-      .replace(/(!=|>=|=>|<=|=<|>|<|=|~>|~|\^)\s+/g, '$1');
-    const tokens = normalised.split(/[\s,]+/).filter((t) => t !== '');
-    const comparators: Comparator[] = [];
-    for (let i = 0; i < tokens.length; i++) {
-      if (tokens[i + 1] === '-') {
-        const low = parseComparator(`>=${tokens[i] ?? ''}`, constraint);
-        const high = parseComparator(`<=${tokens[i + 2] ?? ''}`, constraint);
-        comparators.push(low, high);
-        i += 2;
-      } else {
-        comparators.push(parseComparator(tokens[i] ?? '', constraint));
-      }
-    }
-    if (comparators.length === 0)
-      throw new RegistryError(
-        'InvalidReference',
-        `invalid semver constraint "${constraint}": empty alternative`,
-      );
-    return comparators;
+  if (Buffer.byteLength(constraint, 'utf8') > MAX_CONSTRAINT_LENGTH)
+    throw invalid(constraint.slice(0, 40), `longer than ${MAX_CONSTRAINT_LENGTH} bytes`);
+  const alternatives = rewriteHyphenRanges(constraint).split('||');
+  if (alternatives.length > MAX_CONSTRAINT_GROUPS)
+    throw invalid(constraint, `more than ${MAX_CONSTRAINT_GROUPS} alternatives`);
+  const groups = alternatives.map((group) => {
+    const comparators = parseGroup(group, constraint);
+    return { comparators, includesPrerelease: comparators.some((c) => c.version.prerelease !== '') };
   });
-  return (ver) =>
+  return (version) =>
     groups.some(
-      (group) =>
-        (ver.prerelease.length === 0 || group.some((c) => c.hasPrerelease)) &&
-        group.every((c) => within(c, ver)),
+      ({ comparators, includesPrerelease }) =>
+        (version.prerelease === '' || includesPrerelease) && comparators.every((c) => check(version, c)),
     );
 };
 
-/** The tag Flux would pick: the highest version satisfying the constraint (and the optional tag filter). */
+/**
+ * The tag Flux would pick (source-controller getTagBySemver): tags that pass the optional filter and
+ * parse as Flux versions, the highest that satisfies the constraint; among equal versions ("1.0.0" and
+ * "v1.0.0", or differing only in metadata) the first listed, as Go's sort does for up to 12 matches.
+ */
 export const selectTag = (
   tags: readonly string[],
   constraint: string,
   filter?: RegExp,
 ): string | undefined => {
   const matches = parseConstraint(constraint);
-  let best: { tag: string; version: SemVer } | undefined;
+  let best: SemVer | undefined;
   for (const tag of tags) {
     if (filter && !filter.test(tag)) continue;
-    const version = parseVersion(tag);
+    const version = parseFluxVersion(tag);
     if (!version || !matches(version)) continue;
-    if (!best || compareVersions(version, best.version) > 0) best = { tag, version };
+    if (!best || compareVersions(version, best) > 0) best = version;
   }
-  return best?.tag;
+  return best?.original;
 };

@@ -19,7 +19,9 @@ export type ToolName =
   | 'notation'
   | 'oras'
   | 'helm'
-  | 'kubectl';
+  | 'kubectl'
+  | 'token-server'
+  | 'semver-oracle';
 
 /** Absolute path of a pinned tool; fails with the command that provides it. */
 export const toolPath = (name: ToolName): string => {

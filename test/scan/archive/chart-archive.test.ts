@@ -150,7 +150,7 @@ describe('loadChartArchive', () => {
     const bomb = await gzipBomb(128 * 1024 * 1024);
     expect(bomb.length).toBeLessThan(1024 * 1024);
     expect(await codeOf(bomb)).toBe('DecompressionBomb');
-  });
+  }, 30_000);
 
   it('stops at the total-size cap when the ratio is plausible', async () => {
     const limits = { ...defaultScanLimits, maxTotalBytes: 64 * 1024, maxCompressionRatio: 1e9 };
@@ -167,5 +167,5 @@ describe('loadChartArchive', () => {
 
   it('stops 100k entries with TooManyEntries', async () => {
     expect(await codeOf(manyEntries(100_000))).toBe('TooManyEntries');
-  });
+  }, 30_000);
 });

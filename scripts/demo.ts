@@ -39,9 +39,10 @@ import {
 
 // ─── The Flux controllers switch ────────────────────────────────────────────────────────────────────────
 // DEMO_FLUX=auto (default): start the real Flux source-controller and helm-controller when `make testbin`
-// has built them (.testbin/bin/source-controller, .testbin/bin/helm-controller), else run without them.
-// DEMO_FLUX=1: require them (fail if missing). DEMO_FLUX=0: never start them. Without the controllers the
-// Flux objects still exist and tagguard still holds and releases them; only nothing deploys the chart.
+// has built them (.testbin/bin/source-controller, .testbin/bin/helm-controller); if they are missing or do not
+// become ready, say why and run without them. DEMO_FLUX=1: require them (fail if missing or not ready).
+// DEMO_FLUX=0: never start them. Without the controllers the Flux objects still exist and tagguard still
+// holds and releases them; only nothing deploys the chart.
 type FluxSwitch = 'auto' | 'on' | 'off';
 
 const KEEP_STATE = join(projectRoot, '.testbin', 'demo', 'keep.json');

@@ -170,6 +170,16 @@ for row in "${TOOLS[@]}"; do
     mv "$out.tmp" "$out"
     log "$name $version: built in $((SECONDS - start))s"
   fi
+  # Controllers bring their own CRDs (config/crd/bases of the module), kept next to the binary and linked
+  # as .testbin/crds/<name>, so the tests install exactly the versions the controller was built with.
+  if [ "$how" = replaces ] && [ ! -d "$dir/crds" ]; then
+    moddir="$(cd "$cache" && go mod download -json "$pkg@$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+    if [ -d "$moddir/config/crd/bases" ]; then
+      rm -rf "$dir/crds.tmp" && cp -r "$moddir/config/crd/bases" "$dir/crds.tmp" && chmod -R u+w "$dir/crds.tmp"
+      mv "$dir/crds.tmp" "$dir/crds"
+    fi
+  fi
+  if [ -d "$dir/crds" ]; then mkdir -p "$root/.testbin/crds" && ln -sfn "$dir/crds" "$root/.testbin/crds/$name"; fi
   ln -sfn "$out" "$bin/$name"
 done
 

@@ -303,7 +303,11 @@ export class RegistryTransport {
   }
 
   private agentFor(registry: string, url: URL): Agent {
-    if (url.host !== apiHost(registry)) return this.defaultAgent;
+    return url.host === apiHost(registry) ? this.registryAgent(registry) : this.defaultAgent;
+  }
+
+  /** The agent with the registry's TLS settings (its private CA). */
+  private registryAgent(registry: string): Agent {
     let agent = this.agents.get(registry);
     if (!agent) {
       agent = this.newAgent(this.config.hostOptions(registry).caPem);
@@ -373,7 +377,9 @@ export class RegistryTransport {
       if (basic) headers.authorization = basic;
       for (const [k, v] of params) realm.searchParams.set(k, v);
     }
-    const agent = realm.host === registryHost ? this.agentFor(registry, realm) : this.defaultAgent;
+    // The token server is part of the registry's deployment (often another host name signed by the same
+    // private CA), so it is reached with the registry's TLS settings, as Flux and docker do.
+    const agent = this.registryAgent(registry);
     const res = await this.timed(registry, method, () =>
       request(realm, { method, headers, ...(body !== undefined ? { body } : {}), dispatcher: agent }),
     );

@@ -36,6 +36,11 @@ export interface RegistryOptions {
   name: string;
   tls?: { serving: KeyPair; caFile: string };
   auth?: { username: string; password: string };
+  /** Token authentication (distribution only): the token server's realm, service and issuer, and a JWKS
+   * file with its signing key. `auth` then names the token server's user, for the clients. */
+  tokenAuth?: { realm: string; service: string; issuer: string; jwksFile: string };
+  /** A fixed port (a registry restarted in place); default: a free one. */
+  port?: number;
 }
 
 const waitForRegistry = (endpoint: RegistryEndpoint, handle: ServiceHandle): Promise<true> => {
@@ -92,8 +97,15 @@ export const startDistribution = async (
   supervisor: ProcessSupervisor,
   dir: string,
   options: RegistryOptions,
-): Promise<RegistryEndpoint> => {
-  const port = await freePort();
+): Promise<RegistryEndpoint> => (await startDistributionService(supervisor, dir, options)).endpoint;
+
+/** As startDistribution, with the process handle (to stop or restart the registry). */
+export const startDistributionService = async (
+  supervisor: ProcessSupervisor,
+  dir: string,
+  options: RegistryOptions,
+): Promise<{ endpoint: RegistryEndpoint; handle: ServiceHandle }> => {
+  const port = options.port ?? (await freePort());
   const base = join(dir, options.name);
   await mkdir(join(base, 'storage'), { recursive: true });
   const config: string[] = [
@@ -109,7 +121,13 @@ export const startDistribution = async (
   if (options.tls) {
     config.push(`  tls: {certificate: ${options.tls.serving.certFile}, key: ${options.tls.serving.keyFile}}`);
   }
-  if (options.auth) {
+  if (options.tokenAuth) {
+    const { realm, service, issuer, jwksFile } = options.tokenAuth;
+    config.push(
+      'auth:',
+      `  token: {realm: "${realm}", service: ${service}, issuer: ${issuer}, jwks: ${jwksFile}}`,
+    );
+  } else if (options.auth) {
     const htpasswd = join(base, 'htpasswd');
     await writeFile(htpasswd, `${options.auth.username}:${bcrypt.hashSync(options.auth.password, 10)}\n`);
     config.push('auth:', `  htpasswd: {realm: tagguard-test, path: ${htpasswd}}`);
@@ -130,5 +148,5 @@ export const startDistribution = async (
     referrersApi: false,
   };
   await waitForRegistry(endpoint, handle);
-  return endpoint;
+  return { endpoint, handle };
 };

@@ -151,4 +151,62 @@ describe('Flux source-controller and helm-controller (end to end)', () => {
       expect((await new RegistryClient(transport).resolve(ref)).digest).toBe(chart.digest);
     },
   );
+
+  it(
+    'installs from an OCI HelmRepository by semver; tagguard finds the HelmChart helm-controller made and its owner',
+    { timeout: 300_000 },
+    async () => {
+      const manifests: object[] = [
+        {
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'HelmRepository',
+          metadata: { name: 'charts', namespace: NS },
+          spec: { interval: '10s', type: 'oci', url: `oci://${registry.host}/${NS}/charts`, insecure: true },
+        },
+        {
+          apiVersion: 'helm.toolkit.fluxcd.io/v2',
+          kind: 'HelmRelease',
+          metadata: { name: 'from-repo', namespace: NS },
+          spec: {
+            interval: '10s',
+            timeout: '1m',
+            chart: {
+              spec: {
+                chart: 'payment',
+                version: '1.x',
+                sourceRef: { kind: 'HelmRepository', name: 'charts' },
+              },
+            },
+            install: { disableWait: true },
+            upgrade: { disableWait: true },
+          },
+        },
+      ];
+      await kube.applyAll(manifests);
+      const release = await waitReady('helm.toolkit.fluxcd.io/v2', 'HelmRelease', 'from-repo');
+      const chartName = `${NS}-from-repo`;
+      expect((release.status as { helmChart?: string } | undefined)?.helmChart).toBe(`${NS}/${chartName}`);
+      const helmChart = await waitReady('source.toolkit.fluxcd.io/v1', 'HelmChart', chartName);
+      expect(helmChart.status?.artifact?.revision).toBe(chart.tag);
+
+      const reader = apiObjectReader(kube.kubeConfig);
+      const options = { allowCrossNamespace: false, argocdNamespace: 'argocd' };
+      const fromRelease = await resolveSource(
+        { kind: 'HelmRelease', name: 'from-repo' },
+        NS,
+        reader,
+        options,
+      );
+      expect(fromRelease.targets.map((t) => `${t.kind}/${t.name}`)).toEqual([
+        'HelmRelease/from-repo',
+        `HelmChart/${chartName}`,
+      ]);
+      expect(fromRelease.artifacts[0]).toMatchObject({ url: `oci://${chart.repository}`, semver: '1.x' });
+      const fromChart = await resolveSource({ kind: 'HelmChart', name: chartName }, NS, reader, options);
+      expect(fromChart.targets.map((t) => `${t.kind}/${t.name}`)).toEqual([
+        `HelmChart/${chartName}`,
+        'HelmRelease/from-repo',
+      ]);
+    },
+  );
 });

@@ -10,6 +10,7 @@ import {
   type HeldTarget,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
+import type { HoldOptions } from '../enforce/types.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
@@ -57,6 +58,12 @@ const intervalOf = (object: ArtifactVerification): number => {
   return Math.max(parsed ?? DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS);
 };
 
+const holdOptions = (object: ArtifactVerification): Omit<HoldOptions, 'expectHeld'> => ({
+  action: object.spec.action === 'Pin' ? 'Pin' : 'Suspend',
+  argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
+  ...(object.status?.trustedDigest ? { pinDigest: object.status.trustedDigest } : {}),
+});
+
 const registryFailure = (error: unknown, what: string): ReconcileError =>
   error instanceof RegistryError
     ? new ReconcileError(
@@ -85,6 +92,10 @@ export class ArtifactVerificationReconciler {
     const { cluster, logger } = this.deps;
     let object = await cluster.getArtifactVerification(namespace, name);
     const log = logger.child({ artifactVerification: `${namespace}/${name}` });
+    // Whether status.heldTargets is known to list every hold of this CR: not on its first reconcile in
+    // this process (a crash may have come between holding a target and recording it), nor after a
+    // reconcile whose status write failed. Then the targets' held-by annotations are looked at first.
+    let recordComplete = this.recordComplete.delete(`${namespace}/${name}`);
     if (!object) {
       this.deps.poller.forget(`${namespace}/${name}`);
       forgetObject(this.deps.metrics, { namespace, name });
@@ -105,6 +116,15 @@ export class ArtifactVerificationReconciler {
     const started = process.hrtime.bigint();
     try {
       const loaded = await this.loadSources(state);
+      if (!recordComplete) {
+        state.heldTargets = await this.deps.holder.recover(
+          objectKey(object),
+          state.targets,
+          state.heldTargets,
+          holdOptions(object),
+        );
+        recordComplete = true;
+      }
       const resolved = await this.resolveDigests(state, loaded);
       await this.checkArtifacts(state, resolved);
       await this.enforce(state);
@@ -117,6 +137,7 @@ export class ArtifactVerificationReconciler {
       // Targets stay as they are (held or not): an error is not a verdict.
     }
     await this.report(state, log);
+    if (recordComplete) this.recordComplete.add(`${namespace}/${name}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.deps.metrics.reconcileDuration.observe({ result: state.error ? 'error' : 'success' }, seconds);
     if (state.error?.code === 'Stalled') return {};
@@ -211,6 +232,7 @@ export class ArtifactVerificationReconciler {
   }
 
   private readonly lastRequestedAt = new Map<string, string>();
+  private readonly recordComplete = new Set<string>();
 
   private async checkArtifacts(state: ReconcileState, resolved: readonly ResolvedArtifact[]): Promise<void> {
     const { object } = state;

@@ -3,6 +3,7 @@
 // done, and records the hold Events. Targets are handled one by one; a failure on one stops here and is
 // reported, and what was already done is in the returned list, so no hold is ever left without a record.
 import type { HeldTarget } from '../api/artifact-verification.ts';
+import { chooseMethod, classifyTarget } from '../enforce/hold-method.ts';
 import type { HoldManager } from '../enforce/holds.ts';
 import type { HoldMethod, HoldOptions, TargetKind, TargetRef } from '../enforce/types.ts';
 import { ReconcileError } from './reconcile-error.ts';
@@ -155,6 +156,40 @@ export class TargetHolder {
           kind: 'Pinned',
           message: `pinned ${label(target)} to the verified digest ${digest}`,
         });
+    }
+    return held;
+  }
+
+  /**
+   * Adds to the record the holds the cluster shows for this holder that the record lacks: written by a
+   * process that died (or whose status write failed) before recording them. Looks at the kinds and
+   * namespaces of the current targets; what it finds is then kept or released like any recorded hold.
+   */
+  async recover(
+    holder: string,
+    targets: readonly TargetRef[],
+    current: readonly HeldTarget[],
+    options: Omit<HoldOptions, 'expectHeld'>,
+  ): Promise<HeldTarget[]> {
+    const scopes = new Map<string, { kind: TargetKind; namespace: string }>();
+    for (const t of targets)
+      scopes.set(`${t.apiVersion}/${t.kind}/${t.namespace}`, {
+        kind: { apiVersion: t.apiVersion, kind: t.kind },
+        namespace: t.namespace,
+      });
+    const held = [...current];
+    for (const { kind, namespace } of scopes.values()) {
+      for (const { target } of await this.holds.findHeldBy(holder, [kind], namespace)) {
+        if (held.some((h) => sameTarget(h, target))) continue;
+        held.push({
+          apiVersion: target.apiVersion,
+          kind: target.kind,
+          namespace: target.namespace,
+          name: target.name,
+          method: chooseMethod(classifyTarget(target), options).method,
+          since: this.stamp(),
+        });
+      }
     }
     return held;
   }

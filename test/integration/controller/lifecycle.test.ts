@@ -24,7 +24,9 @@ import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { compactEtcd } from '../runtime/support.ts';
 import { TcpGate } from '../runtime/tcp-gate.ts';
-import type { ArtifactVerification } from '../../../src/api/artifact-verification.ts';
+import { ANNOTATIONS, type ArtifactVerification } from '../../../src/api/artifact-verification.ts';
+import { HoldManager } from '../../../src/enforce/holds.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
 
 const env = inject('testEnv');
 const LEASE = 'tagguard-leader';
@@ -281,6 +283,61 @@ describe('tagguard run as a process', () => {
     expect(reconciled.status?.artifact?.digest).toBe(signed.digest);
     expect(await reconcileCount(standby)).toBeGreaterThan(0);
     console.log(`SIGKILL: the standby led ${takeoverMs} ms after the leader was killed`);
+  });
+
+  it('releases holds a killed predecessor wrote on the targets but never recorded in the status', async () => {
+    const repository = {
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'orphan', namespace: ns },
+      spec: { url: `oci://${signed.repository}`, ref: { tag: signed.tag }, interval: '10m', insecure: true },
+    };
+    const release = {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: 'orphan', namespace: ns },
+      spec: { interval: '10m', chartRef: { kind: 'OCIRepository', name: 'orphan' }, suspend: false },
+    };
+    await cluster.kube.applyAll([repository, release] as KubernetesObject[]);
+    await cluster.kube.apply({
+      ...av('orphan'),
+      spec: {
+        sourceRef: { kind: 'OCIRepository', name: 'orphan' },
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      },
+    } as KubernetesObject);
+    // What a predecessor killed between its target writes and its status write leaves: both targets held
+    // in its name (the same writes tagguard makes), the status listing neither.
+    const holds = new HoldManager(cluster.kube.kubeConfig, createLogger({ level: 'silent', pretty: false }));
+    for (const target of [repository, release])
+      await holds.hold(
+        { apiVersion: target.apiVersion, kind: target.kind, namespace: ns, name: target.metadata.name },
+        `${ns}/orphan`,
+        { action: 'Suspend', argocdMethod: 'DisableAutoSync' },
+      );
+    expect((await readAv('orphan')).status?.heldTargets ?? []).toEqual([]);
+
+    await start({ name: 'orphan-holds' });
+    const reconciled = await waitForReconciled('orphan');
+    expect(reconciled.status?.heldTargets ?? []).toEqual([]);
+    await waitFor(
+      'both targets released to their state before the hold',
+      async () => {
+        const [repo, hr] = await Promise.all(
+          [repository, release].map((t) =>
+            cluster.kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+              t.apiVersion,
+              t.kind,
+              t.metadata.name,
+              ns,
+            ),
+          ),
+        );
+        const clean = [repo, hr].every((o) => o?.metadata?.annotations?.[ANNOTATIONS.heldBy] === undefined);
+        return clean && repo?.spec.suspend === undefined && hr?.spec.suspend === false ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
   });
 
   it('reconciles a spec change made after an API server restart', async () => {

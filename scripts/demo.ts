@@ -83,6 +83,9 @@ type FluxObject = KubernetesObject & {
   spec?: { suspend?: boolean };
   status?: { conditions?: Condition[]; artifact?: { revision?: string } };
 };
+type Deployment = KubernetesObject & {
+  spec?: { template?: { spec?: { initContainers?: { name: string }[] } } };
+};
 type Application = KubernetesObject & { spec?: { syncPolicy?: { automated?: unknown } } };
 
 const condition = (object: { status?: { conditions?: readonly Condition[] } }, type: string) =>
@@ -670,19 +673,23 @@ class Demo {
     ]);
     if (!this.fluxRunning) return;
     await this.reach(
-      `Flux Ready again on ${CHART_VERSION}@${good.digest.slice(0, 19)}…, the attack never deployed`,
+      `Flux Ready again on ${CHART_VERSION}@${good.digest.slice(0, 19)}…; the Deployment never got the init container`,
       60_000,
       async () => {
-        const [repo, release] = await Promise.all([
+        const [repo, release, deployment] = await Promise.all([
           this.readFlux('OCIRepository'),
           this.readFlux('HelmRelease'),
+          this.k.read<Deployment>('apps/v1', 'Deployment', NAME, FLUX_NAMESPACE),
         ]);
+        const initContainers = deployment.spec?.template?.spec?.initContainers ?? [];
         return {
           ok:
             condition(repo, 'Ready')?.status === 'True' &&
             repo.status?.artifact?.revision === `${CHART_VERSION}@${good.digest}` &&
-            condition(release, 'Ready')?.status === 'True',
-          seen: `OCIRepository ${repo.status?.artifact?.revision} ${describeConditions(repo)}; HelmRelease ${describeConditions(release)}`,
+            condition(release, 'Ready')?.status === 'True' &&
+            initContainers.length === 0 &&
+            deployment.metadata?.generation === 1,
+          seen: `OCIRepository ${repo.status?.artifact?.revision} ${describeConditions(repo)}; HelmRelease ${describeConditions(release)}; Deployment generation ${deployment.metadata?.generation}, init containers ${JSON.stringify(initContainers.map((c) => c.name))}`,
         };
       },
     );

@@ -30,11 +30,14 @@ const checkKeyed = (
   trust: PreparedCosignTrust,
 ): SignatureCheck => {
   const key = trust.keys.find((k) => verifyRawSignature(k.key, sig.payload, signature));
+  // A legacy signature names no key: a signature by another key and an altered payload look alike. The
+  // first (an attacker re-signing with their own key) is the threat that matters, hence UntrustedSigner.
   if (!key)
     return {
       ok: false,
-      reason: 'SignatureInvalid',
-      message: 'the signature does not verify with the trusted key (another key, or an altered payload)',
+      reason: 'UntrustedSigner',
+      message:
+        'the signature does not verify with any trusted key (signed by another key, or the payload was altered)',
     };
   if (sig.rekorBundle !== undefined || trust.requireTransparencyLog) {
     if (sig.rekorBundle === undefined)

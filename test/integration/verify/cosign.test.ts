@@ -232,6 +232,39 @@ const tamperLegacyPayload = async (registry: RegistryEndpoint, artifact: PushedA
   });
 };
 
+/**
+ * Replaces the bundle referrer of `artifact` by one whose DSSE statement carries an extra annotation
+ * (same subject, same signature), and deletes the original referrer.
+ */
+const tamperBundleStatement = async (registry: RegistryEndpoint, artifact: PushedArtifact): Promise<void> => {
+  const repo = repoOf(artifact);
+  const referrers = await getJson<{ manifests: { digest: string; artifactType?: string }[] }>(
+    registry,
+    `${repo}/referrers/${artifact.digest}`,
+  );
+  const original = referrers.manifests.find((d) => d.artifactType === COSIGN_BUNDLE_ARTIFACT_TYPE);
+  if (!original) throw new Error('no bundle referrer to tamper with');
+  const m = await getJson<OciManifestJson>(registry, `${repo}/manifests/${original.digest}`);
+  const layer = m.layers[0];
+  if (!layer) throw new Error('bundle manifest without layers');
+  const bundle = JSON.parse((await getBlob(registry, repo, layer.digest)).toString('utf8')) as {
+    dsseEnvelope: { payload: string };
+  };
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as {
+    predicate?: Record<string, unknown>;
+  };
+  statement.predicate = { ...statement.predicate, note: 'approved by security' };
+  bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+  const tampered = Buffer.from(JSON.stringify(bundle));
+  const digest = await putBlob(registry, repo, tampered);
+  const replaced = { ...m, layers: [{ ...layer, digest, size: tampered.length }] };
+  await putManifest(registry, repo, sha256(Buffer.from(JSON.stringify(replaced))), replaced);
+  const deleted = await fetch(`http://${registry.host}/v2/${repo}/manifests/${original.digest}`, {
+    method: 'DELETE',
+  });
+  if (deleted.status !== 202) throw new Error(`deleting the original bundle failed: ${deleted.status}`);
+};
+
 // ---- the cases --------------------------------------------------------------------------------------
 
 let counter = 0;
@@ -342,8 +375,7 @@ const cases: Case[] = [
       return `${a.repository}:${a.tag}`;
     },
     policy: () => keyed(trusted),
-    // A legacy signature names no key: another key and an altered payload look alike.
-    expected: { verdict: 'Untrusted', reasons: ['SignatureInvalid'] },
+    expected: { verdict: 'Untrusted', reasons: ['UntrustedSigner'] },
     cosign: [keyCheck('cosign2', () => trusted)],
   },
   {
@@ -369,8 +401,23 @@ const cases: Case[] = [
       return `${a.repository}:${a.tag}`;
     },
     policy: () => keyed(trusted),
-    expected: { verdict: 'Untrusted', reasons: ['SignatureInvalid'] },
+    // A legacy signature names no key: an altered payload looks like a signature by another key.
+    expected: { verdict: 'Untrusted', reasons: ['UntrustedSigner'] },
     cosign: [keyCheck('cosign2', () => trusted)],
+  },
+  {
+    name: 'bundle whose signed statement was altered after signing',
+    registry: olareg,
+    arrange: async (r) => {
+      const a = await push(r);
+      await signCosignBundle(home, r, a, trusted);
+      await tamperBundleStatement(r, a);
+      return `${a.repository}:${a.tag}`;
+    },
+    policy: () => keyed(trusted),
+    // The bundle's key hint names the trusted key, so the signature itself is broken.
+    expected: { verdict: 'Untrusted', reasons: ['SignatureInvalid'] },
+    cosign: [keyCheck('cosign', () => trusted)],
   },
   {
     name: 'tag re-pushed after signing (the signature belongs to the old digest)',
@@ -486,7 +533,7 @@ const cases: Case[] = [
     },
     policy: () => ({ ...keyed(trusted, stranger), minSignatures: 2 }),
     minSignatures: 2,
-    expected: { verdict: 'Untrusted', reasons: ['SignatureInvalid', 'ThresholdNotMet'] },
+    expected: { verdict: 'Untrusted', reasons: ['UntrustedSigner', 'ThresholdNotMet'] },
     cosign: [keyCheck('cosign2', () => trusted), keyCheck('cosign2', () => stranger)],
   },
   {

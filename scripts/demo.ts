@@ -362,10 +362,10 @@ class Demo {
     await this.k.applyAll(artifactVerifications(this.publicKeyPem));
     this.say.say(
       [
-        `${FLUX_NAMESPACE}/OCIRepository ${NAME}  url oci://${good.repository}, ref.tag ${CHART_VERSION}`,
-        `${FLUX_NAMESPACE}/HelmRelease ${NAME}    chartRef OCIRepository/${NAME}`,
-        `${ARGOCD_NAMESPACE}/Application ${NAME}     Helm-OCI source ${chart.registryHost}/charts, chart ${NAME},`,
-        `                               targetRevision ${CHART_VERSION}, syncPolicy.automated {prune, selfHeal}`,
+        `${`${FLUX_NAMESPACE}/OCIRepository ${NAME}`.padEnd(28)} url oci://${good.repository}, ref.tag ${CHART_VERSION}`,
+        `${`${FLUX_NAMESPACE}/HelmRelease ${NAME}`.padEnd(28)} chartRef OCIRepository/${NAME}`,
+        `${`${ARGOCD_NAMESPACE}/Application ${NAME}`.padEnd(28)} Helm-OCI source ${chart.registryHost}/charts, chart ${NAME},`,
+        `${''.padEnd(28)} targetRevision ${CHART_VERSION}, syncPolicy.automated {prune, selfHeal}`,
         `ArtifactVerifications ${FLUX_NAMESPACE}/${NAME} (sourceRef HelmRelease) and ${ARGOCD_NAMESPACE}/${NAME} (sourceRef Application):`,
         '  verify: one cosign signature by release-key; scan: fail on high; action: Suspend; poll every 10s',
       ].join('\n'),

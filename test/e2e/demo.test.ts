@@ -53,6 +53,10 @@ describe('make demo', () => {
         expect(run.output).toContain(`[${n}/${DEMO_STEPS.length}] ${title}\n`);
         expect(run.output).toMatch(new RegExp(`step ${n} done \\(\\d+\\.\\d s\\)`));
       });
+      // Real kubectl output of the detection: the finding that names the attacker's init container.
+      expect(run.output).toMatch(
+        /critical privileged-container Deployment\/payment spec\.template\.spec\.initContainers\[0\]/,
+      );
       expect(run.output).toContain(`All ${DEMO_STEPS.length} steps reached their expected state`);
       expect(run.output).not.toContain('FAILED');
     },

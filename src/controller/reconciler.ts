@@ -289,11 +289,14 @@ export class ArtifactVerificationReconciler {
         check.verdict = 'Trusted';
         if (check.approved && (verifyFailed || scanFailed)) check.reason = Reason.ApprovedManually;
       }
-      this.deps.metrics.verifications.inc({
-        namespace: object.metadata.namespace ?? '',
-        name: object.metadata.name,
-        result: check.verdict,
-      });
+      // Counted once per verdict on a digest, not on every reconcile (cached results are not new verifications).
+      const prior = history?.find((h) => h.digest === item.digest && h.tag === item.tag);
+      if (prior?.verdict !== check.verdict)
+        this.deps.metrics.verifications.inc({
+          namespace: object.metadata.namespace ?? '',
+          name: object.metadata.name,
+          result: check.verdict,
+        });
       state.checks.push(check);
     }
   }

@@ -6,7 +6,7 @@
 // status.heldTargets. Five targets (an OCIRepository, two Kustomizations and two HelmReleases consuming
 // it) so kills land between target writes. At each kill the on-target record is checked too: held-by and
 // pre-hold only ever together and only on a held target.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -220,6 +220,40 @@ const describeKill = (state: Snapshot): string => {
   return `${onTargets.length}/${TARGETS.length} held on targets, ${recorded} in status`;
 };
 
+/** When, after a flip, the operator wrote its targets (ms): where a kill splits a hold or a release. */
+interface WriteWindow {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** The first and last hold (or release) this process logged after the flip, if it got that far. */
+const targetWrites = async (
+  killed: OperatorProcess,
+  flippedAt: number,
+  writes: 'held' | 'released',
+): Promise<WriteWindow | undefined> => {
+  const times = (await readFile(killed.logFile, 'utf8'))
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { pid?: number; time?: number; component?: string; msg?: string })
+    .filter((l) => l.pid === killed.pid && l.component === 'enforce' && (l.time ?? 0) >= flippedAt)
+    .filter((l) => (l.msg ?? '').startsWith(`${writes} `))
+    .map((l) => (l.time ?? 0) - flippedAt);
+  return times.length > 0 ? { first: Math.min(...times), last: Math.max(...times) } : undefined;
+};
+
+/**
+ * 0–1500 ms after the flip: uniformly in odd rounds; in even rounds uniformly around the span in which
+ * the operator last wrote its targets for the same kind of flip (hold or release), so that more kills
+ * split a hold or a release between targets.
+ */
+const killDelay = (round: number, random: () => number, window: WriteWindow | undefined): number => {
+  if (round % 2 === 1 || window === undefined) return Math.round(random() * MAX_KILL_DELAY_MS);
+  const from = Math.max(0, window.first - 30);
+  const to = Math.min(MAX_KILL_DELAY_MS, window.last + 30);
+  return Math.round(from + random() * Math.max(0, to - from));
+};
+
 beforeAll(async () => {
   [cluster, home] = await Promise.all([startOperatorCluster(env, 'crash-safety'), createToolHome(env)]);
   key = await generateCosignKeyPair(home, 'release');
@@ -276,14 +310,20 @@ describe('crash safety of holds', () => {
       const rounds: string[] = [];
       let flippedWhileDown = 0;
       let unrecordedAtKill = 0;
+      // Holds (after a flip to untrusted) and releases (to trusted) take different times.
+      const writeWindows = new Map<boolean, WriteWindow>();
       for (let round = 1; round <= ROUNDS; round += 1) {
         trusted = !trusted;
         const flippedTo = trusted ? 'trusted' : 'untrusted';
         await pointTagAt(trusted ? good : bad);
         await requestCheck();
-        const delayMs = Math.round(random() * MAX_KILL_DELAY_MS);
+        const flippedAt = Date.now();
+        const delayMs = killDelay(round, random, writeWindows.get(trusted));
         await new Promise((r) => setTimeout(r, delayMs));
-        const exit = await (operator as OperatorProcess).kill('SIGKILL');
+        const killed = operator as OperatorProcess;
+        const exit = await killed.kill('SIGKILL');
+        const window = await targetWrites(killed, flippedAt, trusted ? 'released' : 'held');
+        if (window) writeWindows.set(trusted, window);
         expect(exit.status).toBe('SIGKILL');
 
         const atKill = await snapshot();

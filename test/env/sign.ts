@@ -227,9 +227,9 @@ export const verifyWithNotation = async (
 };
 
 /** openssl extension lines for a Fulcio-style OIDC issuer: v1 (raw string) and v2 (DER UTF8String) OIDs. */
-export const fulcioIssuerExtensions = (issuer: string): string[] => [
-  `1.3.6.1.4.1.57264.1.1 = DER:${Buffer.from(issuer, 'utf8').toString('hex')}`,
-  `1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:${issuer}`,
+export const fulcioIssuerExtensions = (issuer: string, oids: 'v1' | 'v2' | 'both' = 'both'): string[] => [
+  ...(oids !== 'v2' ? [`1.3.6.1.4.1.57264.1.1 = DER:${Buffer.from(issuer, 'utf8').toString('hex')}`] : []),
+  ...(oids !== 'v1' ? [`1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:${issuer}`] : []),
 ];
 
 /** Imports a PEM private key made elsewhere (openssl) as an encrypted cosign key pair. */

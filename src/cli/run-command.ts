@@ -61,7 +61,9 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
     },
   });
 
-  const shutdown = async (reason: string): Promise<void> => {
+  let starting: Promise<void> | undefined;
+
+  const shutdown = async (reason: string, code: ExitCode = EXIT.ok): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'shutting down');
@@ -71,27 +73,32 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
     }, config.shutdownTimeoutMs);
     budget.unref();
     try {
+      // A start still under way (informers syncing) finishes first, so what it started is stopped too.
+      await starting;
       await operator?.stop();
       await elector?.stop();
       await endpoints.close();
     } finally {
       clearTimeout(budget);
-      resolveDone(EXIT.ok);
+      resolveDone(code);
     }
   };
 
-  const begin = async (): Promise<void> => {
-    try {
-      operator = await startOperator({ config, kubeConfig, logger, metrics });
-    } catch (error) {
-      logger.error(
-        { err: error instanceof Error ? error.message : String(error) },
-        'operator could not start',
-      );
-      await shutdown('start failed');
-      resolveDone(EXIT.usage);
-    }
+  const begin = (): Promise<void> => {
+    starting = (async () => {
+      try {
+        operator = await startOperator({ config, kubeConfig, logger, metrics });
+      } catch (error) {
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'operator could not start',
+        );
+        startFailed = true;
+      }
+    })();
+    return starting.then(() => (startFailed ? shutdown('start failed', EXIT.usage) : undefined));
   };
+  let startFailed = false;
 
   if (config.leaderElect) {
     elector = new LeaderElector(kubeConfig, {
@@ -103,12 +110,14 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
     void elector.run({
       onStartedLeading: () => {
         logger.info({ identity: config.identity }, 'became leader');
-        void begin();
+        if (!stopping) void begin();
       },
       onStoppedLeading: () => {
+        // Also called by our own shutdown (elector.stop()): only an unexpected loss is news.
+        if (stopping) return;
         // As controller-runtime: a leader that lost its Lease stops at once; a restart re-joins the election.
         logger.warn('lost leadership');
-        void shutdown('lost leadership');
+        void shutdown('lost leadership', EXIT.registry);
       },
     });
   } else await begin();
@@ -141,5 +150,9 @@ export const runCommand = async (argv: readonly string[], io: CommandIo): Promis
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
   logger.info({ health: running.endpoints.health, metrics: running.endpoints.metrics }, 'tagguard running');
-  return running.done;
+  const code = await running.done;
+  // Whatever still holds the event loop open (a socket a library keeps) must not keep a stopped operator
+  // alive: exit shortly after, unless the process has already ended on its own.
+  setTimeout(() => process.exit(code), 500).unref();
+  return code;
 };

@@ -172,6 +172,64 @@ describe('operator', () => {
     expect(restored.metadata?.annotations?.['tagguard.dev/pre-hold']).toBeUndefined();
   });
 
+  it('keeps a resume: Manual hold after trust returns until the digest is approved', async () => {
+    const good = await chart('manual', '1.0.0');
+    await signCosignLegacy(home, registry, good, key);
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'manual', namespace: ns },
+      spec: { url: `oci://${good.repository}`, ref: { tag: '1.0.0' }, interval: '10m', insecure: true },
+    } as KubernetesObject);
+    await kube.apply(
+      av('manual', {
+        sourceRef: { kind: 'OCIRepository', name: 'manual' },
+        resume: 'Manual',
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    await waitAv('manual', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
+    await chart('manual', '1.0.0', true);
+    await recheck('manual');
+    await waitAv('manual', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+
+    await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '1.0.0'], {
+      env: home.env,
+    });
+    await recheck('manual');
+    const waiting = await waitAv(
+      'manual',
+      'AwaitingApproval',
+      (o) => condition(o, 'Ready')?.reason === 'AwaitingApproval',
+    );
+    expect(condition(waiting, 'Held')?.status).toBe('True');
+    expect(condition(waiting, 'Ready')?.message).toContain(`tagguard.dev/approve=${good.digest}`);
+
+    await kube.mergePatch(
+      {
+        apiVersion: 'tagguard.dev/v1alpha1',
+        kind: 'ArtifactVerification',
+        metadata: { name: 'manual', namespace: ns },
+      },
+      { metadata: { name: 'manual', namespace: ns, annotations: { 'tagguard.dev/approve': good.digest } } },
+    );
+    await waitAv(
+      'manual',
+      'released after approval',
+      (o) => condition(o, 'Held')?.status === 'False' && condition(o, 'Ready')?.status === 'True',
+    );
+    const repo = await kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+      'source.toolkit.fluxcd.io/v1',
+      'OCIRepository',
+      'manual',
+      ns,
+    );
+    expect(repo.spec.suspend).toBeUndefined();
+    await until('ApprovedManually event', 10_000, async () =>
+      (await reasonsFor('manual')).includes('ApprovedManually'),
+    );
+  });
+
   it('serves the DESIGN metrics on /metrics', async () => {
     const body = await (await fetch(`http://127.0.0.1:${operator.endpoints.metrics}/metrics`)).text();
     for (const name of [

@@ -145,7 +145,7 @@ export const startOperator = async (options: {
   const reconciler = new ArtifactVerificationReconciler({
     config,
     cluster,
-    sources: new SourceLoader({ cluster, reader: new KubeObjectReader(kubeConfig, caches), config }),
+    sources: new SourceLoader({ reader: new KubeObjectReader(kubeConfig, caches), config }),
     registries,
     poller,
     checker: new ArtifactChecker({

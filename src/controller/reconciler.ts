@@ -3,12 +3,7 @@
 // and one exit, report(), that summarises the state into the status, Events and metrics. Steps never write
 // the status themselves; the first step error stops the list and is summarised like any other outcome.
 import type { Logger } from 'pino';
-import {
-  ANNOTATIONS,
-  FINALIZER,
-  type ArtifactVerification,
-  type HeldTarget,
-} from '../api/artifact-verification.ts';
+import { ANNOTATIONS, FINALIZER, type ArtifactVerification } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
 import type { HoldOptions } from '../enforce/types.ts';
 import { RegistryError } from '../registry/errors.ts';
@@ -19,9 +14,8 @@ import type { ClusterAccess } from './cluster-access.ts';
 import type { DigestPoller } from './digest-poller.ts';
 import { parseDuration } from './duration.ts';
 import { lastDigestForTag } from './history.ts';
-import { ReconcileError, stalled, waiting } from './reconcile-error.ts';
-import type { ArtifactCheck, ReconcileState, TargetKey } from './reconcile-state.ts';
-import { requeueAfter } from './reconcile-state.ts';
+import { ReconcileError, stalled } from './reconcile-error.ts';
+import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
 import { summarize, type PlannedEvent } from './summarize.ts';
@@ -187,13 +181,11 @@ export class ArtifactVerificationReconciler {
     const { object } = state;
     const subscriber = objectKey(object);
     const interval = intervalOf(object);
-    const lastRequested = object.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
     const requested = object.metadata.annotations?.[ANNOTATIONS.requestedAt];
     // A new requested-at value asks for a fresh answer from the registry, not the poller's last one.
     const maxAge =
       requested !== undefined && requested !== this.lastRequestedAt.get(subscriber) ? 0 : interval;
     if (requested !== undefined) this.lastRequestedAt.set(subscriber, requested);
-    void lastRequested;
     const keys: string[] = [];
     const resolved: ResolvedArtifact[] = [];
     for (const artifact of artifacts) {
@@ -315,11 +307,7 @@ export class ArtifactVerificationReconciler {
         holder,
         state.targets,
         state.heldTargets,
-        {
-          action,
-          argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
-          ...(object.status?.trustedDigest ? { pinDigest: object.status.trustedDigest } : {}),
-        },
+        holdOptions(object),
         state,
       );
       return;
@@ -338,10 +326,7 @@ export class ArtifactVerificationReconciler {
         holder,
         state.targets,
         state.heldTargets,
-        {
-          action,
-          argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
-        },
+        holdOptions(object),
         state,
       );
       return;
@@ -415,6 +400,3 @@ const safeRegistry = (url: string): string => {
     return 'invalid';
   }
 };
-
-export type { HeldTarget, TargetKey };
-void waiting;

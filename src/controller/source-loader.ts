@@ -9,7 +9,6 @@ import { resolveSource } from '../sources/resolve-source.ts';
 import { caBundleFromSecret, registryCredential } from '../sources/credentials.ts';
 import { SourceError } from '../sources/errors.ts';
 import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sources/types.ts';
-import type { ClusterAccess } from './cluster-access.ts';
 import { stalled, waiting } from './reconcile-error.ts';
 import { Reason } from '../api/conditions.ts';
 import { credentialId, repositoryReference, type ArtifactAccess } from './registry-access.ts';
@@ -28,12 +27,10 @@ export interface LoadedSource {
 const SOURCE_RETRY_MS = 15_000;
 
 export class SourceLoader {
-  private readonly cluster: ClusterAccess;
   private readonly reader: ObjectReader;
   private readonly config: OperatorConfig;
 
-  constructor(options: { cluster: ClusterAccess; reader: ObjectReader; config: OperatorConfig }) {
-    this.cluster = options.cluster;
+  constructor(options: { reader: ObjectReader; config: OperatorConfig }) {
     this.reader = options.reader;
     this.config = options.config;
   }

@@ -12,15 +12,6 @@ import { Reason } from '../api/conditions.ts';
 
 const OCI_REPOSITORY = 'OCIRepository';
 
-/** Kinds a hold can be on, for the recovery scan after a restart. */
-export const HOLDABLE_KINDS: readonly TargetKind[] = [
-  { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository' },
-  { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmChart' },
-  { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease' },
-  { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' },
-  { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' },
-];
-
 const sameTarget = (a: TargetRef, b: TargetRef): boolean =>
   a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
 
@@ -238,7 +229,7 @@ export class TargetHolder {
 
   /** Deletion of the CR: releases what its status lists and whatever still names it in held-by. */
   async releaseAll(holder: string, current: readonly HeldTarget[]): Promise<TargetRef[]> {
-    const found = await this.holds.findHeldBy(holder, HOLDABLE_KINDS);
+    const found = await this.holds.findHeldBy(holder);
     const all: TargetRef[] = [
       ...current.map((h) => ({
         apiVersion: h.apiVersion,

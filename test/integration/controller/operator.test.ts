@@ -12,10 +12,8 @@ import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../../env/sign.ts';
 import { runTool } from '../../env/run-tool.ts';
-import { helmBinary, operatorKubeconfig } from '../../env/operator.ts';
-import { parseOperatorConfig } from '../../../src/config/operator-config.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
-import { startRun, type RunningOperator } from '../../../src/cli/run-command.ts';
+import { startInProcessOperator } from '../../env/operator.ts';
+import type { RunningOperator } from '../../../src/cli/run-command.ts';
 import type { ArtifactVerification } from '../../../src/api/artifact-verification.ts';
 
 const env = inject('testEnv');
@@ -48,23 +46,7 @@ beforeAll(async () => {
   home = await createToolHome(env);
   key = await generateCosignKeyPair(home, 'release');
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const kubeconfig = await operatorKubeconfig(env);
-  const config = parseOperatorConfig(
-    [
-      '--kubeconfig',
-      kubeconfig,
-      '--metrics-addr',
-      '127.0.0.1:0',
-      '--health-addr',
-      '127.0.0.1:0',
-      '--helm',
-      helmBinary(),
-      '--log-level',
-      'warn',
-    ],
-    { isTty: false },
-  );
-  operator = await startRun(config, createLogger({ level: 'warn', pretty: false }));
+  operator = await startInProcessOperator(env);
   signed = await chart('payment', '3.1.0');
   await signCosignLegacy(home, registry, signed, key);
 });

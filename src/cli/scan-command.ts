@@ -23,7 +23,8 @@ export const scanUsage = `Usage: tagguard scan <chart.tgz | dir | ref> [--policy
 
 Scans a packaged chart, a chart directory or an OCI artifact (oci://host/repo:tag, host/repo@sha256:…).
   --policy F          ArtifactVerification manifest; its spec.scan is used (default: failOn high)
-  --helm F            helm binary to render with; without it the raw templates are scanned (rendered: false)
+  --helm F            helm binary to render with (default: helm on PATH; "none": the raw templates are
+                      scanned statically, rendered: false)
   --values F          values file layered over the chart defaults (repeatable, later wins)
   --kube-version V    Kubernetes version helm renders for (e.g. 1.34.0)
   --release-name N    release name to render with (default: the chart name)
@@ -220,7 +221,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
   try {
     const spec = values.policy !== undefined ? ((await loadPolicyFile(values.policy)).scan ?? {}) : {};
     const scanOptions: ScanOptions = {
-      helmBinary: values.helm,
+      helmBinary: values.helm === 'none' ? undefined : (values.helm ?? io.environment.helmOnPath),
       kubeVersion: values['kube-version'],
       releaseName: values['release-name'],
       namespace: values.namespace,

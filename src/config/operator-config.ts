@@ -2,8 +2,7 @@
 // (POD_NAMESPACE, POD_NAME), parsed once and validated here, then passed down as a frozen object.
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findOnPath } from './find-on-path.ts';
 import { BaseError } from '../errors.ts';
 import type { LogLevel } from '../observability/logger.ts';
 
@@ -90,20 +89,6 @@ export interface OperatorEnvironment {
   readonly isTty: boolean;
   readonly helmOnPath?: string;
 }
-
-const findOnPath = (name: string, path: string | undefined): string | undefined =>
-  (path ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, name))
-    .find((file) => {
-      try {
-        accessSync(file, constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
 
 export const readOperatorEnvironment = (
   env: NodeJS.ProcessEnv = process.env,

@@ -212,6 +212,79 @@ describe('operator', () => {
     );
   });
 
+  it('re-applies a hold that a person undoes while trust is still failing (HoldReverted)', async () => {
+    const unsigned = await chart('reverted', '1.0.0');
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'reverted', namespace: ns },
+      spec: { url: `oci://${unsigned.repository}`, ref: { tag: '1.0.0' }, interval: '10m', insecure: true },
+    } as KubernetesObject);
+    await kube.apply(
+      av('reverted', {
+        sourceRef: { kind: 'OCIRepository', name: 'reverted' },
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    await waitAv('reverted', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    const repoRef = {
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'reverted', namespace: ns },
+    };
+    await kube.mergePatch(repoRef, {
+      metadata: { name: 'reverted', namespace: ns },
+      spec: { suspend: false },
+    });
+    await until('the hold re-applied', 20_000, async () => {
+      const repo = await kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+        'source.toolkit.fluxcd.io/v1',
+        'OCIRepository',
+        'reverted',
+        ns,
+      );
+      return repo.spec.suspend === true;
+    });
+    await until('HoldReverted event', 10_000, async () =>
+      (await reasonsFor('reverted')).includes('HoldReverted'),
+    );
+  });
+
+  it('with action: Warn reports an untrusted artifact without holding anything', async () => {
+    const unsigned = await chart('warned', '1.0.0');
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'warned', namespace: ns },
+      spec: { url: `oci://${unsigned.repository}`, ref: { tag: '1.0.0' }, interval: '10m', insecure: true },
+    } as KubernetesObject);
+    await kube.apply(
+      av('warned', {
+        sourceRef: { kind: 'OCIRepository', name: 'warned' },
+        action: 'Warn',
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    const object = await waitAv(
+      'warned',
+      'Verified=False',
+      (o) => condition(o, 'Verified')?.status === 'False',
+    );
+    expect(condition(object, 'Held')?.status).toBe('False');
+    expect(condition(object, 'Ready')?.status).toBe('False');
+    const repo = await kube.read<KubernetesObject & { spec: { suspend?: boolean } }>(
+      'source.toolkit.fluxcd.io/v1',
+      'OCIRepository',
+      'warned',
+      ns,
+    );
+    expect(repo.spec.suspend).toBeUndefined();
+    expect(repo.metadata?.annotations?.['tagguard.dev/held-by']).toBeUndefined();
+    await until('VerificationFailed event', 10_000, async () =>
+      (await reasonsFor('warned')).includes('VerificationFailed'),
+    );
+  });
+
   it('serves the DESIGN metrics on /metrics', async () => {
     const body = await (await fetch(`http://127.0.0.1:${operator.endpoints.metrics}/metrics`)).text();
     for (const name of [

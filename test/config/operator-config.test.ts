@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseListenAddress, parseOperatorConfig } from '../../src/config/operator-config.ts';
+
+const environment = { isTty: false, podNamespace: 'tagguard-system', podName: 'tagguard-7d9f' };
+
+describe('operator configuration', () => {
+  it('has the documented defaults', () => {
+    const config = parseOperatorConfig([], environment);
+    expect(config).toMatchObject({
+      argocdNamespace: 'argocd',
+      metricsAddr: { host: '0.0.0.0', port: 8080 },
+      healthAddr: { host: '0.0.0.0', port: 8081 },
+      leaderElect: false,
+      leaderElectionNamespace: 'tagguard-system',
+      leaderElectionId: 'tagguard-leader',
+      allowCrossNamespaceRefs: false,
+      concurrency: 4,
+      logLevel: 'info',
+      logPretty: false,
+    });
+    expect(config.identity).toMatch(/^tagguard-7d9f_\d+$/);
+    expect(config.helmBinary).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes every flag of DESIGN §6', () => {
+    const config = parseOperatorConfig(
+      [
+        '--kubeconfig', '/k', '--watch-namespace', 'apps', '--argocd-namespace', 'gitops',
+        '--metrics-addr', '127.0.0.1:9090', '--health-addr', '[::1]:9091', '--leader-elect',
+        '--allow-cross-namespace-refs', '--concurrency', '8', '--helm', '/usr/bin/helm', '--log-level', 'debug',
+      ],
+      environment,
+    );
+    expect(config).toMatchObject({
+      kubeconfig: '/k',
+      watchNamespace: 'apps',
+      argocdNamespace: 'gitops',
+      metricsAddr: { host: '127.0.0.1', port: 9090 },
+      healthAddr: { host: '::1', port: 9091 },
+      leaderElect: true,
+      allowCrossNamespaceRefs: true,
+      concurrency: 8,
+      helmBinary: '/usr/bin/helm',
+      logLevel: 'debug',
+    });
+  });
+
+  it('uses helm from PATH unless told "none"', () => {
+    expect(parseOperatorConfig([], { ...environment, helmOnPath: '/bin/helm' }).helmBinary).toBe('/bin/helm');
+    expect(parseOperatorConfig(['--helm', 'none'], { ...environment, helmOnPath: '/bin/helm' }).helmBinary).toBeUndefined();
+  });
+
+  it.each([
+    [['--concurrency', '0'], 'InvalidValue'],
+    [['--concurrency', 'many'], 'InvalidValue'],
+    [['--log-level', 'loud'], 'InvalidValue'],
+    [['--log-format', 'xml'], 'InvalidValue'],
+    [['--metrics-addr', '8080'], 'InvalidValue'],
+    [['--metrics-addr', ':99999'], 'InvalidValue'],
+    [['--no-such-flag'], 'InvalidFlag'],
+    [['positional'], 'InvalidFlag'],
+  ])('rejects %j with %s', (argv, code) => {
+    expect(() => parseOperatorConfig(argv, environment)).toThrow(ConfigError);
+    try {
+      parseOperatorConfig(argv, environment);
+    } catch (error) {
+      expect((error as ConfigError).code).toBe(code);
+    }
+  });
+
+  it('parses listen addresses', () => {
+    expect(parseListenAddress('x', ':0')).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(parseListenAddress('x', 'localhost:8080')).toEqual({ host: 'localhost', port: 8080 });
+  });
+});

@@ -28,6 +28,8 @@ export interface OperatorConfig {
   readonly allowCrossNamespaceRefs: boolean;
   /** Reconciles running at once. */
   readonly concurrency: number;
+  /** Requests per second to one registry host, across all credentials (0: unlimited). */
+  readonly registryQps: number;
   /** helm binary for rendering charts; absent = static template scan. */
   readonly helmBinary?: string;
   readonly kubeVersion?: string;
@@ -48,6 +50,7 @@ export const operatorOptions = {
   'leader-election-id': { type: 'string', default: 'tagguard-leader' },
   'allow-cross-namespace-refs': { type: 'boolean', default: false },
   concurrency: { type: 'string', default: '4' },
+  'registry-qps': { type: 'string', default: '20' },
   helm: { type: 'string' },
   'kube-version': { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
@@ -66,6 +69,7 @@ export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = 
   'leader-election-id': 'name of the Lease (default tagguard-leader)',
   'allow-cross-namespace-refs': 'let sourceRef name objects in other namespaces',
   concurrency: 'reconciles at once (default 4)',
+  'registry-qps': 'requests per second to one registry, bursts of twice that (default 20; 0 = unlimited)',
   helm: 'helm binary used to render charts (default: helm on PATH; none = static template scan)',
   'kube-version': 'Kubernetes version charts are rendered for (default: helm\'s)',
   'log-level': 'fatal|error|warn|info|debug|trace (default info)',
@@ -113,6 +117,9 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new ConfigError('InvalidValue', `--concurrency "${values.concurrency}" must be an integer from 1 to 64`);
+  const registryQps = Number(values['registry-qps']);
+  if (!Number.isFinite(registryQps) || registryQps < 0 || registryQps > 10_000)
+    throw new ConfigError('InvalidValue', `--registry-qps "${values['registry-qps']}" must be a number from 0 to 10000`);
   const level = values['log-level'] as LogLevel;
   if (!LEVELS.includes(level))
     throw new ConfigError('InvalidValue', `--log-level "${values['log-level']}" must be one of ${LEVELS.join(', ')}`);
@@ -132,6 +139,7 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
     identity: `${environment.podName ?? hostname()}_${process.pid}`,
     allowCrossNamespaceRefs: values['allow-cross-namespace-refs'],
     concurrency,
+    registryQps,
     ...(helm && helm !== 'none' ? { helmBinary: helm } : {}),
     ...(values['kube-version'] ? { kubeVersion: values['kube-version'] } : {}),
     logLevel: level,

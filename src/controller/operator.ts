@@ -139,7 +139,10 @@ export const startOperator = async (options: {
   });
 
   const cluster = new KubeClusterAccess(kubeConfig);
-  const registries = new RegistryAccess({ onRequest: registryRequestObserver(metrics) });
+  const registries = new RegistryAccess({
+    onRequest: registryRequestObserver(metrics),
+    requestsPerSecond: config.registryQps,
+  });
   const poller = new DigestPoller({ onChange: (subscribers) => subscribers.forEach((s) => queue.add(s)) });
   const holder = new TargetHolder(new HoldManager(kubeConfig, logger.child({ component: 'enforce' })), now);
   const reconciler = new ArtifactVerificationReconciler({

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { RegistryClient } from '../registry/client.ts';
 import { RegistryTransport, type RegistryRequestEvent } from '../registry/transport.ts';
+import { RateLimiter } from '../registry/rate-limiter.ts';
 import { parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { selectTag } from '../registry/semver.ts';
@@ -54,9 +55,12 @@ export const pollKey = (access: ArtifactAccess): string =>
 export class RegistryAccess {
   private readonly clients = new Map<string, RegistryClient>();
   private readonly onRequest: (event: RegistryRequestEvent) => void;
+  private readonly rateLimiter: RateLimiter | undefined;
 
-  constructor(options: { onRequest: (event: RegistryRequestEvent) => void }) {
+  constructor(options: { onRequest: (event: RegistryRequestEvent) => void; requestsPerSecond: number }) {
     this.onRequest = options.onRequest;
+    this.rateLimiter =
+      options.requestsPerSecond > 0 ? new RateLimiter({ perSecond: options.requestsPerSecond }) : undefined;
   }
 
   clientFor(access: ArtifactAccess): RegistryClient {
@@ -71,6 +75,7 @@ export class RegistryAccess {
             ? { plainHttp: access.insecure, ...(access.caPem ? { caPem: access.caPem } : {}) }
             : {},
         onRequest: this.onRequest,
+        ...(this.rateLimiter ? { rateLimiter: this.rateLimiter } : {}),
       });
       client = new RegistryClient(transport);
       if (this.clients.size >= 256) {

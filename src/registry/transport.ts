@@ -8,6 +8,7 @@ import { TokenCache, parseChallenge, parseTokenResponse, type Challenge } from '
 import { credentialFor, type Credential, type CredentialStore } from './credentials.ts';
 import { apiHost } from './reference.ts';
 import { Semaphore } from './semaphore.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 
 export interface RegistryHostOptions {
   /** Speak plain HTTP (lab and test registries), as Flux's spec.insecure. */
@@ -36,6 +37,8 @@ export interface TransportConfig {
   readonly timeoutMs: number;
   readonly maxRedirects: number;
   readonly userAgent: string;
+  /** Requests per second per registry, shared between transports (none: unlimited). */
+  readonly rateLimiter?: RateLimiter;
   readonly onRequest?: (event: RegistryRequestEvent) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -202,6 +205,7 @@ export class RegistryTransport {
   private async send(req: RegistryRequest): Promise<RegistryResponse> {
     const release = await this.semaphore(req.registry).acquire();
     try {
+      await this.config.rateLimiter?.acquire(req.registry);
       const credential = credentialFor(this.config.credentials, req.registry);
       let authorization = this.cachedAuthorization(req.registry, req.scope, credential);
       let res = await this.follow(req, authorization);

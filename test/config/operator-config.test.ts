@@ -15,6 +15,7 @@ describe('operator configuration', () => {
       leaderElectionId: 'tagguard-leader',
       allowCrossNamespaceRefs: false,
       concurrency: 4,
+      registryQps: 20,
       logLevel: 'info',
       logPretty: false,
     });
@@ -55,6 +56,8 @@ describe('operator configuration', () => {
     [['--concurrency', '0'], 'InvalidValue'],
     [['--concurrency', 'many'], 'InvalidValue'],
     [['--log-level', 'loud'], 'InvalidValue'],
+    [['--registry-qps=-1'], 'InvalidValue'],
+    [['--registry-qps', 'fast'], 'InvalidValue'],
     [['--log-format', 'xml'], 'InvalidValue'],
     [['--metrics-addr', '8080'], 'InvalidValue'],
     [['--metrics-addr', ':99999'], 'InvalidValue'],

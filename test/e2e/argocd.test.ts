@@ -97,7 +97,12 @@ beforeAll(async () => {
       insecureOCIForceHttp: 'true',
     },
   } as KubernetesObject);
-  operator = await startInProcessOperator(env, ['--argocd-namespace', argocdNamespace]);
+  operator = await startInProcessOperator(env, [
+    '--argocd-namespace',
+    argocdNamespace,
+    '--watch-namespace',
+    ns,
+  ]);
 });
 
 afterAll(async () => {

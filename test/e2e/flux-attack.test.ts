@@ -121,8 +121,8 @@ beforeAll(async () => {
   ]);
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   [flux, operator] = await Promise.all([
-    startFluxControllers(supervisor, dir, env.kubeconfig),
-    startInProcessOperator(env),
+    startFluxControllers(supervisor, dir, env.kubeconfig, { namespace: ns }),
+    startInProcessOperator(env, ['--watch-namespace', ns]),
   ]);
 }, 240_000);
 

@@ -73,7 +73,7 @@ describe('Flux source-controller and helm-controller (end to end)', () => {
       .update(await readFile(tgz))
       .digest('hex')}`;
     [flux, chart] = await Promise.all([
-      startFluxControllers(supervisor, dir, env.kubeconfig),
+      startFluxControllers(supervisor, dir, env.kubeconfig, { namespace: NS }),
       pushChart(home, registry, `${NS}/charts`, tgz),
     ]);
   }, 240_000);

@@ -21,6 +21,11 @@ export interface FluxControllers {
 export interface FluxOptions {
   /** Ready timeout per controller (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Reconcile only this namespace (default: every namespace). Test files that run at the same time against
+   * the shared API server must each scope their controllers, or two source-controllers fight over objects.
+   */
+  namespace?: string;
   /** Extra arguments, e.g. ['--requeue-dependency=2s']. */
   sourceControllerArgs?: readonly string[];
   helmControllerArgs?: readonly string[];
@@ -73,10 +78,10 @@ export const startFluxControllers = async (
   );
   const storageAddress = `127.0.0.1:${storagePort}`;
   // controller-runtime reads KUBECONFIG; Flux's flags are pflag and do not include --kubeconfig.
-  const env = { KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: 'flux-system' };
+  const env = { KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: options.namespace ?? 'flux-system' };
   const common = [
     '--enable-leader-election=false',
-    '--watch-all-namespaces=true',
+    `--watch-all-namespaces=${options.namespace === undefined}`,
     '--events-addr=',
     '--log-encoding=json',
   ];

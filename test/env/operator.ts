@@ -39,7 +39,11 @@ export const operatorKubeconfig = async (env: TestEnvInfo): Promise<string> => {
 
 export const helmBinary = (): string => toolPath('helm');
 
-/** `tagguard run` in this process, under the operator's RBAC, on ephemeral ports. */
+/**
+ * `tagguard run` in this process, under the operator's RBAC, on ephemeral ports. Test files run at the
+ * same time against one API server: pass `--watch-namespace <the test's namespace>` so operators do not
+ * reconcile each other's ArtifactVerifications.
+ */
 export const startInProcessOperator = async (
   env: TestEnvInfo,
   extraArgs: readonly string[] = [],

@@ -46,7 +46,7 @@ beforeAll(async () => {
   home = await createToolHome(env);
   key = await generateCosignKeyPair(home, 'release');
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  operator = await startInProcessOperator(env);
+  operator = await startInProcessOperator(env, ['--watch-namespace', ns]);
   signed = await chart('payment', '3.1.0');
   await signCosignLegacy(home, registry, signed, key);
 });

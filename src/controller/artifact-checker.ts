@@ -29,6 +29,8 @@ export interface ArtifactCheckerOptions {
   readonly helmBinary?: string | undefined;
   readonly kubeVersion?: string | undefined;
   readonly now: () => Date;
+  /** Seconds one digest took to verify and scan, when it was not answered from the cache. */
+  readonly onChecked?: (seconds: number) => void;
 }
 
 const secretNames = (spec: VerifySpec): string[] => [
@@ -62,10 +64,15 @@ export class ArtifactChecker {
   ): Promise<CheckedArtifact> {
     const client = this.options.registries.clientFor(artifact.access);
     const reference = { ...repositoryReference(artifact.access.url), digest };
+    const computed = { any: false };
+    const started = performance.now();
     const [verification, scan] = await Promise.all([
-      object.spec.verify ? this.verify(object, object.spec.verify, client, reference, digest) : undefined,
-      this.scan(object, artifact, client, reference, digest),
+      object.spec.verify
+        ? this.verify(object, object.spec.verify, client, reference, digest, computed)
+        : undefined,
+      this.scan(object, artifact, client, reference, digest, computed),
     ]);
+    if (computed.any) this.options.onChecked?.((performance.now() - started) / 1000);
     return { ...(verification ? { verification } : {}), ...(scan ? { scan } : {}) };
   }
 
@@ -75,6 +82,7 @@ export class ArtifactChecker {
     client: RegistryClient,
     reference: ReturnType<typeof repositoryReference> & { digest: string },
     digest: string,
+    computed: { any: boolean },
   ): Promise<VerificationResult> {
     const namespace = object.metadata.namespace ?? '';
     const secrets: Record<string, Record<string, string>> = {};
@@ -116,7 +124,10 @@ export class ArtifactChecker {
     });
     return this.verifications.get(
       key,
-      () => verifyArtifact(client, reference, digest, policy, { now: this.options.now }),
+      () => {
+        computed.any = true;
+        return verifyArtifact(client, reference, digest, policy, { now: this.options.now });
+      },
       (result) => result.verdict !== 'Error',
     );
   }
@@ -127,6 +138,7 @@ export class ArtifactChecker {
     client: RegistryClient,
     reference: ReturnType<typeof repositoryReference> & { digest: string },
     digest: string,
+    computed: { any: boolean },
   ): Promise<ScanSummary | undefined> {
     const spec = object.spec.scan ?? {};
     if (spec.helm?.enabled === false && !spec.sbom?.required && !spec.wasm) return undefined;
@@ -139,16 +151,17 @@ export class ArtifactChecker {
       values: values ?? null,
     });
     try {
-      return await this.scans.get(key, async () =>
-        summarizeScan(
+      return await this.scans.get(key, async () => {
+        computed.any = true;
+        return summarizeScan(
           await scanArtifact(client, reference, digest, spec, {
             helmBinary: this.options.helmBinary,
             kubeVersion: this.options.kubeVersion,
             values,
             namespace: object.metadata.namespace,
           }),
-        ),
-      );
+        );
+      });
     } catch (error) {
       if (error instanceof ScanError)
         // A chart that cannot be unpacked or rendered safely is itself a finding: untrusted, not an outage.

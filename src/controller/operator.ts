@@ -157,6 +157,7 @@ export const startOperator = async (options: {
       helmBinary: config.helmBinary,
       kubeVersion: config.kubeVersion,
       now,
+      onChecked: (seconds) => metrics.verificationDuration.observe(seconds),
     }),
     holder,
     events: new EventRecorder(kubeConfig, {

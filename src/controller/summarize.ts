@@ -319,7 +319,12 @@ export const summarize = (state: ReconcileState): Summary => {
           type: s.type,
           format: s.format ?? 'legacy',
           ...(s.identity ? { identity: clip(s.identity, 1024) } : {}),
-          verifiedAt: stamp,
+          // When this signer already verified this digest, it keeps that time (no status churn per reconcile).
+          verifiedAt:
+            (c.digest === previous?.artifact?.digest
+              ? previous.signers?.find((p) => p.name === s.name && p.format === (s.format ?? 'legacy'))
+                  ?.verifiedAt
+              : undefined) ?? stamp,
         })) ?? [],
   );
   const previouslyTrusted = previous?.trustedDigest;

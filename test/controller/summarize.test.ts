@@ -218,3 +218,28 @@ describe('summarize', () => {
     expect(summary.events).toEqual([]);
   });
 });
+
+describe('summarize, signer times', () => {
+  it('keeps the time a signer verified a digest across re-checks of the same digest', () => {
+    const previous = object({
+      artifact: { url: 'oci://registry.test/charts/payment', digest: d(2), resolvedAt: 'x' },
+      signers: [{ name: 'k', type: 'cosign', format: 'legacy', verifiedAt: '2026-11-20T00:00:00Z' }],
+    });
+    const verification = {
+      digest: d(2),
+      verdict: 'Trusted' as const,
+      reasons: [],
+      signers: [
+        { name: 'k', type: 'cosign' as const, format: 'legacy' as const, verified: true, message: 'ok' },
+      ],
+    };
+    const again = summarize(
+      state({ object: previous, checks: [check({ firstSeen: false, verdict: 'Trusted', verification })] }),
+    );
+    expect(again.status.signers?.[0]?.verifiedAt).toBe('2026-11-20T00:00:00Z');
+    const other = summarize(
+      state({ object: previous, checks: [check({ digest: d(3), verdict: 'Trusted', verification })] }),
+    );
+    expect(other.status.signers?.[0]?.verifiedAt).toBe('2026-11-23T10:00:00Z');
+  });
+});

@@ -299,6 +299,8 @@ describe('operator', () => {
     ])
       expect(body).toContain(name);
     expect(body).toMatch(/tagguard_artifact_trusted\{namespace="[^"]+",name="signed"\} 1/);
+    // Observed only when a digest was verified and scanned, not for answers from the cache.
+    expect(Number(/tagguard_verification_duration_seconds_count (\d+)/.exec(body)?.[1])).toBeGreaterThan(0);
     const health = await fetch(`http://127.0.0.1:${operator.endpoints.health}/readyz`);
     expect(health.status).toBe(200);
   });

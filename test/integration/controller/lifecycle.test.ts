@@ -134,7 +134,13 @@ const logLines = async (operator: OperatorProcess): Promise<Record<string, unkno
   (await readFile(operator.logFile, 'utf8'))
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return []; // the line being written right now
+      }
+    });
 
 /** Waits until the operator has logged nothing for a second (its work queue is idle). */
 const waitForQuiet = async (operator: OperatorProcess): Promise<void> => {
@@ -391,17 +397,28 @@ describe('tagguard run as a process', () => {
 
     const after = await waitForReconciled('expiry', 90_000);
     expect(after.status?.observedGeneration).toBe(2);
-    const log = await logLines(operator);
+    // The status is written before the reconcile logs its line: wait for the line, do not just read once.
+    let log = await logLines(operator);
+    const reconciledLine = (): { time?: unknown } | undefined =>
+      log.find(
+        (l) =>
+          l.msg === 'reconciled' && l.artifactVerification === `${ns}/expiry` && Number(l.time) >= reopenedAt,
+      );
+    await waitFor(
+      'the operator to log the reconcile',
+      async () => {
+        log = await logLines(operator);
+        return reconciledLine() ? true : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    ).catch(() => undefined);
     // The child logger repeats the informer key; JSON.parse keeps its last value, the resource name.
     const expiredAt = log.find(
       (l) =>
         l.msg === 'watch history expired (410); listing again' &&
         l.informer === 'artifactverifications.tagguard.dev',
     )?.time;
-    const reconciledAt = log.find(
-      (l) =>
-        l.msg === 'reconciled' && l.artifactVerification === `${ns}/expiry` && Number(l.time) >= reopenedAt,
-    )?.time;
+    const reconciledAt = reconciledLine()?.time;
     expect(expiredAt, operator.logTail()).toBeDefined();
     // The change reached the operator through the relist that followed the 410.
     expect(Number(reconciledAt)).toBeGreaterThanOrEqual(Number(expiredAt));

@@ -1,9 +1,9 @@
 // `tagguard resolve <ref> [--output json]`: prints the digest a tag points at now.
-import { parseArgs } from 'node:util';
 import { parseReference, formatReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
 
 export const resolveUsage = `Usage: tagguard resolve <ref> [--output json] [--insecure] [--docker-config F] [--ca-file F]
@@ -16,26 +16,15 @@ ${Object.entries(registryOptionHelp)
 `;
 
 export const resolveCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        ...registryOptions,
-        output: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    io.stderr(`tagguard resolve: ${(error as Error).message}\n\n${resolveUsage}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs(
+    'resolve',
+    resolveUsage,
+    argv,
+    { ...registryOptions, output: { type: 'string' }, help: { type: 'boolean', default: false } },
+    io,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(resolveUsage);
-    return EXIT.ok;
-  }
   if (positionals.length !== 1 || (values.output !== undefined && values.output !== 'json')) {
     io.stderr(`tagguard resolve: expected exactly one <ref> and --output json or nothing\n\n${resolveUsage}`);
     return EXIT.usage;

@@ -3,7 +3,6 @@
 // Exit codes (DESIGN §6): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad archive, 3 registry.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { load } from 'js-yaml';
 import type { ScanSpec } from '../api/artifact-verification.ts';
 import { RegistryError } from '../registry/errors.ts';
@@ -17,6 +16,7 @@ import type { ScanOptions, ScanResult } from '../scan/types.ts';
 import { loadPolicyFile, PolicyError } from './policy-file.ts';
 import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
 
 export const scanUsage = `Usage: tagguard scan <chart.tgz | dir | ref> [--policy F] [--output json] [options]
@@ -194,18 +194,9 @@ const errorExit = (error: unknown): { exit: ExitCode; code: string } | undefined
 };
 
 export const scanCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options });
-  } catch (error) {
-    io.stderr(`tagguard scan: ${(error as Error).message}\n\n${scanUsage}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs('scan', scanUsage, argv, options, io);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(scanUsage);
-    return EXIT.ok;
-  }
   const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
   if (
     positionals.length !== 1 ||

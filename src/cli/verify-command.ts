@@ -2,7 +2,6 @@
 // digest's signatures against the policy's spec.verify and prints the verdict. Exit codes (DESIGN §6):
 // 0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network error.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { formatReference, parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { verifyArtifact } from '../verify/verify-artifact.ts';
@@ -12,6 +11,7 @@ import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
 import { loadPolicyFile, PolicyError } from './policy-file.ts';
 import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
 
 export const verifyUsage = `Usage: tagguard verify <ref> --policy <file> [--output json] [--trusted-root NAME=FILE] [registry options]
@@ -95,28 +95,21 @@ const exitFor = (result: VerificationResult): ExitCode =>
   result.verdict === 'Trusted' ? EXIT.ok : result.verdict === 'Untrusted' ? EXIT.untrusted : EXIT.registry;
 
 export const verifyCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        ...registryOptions,
-        policy: { type: 'string' },
-        'trusted-root': { type: 'string', multiple: true },
-        output: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    io.stderr(`tagguard verify: ${(error as Error).message}\n\n${verifyUsage}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs(
+    'verify',
+    verifyUsage,
+    argv,
+    {
+      ...registryOptions,
+      policy: { type: 'string' },
+      'trusted-root': { type: 'string', multiple: true },
+      output: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    io,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(verifyUsage);
-    return EXIT.ok;
-  }
   if (
     positionals.length !== 1 ||
     values.policy === undefined ||

@@ -38,8 +38,3 @@ export const setCondition = (
 
 export const removeCondition = (conditions: readonly Condition[], type: string): Condition[] =>
   conditions.filter((c) => c.type !== type);
-
-export const findCondition = (
-  conditions: readonly Condition[] | undefined,
-  type: string,
-): Condition | undefined => conditions?.find((c) => c.type === type);

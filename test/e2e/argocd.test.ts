@@ -10,9 +10,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeTestClient } from '../env/kube.ts';
 import { createToolHome, type ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
-import { pushChart, type PushedArtifact } from '../env/oci.ts';
+import { pushChart, retagArtifact, type PushedArtifact } from '../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
-import { runTool } from '../env/run-tool.ts';
 import { startInProcessOperator } from '../env/operator.ts';
 import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../env/av.ts';
 import type { RunningOperator } from '../../src/cli/run-command.ts';
@@ -156,9 +155,7 @@ describe.each([
       (await eventReasons(kube, ns, name, 'Application')).includes('Held'),
     );
 
-    await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '1.4.0'], {
-      env: home.env,
-    });
+    await retagArtifact(home, registry, good, '1.4.0');
     await requestCheck(kube, ns, name);
     await waitForAv(
       kube,

@@ -13,9 +13,8 @@ import { ProcessSupervisor, waitFor } from '../env/processes.ts';
 import { startFluxControllers, type FluxControllers } from '../env/flux.ts';
 import { createToolHome, type ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
-import { pushChart, type PushedArtifact } from '../env/oci.ts';
+import { pushChart, retagArtifact, type PushedArtifact } from '../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
-import { runTool } from '../env/run-tool.ts';
 import { startInProcessOperator } from '../env/operator.ts';
 import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../env/av.ts';
 import type { RunningOperator } from '../../src/cli/run-command.ts';
@@ -182,9 +181,7 @@ describe('the tag re-push attack against real Flux controllers', () => {
         );
       });
 
-      await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '3.1.0'], {
-        env: home.env,
-      });
+      await retagArtifact(home, registry, good, '3.1.0');
       await requestCheck(kube, ns, name);
       await waitForAv(
         kube,
@@ -253,9 +250,7 @@ describe('the tag re-push attack against real Flux controllers', () => {
     const during = await read(SOURCE_API, 'OCIRepository', name);
     expect(during.spec.ref?.digest).toBe(good.digest);
 
-    await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '3.1.0'], {
-      env: home.env,
-    });
+    await retagArtifact(home, registry, good, '3.1.0');
     await requestCheck(kube, ns, name);
     await waitForAv(kube, ns, name, 'Ready again', (o) => condition(o, 'Ready')?.status === 'True');
     watching = false;

@@ -72,3 +72,13 @@ export const pushArtifact = async (
   const digest = (JSON.parse(stdout) as { digest?: string }).digest ?? '';
   return pushed(registry, repo, tag, digest);
 };
+
+/** oras tag: points `tag` at the pushed artifact's digest again (how the tests "push the good chart back"). */
+export const retagArtifact = async (
+  home: ToolHome,
+  registry: RegistryEndpoint,
+  artifact: PushedArtifact,
+  tag: string,
+): Promise<void> => {
+  await runTool('oras', ['tag', ...tlsFlags(registry), artifact.byDigest, tag], { env: home.env });
+};

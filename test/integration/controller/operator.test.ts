@@ -9,9 +9,8 @@ import { KubeTestClient } from '../../env/kube.ts';
 import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../../env/av.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { packageChart } from '../../env/charts.ts';
-import { pushChart, type PushedArtifact } from '../../env/oci.ts';
+import { pushChart, retagArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../../env/sign.ts';
-import { runTool } from '../../env/run-tool.ts';
 import { startInProcessOperator } from '../../env/operator.ts';
 import type { RunningOperator } from '../../../src/cli/run-command.ts';
 import type { ArtifactVerification } from '../../../src/api/artifact-verification.ts';
@@ -133,9 +132,7 @@ describe('operator', () => {
       (await reasonsFor('web')).includes('Held'),
     );
 
-    await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '2.0.0'], {
-      env: home.env,
-    });
+    await retagArtifact(home, registry, good, '2.0.0');
     await recheck('web');
     const released = await waitAv(
       'web',
@@ -175,9 +172,7 @@ describe('operator', () => {
     await recheck('manual');
     await waitAv('manual', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
 
-    await runTool('oras', ['tag', '--plain-http', `${good.repository}@${good.digest}`, '1.0.0'], {
-      env: home.env,
-    });
+    await retagArtifact(home, registry, good, '1.0.0');
     await recheck('manual');
     const waiting = await waitAv(
       'manual',

@@ -249,7 +249,15 @@ export class RegistryTransport {
       if (req.accept) headers.accept = req.accept.join(', ');
       if (authorization !== undefined && sameHost) headers.authorization = authorization;
       const res = await this.timed(req.registry, req.method, () =>
-        request(url, { method: req.method, headers, dispatcher: this.agentFor(req.registry, url) }),
+        request(url, {
+          method: req.method,
+          headers,
+          dispatcher: this.agentFor(req.registry, url),
+          // Over HTTP/1.1 undici closes the connection after every HEAD unless told otherwise (a guard
+          // against servers that send a body with it), so each resolution would open a new connection.
+          // Registries answer HEAD correctly; a stray body breaks only that connection (retried).
+          ...(req.method === 'HEAD' ? { reset: false } : {}),
+        }),
       );
       const header = headerOf(res.headers);
       const location = header('location');

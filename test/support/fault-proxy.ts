@@ -1,6 +1,6 @@
 // A fault-injecting HTTP proxy for tests: forwards to a real registry and, per request, can answer with an
 // error status, delay, reset the connection, corrupt or inflate a body, lie in Docker-Content-Digest, or
-// redirect to another host. Every request it sees is recorded (method, path, Authorization header).
+// redirect to another host, or send a body with a HEAD answer. Every request it sees is recorded (method, path, Authorization header).
 import {
   createServer,
   request as httpRequest,
@@ -18,6 +18,8 @@ export type Fault =
   | { kind: 'oversize-body'; bytes: number }
   | { kind: 'lie-digest'; digest: string }
   | { kind: 'redirect'; location: string }
+  /** Answers HEAD with the upstream's headers followed by a body of that length (which HEAD must not have). */
+  | { kind: 'head-with-body' }
   | { kind: 'require-basic'; username: string; password: string };
 
 export interface Rule {
@@ -55,6 +57,26 @@ const closeServer = (server: Server): Promise<void> =>
 export interface FaultProxy extends HttpTestServer {
   rules: Rule[];
 }
+
+/** Writes the upstream's HEAD answer by hand on the socket, then as many bytes of junk as it announced. */
+const headWithBody = (upstreamHost: string, req: IncomingMessage): void => {
+  const upstream = httpRequest(
+    `http://${upstreamHost}${req.url ?? '/'}`,
+    { method: 'HEAD', headers: { ...req.headers, host: upstreamHost } },
+    (up) => {
+      up.resume();
+      const length = Number(up.headers['content-length'] ?? 0);
+      const lines = [`HTTP/1.1 ${up.statusCode ?? 502} Whatever`];
+      for (const [name, value] of Object.entries(up.headers)) {
+        if (name === 'connection' || name === 'keep-alive' || value === undefined) continue;
+        for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+      }
+      req.socket.write(`${lines.join('\r\n')}\r\n\r\n${'{'.repeat(length)}`);
+    },
+  );
+  upstream.on('error', () => req.socket.destroy());
+  upstream.end();
+};
 
 export const startFaultProxy = async (upstreamHost: string): Promise<FaultProxy> => {
   const rules: Rule[] = [];
@@ -123,6 +145,8 @@ export const startFaultProxy = async (upstreamHost: string): Promise<FaultProxy>
       case 'redirect':
         res.writeHead(307, { location: fault.location });
         return res.end();
+      case 'head-with-body':
+        return void headWithBody(upstreamHost, req);
       case 'require-basic': {
         const expected = `Basic ${Buffer.from(`${fault.username}:${fault.password}`).toString('base64')}`;
         if (req.headers.authorization === expected) return forward(req, res);

@@ -2,6 +2,7 @@
 // plain HTTP, TLS with a private CA, and htpasswd authentication; charts pushed by helm, signatures by
 // cosign v3 and notation.
 import { readFile } from 'node:fs/promises';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryClient } from '../../../src/registry/client.ts';
@@ -94,6 +95,36 @@ describe('RegistryClient against real registries', () => {
         const blob = await client.getBlob(refOf(chart), layer ?? { digest: '', size: 0 });
         expect(blob.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
       } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it.each(Object.entries(env.registries))(
+    '%s: keeps its connection open across resolutions (HTTP/1.1 HEAD included; TLS speaks HTTP/2)',
+    async (_name, registry) => {
+      const chart = await pushChart(
+        home,
+        registry,
+        'keepalive',
+        await packageChart(home, home.dir, { version: '1.0.0' }),
+      );
+      const { client, events } = await clientFor(home, registry);
+      const port = registry.host.split(':').at(-1);
+      let connects = 0;
+      const onConnected = (message: unknown): void => {
+        const params = (message as { connectParams?: { port?: string } }).connectParams;
+        if (params?.port === port) connects++;
+      };
+      subscribe('undici:client:connected', onConnected);
+      try {
+        for (let i = 0; i < 10; i++) expect((await client.resolve(refOf(chart))).digest).toBe(chart.digest);
+        expect(events.filter((e) => e.method === 'HEAD' && e.code === '200')).toHaveLength(10);
+        // 10 over plain HTTP/1.1 when every HEAD closes its connection (undici's default). The pool may
+        // open a second connection when the next request is queued before the first is marked idle.
+        expect(connects).toBeLessThanOrEqual(2);
+      } finally {
+        unsubscribe('undici:client:connected', onConnected);
         await client.close();
       }
     },

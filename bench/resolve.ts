@@ -52,7 +52,8 @@ try {
       tags.map((tag) => client.resolve(parseReference(`${registry.host}/bench/app:${tag}`))),
     );
     passMs.push(performance.now() - started);
-    if (digests.some((d) => d.digest !== artifact.digest)) throw new Error('tagguard resolved a wrong digest');
+    if (digests.some((d) => d.digest !== artifact.digest))
+      throw new Error('tagguard resolved a wrong digest');
   }
   await client.close();
   const [firstMs = Number.NaN, ...warm] = passMs;

@@ -123,7 +123,12 @@ describe('registry client under faults', () => {
   });
 
   it('survives a registry that sends a body with its HEAD answer (the connection is kept alive)', async () => {
-    proxy.rules.push({ method: 'HEAD', path: /manifests\/7\.0\.0$/, fault: { kind: 'head-with-body' }, times: 1 });
+    proxy.rules.push({
+      method: 'HEAD',
+      path: /manifests\/7\.0\.0$/,
+      fault: { kind: 'head-with-body' },
+      times: 1,
+    });
     expect((await client.resolve(ref)).digest).toBe(chart.digest);
     // The junk after the answer breaks that connection only: the next resolution is answered on a new one
     // (or retried), never from the junk and never after waiting for a timeout.

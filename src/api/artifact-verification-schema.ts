@@ -120,6 +120,11 @@ export const ARTIFACT_VERIFICATION_FIELDS = {
     required: false,
     enum: { strict: true, permissive: true, audit: true },
   },
+  'spec.verify.notation[].revocation': {
+    type: 'string',
+    required: false,
+    enum: { enforce: true, log: true, skip: true },
+  },
   'spec.scan': obj,
   'spec.scan.failOn': {
     type: 'string',

@@ -72,7 +72,14 @@ export interface NotationSigner {
   /** As the Notary Project trust policy: 'x509.subject: …' or '*'. */
   readonly trustedIdentities: readonly string[];
   readonly level?: NotationLevel;
+  /**
+   * Overrides what the level does with revocation (as the trust policy's `override`): enforce fails a
+   * revoked or unknown certificate, log only reports it, skip does not look. Default: the level's.
+   */
+  readonly revocation?: RevocationAction;
 }
+
+export type RevocationAction = 'enforce' | 'log' | 'skip';
 
 export interface VerifySpec {
   readonly minSignatures?: number;

@@ -141,7 +141,7 @@ const parseCosignSigner = (value: unknown, field: string): CosignSigner => {
 
 const parseNotationSigner = (value: unknown, field: string): NotationSigner => {
   const s = record(value, field);
-  only(s, field, ['name', 'trustStore', 'trustedIdentities', 'level']);
+  only(s, field, ['name', 'trustStore', 'trustedIdentities', 'level', 'revocation']);
   const name = reqString(s, 'name', field);
   const t = record(s.trustStore, `${field}.trustStore`);
   only(t, `${field}.trustStore`, ['secretRef', 'pem']);
@@ -154,11 +154,13 @@ const parseNotationSigner = (value: unknown, field: string): NotationSigner => {
   if (identities.length === 0 || identities.some((i) => typeof i !== 'string' || i === ''))
     fail(`${field}.trustedIdentities`, 'must be a non-empty list of non-empty strings');
   const level = optOneOf(s, 'level', field, ['strict', 'permissive', 'audit'] as const);
+  const revocation = optOneOf(s, 'revocation', field, ['enforce', 'log', 'skip'] as const);
   return {
     name,
     trustStore: { ...(secretRef !== undefined ? { secretRef } : {}), ...(pem !== undefined ? { pem } : {}) },
     trustedIdentities: identities as string[],
     ...(level !== undefined ? { level } : {}),
+    ...(revocation !== undefined ? { revocation } : {}),
   };
 };
 

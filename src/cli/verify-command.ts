@@ -1,6 +1,8 @@
 // `tagguard verify <ref> --policy <file> [--output json]`: resolves the reference once, verifies that
 // digest's signatures against the policy's spec.verify and prints the verdict. Exit codes (DESIGN §6):
 // 0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network error.
+import { createRevocationHttp } from '../verify/notation/revocation/http.ts';
+import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { readFileSync } from 'node:fs';
 import { formatReference, parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
@@ -139,12 +141,14 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
   }
   const shown = formatReference(reference);
   let client;
+  const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard' });
   try {
     client = createRegistryClient(reference.registry, values, io.environment);
     const resolved = await client.resolve(reference);
     io.stderr(`verifying ${shown} at ${resolved.digest}\n`);
     const result = await verifyArtifact(client, reference, resolved.digest, policy, {
       now: () => new Date(),
+      revocation: new RevocationChecker(revocationHttp),
     });
     io.stdout(json ? jsonReport(shown, resolved.digest, result) : tableReport(shown, result));
     return exitFor(result);
@@ -162,5 +166,6 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
     throw error;
   } finally {
     await client?.close();
+    await revocationHttp.close();
   }
 };

@@ -7,7 +7,9 @@ import { repositoryReference, type RegistryAccess } from './registry-access.ts';
 import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import { verifyArtifact } from '../verify/verify-artifact.ts';
-import type { VerificationResult } from '../verify/types.ts';
+import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
+import type { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
+import { actionFor } from '../verify/notation/verification-level.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { ScanError } from '../scan/errors.ts';
 import type { ScanResult } from '../scan/types.ts';
@@ -31,7 +33,19 @@ export interface ArtifactCheckerOptions {
   readonly now: () => Date;
   /** Seconds one digest took to verify and scan, when it was not answered from the cache. */
   readonly onChecked?: (seconds: number) => void;
+  /** OCSP / CRL checks of Notary Project chains. */
+  readonly revocation?: RevocationChecker;
 }
+
+/**
+ * A verdict that depended on revocation data is re-verified this often (a certificate revoked after
+ * its digest was trusted is noticed within the hour); every other verdict stays cached until the digest
+ * or the policy changes.
+ */
+export const REVOCATION_RECHECK_MS = 60 * 60 * 1000;
+
+const checksRevocation = (policy: TrustPolicy): boolean =>
+  policy.notation.some((trust) => (trust.revocation ?? actionFor(trust.level, 'revocation')) !== 'skip');
 
 const secretNames = (spec: VerifySpec): string[] => [
   ...(spec.cosign ?? []).flatMap((s) => (s.secretRef ? [s.secretRef.name] : [])),
@@ -121,12 +135,18 @@ export class ArtifactChecker {
       repository: reference.repository,
       digest,
       policy,
+      ...(checksRevocation(policy)
+        ? { revocationPeriod: Math.floor(this.options.now().getTime() / REVOCATION_RECHECK_MS) }
+        : {}),
     });
     return this.verifications.get(
       key,
       () => {
         computed.any = true;
-        return verifyArtifact(client, reference, digest, policy, { now: this.options.now });
+        return verifyArtifact(client, reference, digest, policy, {
+          now: this.options.now,
+          ...(this.options.revocation ? { revocation: this.options.revocation } : {}),
+        });
       },
       (result) => result.verdict !== 'Error',
     );

@@ -20,6 +20,8 @@ import { discoverInstalledKinds } from '../runtime/discovery.ts';
 import { Informer, type InformerEvent } from '../runtime/informer.ts';
 import type { ResourceKind } from '../runtime/resource-kind.ts';
 import { WorkQueue } from '../runtime/work-queue.ts';
+import { createRevocationHttp } from '../verify/notation/revocation/http.ts';
+import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { ArtifactChecker } from './artifact-checker.ts';
 import { KubeClusterAccess } from './cluster-access.ts';
 import { DigestPoller } from './digest-poller.ts';
@@ -143,6 +145,9 @@ export const startOperator = async (options: {
     onRequest: registryRequestObserver(metrics),
     requestsPerSecond: config.registryQps,
   });
+  // OCSP and CRL of Notary Project chains (notation-core-go waits 2 s for OCSP, 5 s for a CRL).
+  const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard' });
+  const revocation = new RevocationChecker(revocationHttp);
   const poller = new DigestPoller({ onChange: (subscribers) => subscribers.forEach((s) => queue.add(s)) });
   const holder = new TargetHolder(new HoldManager(kubeConfig, logger.child({ component: 'enforce' })), now);
   const reconciler = new ArtifactVerificationReconciler({
@@ -158,6 +163,7 @@ export const startOperator = async (options: {
       kubeVersion: config.kubeVersion,
       now,
       onChecked: (seconds) => metrics.verificationDuration.observe(seconds),
+      revocation,
     }),
     holder,
     events: new EventRecorder(kubeConfig, {
@@ -208,6 +214,7 @@ export const startOperator = async (options: {
       await Promise.all([crs.stop(), ...gitops.map((g) => g.informer.stop())]);
       await queue.shutdown();
       await registries.close();
+      await revocationHttp.close();
     },
   };
 };

@@ -1,6 +1,6 @@
 // Adapts the Notation verifier (src/verify/notation/) to the Verifier interface for one signer entry.
 import type { NotationTrust, SignatureMaterial, SignerResult, VerificationTarget } from './types.ts';
-import type { Verifier } from './verifier.ts';
+import type { Verifier, VerifierIo } from './verifier.ts';
 import { verifyNotation } from './notation/notation-verifier.ts';
 
 export class NotationSignerVerifier implements Verifier {
@@ -13,13 +13,19 @@ export class NotationSignerVerifier implements Verifier {
     this.trust = trust;
   }
 
-  verify(target: VerificationTarget, material: SignatureMaterial, now: Date): SignerResult {
+  verify(
+    target: VerificationTarget,
+    material: SignatureMaterial,
+    now: Date,
+    io: VerifierIo,
+  ): Promise<SignerResult> {
     // verifyArtifact reads the manifest whenever the policy has a notation entry.
     return verifyNotation(
       { mediaType: target.mediaType ?? '', digest: target.digest, size: target.size ?? -1 },
       material.notation,
       this.trust,
       now,
+      io.revocation,
     );
   }
 }

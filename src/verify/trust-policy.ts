@@ -102,6 +102,7 @@ const notationTrust = (
     tsaCertificates,
     trustedIdentities: signer.trustedIdentities,
     level: signer.level ?? 'strict',
+    ...(signer.revocation ? { revocation: signer.revocation } : {}),
   };
 };
 

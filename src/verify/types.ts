@@ -1,6 +1,11 @@
 // The data the verification layer works on: trust policy as plain data (Secrets and ConfigMaps already
 // read by the caller), the signature material fetched for one digest, and per-signer results. No I/O here.
-import type { NotationLevel, SignatureFormat, Verdict } from '../api/artifact-verification.ts';
+import type {
+  NotationLevel,
+  RevocationAction,
+  SignatureFormat,
+  Verdict,
+} from '../api/artifact-verification.ts';
 import type { NotationEnvelope } from './notation/notation-verifier.ts';
 
 /** Why a signer (or the whole verification) failed; DESIGN §3. */
@@ -37,6 +42,8 @@ export interface NotationTrust {
   readonly tsaCertificates: readonly string[];
   readonly trustedIdentities: readonly string[];
   readonly level: NotationLevel;
+  /** Overrides the level's action for revocation. */
+  readonly revocation?: RevocationAction;
 }
 
 export interface TrustPolicy {

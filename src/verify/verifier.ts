@@ -1,10 +1,22 @@
 // The one interface every signature verifier implements: one configured signer entry (trust as data)
-// checked against the signature material fetched for one digest. Implementations do no I/O.
+// checked against the signature material fetched for one digest. Implementations do no registry I/O;
+// the only I/O is revocation checking of Notary Project chains, through the checker in `io`.
+import type { RevocationChecker } from './notation/revocation/revocation.ts';
 import type { SignatureMaterial, SignerResult, VerificationTarget } from './types.ts';
+
+export interface VerifierIo {
+  /** OCSP / CRL for Notary Project chains; without one, revocation is reported as not checked. */
+  readonly revocation?: RevocationChecker;
+}
 
 export interface Verifier {
   /** The signer entry's name from the policy. */
   readonly name: string;
   readonly type: 'cosign' | 'notation';
-  verify(target: VerificationTarget, material: SignatureMaterial, now: Date): SignerResult;
+  verify(
+    target: VerificationTarget,
+    material: SignatureMaterial,
+    now: Date,
+    io: VerifierIo,
+  ): SignerResult | Promise<SignerResult>;
 }

@@ -11,7 +11,8 @@ import { isRegistryError } from '../registry/errors.ts';
 import { CosignVerifier } from './cosign/cosign-verifier.ts';
 import { NotationSignerVerifier } from './notation-signer.ts';
 import { evaluatePolicy } from './evaluate-policy.ts';
-import type { Verifier } from './verifier.ts';
+import type { Verifier, VerifierIo } from './verifier.ts';
+import type { RevocationChecker } from './notation/revocation/revocation.ts';
 import type { NotationEnvelope } from './notation/notation-verifier.ts';
 import type {
   SignerResult,
@@ -151,6 +152,7 @@ const verifyFetched = async (
   policy: TrustPolicy,
   verifiers: readonly Verifier[],
   now: Date,
+  io: VerifierIo,
 ): Promise<SignerResult[]> => {
   const repo: Repository = { registry: reference.registry, repository: reference.repository };
   const wantCosign = policy.cosign.length > 0;
@@ -170,11 +172,15 @@ const verifyFetched = async (
     cosignBundles: referrers.bundles,
     notation: referrers.notation,
   };
-  const results = verifiers.map((v) => v.verify(target, first, now));
+  const results = await Promise.all(verifiers.map(async (v) => v.verify(target, first, now, io)));
   if (!results.some((r, i) => verifiers[i]?.type === 'cosign' && !r.verified)) return results;
   const full: SignatureMaterial = { ...first, cosignLegacy: await legacySignatures(client, repo, digest) };
-  return verifiers.map((v, i) =>
-    v.type === 'cosign' && !results[i]?.verified ? v.verify(target, full, now) : (results[i] as SignerResult),
+  return Promise.all(
+    verifiers.map(async (v, i) =>
+      v.type === 'cosign' && !results[i]?.verified
+        ? v.verify(target, full, now, io)
+        : (results[i] as SignerResult),
+    ),
   );
 };
 
@@ -183,12 +189,13 @@ export const verifyArtifact = async (
   reference: OciReference,
   digest: string,
   policy: TrustPolicy,
-  options: { now: () => Date },
+  options: { now: () => Date; revocation?: RevocationChecker },
 ): Promise<VerificationResult> => {
   const verifiers = verifiersFor(policy);
   if (verifiers.length === 0) return evaluatePolicy(digest, [], policy.minSignatures);
   try {
-    const signers = await verifyFetched(client, reference, digest, policy, verifiers, options.now());
+    const io = options.revocation ? { revocation: options.revocation } : {};
+    const signers = await verifyFetched(client, reference, digest, policy, verifiers, options.now(), io);
     return evaluatePolicy(digest, signers, policy.minSignatures);
   } catch (error) {
     if (!isRegistryError(error)) throw error;

@@ -30,6 +30,14 @@ export interface SigningCertificate {
   readonly keyUsage?: { readonly critical: boolean; readonly bits: readonly boolean[] };
   readonly extKeyUsage?: readonly string[];
   readonly extKeyUsageCritical?: boolean;
+  /** DER of the serialNumber INTEGER (tag and length included). */
+  readonly serialRaw: Buffer;
+  /** The subjectPublicKey BIT STRING's key bytes (what OCSP's issuerKeyHash hashes). */
+  readonly publicKeyBytes: Buffer;
+  /** URIs of the CRL distribution points' full names (only what Go's x509 reads). */
+  readonly crlDistributionPoints: readonly string[];
+  /** OCSP responder URIs from Authority Information Access. */
+  readonly ocspServers: readonly string[];
 }
 
 /** At most this many certificates in x5c / x5chain. */
@@ -41,7 +49,14 @@ const OID = {
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
   extKeyUsage: '2.5.29.37',
+  crlDistributionPoints: '2.5.29.31',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  ocsp: '1.3.6.1.5.5.7.48.1',
 } as const;
+
+/** GeneralName uniformResourceIdentifier: [6] IMPLICIT IA5String. */
+const URI_TAG = 0x86;
+const MAX_URIS = 10;
 
 const KEY_USAGE = {
   digitalSignature: 0,
@@ -89,14 +104,35 @@ const readName = (name: DerNode): SubjectAttribute[] => {
 };
 
 interface Extensions {
+  crlDistributionPoints: string[];
+  ocspServers: string[];
   basicConstraints?: { ca: boolean; pathLen?: number };
   keyUsage?: { critical: boolean; bits: boolean[] };
   extKeyUsage?: string[];
   extKeyUsageCritical?: boolean;
 }
 
+const uris = (names: readonly DerNode[]): string[] =>
+  names.filter((name) => name.tag === URI_TAG).map((name) => name.content.toString('latin1'));
+
+/** DistributionPoint.distributionPoint [0] → fullName [0] → GeneralNames. */
+const distributionPointUris = (value: DerNode): string[] =>
+  derChildren(value)
+    .flatMap((point) => derChildren(point).filter((f) => f.tag === 0xa0))
+    .flatMap((name) => derChildren(name).filter((f) => f.tag === 0xa0))
+    .flatMap((fullName) => uris(derChildren(fullName)))
+    .slice(0, MAX_URIS);
+
+/** AccessDescription { accessMethod id-ad-ocsp, accessLocation URI }. */
+const ocspUris = (value: DerNode): string[] =>
+  derChildren(value)
+    .map((description) => derChildren(description))
+    .filter(([method]) => method !== undefined && decodeOid(method) === OID.ocsp)
+    .flatMap(([, location]) => (location ? uris([location]) : []))
+    .slice(0, MAX_URIS);
+
 const readExtensions = (wrapper: DerNode | undefined): Extensions => {
-  const result: Extensions = {};
+  const result: Extensions = { crlDistributionPoints: [], ocspServers: [] };
   if (!wrapper) return result;
   const [list] = derChildren(wrapper);
   if (!list) return result;
@@ -119,6 +155,10 @@ const readExtensions = (wrapper: DerNode | undefined): Extensions => {
     } else if (oid === OID.extKeyUsage) {
       result.extKeyUsage = derChildren(value).map(decodeOid);
       result.extKeyUsageCritical = critical;
+    } else if (oid === OID.crlDistributionPoints) {
+      result.crlDistributionPoints = distributionPointUris(value);
+    } else if (oid === OID.authorityInfoAccess) {
+      result.ocspServers = ocspUris(value);
     }
   }
   return result;
@@ -139,9 +179,15 @@ export const parseCertificate = (der: Buffer): SigningCertificate => {
     if (!tbs) throw new NotationError('MalformedCertificate', 'empty certificate');
     const fields = derChildren(tbs);
     const start = fields[0]?.tag === 0xa0 ? 1 : 0; // [0] EXPLICIT version
+    const serial = fields[start];
     const issuer = fields[start + 2];
     const subject = fields[start + 4];
-    if (!issuer || !subject) throw new NotationError('MalformedCertificate', 'truncated TBSCertificate');
+    const spki = fields[start + 5];
+    if (!serial || !issuer || !subject || !spki)
+      throw new NotationError('MalformedCertificate', 'truncated TBSCertificate');
+    const publicKey = derChildren(spki)[1];
+    if (publicKey?.tag !== DER.BIT_STRING)
+      throw new NotationError('MalformedCertificate', 'subjectPublicKey is not a BIT STRING');
     const extensions = readExtensions(fields.slice(start + 6).find((f) => f.tag === 0xa3));
     return {
       x509,
@@ -152,6 +198,8 @@ export const parseCertificate = (der: Buffer): SigningCertificate => {
       notBefore: x509.validFromDate,
       notAfter: x509.validToDate,
       signatureAlgorithmOid: x509.signatureAlgorithmOid,
+      serialRaw: serial.raw,
+      publicKeyBytes: publicKey.content.subarray(1), // after the unused-bits octet
       ...extensions,
     };
   } catch (cause) {

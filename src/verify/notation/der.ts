@@ -134,3 +134,20 @@ export const decodeDirectoryString = (node: DerNode): string => {
       throw malformed(`unsupported string type 0x${node.tag.toString(16)}`);
   }
 };
+
+/** UTCTime (two-digit years: 50–99 → 19xx, as RFC 5280) or GeneralizedTime, in UTC ("Z") only. */
+export const decodeTime = (node: DerNode): Date => {
+  const text = node.content.toString('latin1');
+  const match =
+    node.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : node.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{1,9})?Z$/.exec(text)
+        : null;
+  if (!match) throw malformed('expected a UTCTime or GeneralizedTime in UTC');
+  const [, year = '', mo, d, h, mi, s, frac] = match;
+  const fullYear = year.length === 2 ? (Number(year) >= 50 ? `19${year}` : `20${year}`) : year;
+  const date = new Date(`${fullYear}-${mo}-${d}T${h}:${mi}:${s}${frac ? frac.slice(0, 4) : ''}Z`);
+  if (Number.isNaN(date.getTime())) throw malformed('invalid date');
+  return date;
+};

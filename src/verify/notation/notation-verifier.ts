@@ -1,8 +1,9 @@
-// Verifies Notary Project signatures of one target for one configured signer, with no I/O: the
-// envelopes come fetched, the trust store and identities come as data, the clock is an argument.
-// Steps and levels follow trust-store-trust-policy.md as notation-go applies them: integrity
-// (always enforced), authenticity (trust store + trusted identity), expiry, authentic timestamp,
-// revocation (not checked: tagguard makes no network calls here), then the payload descriptor.
+// Verifies Notary Project signatures of one target for one configured signer: the envelopes come
+// fetched, the trust store and identities come as data, the clock is an argument; the only I/O is the
+// revocation checker's (OCSP / CRL), given by the caller. Steps and levels follow
+// trust-store-trust-policy.md as notation-go applies them: integrity (always enforced), authenticity
+// (trust store + trusted identity), expiry, authentic timestamp, the payload descriptor, then revocation
+// of a chain that leads to the trust store.
 import type { SignatureFormat } from '../../api/artifact-verification.ts';
 import type { NotationTrust, SignerResult, VerifyReason } from '../types.ts';
 import { parseCoseEnvelope } from './cose-envelope.ts';
@@ -25,6 +26,7 @@ import { parseJwsEnvelope } from './jws-envelope.ts';
 import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
 import { actionFor, type ValidationType } from './verification-level.ts';
 import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
+import type { RevocationChecker } from './revocation/revocation.ts';
 
 /** A Notary Project signature envelope (the signature manifest's single layer). */
 export interface NotationEnvelope {
@@ -193,13 +195,42 @@ const REASON: Readonly<Record<ValidationType, VerifyReason>> = {
   revocation: 'UntrustedSigner',
 };
 
-const verifyEnvelope = (
+/** The level's action for revocation, or the signer entry's override. */
+const revocationAction = (trust: NotationTrust): 'enforce' | 'log' | 'skip' =>
+  trust.revocation ?? actionFor(trust.level, 'revocation');
+
+/** Revocation of a chain that leads to the trust store: a failure under enforce, or a note. */
+const revocation = async (
+  verified: VerifiedEnvelope,
+  trust: NotationTrust,
+  trusted: boolean,
+  checker: RevocationChecker | undefined,
+  now: Date,
+): Promise<CheckResult> => {
+  const action = revocationAction(trust);
+  if (action === 'skip') return { note: 'revocation skipped (revocation: skip)' };
+  if (!trusted) return { note: 'revocation not checked (the chain does not lead to the trust store)' };
+  if (!checker) return { note: 'revocation not checked (no revocation checker)' };
+  const result = await checker.check(verified.chain, {
+    now,
+    // As notation-go: the invalidity-date exception needs an authentic signing time.
+    ...(verified.signingScheme === 'notary.x509.signingAuthority'
+      ? { signingTime: verified.signingTime }
+      : {}),
+  });
+  if (result.status === 'ok') return { note: 'not revoked' };
+  const text = result.details.join('; ');
+  return action === 'enforce' ? { failure: text } : { note: `revocation (logged): ${text}` };
+};
+
+const verifyEnvelope = async (
   envelope: NotationEnvelope,
   target: { mediaType: string; digest: string; size: number },
   policy: Policy,
   trust: NotationTrust,
   now: Date,
-): Outcome => {
+  checker: RevocationChecker | undefined,
+): Promise<Outcome> => {
   const label = `signature ${shortDigest(envelope.signatureManifestDigest)}`;
   let verified: VerifiedEnvelope;
   try {
@@ -234,9 +265,17 @@ const verifyEnvelope = (
       message: `${label}: signs ${signed.mediaType} ${signed.digest} (${signed.size} bytes), not the target ${target.mediaType} ${target.digest} (${target.size} bytes)`,
     };
 
+  const revocationCheck = await revocation(verified, trust, authenticityFailure === undefined, checker, now);
+  if (revocationCheck.failure !== undefined)
+    return {
+      ...base,
+      verified: false,
+      reason: REASON.revocation,
+      message: `${label}: revocation: ${revocationCheck.failure}`,
+    };
   const notes = [
     ...logged,
-    'revocation not checked (no network access during verification)',
+    ...(revocationCheck.note ? [revocationCheck.note] : []),
     ...(timestampCheck.note ? [timestampCheck.note] : []),
   ];
   return {
@@ -266,12 +305,13 @@ const toResult = (trust: NotationTrust, outcome: Outcome): SignerResult => ({
  * The signer verifies when any envelope verifies; otherwise the failure of the envelope that got
  * furthest (SignatureInvalid < UntrustedSigner < CertificateExpired < DigestMismatch) is reported.
  */
-export const verifyNotation = (
+export const verifyNotation = async (
   target: { mediaType: string; digest: string; size: number },
   envelopes: readonly NotationEnvelope[],
   trust: NotationTrust,
   now: Date,
-): SignerResult => {
+  revocationChecker?: RevocationChecker,
+): Promise<SignerResult> => {
   if (envelopes.length === 0)
     return toResult(trust, {
       verified: false,
@@ -290,7 +330,7 @@ export const verifyNotation = (
   }
   let best: Outcome | undefined;
   for (const envelope of envelopes.slice(0, MAX_ENVELOPES)) {
-    const outcome = verifyEnvelope(envelope, target, policy, trust, now);
+    const outcome = await verifyEnvelope(envelope, target, policy, trust, now, revocationChecker);
     if (outcome.verified) return toResult(trust, outcome);
     if (
       !best ||

@@ -110,12 +110,6 @@ const parseTstInfo = (der: Buffer): TstInfo => {
   };
 };
 
-const serialOf = (cert: SigningCertificate): Buffer => {
-  const [tbs] = derChildren(parseDer(cert.der));
-  const fields = derChildren(child(tbs ? [tbs] : [], 0, 'TBSCertificate'));
-  return child(fields, fields[0]?.tag === 0xa0 ? 1 : 0, 'serial').raw;
-};
-
 const attributeValue = (attributes: readonly DerNode[], oid: string): DerNode | undefined => {
   for (const attribute of attributes) {
     const [type, values] = derChildren(attribute);
@@ -228,7 +222,7 @@ export const verifyTimestamp = (
         sidIssuer &&
         sidSerial &&
         cert.issuerRaw.equals(sidIssuer.raw) &&
-        serialOf(cert).equals(sidSerial.raw),
+        cert.serialRaw.equals(sidSerial.raw),
     );
     if (!signer) throw invalid('the TSA certificate is not in the token');
 

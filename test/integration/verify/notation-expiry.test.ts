@@ -88,7 +88,7 @@ const tagguardVerify = async (
     });
   }
   expect(envelopes.length).toBeGreaterThan(0);
-  return verifyNotation(
+  return await verifyNotation(
     target,
     envelopes,
     {

@@ -129,7 +129,7 @@ const bothVerify = async (
     trustedIdentities: policy.trustedIdentities,
     level: policy.level,
   };
-  const tagguard = verifyNotation(
+  const tagguard = await verifyNotation(
     await targetOf(registry, artifact),
     await fetchEnvelopes(registry, artifact),
     trust,

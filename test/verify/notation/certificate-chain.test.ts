@@ -69,7 +69,7 @@ const verify = async (
     caCertificates: trustStore.map((p) => p.certPem),
     trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
   });
-  return verifyNotation(chartTarget, [jwsEnvelope(buildJws(signer, chartTarget))], trust, new Date());
+  return await verifyNotation(chartTarget, [jwsEnvelope(buildJws(signer, chartTarget))], trust, new Date());
 };
 
 describe('chains with an intermediate CA', () => {

@@ -323,10 +323,10 @@ describe('malformed JWS envelopes', () => {
     ['x5c not base64', () => mutate((e) => (e.header = { x5c: ['***'] })), 'MalformedEnvelope'],
     ['x5c of numbers', () => mutate((e) => (e.header = { x5c: [1, 2] })), 'MalformedEnvelope'],
     ['a signature of the wrong length', () => mutate((e) => (e.signature = 'AAAA')), 'SignatureMismatch'],
-  ])('refuses %s', (_why, make, code) => {
+  ])('refuses %s', async (_why, make, code) => {
     const bytes = make();
     expect(jwsCode(bytes)).toBe(code);
-    const result = verifyNotation(chartTarget, [jwsEnvelope(bytes)], trustFor(signer), new Date());
+    const result = await verifyNotation(chartTarget, [jwsEnvelope(bytes)], trustFor(signer), new Date());
     expect(result).toMatchObject({ verified: false, reason: 'SignatureInvalid' });
   });
 });
@@ -446,14 +446,14 @@ describe('malformed COSE envelopes', () => {
         }),
       'MalformedEnvelope',
     ],
-  ])('refuses %s', (_why, make, code) => {
+  ])('refuses %s', async (_why, make, code) => {
     const bytes = make();
     expect(coseCode(bytes)).toBe(code);
-    const result = verifyNotation(chartTarget, [coseEnvelope(bytes)], trustFor(signer), new Date());
+    const result = await verifyNotation(chartTarget, [coseEnvelope(bytes)], trustFor(signer), new Date());
     expect(result).toMatchObject({ verified: false, reason: 'SignatureInvalid' });
   });
 
-  it('survives random corruption of a valid envelope without throwing', () => {
+  it('survives random corruption of a valid envelope without throwing', async () => {
     const valid = buildCose(signer, chartTarget);
     const jws = buildJws(signer, chartTarget);
     for (let i = 0; i < 300; i++) {
@@ -463,7 +463,7 @@ describe('malformed COSE envelopes', () => {
       ] as const) {
         const at = Math.floor(Math.random() * bytes.length);
         bytes[at] = (bytes[at] ?? 0) ^ (1 + Math.floor(Math.random() * 255));
-        const result = verifyNotation(chartTarget, [wrap(bytes)], trustFor(signer), new Date());
+        const result = await verifyNotation(chartTarget, [wrap(bytes)], trustFor(signer), new Date());
         if (!result.verified)
           expect(['SignatureInvalid', 'UntrustedSigner', 'DigestMismatch']).toContain(result.reason);
       }
@@ -472,9 +472,9 @@ describe('malformed COSE envelopes', () => {
 });
 
 describe('size limits', () => {
-  it(`refuses an envelope over ${MAX_ENVELOPE_BYTES} bytes before parsing it`, () => {
+  it(`refuses an envelope over ${MAX_ENVELOPE_BYTES} bytes before parsing it`, async () => {
     const big = buildJws(signer, chartTarget, { unprotected: { padding: 'x'.repeat(MAX_ENVELOPE_BYTES) } });
-    const result = verifyNotation(chartTarget, [jwsEnvelope(big)], trustFor(signer), new Date());
+    const result = await verifyNotation(chartTarget, [jwsEnvelope(big)], trustFor(signer), new Date());
     expect(result).toMatchObject({ verified: false, reason: 'SignatureInvalid' });
     expect(result.message).toContain('EnvelopeTooLarge');
   });
@@ -493,10 +493,10 @@ describe('size limits', () => {
     ).toBeDefined();
   });
 
-  it('tries at most 50 envelopes and says so', () => {
+  it('tries at most 50 envelopes and says so', async () => {
     const bad = jwsEnvelope(Buffer.from('{}'));
     const good = jwsEnvelope(buildJws(signer, chartTarget));
-    const result = verifyNotation(
+    const result = await verifyNotation(
       chartTarget,
       [...Array.from({ length: 50 }, () => bad), good],
       trustFor(signer),

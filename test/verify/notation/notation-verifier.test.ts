@@ -55,7 +55,7 @@ describe('verification levels (trust-store-trust-policy.md)', () => {
 
   type Failure =
     'tampered' | 'untrusted identity' | 'another CA' | 'signature expired' | 'certificate expired';
-  const scenario = (failure: Failure, level: NotationLevel): ReturnType<typeof verifyNotation> => {
+  const scenario = async (failure: Failure, level: NotationLevel): ReturnType<typeof verifyNotation> => {
     const signingTime = new Date();
     let now = new Date(signingTime.getTime() + 60_000);
     let trust = trustFor(signer, { level });
@@ -81,7 +81,7 @@ describe('verification levels (trust-store-trust-policy.md)', () => {
       now = new Date(expiry.getTime() + 1000);
     }
     if (failure === 'certificate expired') now = new Date(signer.notAfter.getTime() + 1000);
-    return verifyNotation(chartTarget, [jwsEnvelope(bytes)], trust, now);
+    return await verifyNotation(chartTarget, [jwsEnvelope(bytes)], trust, now);
   };
 
   const table: [Failure, Record<NotationLevel, VerifyReason | 'verified'>][] = [
@@ -97,8 +97,8 @@ describe('verification levels (trust-store-trust-policy.md)', () => {
     ),
   );
 
-  it.each(cases)('%s at level %s → %s', (failure, level, expected) => {
-    const result = scenario(failure, level);
+  it.each(cases)('%s at level %s → %s', async (failure, level, expected) => {
+    const result = await scenario(failure, level);
     if (expected === 'verified') {
       expect(result.verified).toBe(true);
       expect(result.message).toContain(`logged at level ${level}`);
@@ -107,10 +107,15 @@ describe('verification levels (trust-store-trust-policy.md)', () => {
 });
 
 describe('verifyNotation', () => {
-  it('verifies JWS and COSE and reports format and the leaf subject', () => {
+  it('verifies JWS and COSE and reports format and the leaf subject', async () => {
     const trust = trustFor(signer);
-    const jws = verifyNotation(chartTarget, [jwsEnvelope(buildJws(signer, chartTarget))], trust, new Date());
-    const cose = verifyNotation(
+    const jws = await verifyNotation(
+      chartTarget,
+      [jwsEnvelope(buildJws(signer, chartTarget))],
+      trust,
+      new Date(),
+    );
+    const cose = await verifyNotation(
       chartTarget,
       [coseEnvelope(buildCose(signer, chartTarget))],
       trust,
@@ -127,9 +132,9 @@ describe('verifyNotation', () => {
     expect(jws.message).toContain('revocation not checked');
   });
 
-  it('reports CertificateExpired for a certificate that is not valid yet', () => {
+  it('reports CertificateExpired for a certificate that is not valid yet', async () => {
     const bytes = buildJws(signer, chartTarget);
-    const result = verifyNotation(
+    const result = await verifyNotation(
       chartTarget,
       [jwsEnvelope(bytes)],
       trustFor(signer),
@@ -139,15 +144,16 @@ describe('verifyNotation', () => {
     expect(result.message).toContain('valid from');
   });
 
-  it('accepts any signer of the trust store with the wildcard identity', () => {
+  it('accepts any signer of the trust store with the wildcard identity', async () => {
     const trust = trustFor(signer, { trustedIdentities: ['*'] });
     expect(
-      verifyNotation(chartTarget, [jwsEnvelope(buildJws(signer, chartTarget))], trust, new Date()).verified,
+      (await verifyNotation(chartTarget, [jwsEnvelope(buildJws(signer, chartTarget))], trust, new Date()))
+        .verified,
     ).toBe(true);
   });
 
-  it('reports SignatureMissing without envelopes', () => {
-    expect(verifyNotation(chartTarget, [], trustFor(signer), new Date())).toMatchObject({
+  it('reports SignatureMissing without envelopes', async () => {
+    expect(await verifyNotation(chartTarget, [], trustFor(signer), new Date())).toMatchObject({
       verified: false,
       reason: 'SignatureMissing',
     });
@@ -157,44 +163,55 @@ describe('verifyNotation', () => {
     ['digest', { digest: `sha256:${'cd'.repeat(32)}` }],
     ['media type', { mediaType: 'application/vnd.oci.image.index.v1+json' }],
     ['size', { size: 1235 }],
-  ])('reports DigestMismatch when the signed descriptor differs in %s, at every level', (_field, change) => {
-    const bytes = buildJws(signer, chartTarget);
-    for (const level of ['strict', 'permissive', 'audit'] as const) {
-      const result = verifyNotation(
-        { ...chartTarget, ...change },
-        [jwsEnvelope(bytes)],
-        trustFor(signer, { level }),
-        new Date(),
-      );
-      expect(result).toMatchObject({ verified: false, reason: 'DigestMismatch' });
-    }
-  });
+  ])(
+    'reports DigestMismatch when the signed descriptor differs in %s, at every level',
+    async (_field, change) => {
+      const bytes = buildJws(signer, chartTarget);
+      for (const level of ['strict', 'permissive', 'audit'] as const) {
+        const result = await verifyNotation(
+          { ...chartTarget, ...change },
+          [jwsEnvelope(bytes)],
+          trustFor(signer, { level }),
+          new Date(),
+        );
+        expect(result).toMatchObject({ verified: false, reason: 'DigestMismatch' });
+      }
+    },
+  );
 
-  it('verifies when any envelope verifies', () => {
+  it('verifies when any envelope verifies', async () => {
     const envelopes = [jwsEnvelope(Buffer.from('{}')), coseEnvelope(buildCose(signer, chartTarget))];
-    expect(verifyNotation(chartTarget, envelopes, trustFor(signer), new Date()).verified).toBe(true);
+    expect((await verifyNotation(chartTarget, envelopes, trustFor(signer), new Date())).verified).toBe(true);
   });
 
-  it('reports the failure of the envelope that got furthest', () => {
+  it('reports the failure of the envelope that got furthest', async () => {
     const malformed = jwsEnvelope(Buffer.from('{}'));
     const untrusted = jwsEnvelope(buildJws(otherCa, chartTarget));
     const otherTarget = jwsEnvelope(buildJws(signer, { ...chartTarget, size: 1 }));
     const trust = trustFor(signer);
     const now = new Date();
-    expect(verifyNotation(chartTarget, [malformed, untrusted], trust, now).reason).toBe('UntrustedSigner');
-    expect(verifyNotation(chartTarget, [otherTarget, malformed, untrusted], trust, now).reason).toBe(
+    expect((await verifyNotation(chartTarget, [malformed, untrusted], trust, now)).reason).toBe(
+      'UntrustedSigner',
+    );
+    expect((await verifyNotation(chartTarget, [otherTarget, malformed, untrusted], trust, now)).reason).toBe(
       'DigestMismatch',
     );
     const expired = new Date(signer.notAfter.getTime() + 1000);
     expect(
-      verifyNotation(chartTarget, [untrusted, jwsEnvelope(buildJws(signer, chartTarget))], trust, expired)
-        .reason,
+      (
+        await verifyNotation(
+          chartTarget,
+          [untrusted, jwsEnvelope(buildJws(signer, chartTarget))],
+          trust,
+          expired,
+        )
+      ).reason,
     ).toBe('CertificateExpired');
   });
 
-  it('refuses an envelope media type that is not JWS or COSE', () => {
+  it('refuses an envelope media type that is not JWS or COSE', async () => {
     const envelope = { ...jwsEnvelope(buildJws(signer, chartTarget)), mediaType: 'application/json' };
-    const result = verifyNotation(chartTarget, [envelope], trustFor(signer), new Date());
+    const result = await verifyNotation(chartTarget, [envelope], trustFor(signer), new Date());
     expect(result).toMatchObject({ verified: false, reason: 'SignatureInvalid' });
     expect(result.message).toContain('UnsupportedMediaType');
   });
@@ -203,8 +220,8 @@ describe('verifyNotation', () => {
     ['an invalid trusted identity', { trustedIdentities: ['x509.subject: CN=release'] }],
     ['a trust store entry that is not PEM', { caCertificates: ['not a certificate'] }],
     ['no CA certificates', { caCertificates: [] }],
-  ])('fails closed with UntrustedSigner on %s', (_why, overrides) => {
-    const result = verifyNotation(
+  ])('fails closed with UntrustedSigner on %s', async (_why, overrides) => {
+    const result = await verifyNotation(
       chartTarget,
       [jwsEnvelope(buildJws(signer, chartTarget))],
       trustFor(signer, overrides),
@@ -213,12 +230,12 @@ describe('verifyNotation', () => {
     expect(result).toMatchObject({ verified: false, reason: 'UntrustedSigner' });
   });
 
-  it('fails closed on an invalid policy even at level audit', () => {
+  it('fails closed on an invalid policy even at level audit', async () => {
     const trust = trustFor(signer, {
       level: 'audit',
       trustedIdentities: ['*', 'x509.subject: C=US, ST=WA, O=Acme'],
     });
-    const result = verifyNotation(
+    const result = await verifyNotation(
       chartTarget,
       [jwsEnvelope(buildJws(signer, chartTarget))],
       trust,
@@ -239,23 +256,25 @@ describe('notary.x509.signingAuthority', () => {
       },
     });
 
-  it('anchors in the signing-authority store (tsaCertificates), not the CA store', () => {
+  it('anchors in the signing-authority store (tsaCertificates), not the CA store', async () => {
     const bytes = authority(new Date());
-    const inCaStore = verifyNotation(chartTarget, [jwsEnvelope(bytes)], trustFor(signer), new Date());
+    const inCaStore = await verifyNotation(chartTarget, [jwsEnvelope(bytes)], trustFor(signer), new Date());
     expect(inCaStore).toMatchObject({ verified: false, reason: 'UntrustedSigner' });
     const authorityTrust = trustFor(signer, { caCertificates: [], tsaCertificates: [signer.caPem] });
-    expect(verifyNotation(chartTarget, [jwsEnvelope(bytes)], authorityTrust, new Date()).verified).toBe(true);
+    expect(
+      (await verifyNotation(chartTarget, [jwsEnvelope(bytes)], authorityTrust, new Date())).verified,
+    ).toBe(true);
   });
 
-  it('checks certificate validity at the authentic signing time, not now', () => {
+  it('checks certificate validity at the authentic signing time, not now', async () => {
     const trust = trustFor(signer, { caCertificates: [], tsaCertificates: [signer.caPem] });
     const afterExpiry = new Date(signer.notAfter.getTime() + 10 * 24 * HOUR);
     expect(
-      verifyNotation(chartTarget, [jwsEnvelope(authority(new Date()))], trust, afterExpiry).verified,
+      (await verifyNotation(chartTarget, [jwsEnvelope(authority(new Date()))], trust, afterExpiry)).verified,
     ).toBe(true);
     const beforeIssuance = new Date(Date.now() - 10 * 24 * HOUR);
     expect(
-      verifyNotation(chartTarget, [jwsEnvelope(authority(beforeIssuance))], trust, new Date()),
+      await verifyNotation(chartTarget, [jwsEnvelope(authority(beforeIssuance))], trust, new Date()),
     ).toMatchObject({
       verified: false,
       reason: 'CertificateExpired',

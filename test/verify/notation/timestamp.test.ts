@@ -57,13 +57,13 @@ describe('timestamp countersignatures', () => {
     const bytes = await timestamped();
     const afterExpiry = new Date(signer.notAfter.getTime() + DAY);
     const trust = trustFor(signer, { tsaCertificates: [authority.root.certPem] });
-    const result = verifyNotation(chartTarget, [jwsEnvelope(bytes)], trust, afterExpiry);
+    const result = await verifyNotation(chartTarget, [jwsEnvelope(bytes)], trust, afterExpiry);
     expect(result.verified, result.message).toBe(true);
     expect(result.message).toContain('timestamped by');
   });
 
   it('are not needed while the chain is valid', async () => {
-    const result = verifyNotation(
+    const result = await verifyNotation(
       chartTarget,
       [jwsEnvelope(await timestamped())],
       trustFor(signer),
@@ -79,7 +79,7 @@ describe('timestamp countersignatures', () => {
     ['the TSA store holds the signing CA instead', () => [signer.caPem]],
   ])('do not help when %s', async (_why, store) => {
     const trust = trustFor(signer, { tsaCertificates: store() });
-    const result = verifyNotation(
+    const result = await verifyNotation(
       chartTarget,
       [jwsEnvelope(await timestamped())],
       trust,
@@ -91,7 +91,7 @@ describe('timestamp countersignatures', () => {
   it('do not help when they timestamp another signature', async () => {
     const trust = trustFor(signer, { tsaCertificates: [authority.root.certPem] });
     const bytes = await timestamped(Buffer.from('another signature'));
-    const result = verifyNotation(
+    const result = await verifyNotation(
       chartTarget,
       [jwsEnvelope(bytes)],
       trust,

@@ -5,7 +5,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { parseCertificate, type SigningCertificate } from '../certificate.ts';
 import { DER, decodeOid, decodeTime, derChildren, parseDer, type DerNode } from '../der.ts';
-import { verifyX509Signature } from '../x509-signature.ts';
+import { isSupportedX509Signature, verifyX509Signature } from '../x509-signature.ts';
 import { RevocationError } from './errors.ts';
 import type { CertCheckOptions, CertRevocationResult, RevocationHttp } from './types.ts';
 
@@ -196,7 +196,9 @@ const readResponderId = (node: DerNode | undefined): void => {
 };
 
 const readBasicResponse = (der: Buffer): BasicResponse => {
-  const [tbs, algorithm, signature, certsWrapper, ...extra] = derChildren(parseDer(der));
+  const outer = parseDer(der);
+  if (outer.tag !== DER.SEQUENCE) throw problem('BasicOCSPResponse is not a SEQUENCE');
+  const [tbs, algorithm, signature, certsWrapper, ...extra] = derChildren(outer);
   if (tbs?.tag !== DER.SEQUENCE || extra.length > 0) throw problem('not a BasicOCSPResponse');
   if (certsWrapper && certsWrapper.tag !== TAG.CONTEXT_0) throw problem('certs is not [0]');
   const fields = derChildren(tbs);
@@ -220,7 +222,9 @@ const readBasicResponse = (der: Buffer): BasicResponse => {
 
 /** OCSPResponse → the BasicOCSPResponse bytes, or why there is none. */
 const unwrapResponse = (der: Buffer): Buffer => {
-  const [status, bytesWrapper, ...extra] = derChildren(parseDer(der));
+  const outer = parseDer(der);
+  if (outer.tag !== DER.SEQUENCE) throw problem('not an OCSPResponse');
+  const [status, bytesWrapper, ...extra] = derChildren(outer);
   if (status?.tag !== TAG.ENUMERATED || status.content.length !== 1 || extra.length > 0)
     throw problem('not an OCSPResponse');
   const code = status.content[0] ?? 0;
@@ -268,9 +272,12 @@ const delegationProblem = (der: Buffer, issuer: SigningCertificate, now: Date): 
 
 /** The issuer itself, or a certificate of the response that the issuer delegated OCSP signing to. */
 const checkSigner = (basic: BasicResponse, issuer: SigningCertificate, now: Date): void => {
+  if (!isSupportedX509Signature(basic.signatureAlgorithmOid))
+    throw problem(`signature algorithm ${basic.signatureAlgorithmOid} is not supported`);
   if (signedBy(basic, issuer.x509.publicKey)) return;
   const reasons: string[] = [];
-  for (const der of basic.certificates.slice(0, MAX_RESPONDER_CERTIFICATES)) {
+  const candidates = basic.certificates.filter((der) => !der.equals(issuer.der));
+  for (const der of candidates.slice(0, MAX_RESPONDER_CERTIFICATES)) {
     const reason = delegationProblem(der, issuer, now);
     if (reason) {
       reasons.push(reason);
@@ -282,7 +289,7 @@ const checkSigner = (basic: BasicResponse, issuer: SigningCertificate, now: Date
   throw problem(
     reasons.length > 0
       ? `not signed by the issuer, and ${reasons.join('; ')}`
-      : 'the signature does not verify with the issuer key (and no responder certificate is included)',
+      : 'the signature does not verify with the issuer key (and no delegated responder certificate is included)',
   );
 };
 

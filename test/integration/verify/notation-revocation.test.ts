@@ -1,0 +1,236 @@
+// Revocation of real notation signatures by CRL: an openssl CA whose code-signing leaf names a CRL
+// distribution point served over HTTP here; the CRL made by `openssl ca`. tagguard (the verifier, and the
+// `tagguard verify` CLI) and `notation verify` must agree: not revoked → verified; revoked → refused at
+// strict, logged at permissive; CRL unreachable → refused at strict; revocation: skip → not looked at.
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { dump } from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
+import { createCA, issueCertificate, type KeyPair } from '../../env/pki.ts';
+import { createCrlAuthority, generateCrl, revokeCertificate, type CrlAuthority } from '../../env/crl.ts';
+import { projectRoot } from '../../env/paths.ts';
+import { listReferrers, registryGet } from '../../env/registry-http.ts';
+import type { RegistryEndpoint } from '../../env/registries.ts';
+import {
+  addNotationSigningKey,
+  configureNotationVerification,
+  signNotation,
+  verifyWithNotation,
+  type NotationVerifyPolicy,
+} from '../../env/sign.ts';
+import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
+import { NOTATION_SIGNATURE_ARTIFACT_TYPE } from '../../../src/registry/media-types.ts';
+import { verifyNotation, type NotationEnvelope } from '../../../src/verify/notation/notation-verifier.ts';
+import { createRevocationHttp } from '../../../src/verify/notation/revocation/http.ts';
+import { RevocationChecker } from '../../../src/verify/notation/revocation/revocation.ts';
+import type { RevocationAction } from '../../../src/api/artifact-verification.ts';
+import type { SignerResult } from '../../../src/verify/types.ts';
+
+const env = inject('testEnv');
+const registry: RegistryEndpoint = env.registries.referrers;
+const exec = promisify(execFile);
+
+const repoOf = (artifact: PushedArtifact): string =>
+  artifact.repository.slice(artifact.repository.indexOf('/') + 1);
+
+/** Serves the current CRL bytes (or nothing: 503) at /ca.crl. */
+const serveCrl = async (): Promise<{ server: Server; url: string; set(bytes: Buffer | undefined): void }> => {
+  let current: Buffer | undefined;
+  const server = createServer((req, res) => {
+    if (req.url === '/ca.crl' && current)
+      res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(current);
+    else res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
+  return { server, url, set: (bytes) => (current = bytes) };
+};
+
+describe('notation revocation by CRL', () => {
+  let home: ToolHome;
+  let dir: string;
+  let ca: KeyPair;
+  let leaf: KeyPair;
+  let authority: CrlAuthority;
+  let crl: Awaited<ReturnType<typeof serveCrl>>;
+  let artifact: PushedArtifact;
+  let envelopes: NotationEnvelope[];
+  let target: { mediaType: string; digest: string; size: number };
+  const http = createRevocationHttp({ timeoutMs: 2_000, userAgent: 'tagguard-test' });
+
+  const policy = (level: NotationVerifyPolicy['level']): NotationVerifyPolicy => ({
+    caCertificates: [ca.certPem],
+    trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme, CN=revocable'],
+    level,
+  });
+
+  /** A fresh checker each time: the CRL cache would otherwise keep the CRL until its nextUpdate. */
+  const tagguardVerify = (
+    level: NotationVerifyPolicy['level'],
+    revocation?: RevocationAction,
+  ): Promise<SignerResult> =>
+    verifyNotation(
+      target,
+      envelopes,
+      {
+        name: 'release',
+        caCertificates: [ca.certPem],
+        tsaCertificates: [],
+        trustedIdentities: policy(level).trustedIdentities,
+        level,
+        ...(revocation ? { revocation } : {}),
+      },
+      new Date(),
+      new RevocationChecker(http),
+    );
+
+  /** notation keeps CRLs in its cache until their nextUpdate; each check here starts without one. */
+  const notationVerify = async (level: NotationVerifyPolicy['level']) => {
+    await rm(join(home.env.XDG_CACHE_HOME ?? '', 'notation', 'crl'), { recursive: true, force: true });
+    await configureNotationVerification(home, policy(level));
+    return verifyWithNotation(home, registry, artifact);
+  };
+
+  const cliVerify = async (): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const file = join(dir, `policy-${Math.random()}.yaml`);
+    await writeFile(
+      file,
+      dump({
+        apiVersion: 'tagguard.dev/v1alpha1',
+        kind: 'ArtifactVerification',
+        metadata: { name: 'payment' },
+        spec: {
+          artifact: { url: 'oci://example.invalid/x', tag: '1' },
+          verify: {
+            notation: [
+              {
+                name: 'release',
+                trustStore: { pem: ca.certPem },
+                trustedIdentities: policy('strict').trustedIdentities,
+              },
+            ],
+          },
+        },
+      }),
+    );
+    const node = join(projectRoot, 'node_modules', '.bin', 'node');
+    const args = [
+      join(projectRoot, 'src/cli/main.ts'),
+      'verify',
+      `oci://${artifact.repository}:${artifact.tag}`,
+    ];
+    try {
+      const { stdout, stderr } = await exec(
+        node,
+        [...args, '--policy', file, '--insecure', '--output', 'json'],
+        {
+          env: { PATH: process.env.PATH ?? '', HOME: home.dir },
+        },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+
+  beforeAll(async () => {
+    home = await createToolHome(env);
+    dir = await mkdtemp(join(tmpdir(), 'tagguard-revocation-'));
+    crl = await serveCrl();
+    ca = await createCA(dir, 'revocation-ca', 30);
+    authority = await createCrlAuthority(ca, dir, 'revocation-ca');
+    leaf = await issueCertificate(ca, dir, 'revocable', {
+      subject: '/C=US/ST=WA/O=Acme/CN=revocable',
+      usage: 'code-signing',
+      extraExtensions: [`crlDistributionPoints = URI:${crl.url}`],
+    });
+    await addNotationSigningKey(home, 'revocable', leaf.keyFile, `${leaf.certPem}${ca.certPem}`);
+    crl.set(await generateCrl(authority));
+    artifact = await pushArtifact(
+      home,
+      registry,
+      'notation-revocation/app',
+      'v1',
+      `revocable ${Math.random()}`,
+    );
+    await signNotation(home, registry, artifact, 'jws', { key: 'revocable', referrersApi: true });
+
+    const repo = repoOf(artifact);
+    const manifest = await registryGet(registry, `/v2/${repo}/manifests/${artifact.digest}`);
+    target = {
+      mediaType: manifest.contentType.split(';')[0] ?? '',
+      digest: artifact.digest,
+      size: manifest.body.length,
+    };
+    const { manifests } = await listReferrers(registry, repo, artifact.digest);
+    envelopes = [];
+    for (const d of manifests.filter((m) => m.artifactType === NOTATION_SIGNATURE_ARTIFACT_TYPE)) {
+      const signature = await registryGet(registry, `/v2/${repo}/manifests/${d.digest}`);
+      const [layer] = signature.json<{ layers: { digest: string; mediaType: string }[] }>().layers;
+      if (!layer) continue;
+      const blob = await registryGet(registry, `/v2/${repo}/blobs/${layer.digest}`);
+      envelopes.push({ mediaType: layer.mediaType, bytes: blob.body, signatureManifestDigest: d.digest });
+    }
+    expect(envelopes).toHaveLength(1);
+  });
+
+  afterAll(async () => {
+    await http.close();
+    await new Promise((resolve) => crl.server.close(resolve));
+  });
+
+  it('verifies while the certificate is not on the CRL, as notation does', async () => {
+    const ours = await tagguardVerify('strict');
+    expect(ours, ours.message).toMatchObject({ verified: true });
+    expect(ours.message).toContain('not revoked');
+    const theirs = await notationVerify('strict');
+    expect(theirs.verified, theirs.output).toBe(true);
+    const cli = await cliVerify();
+    expect(cli.code, cli.stderr).toBe(0);
+  });
+
+  it('refuses at strict once the CA revokes the certificate, logs it at permissive, skips it when told', async () => {
+    await revokeCertificate(authority, leaf.certFile, 'keyCompromise');
+    crl.set(await generateCrl(authority));
+
+    const strict = await tagguardVerify('strict');
+    expect(strict).toMatchObject({ verified: false, reason: 'UntrustedSigner' });
+    expect(strict.message).toMatch(/revocation: .*revoked/);
+    const notationStrict = await notationVerify('strict');
+    expect(notationStrict.verified, notationStrict.output).toBe(false);
+
+    const permissive = await tagguardVerify('permissive');
+    expect(permissive).toMatchObject({ verified: true });
+    expect(permissive.message).toContain('revocation (logged)');
+    const notationPermissive = await notationVerify('permissive');
+    expect(notationPermissive.verified, notationPermissive.output).toBe(true);
+
+    expect(await tagguardVerify('strict', 'skip')).toMatchObject({ verified: true });
+    expect(await tagguardVerify('permissive', 'enforce')).toMatchObject({
+      verified: false,
+      reason: 'UntrustedSigner',
+    });
+
+    const cli = await cliVerify();
+    expect(cli.code, cli.stderr).toBe(1);
+    const doc = JSON.parse(cli.stdout) as { verdict: string; signatures: { reason?: string }[] };
+    expect(doc.verdict).toBe('Untrusted');
+    expect(doc.signatures[0]?.reason).toBe('UntrustedSigner');
+  });
+
+  it('refuses at strict when the CRL cannot be fetched (status unknown), as notation does', async () => {
+    crl.set(undefined); // 503
+    const ours = await tagguardVerify('strict');
+    expect(ours).toMatchObject({ verified: false, reason: 'UntrustedSigner' });
+    expect(ours.message).toContain('unknown revocation status');
+    const theirs = await notationVerify('strict');
+    expect(theirs.verified, theirs.output).toBe(false);
+  });
+});

@@ -47,6 +47,26 @@ export const REVOCATION_RECHECK_MS = 60 * 60 * 1000;
 const checksRevocation = (policy: TrustPolicy): boolean =>
   policy.notation.some((trust) => (trust.revocation ?? actionFor(trust.level, 'revocation')) !== 'skip');
 
+/**
+ * What a verification is cached under: the repository too (a signature is only ever valid for the digest
+ * in its own repository), and, when revocation is looked at, the current hour.
+ */
+export const verificationCacheKey = (
+  reference: { registry: string; repository: string },
+  digest: string,
+  policy: TrustPolicy,
+  now: Date,
+): string =>
+  stableHash({
+    registry: reference.registry,
+    repository: reference.repository,
+    digest,
+    policy,
+    ...(checksRevocation(policy)
+      ? { revocationPeriod: Math.floor(now.getTime() / REVOCATION_RECHECK_MS) }
+      : {}),
+  });
+
 const secretNames = (spec: VerifySpec): string[] => [
   ...(spec.cosign ?? []).flatMap((s) => (s.secretRef ? [s.secretRef.name] : [])),
   ...(spec.notation ?? []).flatMap((s) => (s.trustStore.secretRef ? [s.trustStore.secretRef.name] : [])),
@@ -129,16 +149,7 @@ export class ArtifactChecker {
       if (error instanceof TrustPolicyError) throw stalled(Reason.TrustMaterialMissing, error.message, error);
       throw error;
     }
-    // The key covers the repository too: a signature is only ever valid for the digest in its own repository.
-    const key = stableHash({
-      registry: reference.registry,
-      repository: reference.repository,
-      digest,
-      policy,
-      ...(checksRevocation(policy)
-        ? { revocationPeriod: Math.floor(this.options.now().getTime() / REVOCATION_RECHECK_MS) }
-        : {}),
-    });
+    const key = verificationCacheKey(reference, digest, policy, this.options.now());
     return this.verifications.get(
       key,
       () => {

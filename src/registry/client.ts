@@ -9,6 +9,7 @@ import { pullScope } from './auth.ts';
 import { formatReference, isDigest, type OciReference } from './reference.ts';
 import type { RegistryTransport } from './transport.ts';
 import { readJson, type RegistryResponse } from './transport.ts';
+import { discardBody } from './discard-body.ts';
 
 export interface RegistryClientLimits {
   /** Largest manifest or index read (default 4 MiB). */
@@ -78,7 +79,7 @@ const readVerified = async (
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > max) {
-      res.body.destroy();
+      discardBody(res.body);
       throw new RegistryError('TooLarge', `${where}: more than the limit of ${max} bytes`, {
         host: registry,
       });

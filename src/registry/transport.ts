@@ -9,6 +9,7 @@ import { credentialFor, type Credential, type CredentialStore } from './credenti
 import { apiHost } from './reference.ts';
 import { Semaphore } from './semaphore.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { discardBody } from './discard-body.ts';
 
 export interface RegistryHostOptions {
   /** Speak plain HTTP (lab and test registries), as Flux's spec.insecure. */
@@ -171,7 +172,7 @@ export class RegistryTransport {
         try {
           return await consume(res);
         } catch (error) {
-          res.body.destroy();
+          discardBody(res.body);
           throw networkError(error, req.registry);
         }
       } catch (error) {
@@ -421,7 +422,7 @@ export const readJson = async (
   for await (const chunk of body as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > maxBytes) {
-      body.destroy();
+      discardBody(body);
       throw new RegistryError('TooLarge', `${host}: response larger than ${maxBytes} bytes`, { host });
     }
     chunks.push(chunk);

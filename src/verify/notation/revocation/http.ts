@@ -3,6 +3,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { RevocationError } from './errors.ts';
 import type { RevocationHttp } from './types.ts';
+import { discardBody } from '../../../registry/discard-body.ts';
 
 export interface RevocationHttpOptions {
   readonly timeoutMs: number;
@@ -32,7 +33,7 @@ const readCapped = async (body: Dispatcher.ResponseData['body'], max: number, wh
   for await (const chunk of body as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > max) {
-      body.destroy();
+      discardBody(body);
       throw new RevocationError('TooLarge', `${where}: more than ${max} bytes`);
     }
     chunks.push(chunk);
@@ -91,7 +92,7 @@ export const createRevocationHttp = (
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
-        res.body.destroy();
+        discardBody(res.body);
         throw new RevocationError('TooLarge', `${where}: ${declared} bytes is more than ${maxBytes}`);
       }
       try {

@@ -5,15 +5,14 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
-import { createCA, issueCertificate, type KeyPair } from '../../env/pki.ts';
-import { createCrlAuthority, generateCrl, revokeCertificate, type CrlAuthority } from '../../env/crl.ts';
+import { OpensslCa, type Issued } from '../../env/openssl-ca.ts';
 import { projectRoot } from '../../env/paths.ts';
 import { listReferrers, registryGet } from '../../env/registry-http.ts';
 import type { RegistryEndpoint } from '../../env/registries.ts';
@@ -55,9 +54,9 @@ const serveCrl = async (): Promise<{ server: Server; url: string; set(bytes: Buf
 describe('notation revocation by CRL', () => {
   let home: ToolHome;
   let dir: string;
-  let ca: KeyPair;
-  let leaf: KeyPair;
-  let authority: CrlAuthority;
+  let ca: OpensslCa;
+  let caPem: string;
+  let leaf: Issued;
   let crl: Awaited<ReturnType<typeof serveCrl>>;
   let artifact: PushedArtifact;
   let envelopes: NotationEnvelope[];
@@ -65,7 +64,7 @@ describe('notation revocation by CRL', () => {
   const http = createRevocationHttp({ timeoutMs: 2_000, userAgent: 'tagguard-test' });
 
   const policy = (level: NotationVerifyPolicy['level']): NotationVerifyPolicy => ({
-    caCertificates: [ca.certPem],
+    caCertificates: [caPem],
     trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme, CN=revocable'],
     level,
   });
@@ -80,7 +79,7 @@ describe('notation revocation by CRL', () => {
       envelopes,
       {
         name: 'release',
-        caCertificates: [ca.certPem],
+        caCertificates: [caPem],
         tsaCertificates: [],
         trustedIdentities: policy(level).trustedIdentities,
         level,
@@ -111,7 +110,7 @@ describe('notation revocation by CRL', () => {
             notation: [
               {
                 name: 'release',
-                trustStore: { pem: ca.certPem },
+                trustStore: { pem: caPem },
                 trustedIdentities: policy('strict').trustedIdentities,
               },
             ],
@@ -144,15 +143,12 @@ describe('notation revocation by CRL', () => {
     home = await createToolHome(env);
     dir = await mkdtemp(join(tmpdir(), 'tagguard-revocation-'));
     crl = await serveCrl();
-    ca = await createCA(dir, 'revocation-ca', 30);
-    authority = await createCrlAuthority(ca, dir, 'revocation-ca');
-    leaf = await issueCertificate(ca, dir, 'revocable', {
-      subject: '/C=US/ST=WA/O=Acme/CN=revocable',
-      usage: 'code-signing',
-      extraExtensions: [`crlDistributionPoints = URI:${crl.url}`],
-    });
-    await addNotationSigningKey(home, 'revocable', leaf.keyFile, `${leaf.certPem}${ca.certPem}`);
-    crl.set(await generateCrl(authority));
+    ca = await OpensslCa.create(dir, 'revocation-ca');
+    caPem = await readFile(ca.ca.certFile, 'utf8');
+    leaf = await ca.issue('revocable', { subject: '/C=US/ST=WA/O=Acme/CN=revocable', crlUrls: [crl.url] });
+    const leafPem = await readFile(leaf.certFile, 'utf8');
+    await addNotationSigningKey(home, 'revocable', leaf.keyFile, `${leafPem}${caPem}`);
+    crl.set(await ca.crl());
     artifact = await pushArtifact(
       home,
       registry,
@@ -197,8 +193,8 @@ describe('notation revocation by CRL', () => {
   });
 
   it('refuses at strict once the CA revokes the certificate, logs it at permissive, skips it when told', async () => {
-    await revokeCertificate(authority, leaf.certFile, 'keyCompromise');
-    crl.set(await generateCrl(authority));
+    await ca.revoke(leaf, { reason: 'keyCompromise' });
+    crl.set(await ca.crl());
 
     const strict = await tagguardVerify('strict');
     expect(strict).toMatchObject({ verified: false, reason: 'UntrustedSigner' });

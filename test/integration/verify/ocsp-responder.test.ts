@@ -15,7 +15,7 @@ import {
   OpensslCa,
   type Issued,
   type RespondOptions,
-} from '../../verify/notation/revocation/openssl-ocsp.ts';
+} from '../../env/openssl-ca.ts';
 
 const env = inject('testEnv');
 const TIMEOUT_MS = 1_000;
@@ -114,7 +114,7 @@ describe('OCSP against an openssl ocsp responder over HTTP', () => {
   it('revoked with an invalidity date after the signing time → ok (notation’s signingTime rule)', async () => {
     const leaf = await ca.issue('compromised', { ocspUrls: [responder.url] });
     const invalidity = new Date(Date.now() + 3_600_000);
-    await ca.revoke(leaf, invalidity);
+    await ca.revoke(leaf, { invalidityDate: invalidity });
     await settled(leaf.cert, 'revoked', responder);
     expect((await check(leaf.cert, { signingTime: new Date() })).status).toBe('ok');
     const later = new Date(invalidity.getTime() + 60_000);

@@ -14,7 +14,7 @@ import {
   ocspGetUrl,
 } from '../../../../src/verify/notation/revocation/ocsp.ts';
 import type { RevocationHttp } from '../../../../src/verify/notation/revocation/types.ts';
-import { openssl, OpensslCa, type Issued, type RespondOptions } from './openssl-ocsp.ts';
+import { openssl, OpensslCa, type Issued, type RespondOptions } from '../../../env/openssl-ca.ts';
 
 const SERVER = 'http://ocsp.tagguard.test/';
 const SECOND_SERVER = 'http://ocsp2.tagguard.test/status';
@@ -96,7 +96,7 @@ beforeAll(async () => {
   responderWithoutEku = await ca.issue('responder without eku', { extKeyUsage: ['codeSigning'] });
   unrecorded = await ca.issueUnrecorded('unrecorded', '0badc0ffee', [SERVER]);
   await ca.revoke(revoked);
-  await ca.revoke(compromised, invalidityDate);
+  await ca.revoke(compromised, { invalidityDate });
   foreignResponder = await otherCa.issue('foreign responder', { extKeyUsage: ['OCSPSigning'] });
   rsaLeaf = await otherCa.issue('rsa leaf', { ocspUrls: [SERVER] });
 }, 60_000);

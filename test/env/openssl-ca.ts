@@ -1,11 +1,12 @@
-// A small CA run with the openssl CLI (`openssl ca` keeps its index.txt) and its OCSP answers made by
-// `openssl ocsp`: one-shot (`-reqin`/`-respout`) for unit tests, or a responder process for integration
-// tests. Every key and certificate is made at run time.
+// A small CA run with the openssl CLI (`openssl ca` keeps its index.txt): certificates with OCSP and CRL
+// locations, subordinate CAs, revocations with a reason or invalidity date, CRLs (`openssl ca -gencrl`)
+// and OCSP answers by `openssl ocsp`: one-shot (`-reqin`/`-respout`) for unit tests, or a responder
+// process for integration tests. Every key and certificate is made at run time.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseCertificate, type SigningCertificate } from '../../../../src/verify/notation/certificate.ts';
+import { parseCertificate, type SigningCertificate } from '../../src/verify/notation/certificate.ts';
 
 const exec = promisify(execFile);
 
@@ -31,6 +32,10 @@ export type KeyType = 'ec' | 'rsa';
 export interface IssueOptions {
   /** AIA OCSP responder URIs. */
   readonly ocspUrls?: readonly string[];
+  /** CRL distribution point URIs. */
+  readonly crlUrls?: readonly string[];
+  /** openssl -subj form; default "/O=tagguard test/CN=<name>". */
+  readonly subject?: string;
   /** Extended key usages (openssl names). Default: codeSigning. */
   readonly extKeyUsage?: readonly string[];
   /** Hex serial (without 0x), else the CA's next serial. */
@@ -63,6 +68,52 @@ const load = async (name: string, certFile: string, keyFile: string): Promise<Is
   return { name, certFile, keyFile, cert: parseCertificate(der) };
 };
 
+export type CrlReason =
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'CACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold';
+
+const locationExtensions = (options: IssueOptions): string[] => [
+  ...(options.ocspUrls && options.ocspUrls.length > 0
+    ? [`authorityInfoAccess = ${options.ocspUrls.map((u) => `OCSP;URI:${u}`).join(', ')}`]
+    : []),
+  ...(options.crlUrls && options.crlUrls.length > 0
+    ? [`crlDistributionPoints = ${options.crlUrls.map((u) => `URI:${u}`).join(', ')}`]
+    : []),
+];
+
+const caConfig = (dir: string, certFile: string, keyFile: string): string =>
+  [
+    '[ca]',
+    'default_ca = test_ca',
+    '[test_ca]',
+    `database = ${join(dir, 'index.txt')}`,
+    `new_certs_dir = ${join(dir, 'issued')}`,
+    `serial = ${join(dir, 'serial')}`,
+    `crlnumber = ${join(dir, 'crlnumber')}`,
+    `certificate = ${certFile}`,
+    `private_key = ${keyFile}`,
+    'default_md = sha256',
+    'default_days = 2',
+    'default_crl_days = 1',
+    'policy = any',
+    'unique_subject = no',
+    '[any]',
+    'commonName = supplied',
+    '',
+  ].join('\n');
+
+const initDatabase = async (dir: string): Promise<void> => {
+  await mkdir(join(dir, 'issued'), { recursive: true });
+  await writeFile(join(dir, 'index.txt'), '');
+  await writeFile(join(dir, 'serial'), '1000\n');
+  await writeFile(join(dir, 'crlnumber'), '1000\n');
+};
+
 export class OpensslCa {
   readonly dir: string;
   readonly ca: Issued;
@@ -76,32 +127,11 @@ export class OpensslCa {
   }
 
   static async create(dir: string, name: string, keyType: KeyType = 'ec'): Promise<OpensslCa> {
-    await mkdir(join(dir, 'issued'), { recursive: true });
     const certFile = join(dir, 'ca.crt');
     const keyFile = join(dir, 'ca.key');
-    await writeFile(join(dir, 'index.txt'), '');
-    await writeFile(join(dir, 'serial'), '1000\n');
+    await initDatabase(dir);
     const config = join(dir, 'ca.cnf');
-    await writeFile(
-      config,
-      [
-        '[ca]',
-        'default_ca = test_ca',
-        '[test_ca]',
-        `database = ${join(dir, 'index.txt')}`,
-        `new_certs_dir = ${join(dir, 'issued')}`,
-        `serial = ${join(dir, 'serial')}`,
-        `certificate = ${certFile}`,
-        `private_key = ${keyFile}`,
-        'default_md = sha256',
-        'default_days = 2',
-        'policy = any',
-        'unique_subject = no',
-        '[any]',
-        'commonName = supplied',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(config, caConfig(dir, certFile, keyFile));
     await openssl([
       'req',
       '-x509',
@@ -129,9 +159,7 @@ export class OpensslCa {
       'basicConstraints = critical, CA:FALSE',
       'keyUsage = critical, digitalSignature',
       `extendedKeyUsage = ${(options.extKeyUsage ?? ['codeSigning']).join(', ')}`,
-      ...(options.ocspUrls && options.ocspUrls.length > 0
-        ? [`authorityInfoAccess = ${options.ocspUrls.map((u) => `OCSP;URI:${u}`).join(', ')}`]
-        : []),
+      ...locationExtensions(options),
       '',
     ];
     await writeFile(`${base}.ext`, ['[ext]', ...ext].join('\n'));
@@ -144,7 +172,7 @@ export class OpensslCa {
       '-out',
       `${base}.csr`,
       '-subj',
-      `/O=tagguard test/CN=${name}`,
+      options.subject ?? `/O=tagguard test/CN=${name}`,
     ]);
     // openssl writes a long next serial back with line continuations it cannot read: restore ours after.
     const serialFile = join(this.dir, 'serial');
@@ -154,6 +182,7 @@ export class OpensslCa {
       'ca',
       '-batch',
       '-notext',
+      '-preserveDN',
       '-config',
       this.config,
       '-in',
@@ -246,16 +275,85 @@ export class OpensslCa {
     return load(name, certFile, this.ca.keyFile);
   }
 
-  /** `openssl ca -revoke`, with a key-compromise invalidity date when given. */
-  async revoke(issued: Issued, invalidityDate?: Date): Promise<void> {
+  /**
+   * A CA certificate issued by this one (keyCertSign, cRLSign) with its own database: an intermediate.
+   * `options.ocspUrls` / `crlUrls` are where this CA publishes the intermediate's status.
+   */
+  async subordinate(name: string, options: IssueOptions = {}): Promise<OpensslCa> {
+    const dir = join(this.dir, `${name}-${++this.sequence}.ca`);
+    await initDatabase(dir);
+    const certFile = join(dir, 'ca.crt');
+    const keyFile = join(dir, 'ca.key');
+    await writeFile(
+      join(dir, 'ca.ext'),
+      [
+        '[ext]',
+        'basicConstraints = critical, CA:TRUE, pathlen:0',
+        'keyUsage = critical, keyCertSign, cRLSign',
+        ...locationExtensions(options),
+        '',
+      ].join('\n'),
+    );
+    await openssl([
+      'req',
+      '-new',
+      ...keyArgs('ec'),
+      '-keyout',
+      keyFile,
+      '-out',
+      join(dir, 'ca.csr'),
+      '-subj',
+      options.subject ?? `/O=tagguard test/CN=${name}`,
+    ]);
+    await openssl([
+      'ca',
+      '-batch',
+      '-notext',
+      '-preserveDN',
+      '-config',
+      this.config,
+      '-in',
+      join(dir, 'ca.csr'),
+      '-out',
+      certFile,
+      '-extfile',
+      join(dir, 'ca.ext'),
+      '-extensions',
+      'ext',
+    ]);
+    const config = join(dir, 'ca.cnf');
+    await writeFile(config, caConfig(dir, certFile, keyFile));
+    return new OpensslCa(dir, await load(name, certFile, keyFile), config);
+  }
+
+  /** `openssl ca -revoke` with a reason (default unspecified), or key compromise at an invalidity date. */
+  async revoke(issued: Issued, options: { invalidityDate?: Date; reason?: CrlReason } = {}): Promise<void> {
     await openssl([
       'ca',
       '-config',
       this.config,
       '-revoke',
       issued.certFile,
-      ...(invalidityDate ? ['-crl_compromise', generalizedTime(invalidityDate)] : []),
+      ...(options.invalidityDate ? ['-crl_compromise', generalizedTime(options.invalidityDate)] : []),
+      ...(options.reason ? ['-crl_reason', options.reason] : []),
     ]);
+  }
+
+  /** A CRL (DER) of this CA's index, valid for `hours`. */
+  async crl(hours = 24): Promise<Buffer> {
+    const base = join(this.dir, `crl-${++this.sequence}`);
+    await openssl([
+      'ca',
+      '-config',
+      this.config,
+      '-gencrl',
+      '-crlhours',
+      String(hours),
+      '-out',
+      `${base}.pem`,
+    ]);
+    await openssl(['crl', '-in', `${base}.pem`, '-outform', 'DER', '-out', `${base}.der`]);
+    return readFile(`${base}.der`);
   }
 
   /** The `openssl ocsp` arguments that answer from this CA's index. */

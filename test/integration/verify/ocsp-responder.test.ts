@@ -11,11 +11,7 @@ import { createRevocationHttp } from '../../../src/verify/notation/revocation/ht
 import { checkOcsp } from '../../../src/verify/notation/revocation/ocsp.ts';
 import { freePort } from '../../env/ports.ts';
 import { ProcessSupervisor, waitFor, type ServiceHandle } from '../../env/processes.ts';
-import {
-  OpensslCa,
-  type Issued,
-  type RespondOptions,
-} from '../../env/openssl-ca.ts';
+import { OpensslCa, type Issued, type RespondOptions } from '../../env/openssl-ca.ts';
 
 const env = inject('testEnv');
 const TIMEOUT_MS = 1_000;

@@ -3,6 +3,7 @@
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectReader } from '../sources/types.ts';
 import { isNotFound } from './cluster-access.ts';
+import type { ReadRecorder } from './dependency-index.ts';
 
 export interface ObjectCache {
   get(namespace: string | undefined, name: string): KubernetesObject | undefined;
@@ -13,11 +14,20 @@ export interface ObjectCache {
 export class KubeObjectReader implements ObjectReader {
   private readonly api: KubernetesObjectApi;
   private readonly caches: ReadonlyMap<string, ObjectCache>;
+  private readonly recorder: ReadRecorder | undefined;
 
-  /** caches: by "apiVersion/kind" (e.g. "source.toolkit.fluxcd.io/v1/OCIRepository"). */
-  constructor(kubeConfig: KubeConfig, caches: ReadonlyMap<string, ObjectCache> = new Map()) {
+  /**
+   * caches: by "apiVersion/kind" (e.g. "source.toolkit.fluxcd.io/v1/OCIRepository"); recorder: told of
+   * every read, so that changes to what a reconcile read wake it again.
+   */
+  constructor(
+    kubeConfig: KubeConfig,
+    caches: ReadonlyMap<string, ObjectCache> = new Map(),
+    recorder?: ReadRecorder,
+  ) {
     this.api = KubernetesObjectApi.makeApiClient(kubeConfig);
     this.caches = caches;
+    this.recorder = recorder;
   }
 
   async get(
@@ -26,6 +36,7 @@ export class KubeObjectReader implements ObjectReader {
     namespace: string,
     name: string,
   ): Promise<KubernetesObject | undefined> {
+    this.recorder?.recordGet(apiVersion, kind, namespace, name);
     const cache = this.caches.get(`${apiVersion}/${kind}`);
     if (cache?.hasSynced) return cache.get(namespace, name);
     try {
@@ -42,6 +53,7 @@ export class KubeObjectReader implements ObjectReader {
     namespace?: string,
     labelSelector?: string,
   ): Promise<KubernetesObject[]> {
+    this.recorder?.recordList(apiVersion, kind, namespace);
     const cache = this.caches.get(`${apiVersion}/${kind}`);
     if (cache?.hasSynced && labelSelector === undefined) return cache.list(namespace);
     try {

@@ -25,6 +25,7 @@ import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { ArtifactChecker } from './artifact-checker.ts';
 import { KubeClusterAccess } from './cluster-access.ts';
 import { DigestPoller } from './digest-poller.ts';
+import { DependencyIndex } from './dependency-index.ts';
 import { KubeObjectReader, type ObjectCache } from './object-reader.ts';
 import { ArtifactVerificationReconciler } from './reconciler.ts';
 import { RegistryAccess } from './registry-access.ts';
@@ -141,6 +142,7 @@ export const startOperator = async (options: {
   });
 
   const cluster = new KubeClusterAccess(kubeConfig);
+  const dependencies = new DependencyIndex();
   const registries = new RegistryAccess({
     onRequest: registryRequestObserver(metrics),
     requestsPerSecond: config.registryQps,
@@ -153,7 +155,7 @@ export const startOperator = async (options: {
   const reconciler = new ArtifactVerificationReconciler({
     config,
     cluster,
-    sources: new SourceLoader({ reader: new KubeObjectReader(kubeConfig, caches), config }),
+    sources: new SourceLoader({ reader: new KubeObjectReader(kubeConfig, caches, dependencies), config }),
     registries,
     poller,
     checker: new ArtifactChecker({
@@ -176,32 +178,28 @@ export const startOperator = async (options: {
   });
 
   crs.onEvent((event) => {
+    if (event.type === 'delete') dependencies.forget(keyOf(event.object));
     if (meaningfulChange(event)) queue.add(keyOf(event.object));
   });
   for (const { kind, informer } of gitops)
     informer.onEvent((event) => {
       if (!meaningfulChange(event)) return;
       const object = event.object;
-      const namespace = object.metadata?.namespace ?? '';
       const heldBy = object.metadata?.annotations?.[ANNOTATIONS.heldBy];
       const heldByOld = event.old?.metadata?.annotations?.[ANNOTATIONS.heldBy];
       for (const holderKey of `${heldBy ?? ''},${heldByOld ?? ''}`.split(',').filter(Boolean))
         queue.add(holderKey);
-      // CRs watching this object, or in its namespace through a source of the same tool (a Kustomization
-      // or HelmRelease that starts consuming a watched source changes the targets).
-      for (const cr of crs.list()) {
-        const ref = cr.spec.sourceRef;
-        if (!ref) continue;
-        const refNamespace = ref.namespace ?? cr.metadata.namespace;
-        const sameTool = (kind.group === 'argoproj.io') === (ref.kind === 'Application');
-        if (sameTool && refNamespace === namespace) queue.add(keyOf(cr));
-      }
+      // CRs whose last reconcile read this object, or listed its kind in its namespace (a Kustomization or
+      // HelmRelease that starts consuming a watched source changes the targets).
+      const apiVersion = kind.group ? `${kind.group}/${kind.version}` : kind.version;
+      const { namespace = '', name = '' } = object.metadata ?? {};
+      for (const cr of dependencies.dependents(apiVersion, kind.kind, namespace, name)) queue.add(cr);
     });
 
   await Promise.all([crs.start(), ...gitops.map((g) => g.informer.start())]);
   queue.start(async (key) => {
     const [namespace = '', name = ''] = key.split('/');
-    const result = await reconciler.reconcile(namespace, name);
+    const result = await dependencies.track(key, () => reconciler.reconcile(namespace, name));
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
   });
   for (const cr of crs.list()) queue.add(keyOf(cr));

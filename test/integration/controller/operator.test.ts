@@ -151,6 +151,44 @@ describe('operator', () => {
     expect(restored.metadata?.annotations?.['tagguard.dev/pre-hold']).toBeUndefined();
   });
 
+  it('is woken by the objects it depends on, not only by its interval: a missing source appearing, a new consumer', async () => {
+    const unsigned = await chart('late', '1.0.0');
+    await kube.apply(
+      av('late', {
+        sourceRef: { kind: 'OCIRepository', name: 'late' },
+        interval: '10m', // nothing below waits for it
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    // A missing source is retried every 15 s; its creation wakes the CR before that.
+    await waitAv('late', 'SourceNotFound', (o) => condition(o, 'Ready')?.reason === 'SourceNotFound');
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'late', namespace: ns },
+      spec: { url: `oci://${unsigned.repository}`, ref: { tag: '1.0.0' }, interval: '10m', insecure: true },
+    } as KubernetesObject);
+    const held = await waitAv('late', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    expect(held.status?.heldTargets?.map((t) => t.kind)).toEqual(['OCIRepository']);
+
+    // A Kustomization that starts consuming the held source is held too, long before the 10-minute interval.
+    await kube.apply({
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { name: 'late-apps', namespace: ns },
+      spec: {
+        interval: '10m',
+        path: './',
+        prune: true,
+        sourceRef: { kind: 'OCIRepository', name: 'late' },
+      },
+    } as KubernetesObject);
+    const both = await waitAv('late', 'the Kustomization held too', (o) =>
+      (o.status?.heldTargets ?? []).some((t) => t.kind === 'Kustomization' && t.name === 'late-apps'),
+    );
+    expect(both.status?.heldTargets?.map((t) => t.kind).sort()).toEqual(['Kustomization', 'OCIRepository']);
+  });
+
   it('keeps a resume: Manual hold after trust returns until the digest is approved', async () => {
     const good = await chart('manual', '1.0.0');
     await signCosignLegacy(home, registry, good, key);

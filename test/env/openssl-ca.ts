@@ -77,6 +77,18 @@ export type CrlReason =
   | 'cessationOfOperation'
   | 'certificateHold';
 
+/** Validity, subject and CA extensions of a self-signed CA certificate (`openssl req -x509`). */
+const selfSignedCa = (name: string): string[] => [
+  '-days',
+  '3',
+  '-subj',
+  `/O=tagguard test/CN=${name}`,
+  '-addext',
+  'basicConstraints=critical,CA:TRUE',
+  '-addext',
+  'keyUsage=critical,keyCertSign,cRLSign',
+];
+
 const locationExtensions = (options: IssueOptions): string[] => [
   ...(options.ocspUrls && options.ocspUrls.length > 0
     ? [`authorityInfoAccess = ${options.ocspUrls.map((u) => `OCSP;URI:${u}`).join(', ')}`]
@@ -140,14 +152,7 @@ export class OpensslCa {
       keyFile,
       '-out',
       certFile,
-      '-days',
-      '3',
-      '-subj',
-      `/O=tagguard test/CN=${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
+      ...selfSignedCa(name),
     ]);
     return new OpensslCa(dir, await load(name, certFile, keyFile), config);
   }
@@ -256,22 +261,7 @@ export class OpensslCa {
   /** A self-signed CA certificate with this CA's key under another name. */
   async alias(name: string): Promise<Issued> {
     const certFile = join(this.dir, `${name}-${++this.sequence}.crt`);
-    await openssl([
-      'req',
-      '-x509',
-      '-key',
-      this.ca.keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '3',
-      '-subj',
-      `/O=tagguard test/CN=${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ]);
+    await openssl(['req', '-x509', '-key', this.ca.keyFile, '-out', certFile, ...selfSignedCa(name)]);
     return load(name, certFile, this.ca.keyFile);
   }
 

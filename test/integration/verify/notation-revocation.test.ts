@@ -2,18 +2,16 @@
 // distribution point served over HTTP here; the CRL made by `openssl ca`. tagguard (the verifier, and the
 // `tagguard verify` CLI) and `notation verify` must agree: not revoked → verified; revoked → refused at
 // strict, logged at permissive; CRL unreachable → refused at strict; revocation: skip → not looked at.
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { OpensslCa, type Issued } from '../../env/openssl-ca.ts';
-import { projectRoot } from '../../env/paths.ts';
+import { runTagguardCli, type CliResult } from '../../env/cli.ts';
 import { listReferrers, registryGet } from '../../env/registry-http.ts';
 import type { RegistryEndpoint } from '../../env/registries.ts';
 import {
@@ -33,7 +31,6 @@ import type { SignerResult } from '../../../src/verify/types.ts';
 
 const env = inject('testEnv');
 const registry: RegistryEndpoint = env.registries.referrers;
-const exec = promisify(execFile);
 
 const repoOf = (artifact: PushedArtifact): string =>
   artifact.repository.slice(artifact.repository.indexOf('/') + 1);
@@ -96,7 +93,7 @@ describe('notation revocation by CRL', () => {
     return verifyWithNotation(home, registry, artifact);
   };
 
-  const cliVerify = async (): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const cliVerify = async (): Promise<CliResult> => {
     const file = join(dir, `policy-${Math.random()}.yaml`);
     await writeFile(
       file,
@@ -118,25 +115,18 @@ describe('notation revocation by CRL', () => {
         },
       }),
     );
-    const node = join(projectRoot, 'node_modules', '.bin', 'node');
-    const args = [
-      join(projectRoot, 'src/cli/main.ts'),
-      'verify',
-      `oci://${artifact.repository}:${artifact.tag}`,
-    ];
-    try {
-      const { stdout, stderr } = await exec(
-        node,
-        [...args, '--policy', file, '--insecure', '--output', 'json'],
-        {
-          env: { PATH: process.env.PATH ?? '', HOME: home.dir },
-        },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
+    return runTagguardCli(
+      [
+        'verify',
+        `oci://${artifact.repository}:${artifact.tag}`,
+        '--policy',
+        file,
+        '--insecure',
+        '--output',
+        'json',
+      ],
+      { PATH: process.env.PATH ?? '', HOME: home.dir },
+    );
   };
 
   beforeAll(async () => {

@@ -1,15 +1,13 @@
 // `tagguard verify` as users run it: a separate process, a policy file on disk, real signatures by cosign
 // and notation on the real registries. Exit codes and the JSON document are DESIGN §6's.
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { dump } from 'js-yaml';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
-import { projectRoot } from '../../env/paths.ts';
+import { runTagguardCli, type CliResult } from '../../env/cli.ts';
 import {
   createNotationTestSigner,
   generateCosignKeyPair,
@@ -21,7 +19,6 @@ import {
 import type { VerifySpec } from '../../../src/api/artifact-verification.ts';
 
 const env = inject('testEnv');
-const exec = promisify(execFile);
 
 let home: ToolHome;
 let dir: string;
@@ -30,24 +27,12 @@ let notationCa: string;
 let signed: PushedArtifact;
 let unsigned: PushedArtifact;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const tagguard = async (args: readonly string[]): Promise<CliResult> => {
-  const node = join(projectRoot, 'node_modules', '.bin', 'node');
-  try {
-    const { stdout, stderr } = await exec(node, [join(projectRoot, 'src/cli/main.ts'), ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: home.dir, DOCKER_CONFIG: home.env.DOCKER_CONFIG ?? '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-};
+const tagguard = (args: readonly string[]): Promise<CliResult> =>
+  runTagguardCli(args, {
+    PATH: process.env.PATH ?? '',
+    HOME: home.dir,
+    DOCKER_CONFIG: home.env.DOCKER_CONFIG ?? '',
+  });
 
 let policies = 0;
 const policyFile = async (verify: VerifySpec | undefined): Promise<string> => {

@@ -8,7 +8,7 @@ import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import { verifyArtifact } from '../verify/verify-artifact.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
-import type { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
+import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
 import { actionFor } from '../verify/notation/verification-level.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { ScanError } from '../scan/errors.ts';
@@ -34,7 +34,7 @@ export interface ArtifactCheckerOptions {
   /** Seconds one digest took to verify and scan, when it was not answered from the cache. */
   readonly onChecked?: (seconds: number) => void;
   /** OCSP / CRL checks of Notary Project chains. */
-  readonly revocation?: RevocationChecker;
+  readonly revocation?: ChainRevocation;
 }
 
 /**

@@ -1,12 +1,12 @@
 // The one interface every signature verifier implements: one configured signer entry (trust as data)
 // checked against the signature material fetched for one digest. Implementations do no registry I/O;
 // the only I/O is revocation checking of Notary Project chains, through the checker in `io`.
-import type { RevocationChecker } from './notation/revocation/revocation.ts';
+import type { ChainRevocation } from './notation/revocation/revocation.ts';
 import type { SignatureMaterial, SignerResult, VerificationTarget } from './types.ts';
 
 export interface VerifierIo {
   /** OCSP / CRL for Notary Project chains; without one, revocation is reported as not checked. */
-  readonly revocation?: RevocationChecker;
+  readonly revocation?: ChainRevocation;
 }
 
 export interface Verifier {

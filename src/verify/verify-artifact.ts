@@ -12,7 +12,7 @@ import { CosignVerifier } from './cosign/cosign-verifier.ts';
 import { NotationSignerVerifier } from './notation-signer.ts';
 import { evaluatePolicy } from './evaluate-policy.ts';
 import type { Verifier, VerifierIo } from './verifier.ts';
-import type { RevocationChecker } from './notation/revocation/revocation.ts';
+import type { ChainRevocation } from './notation/revocation/revocation.ts';
 import type { NotationEnvelope } from './notation/notation-verifier.ts';
 import type {
   SignerResult,
@@ -189,7 +189,7 @@ export const verifyArtifact = async (
   reference: OciReference,
   digest: string,
   policy: TrustPolicy,
-  options: { now: () => Date; revocation?: RevocationChecker },
+  options: { now: () => Date; revocation?: ChainRevocation },
 ): Promise<VerificationResult> => {
   const verifiers = verifiersFor(policy);
   if (verifiers.length === 0) return evaluatePolicy(digest, [], policy.minSignatures);

@@ -26,7 +26,7 @@ import { parseJwsEnvelope } from './jws-envelope.ts';
 import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
 import { actionFor, type ValidationType } from './verification-level.ts';
 import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
-import type { RevocationChecker } from './revocation/revocation.ts';
+import type { ChainRevocation } from './revocation/revocation.ts';
 
 /** A Notary Project signature envelope (the signature manifest's single layer). */
 export interface NotationEnvelope {
@@ -140,11 +140,12 @@ interface CheckResult {
  * from a TSA in the TSA store may prove that the signature was made while the chain was valid
  * (notation's `verifyTimestamp: afterCertExpiry`). signingAuthority: valid at the authentic signing time.
  */
-const authenticTimestamp = (
+const authenticTimestamp = async (
   verified: VerifiedEnvelope,
   now: Date,
   tsaStore: readonly Buffer[],
-): CheckResult => {
+  tsaRevocation: ChainRevocation | undefined,
+): Promise<CheckResult> => {
   if (verified.signingScheme === 'notary.x509.signingAuthority') {
     const failure = validityFailure(
       verified,
@@ -182,8 +183,13 @@ const authenticTimestamp = (
         failure: `timestamp ${range} is outside the validity of certificate ${JSON.stringify(formatSubject(cert.subject))}`,
       };
   }
+  // As notation-go: a timestamp from a revoked (or unknown) TSA chain proves nothing.
+  const tsaStatus = tsaRevocation ? await tsaRevocation.check(stamp.chain, { now }) : undefined;
+  if (tsaStatus && tsaStatus.status !== 'ok')
+    return { failure: `the timestamping chain: ${tsaStatus.details.join('; ')}` };
+  const revocationNote = tsaStatus ? '' : ' (TSA chain revocation not checked)';
   return {
-    note: `certificate chain expired, but timestamped by ${JSON.stringify(stamp.tsaSubject)} at ${range}, within its validity`,
+    note: `certificate chain expired, but timestamped by ${JSON.stringify(stamp.tsaSubject)} at ${range}, within its validity${revocationNote}`,
   };
 };
 
@@ -204,7 +210,7 @@ const revocation = async (
   verified: VerifiedEnvelope,
   trust: NotationTrust,
   trusted: boolean,
-  checker: RevocationChecker | undefined,
+  checker: ChainRevocation | undefined,
   now: Date,
 ): Promise<CheckResult> => {
   const action = revocationAction(trust);
@@ -229,7 +235,7 @@ const verifyEnvelope = async (
   policy: Policy,
   trust: NotationTrust,
   now: Date,
-  checker: RevocationChecker | undefined,
+  checker: ChainRevocation | undefined,
 ): Promise<Outcome> => {
   const label = `signature ${shortDigest(envelope.signatureManifestDigest)}`;
   let verified: VerifiedEnvelope;
@@ -242,7 +248,12 @@ const verifyEnvelope = async (
   const base = { format: verified.format, ...(leaf ? { identity: formatSubject(leaf.subject) } : {}) };
 
   const authenticityFailure = authenticity(verified, policy) ?? trustedIdentity(verified, policy.identities);
-  const timestampCheck = authenticTimestamp(verified, now, policy.tsaStore);
+  const timestampCheck = await authenticTimestamp(
+    verified,
+    now,
+    policy.tsaStore,
+    revocationAction(trust) === 'skip' ? undefined : checker,
+  );
   const checks: Check[] = [
     { type: 'authenticity', failure: authenticityFailure },
     { type: 'expiry', failure: expiry(verified, now) },
@@ -310,7 +321,7 @@ export const verifyNotation = async (
   envelopes: readonly NotationEnvelope[],
   trust: NotationTrust,
   now: Date,
-  revocationChecker?: RevocationChecker,
+  revocationChecker?: ChainRevocation,
 ): Promise<SignerResult> => {
   if (envelopes.length === 0)
     return toResult(trust, {

@@ -2,7 +2,8 @@
 // the TimeStampToken is a CMS SignedData over a TSTInfo whose message imprint is the hash of the
 // envelope's signature value. Checked as notation-go does: CMS signature over the signed attributes,
 // message digest, message imprint, a TSA chain that ends in a trusted root and follows the
-// time-stamping certificate rules, valid at the timestamp. Offline: no revocation of the TSA chain.
+// time-stamping certificate rules, valid at the timestamp. The TSA chain's revocation is the caller's
+// (it needs the network): the chain is returned.
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { keySignatureAlgorithm, parseCertificate, type SigningCertificate } from './certificate.ts';
 import { DER, decodeOid, derChildren, parseDer, type DerNode } from './der.ts';
@@ -13,6 +14,8 @@ export interface VerifiedTimestamp {
   readonly earliest: Date;
   readonly latest: Date;
   readonly tsaSubject: string;
+  /** The TSA certificate up to the trusted root, for revocation checking. */
+  readonly chain: readonly SigningCertificate[];
 }
 
 const OID = {
@@ -255,6 +258,7 @@ export const verifyTimestamp = (
       earliest: new Date(tst.genTime.getTime() - tst.accuracyMs),
       latest: new Date(tst.genTime.getTime() + tst.accuracyMs),
       tsaSubject: signer.x509.subject.replaceAll('\n', ', '),
+      chain,
     };
   } catch (error) {
     if (error instanceof NotationError && error.code === 'InvalidTimestamp') throw error;

@@ -35,7 +35,12 @@ const certificateStatus = async (
   return { status: 'non-revocable', method: 'none' };
 };
 
-export class RevocationChecker {
+/** What the verifier needs: the revocation status of a validated chain (leaf first, root last). */
+export interface ChainRevocation {
+  check(chain: readonly SigningCertificate[], options: CertCheckOptions): Promise<ChainRevocationResult>;
+}
+
+export class RevocationChecker implements ChainRevocation {
   private readonly http: RevocationHttp;
   private readonly cache = new CrlCache();
 

@@ -22,6 +22,11 @@ export type CheckResult =
   | { readonly ok: true; readonly identity: string }
   | { readonly ok: false; readonly reason: VerifyReason; readonly message: string };
 
+/** A verified chain: the leaf's identity and the certificate that issued it (for its SCTs). */
+export type ChainCheck =
+  | { readonly ok: true; readonly identity: string; readonly issuer: X509Certificate }
+  | Extract<CheckResult, { readonly ok: false }>;
+
 export const parseCertificates = (pem: string): X509Certificate[] =>
   (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) =>
     X509Certificate.parse(block),
@@ -67,7 +72,7 @@ export const verifyCertificateChain = (
   intermediates: readonly X509Certificate[],
   anchors: TrustAnchors,
   at: Date,
-): CheckResult => {
+): ChainCheck => {
   const eku = new NodeX509(leaf.root.toDER()).keyUsage ?? [];
   if (!eku.includes(EKU_CODE_SIGNING))
     return {
@@ -89,7 +94,8 @@ export const verifyCertificateChain = (
         message: `certificate valid ${expired.notBefore.toISOString()} to ${expired.notAfter.toISOString()} was not valid at ${at.toISOString()}`,
       };
     }
-    return { ok: true, identity: leaf.subjectAltName ?? '' };
+    // A leaf that is itself an anchor is self-issued.
+    return { ok: true, identity: leaf.subjectAltName ?? '', issuer: path[1] ?? leaf };
   }
   // A CA outside its validity window in the trusted root is not trusted for that time (as sigstore-go).
   return {

@@ -1,12 +1,13 @@
 // Cosign v3 Sigstore bundles (v0.3, found as referrers): signature and transparency-log entries checked by
-// @sigstore/verify against the trusted root, the signer checked here (trusted key, or certificate chain
-// and identity), and the DSSE in-toto statement must be a cosign signature whose subject is the digest.
+// @sigstore/verify against the trusted root, the signer checked here (trusted key, or certificate chain,
+// identity and embedded SCTs), and the DSSE in-toto statement must be a cosign signature whose subject is the digest.
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { CosignBundleSignature, VerificationTarget } from '../types.ts';
 import { checkIdentity, verifyCertificateChain } from './certificates.ts';
+import { verifyEmbeddedScts } from './certificate-transparency.ts';
 import type { PreparedCosignTrust, SignatureCheck } from './prepared-trust.ts';
 
 /** The predicate type `cosign sign` (v3) writes; other statements (attestations) are not signatures. */
@@ -162,7 +163,12 @@ const checkCertificate = (
   const at = times.length > 0 ? (times[0] ?? now) : now;
   const chain = verifyCertificateChain(leaf, intermediates, trust.anchors, at);
   if (!chain.ok) return chain;
-  return checkIdentity(leaf, policy);
+  const identity = checkIdentity(leaf, policy);
+  if (!identity.ok) return identity;
+  // Checked here, not by @sigstore/verify: it only looks at SCTs when it picks the certificate itself, and
+  // the signer key is handed to it (see verifyWithKey), so its ctlogThreshold would never apply.
+  const sct = verifyEmbeddedScts(leaf, chain.issuer, trust.anchors, now);
+  return sct.ok ? { ...identity, note: sct.note } : sct;
 };
 
 export const checkBundleSignature = (

@@ -1,5 +1,6 @@
 // Cosign legacy signatures (`sha256-<hex>.sig`): the signature annotation over the simple-signing payload,
-// by a trusted key or by a certificate chaining to the trusted root with the expected identity; the Rekor
+// by a trusted key or by a certificate chaining to the trusted root with the expected identity (and an
+// embedded SCT from a CT log of the trusted root, when it lists any); the Rekor
 // SET checked offline when present (and required when the policy says so); the payload's
 // docker-manifest-digest must be the digest under test, so a signature never validates another artifact.
 import { X509Certificate } from '@sigstore/core';
@@ -7,6 +8,7 @@ import { createPublicKey } from 'node:crypto';
 import type { CosignLegacySignature, VerificationTarget } from '../types.ts';
 import { verifyRawSignature } from './public-keys.ts';
 import { checkIdentity, parseCertificates, verifyCertificateChain } from './certificates.ts';
+import { verifyEmbeddedScts } from './certificate-transparency.ts';
 import { verifyRekorBundle } from './rekor-set.ts';
 import { parseSimpleSigning } from './simple-signing.ts';
 import type { PreparedCosignTrust, SignatureCheck } from './prepared-trust.ts';
@@ -95,7 +97,9 @@ const checkCertificate = (
   if (!chain.ok) return chain;
   const identity = checkIdentity(leaf, policy);
   if (!identity.ok) return identity;
-  return claimsTarget(sig, target) ?? identity;
+  const sct = verifyEmbeddedScts(leaf, chain.issuer, trust.anchors, now);
+  if (!sct.ok) return sct;
+  return claimsTarget(sig, target) ?? { ...identity, note: sct.note };
 };
 
 export const checkLegacySignature = (

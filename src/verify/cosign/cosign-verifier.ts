@@ -55,7 +55,7 @@ export class CosignVerifier implements Verifier {
           format: candidate.format,
           identity: outcome.identity,
           verified: true,
-          message: `${candidate.format} signature ${candidate.where} verified`,
+          message: `${candidate.format} signature ${candidate.where} verified${outcome.note ? ` (${outcome.note})` : ''}`,
         };
       }
       failures.push({

@@ -13,9 +13,9 @@ export interface PreparedCosignTrust {
   readonly requireTransparencyLog: boolean;
 }
 
-/** The outcome of one signature against one signer entry. */
+/** The outcome of one signature against one signer entry; `note` adds what else was checked. */
 export type SignatureCheck =
-  | { readonly ok: true; readonly identity: string }
+  | { readonly ok: true; readonly identity: string; readonly note?: string }
   | { readonly ok: false; readonly reason: VerifyReason; readonly message: string };
 
 export const prepareCosignTrust = (trust: CosignTrust): PreparedCosignTrust => ({

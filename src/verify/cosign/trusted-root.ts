@@ -1,6 +1,7 @@
 // Sigstore trust anchors from a trusted_root.json (the public-good one shipped with tagguard, or a private
-// one from a ConfigMap): certificate authorities and transparency-log keys, parsed once per document.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+// one from a ConfigMap): certificate authorities, transparency-log and certificate-transparency-log keys,
+// parsed once per document.
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { TrustPolicyError } from '../errors.ts';
@@ -28,7 +29,19 @@ export interface TrustAnchors {
   readonly certificateAuthorities: readonly CertificateAuthority[];
   /** Rekor logs by log ID (hex of the key ID). */
   readonly tlogs: ReadonlyMap<string, TransparencyLog>;
+  /**
+   * Certificate Transparency logs by RFC 6962 log ID: hex of the SHA-256 of the key's DER, computed here
+   * rather than read from `logId`, so an SCT can only ever select the key that signed it.
+   */
+  readonly ctlogs: ReadonlyMap<string, TransparencyLog>;
 }
+
+type LogEntry = TrustedRoot['tlogs'][number];
+
+const publicKeyOf = (log: LogEntry): KeyObject | undefined =>
+  log.publicKey?.rawBytes
+    ? createPublicKey({ key: Buffer.from(log.publicKey.rawBytes), format: 'der', type: 'spki' })
+    : undefined;
 
 const ALWAYS: Validity = { start: new Date(0), end: new Date(8_640_000_000_000_000) };
 
@@ -61,18 +74,20 @@ export const parseTrustedRoot = (json: unknown, signer: string): TrustAnchors =>
       })),
       tlogs: new Map(
         root.tlogs.flatMap((log) => {
-          if (!log.publicKey?.rawBytes || !log.logId) return [];
-          const key = createPublicKey({
-            key: Buffer.from(log.publicKey.rawBytes),
-            format: 'der',
-            type: 'spki',
-          });
-          return [
-            [
-              Buffer.from(log.logId.keyId).toString('hex'),
-              { key, validFor: validity(log.publicKey.validFor) },
-            ],
-          ];
+          const key = publicKeyOf(log);
+          if (!key || !log.logId) return [];
+          const id = Buffer.from(log.logId.keyId).toString('hex');
+          return [[id, { key, validFor: validity(log.publicKey?.validFor) }]];
+        }),
+      ),
+      ctlogs: new Map(
+        root.ctlogs.flatMap((log) => {
+          const key = publicKeyOf(log);
+          if (!key) return [];
+          const id = createHash('sha256')
+            .update(key.export({ format: 'der', type: 'spki' }))
+            .digest('hex');
+          return [[id, { key, validFor: validity(log.publicKey?.validFor) }]];
         }),
       ),
     };

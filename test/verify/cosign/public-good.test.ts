@@ -4,6 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { X509Certificate } from '@sigstore/core';
 import { verifyRekorBundle } from '../../../src/verify/cosign/rekor-set.ts';
+import { verifyEmbeddedScts } from '../../../src/verify/cosign/certificate-transparency.ts';
 import { parseTrustedRoot, PUBLIC_GOOD_TRUSTED_ROOT } from '../../../src/verify/cosign/trusted-root.ts';
 import {
   checkIdentity,
@@ -62,10 +63,10 @@ describe('the shipped public-good trusted root', () => {
     for (const ca of root.certificateAuthorities) delete ca.validFor;
     const widened = parseTrustedRoot(root, 'public-good, CA windows removed');
     const chain = parseCertificates(real.chain);
-    expect(verifyCertificateChain(leaf, chain, widened, signedAt)).toEqual({
-      ok: true,
-      identity: real.identity.subject,
-    });
+    const verified = verifyCertificateChain(leaf, chain, widened, signedAt);
+    expect(verified).toMatchObject({ ok: true, identity: real.identity.subject });
+    // The issuer (for SCTs) is the 2021 Fulcio root the chain ends in.
+    expect(verified.ok && verified.issuer.equals(chain[0] as X509Certificate)).toBe(true);
     expect(verifyCertificateChain(leaf, [], widened, signedAt)).toMatchObject({ ok: true });
     expect(verifyCertificateChain(leaf, chain, widened, new Date())).toMatchObject({
       ok: false,
@@ -93,6 +94,24 @@ describe('the shipped public-good trusted root', () => {
       ok: false,
       reason: 'UntrustedSigner',
     });
+  });
+
+  it('lists the two public-good CT logs under their RFC 6962 log IDs (SHA-256 of the key)', () => {
+    const root = PUBLIC_GOOD_TRUSTED_ROOT as { ctlogs: { logId: { keyId: string } }[] };
+    expect([...anchors.ctlogs.keys()].sort()).toEqual(
+      root.ctlogs.map((l) => Buffer.from(l.logId.keyId, 'base64').toString('hex')).sort(),
+    );
+  });
+
+  it('refuses this February 2022 Fulcio certificate for lack of an embedded SCT (Fulcio added them later)', () => {
+    const result = verifyEmbeddedScts(
+      leaf,
+      parseCertificates(real.chain)[0] as X509Certificate,
+      anchors,
+      signedAt,
+    );
+    expect(result).toMatchObject({ ok: false, reason: 'UntrustedSigner' });
+    expect(!result.ok && result.message).toMatch(/no SCT/);
   });
 
   it('does not trust the same certificate under a private root', () => {

@@ -47,6 +47,11 @@ export const REVOCATION_RECHECK_MS = 60 * 60 * 1000;
 const checksRevocation = (policy: TrustPolicy): boolean =>
   policy.notation.some((trust) => (trust.revocation ?? actionFor(trust.level, 'revocation')) !== 'skip');
 
+/** Revocation checks that read CRLs afresh (a requested re-check must not be answered by a cached CRL). */
+const refreshing = (revocation: ChainRevocation): ChainRevocation => ({
+  check: (chain, options) => revocation.check(chain, { ...options, refresh: true }),
+});
+
 /**
  * What a verification is cached under: the repository too (a signature is only ever valid for the digest
  * in its own repository), and, when revocation is looked at, the current hour.
@@ -91,10 +96,12 @@ export class ArtifactChecker {
     this.options = options;
   }
 
+  /** `options.reverify`: compute the verification again (a person asked for a fresh check). */
   async check(
     object: ArtifactVerification,
     artifact: LoadedArtifact,
     digest: string,
+    options: { reverify?: boolean } = {},
   ): Promise<CheckedArtifact> {
     const client = this.options.registries.clientFor(artifact.access);
     const reference = { ...repositoryReference(artifact.access.url), digest };
@@ -102,7 +109,7 @@ export class ArtifactChecker {
     const started = performance.now();
     const [verification, scan] = await Promise.all([
       object.spec.verify
-        ? this.verify(object, object.spec.verify, client, reference, digest, computed)
+        ? this.verify(object, object.spec.verify, client, reference, digest, computed, options.reverify)
         : undefined,
       this.scan(object, artifact, client, reference, digest, computed),
     ]);
@@ -117,6 +124,7 @@ export class ArtifactChecker {
     reference: ReturnType<typeof repositoryReference> & { digest: string },
     digest: string,
     computed: { any: boolean },
+    reverify = false,
   ): Promise<VerificationResult> {
     const namespace = object.metadata.namespace ?? '';
     const secrets: Record<string, Record<string, string>> = {};
@@ -150,16 +158,18 @@ export class ArtifactChecker {
       throw error;
     }
     const key = verificationCacheKey(reference, digest, policy, this.options.now());
+    const revocation = this.options.revocation;
     return this.verifications.get(
       key,
       () => {
         computed.any = true;
         return verifyArtifact(client, reference, digest, policy, {
           now: this.options.now,
-          ...(this.options.revocation ? { revocation: this.options.revocation } : {}),
+          ...(revocation ? { revocation: reverify ? refreshing(revocation) : revocation } : {}),
         });
       },
       (result) => result.verdict !== 'Error',
+      { refresh: reverify },
     );
   }
 

@@ -60,6 +60,8 @@ export interface ReconcileState {
   error?: ReconcileError;
   /** Ask to run again after this long (the earliest of the steps' requests). */
   requeueAfterMs?: number;
+  /** A new tagguard.dev/requested-at: verify again instead of answering from the cache. */
+  reverify?: boolean;
 }
 
 export const requeueAfter = (state: ReconcileState, ms: number): void => {

@@ -183,8 +183,9 @@ export class ArtifactVerificationReconciler {
     const interval = intervalOf(object);
     const requested = object.metadata.annotations?.[ANNOTATIONS.requestedAt];
     // A new requested-at value asks for a fresh answer from the registry, not the poller's last one.
-    const maxAge =
-      requested !== undefined && requested !== this.lastRequestedAt.get(subscriber) ? 0 : interval;
+    const fresh = requested !== undefined && requested !== this.lastRequestedAt.get(subscriber);
+    state.reverify = fresh;
+    const maxAge = fresh ? 0 : interval;
     if (requested !== undefined) this.lastRequestedAt.set(subscriber, requested);
     const keys: string[] = [];
     const resolved: ResolvedArtifact[] = [];
@@ -254,7 +255,9 @@ export class ArtifactVerificationReconciler {
         });
       let result: CheckedArtifact;
       try {
-        result = await this.deps.checker.check(object, item.artifact, item.digest);
+        result = await this.deps.checker.check(object, item.artifact, item.digest, {
+          reverify: state.reverify === true,
+        });
       } catch (error) {
         throw registryFailure(error, `checking ${item.artifact.access.url}@${item.digest}`);
       }

@@ -25,20 +25,27 @@ export class ResultCache<T> {
     this.maxEntries = maxEntries;
   }
 
-  get(key: string, compute: () => Promise<T>, keep: (result: T) => boolean = () => true): Promise<T> {
-    const cached = this.entries.get(key);
+  /** `options.refresh`: compute again even when a result (or a computation) is cached. */
+  get(
+    key: string,
+    compute: () => Promise<T>,
+    keep: (result: T) => boolean = () => true,
+    options: { refresh?: boolean } = {},
+  ): Promise<T> {
+    const cached = options.refresh ? undefined : this.entries.get(key);
     if (cached) {
       this.entries.delete(key);
       this.entries.set(key, cached);
       return cached;
     }
-    const promise = compute().then(
+    this.entries.delete(key);
+    const promise: Promise<T> = compute().then(
       (result) => {
-        if (!keep(result)) this.entries.delete(key);
+        if (!keep(result) && this.entries.get(key) === promise) this.entries.delete(key);
         return result;
       },
       (error: unknown) => {
-        this.entries.delete(key);
+        if (this.entries.get(key) === promise) this.entries.delete(key);
         throw error;
       },
     );

@@ -26,6 +26,26 @@ describe('ResultCache', () => {
     expect(await cache.get('k', () => Promise.resolve('Trusted'))).toBe('Trusted');
   });
 
+  it('computes again on refresh and keeps the newer result, even if an older computation ends later', async () => {
+    const cache = new ResultCache<string>();
+    expect(await cache.get('k', () => Promise.resolve('Trusted'))).toBe('Trusted');
+    expect(await cache.get('k', () => Promise.resolve('Untrusted'), undefined, { refresh: true })).toBe(
+      'Untrusted',
+    );
+    expect(await cache.get('k', () => Promise.resolve('never computed'))).toBe('Untrusted');
+
+    let finishSlow: (value: string) => void = () => undefined;
+    const slow = cache.get(
+      's',
+      () => new Promise<string>((resolve) => (finishSlow = resolve)),
+      (r) => r !== 'Error',
+    );
+    const fresh = await cache.get('s', () => Promise.resolve('fresh'), undefined, { refresh: true });
+    finishSlow('Error'); // the old computation fails late: it must not drop the fresh entry
+    expect([await slow, fresh]).toEqual(['Error', 'fresh']);
+    expect(await cache.get('s', () => Promise.resolve('never computed'))).toBe('fresh');
+  });
+
   it('evicts the least recently used entry beyond its bound', async () => {
     const cache = new ResultCache<number>(2);
     await cache.get('a', () => Promise.resolve(1));

@@ -2,8 +2,6 @@
 // distribution point served over HTTP here; the CRL made by `openssl ca`. tagguard (the verifier, and the
 // `tagguard verify` CLI) and `notation verify` must agree: not revoked → verified; revoked → refused at
 // strict, logged at permissive; CRL unreachable → refused at strict; revocation: skip → not looked at.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +9,7 @@ import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { OpensslCa, type Issued } from '../../env/openssl-ca.ts';
+import { serveFile, type FileServer } from '../../env/file-server.ts';
 import { runTagguardCli, type CliResult } from '../../env/cli.ts';
 import { listReferrers, registryGet } from '../../env/registry-http.ts';
 import type { RegistryEndpoint } from '../../env/registries.ts';
@@ -35,26 +34,13 @@ const registry: RegistryEndpoint = env.registries.referrers;
 const repoOf = (artifact: PushedArtifact): string =>
   artifact.repository.slice(artifact.repository.indexOf('/') + 1);
 
-/** Serves the current CRL bytes (or nothing: 503) at /ca.crl. */
-const serveCrl = async (): Promise<{ server: Server; url: string; set(bytes: Buffer | undefined): void }> => {
-  let current: Buffer | undefined;
-  const server = createServer((req, res) => {
-    if (req.url === '/ca.crl' && current)
-      res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(current);
-    else res.writeHead(503).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
-  return { server, url, set: (bytes) => (current = bytes) };
-};
-
 describe('notation revocation by CRL', () => {
   let home: ToolHome;
   let dir: string;
   let ca: OpensslCa;
   let caPem: string;
   let leaf: Issued;
-  let crl: Awaited<ReturnType<typeof serveCrl>>;
+  let crl: FileServer;
   let artifact: PushedArtifact;
   let envelopes: NotationEnvelope[];
   let target: { mediaType: string; digest: string; size: number };
@@ -132,7 +118,7 @@ describe('notation revocation by CRL', () => {
   beforeAll(async () => {
     home = await createToolHome(env);
     dir = await mkdtemp(join(tmpdir(), 'tagguard-revocation-'));
-    crl = await serveCrl();
+    crl = await serveFile('/ca.crl', 'application/pkix-crl');
     ca = await OpensslCa.create(dir, 'revocation-ca');
     caPem = await readFile(ca.ca.certFile, 'utf8');
     leaf = await ca.issue('revocable', { subject: '/C=US/ST=WA/O=Acme/CN=revocable', crlUrls: [crl.url] });
@@ -169,7 +155,7 @@ describe('notation revocation by CRL', () => {
 
   afterAll(async () => {
     await http.close();
-    await new Promise((resolve) => crl.server.close(resolve));
+    await crl.close();
   });
 
   it('verifies while the certificate is not on the CRL, as notation does', async () => {

@@ -214,7 +214,7 @@ export const checkCrl = async (
   const checked: string[] = [];
   for (const url of cert.crlDistributionPoints) {
     try {
-      let crl = options.cache?.get(url, options.now);
+      let crl = options.refresh ? undefined : options.cache?.get(url, options.now);
       if (!crl) {
         crl = parseCrl(await http.get(url, MAX_CRL_BYTES));
         validateCrl(crl, issuer, options.now);

@@ -30,4 +30,6 @@ export interface CertCheckOptions {
    * invalidity date is after it does not count.
    */
   readonly signingTime?: Date;
+  /** Fetch CRLs afresh instead of using cached ones (a person asked for a fresh check). */
+  readonly refresh?: boolean;
 }

@@ -170,4 +170,19 @@ describe('checkCrl', () => {
     expect(later).toMatchObject({ status: 'unknown' });
     expect(http.fetched).toEqual([URL_A, URL_A]);
   });
+
+  it('reads the CRL afresh when asked to (a requested re-check), and caches the new one', async () => {
+    const cert = await ca.issue('refreshed', { crlUrls: [URL_A] });
+    const http = served(URL_A, await ca.crl());
+    const cache = new CrlCache();
+    const now = new Date();
+    expect(await checkCrl(cert.cert, ca.ca.cert, http, { now, cache })).toMatchObject({ status: 'ok' });
+    await ca.revoke(cert);
+    http.files.set(URL_A, await ca.crl());
+    expect(await checkCrl(cert.cert, ca.ca.cert, http, { now, cache })).toMatchObject({ status: 'ok' }); // cached
+    expect(await checkCrl(cert.cert, ca.ca.cert, http, { now, cache, refresh: true })).toMatchObject({
+      status: 'revoked',
+    });
+    expect(await checkCrl(cert.cert, ca.ca.cert, http, { now, cache })).toMatchObject({ status: 'revoked' });
+  });
 });

@@ -26,7 +26,7 @@ import { parseJwsEnvelope } from './jws-envelope.ts';
 import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
 import { actionFor, type ValidationType } from './verification-level.ts';
 import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
-import type { ChainRevocation } from './revocation/revocation.ts';
+import type { ChainRevocation, ChainRevocationResult } from './revocation/revocation.ts';
 
 /** A Notary Project signature envelope (the signature manifest's single layer). */
 export interface NotationEnvelope {
@@ -313,6 +313,22 @@ const toResult = (trust: NotationTrust, outcome: Outcome): SignerResult => ({
 });
 
 /**
+ * Asks about each distinct chain once per verification: copies of one envelope under many signature
+ * manifests (a registry can attach as many as it likes) must not multiply OCSP requests.
+ */
+const oncePerChain = (checker: ChainRevocation): ChainRevocation => {
+  const answers = new Map<string, Promise<ChainRevocationResult>>();
+  return {
+    check: (chain, options) => {
+      const key = `${chain.map((cert) => cert.der.toString('base64')).join('.')}|${options.signingTime?.getTime() ?? ''}`;
+      let answer = answers.get(key);
+      if (!answer) answers.set(key, (answer = checker.check(chain, options)));
+      return answer;
+    },
+  };
+};
+
+/**
  * The signer verifies when any envelope verifies; otherwise the failure of the envelope that got
  * furthest (SignatureInvalid < UntrustedSigner < CertificateExpired < DigestMismatch) is reported.
  */
@@ -340,8 +356,9 @@ export const verifyNotation = async (
     });
   }
   let best: Outcome | undefined;
+  const checker = revocationChecker ? oncePerChain(revocationChecker) : undefined;
   for (const envelope of envelopes.slice(0, MAX_ENVELOPES)) {
-    const outcome = await verifyEnvelope(envelope, target, policy, trust, now, revocationChecker);
+    const outcome = await verifyEnvelope(envelope, target, policy, trust, now, checker);
     if (outcome.verified) return toResult(trust, outcome);
     if (
       !best ||

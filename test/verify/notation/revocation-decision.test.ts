@@ -105,6 +105,17 @@ describe('revocation in the verifier', () => {
     }
   });
 
+  it('asks once per distinct chain, however many copies of a signature the registry attached', async () => {
+    const checker = new ScriptedRevocation(() => revoked);
+    const bytes = buildJws(signer, chartTarget);
+    const copies = Array.from({ length: 20 }, (_, i) =>
+      jwsEnvelope(bytes, `sha256:${i.toString(16).padStart(64, '0')}`),
+    );
+    const result = await verifyNotation(chartTarget, copies, trustFor(signer), new Date(), checker);
+    expect(result).toMatchObject({ verified: false, reason: 'UntrustedSigner' });
+    expect(checker.asked).toHaveLength(1);
+  });
+
   it('does not ask at all with revocation: skip', async () => {
     const checker = new ScriptedRevocation(() => revoked);
     const result = await verify(checker, { revocation: 'skip' });

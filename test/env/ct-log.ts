@@ -232,7 +232,8 @@ export const issueCertificateWithScts = async (
     ]),
   );
   const serial = randomBytes(8).toString('hex');
-  const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
+  // Not before the CA itself: cosign checks the chain at the leaf's notBefore.
+  const notBefore = options.notBefore ?? new Date();
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 2 * 86_400_000);
   const config = join(work, 'ca.cnf');
   await writeFile(

@@ -3,6 +3,8 @@
 // warm process (concurrent, the registry client's per-registry limit applies) against `cosign verify
 // --key` and `notation verify` run on a sample of the same artifacts, side by side. Reports per-artifact
 // times, throughput ratios and HTTP requests per verification. No absolute asserts.
+import { createRevocationHttp } from '../src/verify/notation/revocation/http.ts';
+import { RevocationChecker } from '../src/verify/notation/revocation/revocation.ts';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -141,18 +143,19 @@ try {
   );
   const ref = parseReference(`${registry.host}/bench/signed:a0`);
 
+  // Revocation is looked at as notation does (the test certificates name no OCSP/CRL location).
+  const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard-bench' });
+  const options = { now: () => new Date(), revocation: new RevocationChecker(revocationHttp) };
   const tagguardRun = async (
     policy: TrustPolicy,
   ): Promise<{ msPerArtifact: number; requests: number; msPerRequest: number }> => {
     // Warm: connection pool, JIT, the policy's parsed keys.
-    await verifyArtifact(client, ref, (artifacts[0] as PushedArtifact).digest, policy, {
-      now: () => new Date(),
-    });
+    await verifyArtifact(client, ref, (artifacts[0] as PushedArtifact).digest, policy, options);
     requests = 0;
     requestMs = 0;
     const start = performance.now();
     const results = await Promise.all(
-      artifacts.map((a) => verifyArtifact(client, ref, a.digest, policy, { now: () => new Date() })),
+      artifacts.map((a) => verifyArtifact(client, ref, a.digest, policy, options)),
     );
     const ms = performance.now() - start;
     const failed = results.filter((r) => r.verdict !== 'Trusted');
@@ -180,6 +183,7 @@ try {
   const tagguardCosign = await tagguardRun(cosignPolicy);
   const tagguardNotation = await tagguardRun(notationPolicy);
   await client.close();
+  await revocationHttp.close();
   const cosignMs = await cliRun((a) =>
     verifyWithCosign('cosign', home, registry, a.byDigest, [
       '--key',

@@ -45,18 +45,35 @@ const parseUint = (text: string): bigint | undefined => {
 const validPrerelease = (pre: string): boolean =>
   pre.split('.').every((part) => part !== '' && !/^0[0-9]+$/.test(part));
 
-/** Masterminds NewVersion (coercing): "v1", "1.2", "01.2.3" parse; a numeric prerelease part may not start with 0. */
-export const parseVersion = (text: string): SemVer | undefined => {
-  if (text.length > MAX_VERSION_LENGTH) return undefined;
+/**
+ * Why Masterminds NewVersion refused a text: `InvalidSemVer` is its ErrInvalidSemVer (the text does not have
+ * the shape of a version); `Malformed` is any other error (a number beyond uint64, a numeric prerelease part
+ * with a leading zero, longer than the version's length limit). Argo CD skips the first kind of tag and
+ * fails on the second.
+ */
+export type VersionRefusal = 'InvalidSemVer' | 'Malformed';
+
+/** Masterminds NewVersion (coercing), with its length limit (v3.5.0: 256; v3.4.0: none, `undefined`). */
+export const readVersion = (
+  text: string,
+  maxLength: number | undefined = MAX_VERSION_LENGTH,
+): SemVer | VersionRefusal => {
+  if (maxLength !== undefined && text.length > maxLength) return 'Malformed';
   const m = LOOSE_VERSION.exec(text);
-  if (!m) return undefined;
+  if (!m) return 'InvalidSemVer';
   const major = parseUint(m[1] ?? '');
   const minor = m[2] ? parseUint(m[2].slice(1)) : 0n;
   const patch = m[3] ? parseUint(m[3].slice(1)) : 0n;
-  if (major === undefined || minor === undefined || patch === undefined) return undefined;
+  if (major === undefined || minor === undefined || patch === undefined) return 'Malformed';
   const prerelease = m[5] ?? '';
-  if (prerelease !== '' && !validPrerelease(prerelease)) return undefined;
+  if (prerelease !== '' && !validPrerelease(prerelease)) return 'Malformed';
   return { major, minor, patch, prerelease, metadata: m[8] ?? '', original: text };
+};
+
+/** Masterminds NewVersion (coercing): "v1", "1.2", "01.2.3" parse; a numeric prerelease part may not start with 0. */
+export const parseVersion = (text: string): SemVer | undefined => {
+  const version = readVersion(text);
+  return typeof version === 'string' ? undefined : version;
 };
 
 /** fluxcd/pkg/version.ParseVersion: as parseVersion, but only text with at least two dots is a version. */
@@ -194,7 +211,12 @@ const invalid = (constraint: string, detail: string): RegistryError =>
 const isWildcard = (part: string | undefined): boolean => part === 'x' || part === 'X' || part === '*';
 
 /** Masterminds parseConstraint: wildcards and missing parts become zeros and mark the comparator dirty. */
-const parseComparator = (op: string, text: string, constraint: string): Comparator => {
+const parseComparator = (
+  op: string,
+  text: string,
+  constraint: string,
+  limits: ConstraintLimits,
+): Comparator => {
   const m = CONSTRAINT_VERSION_ONLY.exec(text);
   if (!m) throw invalid(constraint, `cannot read "${op}${text}"`);
   const [major = '', minorPart = '', patchPart = '', preWithDash = ''] = [m[2], m[3], m[4], m[5]];
@@ -212,8 +234,8 @@ const parseComparator = (op: string, text: string, constraint: string): Comparat
     versionText = `${major}${minorPart}.0${preWithDash}`;
     dirty = patchDirty = true;
   }
-  const version = parseVersion(versionText);
-  if (!version) throw invalid(constraint, `cannot read "${op}${text}"`);
+  const version = readVersion(versionText, limits.maxVersionLength);
+  if (typeof version === 'string') throw invalid(constraint, `cannot read "${op}${text}"`);
   return { op, version, dirty, minorDirty, patchDirty };
 };
 
@@ -224,7 +246,7 @@ const isWs = (ch: string | undefined): boolean => ch !== undefined && WS_CHAR.te
  * findConstraintRegex, written as a scanner because that regex backtracks exponentially in JavaScript:
  * items are `<op><ws>*<version>`, separated by whitespace or one comma with optional whitespace.
  */
-const parseGroup = (group: string, constraint: string): Comparator[] => {
+const parseGroup = (group: string, constraint: string, limits: ConstraintLimits): Comparator[] => {
   const cannotRead = (): RegistryError => invalid(constraint, `cannot read "${group.trim()}"`);
   const comparators: Comparator[] = [];
   let i = 0;
@@ -244,7 +266,7 @@ const parseGroup = (group: string, constraint: string): Comparator[] => {
     while (i < group.length && !isWs(group[i]) && group[i] !== ',') i++;
     const word = group.slice(wordStart, i);
     if (!CONSTRAINT_VERSION_ONLY.test(word)) throw cannotRead();
-    comparators.push(parseComparator(op, word, constraint));
+    comparators.push(parseComparator(op, word, constraint, limits));
     const spaces = skipWs();
     if (i >= group.length) return comparators;
     if (group[i] === ',') {
@@ -269,16 +291,36 @@ const rewriteHyphenRanges = (constraint: string): string => {
 
 export type SemverConstraint = (version: SemVer) => boolean;
 
+/** The input limits of a Masterminds release; `undefined` is no limit. */
+export interface ConstraintLimits {
+  /** Bytes of the whole constraint. */
+  readonly maxLength: number | undefined;
+  /** `||` alternatives. */
+  readonly maxGroups: number | undefined;
+  /** Characters of each version inside it. */
+  readonly maxVersionLength: number | undefined;
+}
+
+/** Masterminds v3.5.0 (Flux). */
+export const MASTERMINDS_3_5_LIMITS: ConstraintLimits = {
+  maxLength: MAX_CONSTRAINT_LENGTH,
+  maxGroups: MAX_CONSTRAINT_GROUPS,
+  maxVersionLength: MAX_VERSION_LENGTH,
+};
+
 /** Masterminds NewConstraint + Check. Throws RegistryError('InvalidReference') where Go returns an error. */
-export const parseConstraint = (constraint: string): SemverConstraint => {
+export const parseConstraint = (
+  constraint: string,
+  limits: ConstraintLimits = MASTERMINDS_3_5_LIMITS,
+): SemverConstraint => {
   if (constraint.trim() === '') throw new RegistryError('InvalidReference', 'semver constraint is empty');
-  if (Buffer.byteLength(constraint, 'utf8') > MAX_CONSTRAINT_LENGTH)
-    throw invalid(constraint.slice(0, 40), `longer than ${MAX_CONSTRAINT_LENGTH} bytes`);
+  if (limits.maxLength !== undefined && Buffer.byteLength(constraint, 'utf8') > limits.maxLength)
+    throw invalid(constraint.slice(0, 40), `longer than ${limits.maxLength} bytes`);
   const alternatives = rewriteHyphenRanges(constraint).split('||');
-  if (alternatives.length > MAX_CONSTRAINT_GROUPS)
-    throw invalid(constraint, `more than ${MAX_CONSTRAINT_GROUPS} alternatives`);
+  if (limits.maxGroups !== undefined && alternatives.length > limits.maxGroups)
+    throw invalid(constraint, `more than ${limits.maxGroups} alternatives`);
   const groups = alternatives.map((group) => {
-    const comparators = parseGroup(group, constraint);
+    const comparators = parseGroup(group, constraint, limits);
     return { comparators, includesPrerelease: comparators.some((c) => c.version.prerelease !== '') };
   });
   return (version) =>

@@ -3,7 +3,12 @@
 // selection mirrors fluxcd/source-controller v1.9.2 OCIRepositoryReconciler.getTagBySemver (filterTags,
 // semver.NewConstraint, fluxcd/pkg/version.ParseVersion, sort.Sort(sort.Reverse(semver.Collection)),
 // Original()) without the registry call; the Helm `_`/`+` tag mapping applies only to a layer selector of
-// the Helm chart media type and is not modelled. Built by scripts/testbin.sh; used by
+// the Helm chart media type and is not modelled.
+//
+// A case with mode "argocd-helm" or "argocd-oci" asks which registry tag Argo CD v3.5.1 deploys for the
+// targetRevision in `constraint`, given the repository's tags: Argo's own util/versions.MaxVersion and
+// IsVersion / IsConstraint (imported from github.com/argoproj/argo-cd/v3), wrapped as its repo-server
+// does (see argocd.go). Built by scripts/testbin.sh; used by
 // test/integration/registry/semver-oracle.test.ts.
 package main
 
@@ -19,6 +24,9 @@ import (
 )
 
 type testCase struct {
+	// Mode is "" (Flux), "argocd-helm" or "argocd-oci".
+	Mode string `json:"mode,omitempty"`
+	// Constraint is Flux's spec.ref.semver, or Argo CD's targetRevision.
 	Constraint string   `json:"constraint"`
 	Tags       []string `json:"tags"`
 	Filter     string   `json:"filter,omitempty"`
@@ -28,7 +36,8 @@ type answer struct {
 	// Tag is what Flux resolves the semver reference to; empty when Error is set.
 	Tag string `json:"tag,omitempty"`
 	// Error is "constraint" (NewConstraint refused it), "filter" (the regexp does not compile) or
-	// "no-match" (no tag satisfies it), the three ways getTagBySemver fails after listing tags.
+	// "no-match" (no tag satisfies it), the three ways getTagBySemver fails after listing tags. In the
+	// Argo CD modes also "invalid-tag", "not-found" and "unpullable" (see argocd.go).
 	Error string `json:"error,omitempty"`
 	// Detail is the Go error text, for humans.
 	Detail string `json:"detail,omitempty"`
@@ -97,7 +106,17 @@ func main() {
 	}
 	answers := make([]answer, len(cases))
 	for i, c := range cases {
-		answers[i] = pick(c)
+		switch c.Mode {
+		case "":
+			answers[i] = pick(c)
+		case "argocd-helm":
+			answers[i] = pickArgoCDHelm(c.Constraint, c.Tags)
+		case "argocd-oci":
+			answers[i] = pickArgoCDOCI(c.Constraint, c.Tags)
+		default:
+			fmt.Fprintf(os.Stderr, "semver-oracle: unknown mode %q\n", c.Mode)
+			os.Exit(2)
+		}
 	}
 	out := json.NewEncoder(os.Stdout)
 	if err := out.Encode(answers); err != nil {

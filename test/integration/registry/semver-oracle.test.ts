@@ -1,9 +1,11 @@
 // Cross-checks src/registry/semver.ts against Flux's own semver code: the semver-oracle tool
 // (scripts/tools/semver-oracle, built by scripts/testbin.sh with Masterminds/semver and fluxcd/pkg/version at
 // the versions source-controller v1.9.2 pins) answers which tag Flux's OCIRepository would pick. Generated
-// cases (seeded, reproducible) and hand-picked odd ones go through both; every answer must agree.
+// cases (seeded, reproducible) and hand-picked odd ones go through both; every answer must agree. The same
+// for src/registry/argocd-semver.ts against Argo CD v3.5.1's util/versions in the oracle's Argo CD modes.
 import { describe, expect, it } from 'vitest';
 import { selectTag } from '../../../src/registry/semver.ts';
+import { selectArgoCdTag, type ArgoCdSourceKind } from '../../../src/registry/argocd-semver.ts';
 import { RegistryError } from '../../../src/registry/errors.ts';
 import { runTool } from '../../env/run-tool.ts';
 
@@ -14,7 +16,7 @@ interface SemverCase {
 
 interface OracleAnswer {
   tag?: string;
-  error?: 'constraint' | 'filter' | 'no-match';
+  error?: 'constraint' | 'filter' | 'no-match' | 'invalid-tag' | 'not-found' | 'unpullable' | 'unexpected';
   detail?: string;
   tied?: string[];
   matching: number;
@@ -126,8 +128,8 @@ const seeded = (seed: number): (() => number) => {
   };
 };
 
-const generateCases = (count: number, seed: number): SemverCase[] => {
-  const random = seeded(seed);
+/** Random tags and constraints in the shapes that matter (lax versions, prereleases, metadata, odd text). */
+const makeGenerators = (random: () => number) => {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const chance = (p: number): boolean => random() < p;
   const num = (): string => pick(['0', '1', '2', '3', '10']);
@@ -197,11 +199,20 @@ const generateCases = (count: number, seed: number): SemverCase[] => {
     return Array.from({ length: n }, comparator).join(pick([' ', ', ', ',', '  ']));
   };
 
-  return Array.from({ length: count }, () => {
+  const constraint = (): string => {
     const groups = pick([1, 1, 1, 2, 3]);
-    const constraint = Array.from({ length: groups }, group).join(pick([' || ', '||']));
+    return Array.from({ length: groups }, group).join(pick([' || ', '||']));
+  };
+
+  return { pick, chance, tag, version, constraint };
+};
+
+const generateCases = (count: number, seed: number): SemverCase[] => {
+  const { pick, tag, constraint } = makeGenerators(seeded(seed));
+  return Array.from({ length: count }, () => {
+    const text = constraint();
     const size = pick([3, 6, 10, 12, 20]);
-    return { constraint, tags: Array.from({ length: size }, tag) };
+    return { constraint: text, tags: Array.from({ length: size }, tag) };
   });
 };
 
@@ -258,5 +269,140 @@ describe('semver selection agrees with Flux (Masterminds/semver v3.5.0, fluxcd/p
     expect(answers.some((a) => a.tag?.includes('-'))).toBe(true);
     expect(answers.some((a) => a.tag?.startsWith('v'))).toBe(true);
     expect(tiesBeyondInsertionSort).toBeGreaterThan(0);
+  });
+});
+
+interface ArgoCdCase {
+  kind: ArgoCdSourceKind;
+  revision: string;
+  tags: string[];
+}
+
+type ArgoCdOutcome = { tag: string } | { error: string };
+
+const bothKinds = (revision: string, tags: string[]): ArgoCdCase[] => [
+  { kind: 'helm', revision, tags },
+  { kind: 'oci', revision, tags },
+];
+
+const ARGOCD_HAND_PICKED: ArgoCdCase[] = [
+  // Lax versions are pins, used as written (Helm: `+` pulled as `_`); a missing native OCI tag is an error.
+  ...bothKinds('1.2', ['1.2.0', '1.2.5', '1.2']),
+  ...bothKinds('1.2', ['1.2.0', '1.2.5']),
+  ...bothKinds('v1', ['1.0.0', 'v1']),
+  ...bothKinds('1.0.0+build.1', ['1.0.0_build.1', '1.0.0']),
+  ...bothKinds('1.0.0-rc.1', ['1.0.0-rc.1']),
+  ...bothKinds('01.2.3', ['01.2.3', '1.2.3']),
+  // Constraints: every listed tag Masterminds NewVersion accepts is a candidate, lax ones included.
+  ...bothKinds('1.x', ['1.0.0', '1.5', 'v1.6', '2.0.0']),
+  ...bothKinds('1.x', ['1.0.0', 'v1', '1']),
+  ...bothKinds('>=1.0.0 <2', ['1.9.9', 'v1.10', '2.0.0']),
+  ...bothKinds('*', ['1.0.0', 'latest', 'main', 'sha256-abc.sig', '0.9.0']),
+  ...bothKinds('^1.2', ['1.2.0', '1.3.0', '1.3.0-rc.1', '2.0.0']),
+  ...bothKinds('>=1.0.0-0', ['1.0.0-rc.1', '1.0.0-rc.2', '0.9.0']),
+  ...bothKinds('~1.2.3-beta.2', ['1.2.3-beta.3', '1.2.3', '1.2.4-alpha']),
+  // Build metadata: `_` tags are read as `+`; equal versions keep the first listed; native OCI fails on `_`.
+  ...bothKinds('1.x', ['1.0.0_a', '1.0.0_b', '1.0.0']),
+  ...bothKinds('1.x', ['1.0.0', '1.0.0_a']),
+  ...bothKinds('1.x', ['1.5.0_build.1', '1.4.0']),
+  ...bothKinds('1.x', ['1.5.0_a_b', '1.4.0']),
+  ...bothKinds('1.x', ['v1.0.0', '1.0.0']),
+  // A tag that parses as a broken version aborts the resolution; one that does not parse is skipped.
+  ...bothKinds('1.x', ['1.0.0', '1.0.0-01']),
+  ...bothKinds('1.x', ['1.0.0', '18446744073709551616.0.0']),
+  ...bothKinds('1.x', ['1.0.0', '1.0.0.0', 'V1.0.0', '1.0.0-']),
+  // Not a version nor a constraint: a plain tag (native OCI), never pullable by Helm.
+  ...bothKinds('latest', ['latest', '1.0.0']),
+  ...bothKinds('latest', ['1.0.0']),
+  ...bothKinds('main', ['main_x', 'main']),
+  ...bothKinds('>=banana', ['1.0.0']),
+  ...bothKinds('1.xx', ['1.0.0', '1.xx']),
+  ...bothKinds('1 ||| 2', ['1.0.0']),
+  ...bothKinds('', ['1.0.0']),
+  // A constraint that is also an existing tag: native OCI takes the tag itself.
+  ...bothKinds('1.x', ['1.0.0', '1.x']),
+  ...bothKinds('1.X', ['1.X', '1.2.0']),
+  ...bothKinds('1.x', ['2.0.0']),
+  ...bothKinds('<=*', ['0.0.7', '0.5.0']),
+  ...bothKinds('>=1.0.0 || 3.x', ['3.1.0', '2.0.0']),
+];
+
+const generateArgoCdCases = (count: number, seed: number): ArgoCdCase[] => {
+  const { pick, chance, tag, version, constraint } = makeGenerators(seeded(seed));
+  // Helm pushes 1.0.0+b as 1.0.0_b, and registries refuse `+`; a malformed version now and then only.
+  const registryTag = (): string => {
+    let text = tag().replace(/\+/g, '_');
+    while (/-01|18446744073709551616/.test(text) && !chance(0.15)) text = tag().replace(/\+/g, '_');
+    return text;
+  };
+  return Array.from({ length: count }, () => {
+    const tags = Array.from({ length: pick([3, 6, 10, 20]) }, registryTag);
+    const form = pick(['constraint', 'constraint', 'constraint', 'version', 'listed', 'word']);
+    const revision =
+      form === 'constraint'
+        ? constraint()
+        : form === 'version'
+          ? version()
+          : form === 'listed'
+            ? pick(tags)
+            : pick(['latest', 'main', 'stable', '1.x', 'x']);
+    if (form === 'word' && chance(0.5)) tags.push(revision);
+    return { kind: pick(['helm', 'oci'] as const), revision, tags };
+  });
+};
+
+const oursArgoCd = (c: ArgoCdCase): ArgoCdOutcome => {
+  const selection = selectArgoCdTag(c.tags, c.revision, c.kind);
+  return 'tag' in selection ? { tag: selection.tag } : { error: selection.error };
+};
+
+describe('Argo CD tag selection agrees with Argo CD v3.5.1 (util/versions, Masterminds/semver)', () => {
+  // The oracle links Masterminds v3.5.0, whose input limits Argo's v3.4.0 does not have; keep below them.
+  const withinLimits = (c: ArgoCdCase): boolean =>
+    Buffer.byteLength(c.revision) <= 512 &&
+    c.revision.split('||').length <= 32 &&
+    [c.revision, ...c.tags].every((t) => t.length <= 256);
+  const cases = [...ARGOCD_HAND_PICKED, ...generateArgoCdCases(600, 20261123)].filter(withinLimits);
+
+  it(`picks the tag Argo CD deploys in ${cases.length} cases (Helm-OCI and native OCI)`, async () => {
+    const input = cases.map((c) => ({ mode: `argocd-${c.kind}`, constraint: c.revision, tags: c.tags }));
+    const { stdout } = await runTool('semver-oracle', [], { input: JSON.stringify(input) });
+    const answers = JSON.parse(stdout) as OracleAnswer[];
+    expect(answers).toHaveLength(cases.length);
+
+    const disagreements: string[] = [];
+    cases.forEach((c, i) => {
+      const answer = answers[i] as OracleAnswer;
+      const expected: ArgoCdOutcome =
+        answer.tag !== undefined ? { tag: answer.tag } : { error: answer.error ?? 'missing' };
+      const actual = oursArgoCd(c);
+      if (JSON.stringify(actual) !== JSON.stringify(expected))
+        disagreements.push(
+          `${JSON.stringify(c)}: Argo CD ${JSON.stringify(expected)} (${answer.detail ?? ''}), ours ${JSON.stringify(actual)}`,
+        );
+    });
+    expect(disagreements).toEqual([]);
+
+    // Every outcome and every odd shape shows up among the answers, in both kinds of source.
+    const outcomes = (kind: ArgoCdSourceKind) =>
+      answers
+        .filter((_, i) => cases[i]?.kind === kind)
+        .map((a) => (a.tag !== undefined ? 'tag' : (a.error ?? 'missing')));
+    // Native OCI looks up a plain tag before any semver reading, so only Helm-OCI meets 'constraint'.
+    const errors = {
+      helm: ['constraint', 'invalid-tag', 'no-match', 'unpullable'],
+      oci: ['not-found', 'invalid-tag', 'no-match', 'unpullable'],
+    };
+    for (const kind of ['helm', 'oci'] as const) {
+      const seen = outcomes(kind);
+      expect(seen.filter((o) => o === 'tag').length).toBeGreaterThan(80);
+      for (const error of errors[kind]) expect(seen, `${kind}: ${error}`).toContain(error);
+    }
+    expect(answers.some((a) => a.error === 'unexpected')).toBe(false);
+    const picked = answers.map((a) => a.tag ?? '');
+    expect(picked.some((t) => t.startsWith('v'))).toBe(true);
+    expect(picked.some((t) => /^v?\d+(\.\d+)?$/.test(t))).toBe(true);
+    expect(picked.some((t) => t.includes('_'))).toBe(true);
+    expect(picked.some((t) => t.includes('-'))).toBe(true);
   });
 });

@@ -30,7 +30,7 @@ const ISSUER = 'https://token.tagguard.test';
 const ALICE = 'alice@tagguard.test';
 
 type Generation = 'legacy' | 'bundle';
-type Signer = 'sct' | 'no-sct' | 'foreign-log-sct' | 'tampered-sct' | 'copied-sct';
+type Signer = 'sct' | 'no-sct' | 'foreign-log-sct' | 'tampered-sct' | 'copied-sct' | 'mixed-sct';
 
 let home: ToolHome;
 let client: RegistryClient;
@@ -82,6 +82,7 @@ beforeAll(async () => {
   signers.set('no-sct', await certificateSigner('alice-no-sct', 'none'));
   signers.set('foreign-log-sct', await certificateSigner('alice-foreign-sct', [{ log: foreignLog }]));
   signers.set('tampered-sct', await certificateSigner('alice-tampered-sct', [{ log, tamper: 'signature' }]));
+  signers.set('mixed-sct', await certificateSigner('alice-mixed-sct', [{ log: foreignLog }, { log }]));
   // Another certificate (same CA, identity and log) carrying the SCTs issued for `valid`.
   signers.set('copied-sct', await certificateSigner('alice-copied-sct', { list: valid.sctList }));
 });
@@ -193,5 +194,16 @@ describe.each(['legacy', 'bundle'] as const)('%s keyless signature, SCTs checked
     const cosign = await verifyWithCosignCli(generation, byDigest);
     expect(cosign.verified, cosign.output).toBe(false);
     expect(cosign.output).toMatch(/SCT|ctfe public key/);
+  });
+
+  it('accepts one valid SCT beside one from an unknown log, as sigstore-go (cosign v2 legacy refuses)', async () => {
+    const byDigest = await signedArtifact(generation, 'mixed-sct');
+    const result = await verifyWithTagguard(byDigest, rootWithLog);
+    expect(result.verdict).toBe('Trusted');
+    const cosign = await verifyWithCosignCli(generation, byDigest);
+    // cosign v3 checks bundles with sigstore-go (a threshold of one verified SCT); cosign v2's legacy path
+    // wants every embedded SCT from a known log (documented in docs/verification.md).
+    expect(cosign.verified, cosign.output).toBe(generation === 'bundle');
+    if (generation === 'legacy') expect(cosign.output).toMatch(/ctfe public key not found/);
   });
 });

@@ -1,5 +1,5 @@
-// Embedded Certificate Transparency SCTs of keyless (Fulcio-style) signing certificates, as cosign and
-// sigstore-go check them: at least one SCT of the certificate's SCT-list extension must be signed, over
+// Embedded Certificate Transparency SCTs of keyless (Fulcio-style) signing certificates, as sigstore-go
+// (cosign v3) checks them: at least one SCT of the certificate's SCT-list extension must be signed, over
 // the RFC 6962 precertificate entry, by a CT log of the trusted root whose validity covers the SCT's time.
 // Required only when the trusted root lists CT logs (the public-good root does; a private one may not).
 import { createHash } from 'node:crypto';

@@ -1,6 +1,7 @@
 // Cosign v3 Sigstore bundles (v0.3, found as referrers): signature and transparency-log entries checked by
 // @sigstore/verify against the trusted root, the signer checked here (trusted key, or certificate chain,
-// identity and embedded SCTs), and the DSSE in-toto statement must be a cosign signature whose subject is the digest.
+// identity and embedded SCTs), and the DSSE in-toto statement must be a cosign signature whose subject
+// is the digest.
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';

@@ -12,9 +12,9 @@ import {
 
 /** Masterminds v3.4.0, the version Argo CD v3.2 to v3.5 pins: no input limits. */
 const MASTERMINDS_3_4_LIMITS: ConstraintLimits = {
-  maxLength: undefined,
-  maxGroups: undefined,
-  maxVersionLength: undefined,
+  maxLength: Infinity,
+  maxGroups: Infinity,
+  maxVersionLength: Infinity,
 };
 
 /** How the source reaches the registry: Helm-OCI (`chart` + repoURL without scheme) or native `oci://`. */
@@ -36,7 +36,7 @@ export type ArgoCdSelection =
   { readonly tag: string } | { readonly error: ArgoCdSelectionError; readonly detail: string };
 
 /** Argo CD's versions.IsVersion: Masterminds v3.4.0 NewVersion accepts it ("1.2", "v1", "1.0.0+b"). */
-export const isArgoCdVersion = (text: string): boolean => typeof readVersion(text, undefined) !== 'string';
+export const isArgoCdVersion = (text: string): boolean => typeof readVersion(text, Infinity) !== 'string';
 
 const readConstraint = (text: string): ((version: SemVer) => boolean) | undefined => {
   try {
@@ -63,7 +63,7 @@ export const argoCdMaxVersion = (revision: string, tags: readonly string[]): Arg
   }
   let best: SemVer | undefined;
   for (const tag of tags) {
-    const version = readVersion(tag, undefined);
+    const version = readVersion(tag, Infinity);
     if (version === 'InvalidSemVer') continue;
     if (version === 'Malformed')
       return { error: 'invalid-tag', detail: `tag "${tag}" is a malformed semantic version` };

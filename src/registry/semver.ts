@@ -53,12 +53,9 @@ const validPrerelease = (pre: string): boolean =>
  */
 export type VersionRefusal = 'InvalidSemVer' | 'Malformed';
 
-/** Masterminds NewVersion (coercing), with its length limit (v3.5.0: 256; v3.4.0: none, `undefined`). */
-export const readVersion = (
-  text: string,
-  maxLength: number | undefined = MAX_VERSION_LENGTH,
-): SemVer | VersionRefusal => {
-  if (maxLength !== undefined && text.length > maxLength) return 'Malformed';
+/** Masterminds NewVersion (coercing), with its length limit (v3.5.0: 256; v3.4.0: none, Infinity). */
+export const readVersion = (text: string, maxLength = MAX_VERSION_LENGTH): SemVer | VersionRefusal => {
+  if (text.length > maxLength) return 'Malformed';
   const m = LOOSE_VERSION.exec(text);
   if (!m) return 'InvalidSemVer';
   const major = parseUint(m[1] ?? '');
@@ -291,14 +288,14 @@ const rewriteHyphenRanges = (constraint: string): string => {
 
 export type SemverConstraint = (version: SemVer) => boolean;
 
-/** The input limits of a Masterminds release; `undefined` is no limit. */
+/** The input limits of a Masterminds release; Infinity is no limit. */
 export interface ConstraintLimits {
   /** Bytes of the whole constraint. */
-  readonly maxLength: number | undefined;
+  readonly maxLength: number;
   /** `||` alternatives. */
-  readonly maxGroups: number | undefined;
+  readonly maxGroups: number;
   /** Characters of each version inside it. */
-  readonly maxVersionLength: number | undefined;
+  readonly maxVersionLength: number;
 }
 
 /** Masterminds v3.5.0 (Flux). */
@@ -314,10 +311,10 @@ export const parseConstraint = (
   limits: ConstraintLimits = MASTERMINDS_3_5_LIMITS,
 ): SemverConstraint => {
   if (constraint.trim() === '') throw new RegistryError('InvalidReference', 'semver constraint is empty');
-  if (limits.maxLength !== undefined && Buffer.byteLength(constraint, 'utf8') > limits.maxLength)
+  if (Buffer.byteLength(constraint, 'utf8') > limits.maxLength)
     throw invalid(constraint.slice(0, 40), `longer than ${limits.maxLength} bytes`);
   const alternatives = rewriteHyphenRanges(constraint).split('||');
-  if (limits.maxGroups !== undefined && alternatives.length > limits.maxGroups)
+  if (alternatives.length > limits.maxGroups)
     throw invalid(constraint, `more than ${limits.maxGroups} alternatives`);
   const groups = alternatives.map((group) => {
     const comparators = parseGroup(group, constraint, limits);

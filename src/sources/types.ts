@@ -22,6 +22,12 @@ export type CredentialSource =
   | { readonly kind: 'basic'; readonly secret: SecretRef }
   | { readonly kind: 'argocd'; readonly secret: SecretRef };
 
+/**
+ * Whose rule picks the tag for a semver constraint: Flux's (OCIRepository `ref.semver`, the default) or
+ * Argo CD's for a Helm-OCI or a native `oci://` source (src/registry/argocd-semver.ts).
+ */
+export type SemverRule = 'flux' | 'argocd-helm' | 'argocd-oci';
+
 export interface WatchedArtifact {
   /** oci://host[:port]/repository */
   readonly url: string;
@@ -29,6 +35,8 @@ export interface WatchedArtifact {
   readonly tag?: string;
   /** A semver constraint: the highest matching tag is the one the GitOps tool would deploy. */
   readonly semver?: string;
+  /** How `semver` picks a tag; absent is Flux's rule. */
+  readonly semverRule?: SemverRule;
   /** Regular expression the tags must match before semver selection (Flux `ref.semverFilter`). */
   readonly semverFilter?: string;
   readonly digest?: string;

@@ -1,17 +1,18 @@
 // Argo CD Application → the OCI artifacts it deploys (DESIGN §2): each Helm-OCI source (`chart` with a
 // repoURL without scheme, or an http(s) repoURL whose repository Secret sets enableOCI) and each native
-// `oci://` source, with its targetRevision read as Argo CD does: a digest, a version (a tag as it stands),
-// a semver constraint (`1.x`, `>=1.0.0`, `*`), else a plain tag. Helm values come from helm.valuesObject
-// or helm.values and helm.parameters; valueFiles and fileParameters live in a repository and are not read.
+// `oci://` source, with its targetRevision read as Argo CD v3.5 does (src/registry/argocd-semver.ts): a
+// version (`1.2`, `v1`: the tag as written), a semver constraint (`1.x`, `>=1.0.0`, `*`: Argo's pick among
+// the tags), else a digest or plain tag for native OCI only. Helm values come from helm.valuesObject or
+// helm.values and helm.parameters; valueFiles and fileParameters live in a repository and are not read.
 // Target: the Application.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { isArgoCdConstraint, isArgoCdVersion } from '../../registry/argocd-semver.ts';
 import { isDigest } from '../../registry/reference.ts';
-import { parseConstraint, parseVersion } from '../../registry/semver.ts';
 import { SourceError } from '../errors.ts';
 import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
 import { readObject, type FieldReader } from '../object-fields.ts';
 import { checkOciUrl } from '../flux/artifacts.ts';
-import type { ObjectReader, ResolvedSource, WatchedArtifact } from '../types.ts';
+import type { ObjectReader, ResolvedSource, SemverRule, WatchedArtifact } from '../types.ts';
 import { repositorySettings } from './repository-secrets.ts';
 
 export const ARGOCD_API = 'argoproj.io/v1alpha1';
@@ -24,19 +25,25 @@ interface ApplicationSource {
   readonly targetRevision?: string;
 }
 
-type RevisionRef = { tag: string } | { semver: string } | { digest: string };
+type RevisionRef =
+  { tag: string } | { semver: string; semverRule: SemverRule } | { digest: string } | { unpullable: string };
 
-/** Argo CD's reading of targetRevision for OCI: digest, exact version, semver constraint, or a tag. */
+/**
+ * Argo CD's reading of an OCI targetRevision. Helm-OCI (reposerver newHelmClientResolveRevision): a
+ * version is pulled as written (`helm pull --version`; Helm pushes 1.0.0+b as tag 1.0.0_b), a constraint
+ * picks among the chart's tags, and anything else (a plain tag, a digest) fails in Argo CD. Native OCI
+ * (oci nativeOCIClient.resolveRevision): a digest or an existing tag as written, a constraint picks among
+ * the tags (a tag spelled like the constraint first).
+ */
 export const classifyRevision = (revision: string, helm: boolean): RevisionRef => {
-  if (isDigest(revision)) return { digest: revision };
-  // Helm pushes version 1.0.0+build as tag 1.0.0_build.
-  if (parseVersion(revision)) return { tag: helm ? revision.replace(/\+/g, '_') : revision };
-  try {
-    parseConstraint(revision);
-    return { semver: revision };
-  } catch {
-    return { tag: revision };
+  if (helm) {
+    if (isArgoCdVersion(revision)) return { tag: revision.replace(/\+/g, '_') };
+    if (isArgoCdConstraint(revision)) return { semver: revision, semverRule: 'argocd-helm' };
+    return { unpullable: revision };
   }
+  if (isDigest(revision)) return { digest: revision };
+  if (isArgoCdConstraint(revision)) return { semver: revision, semverRule: 'argocd-oci' };
+  return { tag: revision };
 };
 
 const parseSource = (reader: FieldReader, index: number | undefined): ApplicationSource => {
@@ -107,10 +114,16 @@ const artifactOf = async (
     throw new SourceError('InvalidObject', `${origin}: targetRevision is required for an OCI source`);
   const base = source.repoURL.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
   const url = checkOciUrl(native ? `oci://${base}` : `oci://${base}/${source.chart ?? ''}`, origin);
+  const reference = classifyRevision(revision, !native);
+  if ('unpullable' in reference)
+    throw new SourceError(
+      'InvalidObject',
+      `${origin}: targetRevision "${revision}" is neither a version nor a semver constraint; Argo CD cannot pull a Helm-OCI chart by it`,
+    );
   const { values, notes } = helmValuesOf(source, origin);
   return {
     url,
-    ...classifyRevision(revision, !native),
+    ...reference,
     credentials: settings.credentials,
     insecure: settings.insecureOCIForceHttp,
     tlsSkipVerify: settings.insecure,

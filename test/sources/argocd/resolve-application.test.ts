@@ -28,18 +28,39 @@ const expectCode = async (promise: Promise<unknown>, code: SourceErrorCode): Pro
 const helmOci = { repoURL: 'registry.example.com/charts', chart: 'payment', targetRevision: '3.1.0' };
 
 describe('classifyRevision (Argo CD targetRevision)', () => {
+  const digest = `sha256:${'b'.repeat(64)}`;
   it.each([
     ['3.1.0', true, { tag: '3.1.0' }],
     ['v3.1', true, { tag: 'v3.1' }],
+    ['1.2', false, { tag: '1.2' }],
+    ['v1', true, { tag: 'v1' }],
     ['3.1.0+meta', true, { tag: '3.1.0_meta' }],
     ['3.1.0+meta', false, { tag: '3.1.0+meta' }],
-    ['1.x', true, { semver: '1.x' }],
-    ['>=1.0.0', true, { semver: '>=1.0.0' }],
-    ['*', false, { semver: '*' }],
+    ['1.x', true, { semver: '1.x', semverRule: 'argocd-helm' }],
+    ['>=1.0.0', true, { semver: '>=1.0.0', semverRule: 'argocd-helm' }],
+    ['*', false, { semver: '*', semverRule: 'argocd-oci' }],
+    ['1.x', false, { semver: '1.x', semverRule: 'argocd-oci' }],
     ['latest', false, { tag: 'latest' }],
-    [`sha256:${'b'.repeat(64)}`, true, { digest: `sha256:${'b'.repeat(64)}` }],
+    ['latest', true, { unpullable: 'latest' }],
+    [digest, false, { digest }],
+    [digest, true, { unpullable: digest }],
   ])('%s (helm: %s)', (revision, helm, expected) => {
     expect(classifyRevision(revision, helm)).toEqual(expected);
+  });
+
+  it('reads revisions beyond Masterminds v3.5.0 limits as Argo CD (v3.4.0, no limits) does', () => {
+    const longConstraint = `>=1.0.0 ${' '.repeat(600)}`;
+    const manyAlternatives = `${'1.0.0 || '.repeat(40)}1.0.0`;
+    const longVersion = `1.0.0-${'a'.repeat(300)}`;
+    expect(classifyRevision(longConstraint, true)).toEqual({
+      semver: longConstraint,
+      semverRule: 'argocd-helm',
+    });
+    expect(classifyRevision(manyAlternatives, false)).toEqual({
+      semver: manyAlternatives,
+      semverRule: 'argocd-oci',
+    });
+    expect(classifyRevision(longVersion, true)).toEqual({ tag: longVersion });
   });
 });
 
@@ -74,6 +95,49 @@ describe('Application', () => {
     expect(artifacts.map((a) => [a.origin, a.url, a.tag ?? a.semver])).toEqual([
       ['Application/argocd/payment sources[1]', 'oci://registry.example.com/manifests/payment', '1.x'],
       ['Application/argocd/payment sources[3]', 'oci://registry.example.com/charts/payment', '3.1.0'],
+    ]);
+  });
+
+  it("marks constraints with Argo CD's rule for Helm-OCI and native OCI sources", async () => {
+    const { artifacts } = await resolveApp([
+      application(NS, 'payment', {
+        sources: [
+          { ...helmOci, targetRevision: '>=1.0.0 <2' },
+          { repoURL: 'oci://registry.example.com/manifests/payment', targetRevision: '1.x', path: '.' },
+          { ...helmOci, targetRevision: '1.2' },
+        ],
+      }),
+    ]);
+    expect(artifacts.map((a) => [a.semver, a.semverRule, a.tag])).toEqual([
+      ['>=1.0.0 <2', 'argocd-helm', undefined],
+      ['1.x', 'argocd-oci', undefined],
+      [undefined, undefined, '1.2'],
+    ]);
+  });
+
+  it.each(['latest', `sha256:${'c'.repeat(64)}`, '>=banana'])(
+    'refuses a Helm-OCI targetRevision %s that Argo CD cannot pull (not a version nor a constraint)',
+    async (targetRevision) => {
+      await expectCode(
+        resolveApp([application(NS, 'payment', { source: { ...helmOci, targetRevision } })]),
+        'InvalidObject',
+      );
+    },
+  );
+
+  it('follows a native OCI digest or plain tag as written', async () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const { artifacts } = await resolveApp([
+      application(NS, 'payment', {
+        sources: [
+          { repoURL: 'oci://registry.example.com/manifests/payment', targetRevision: digest },
+          { repoURL: 'oci://registry.example.com/manifests/payment', targetRevision: 'latest' },
+        ],
+      }),
+    ]);
+    expect(artifacts.map((a) => [a.digest, a.tag, a.semver])).toEqual([
+      [digest, undefined, undefined],
+      [undefined, 'latest', undefined],
     ]);
   });
 

@@ -1,6 +1,6 @@
 // Registry clients for the artifacts the controller watches, one per distinct (registry, TLS settings,
 // credentials) so token caches and connection pools are shared between reconciles, and the tag → digest
-// resolution (tag, semver constraint as Flux picks, or a fixed digest) behind the shared poller.
+// resolution (tag, semver constraint as Flux or Argo CD picks, or a fixed digest) behind the shared poller.
 import { createHash } from 'node:crypto';
 import { RegistryClient } from '../registry/client.ts';
 import { RegistryTransport, type RegistryRequestEvent } from '../registry/transport.ts';
@@ -8,6 +8,8 @@ import { RateLimiter } from '../registry/rate-limiter.ts';
 import { parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { selectTag } from '../registry/semver.ts';
+import { selectArgoCdTag } from '../registry/argocd-semver.ts';
+import type { SemverRule } from '../sources/types.ts';
 import type { Credential } from '../registry/credentials.ts';
 import type { Resolution } from './digest-poller.ts';
 
@@ -17,6 +19,8 @@ export interface ArtifactAccess {
   readonly url: string;
   readonly tag?: string;
   readonly semver?: string;
+  /** Whose rule picks the tag for `semver`; absent is Flux's. */
+  readonly semverRule?: SemverRule;
   readonly digest?: string;
   readonly insecure: boolean;
   readonly caPem?: string;
@@ -44,10 +48,30 @@ export const repositoryReference = (url: string): OciReference => {
   return { registry, repository };
 };
 
+const semverKey = (access: ArtifactAccess): string | undefined =>
+  access.semver !== undefined && access.semverRule !== undefined && access.semverRule !== 'flux'
+    ? `${access.semver} (${access.semverRule})`
+    : access.semver;
+
+/** The tag the GitOps tool would deploy for a semver constraint, by its own rule. */
+const pickSemverTag = (tags: string[], semver: string, access: ArtifactAccess): string => {
+  const rule = access.semverRule ?? 'flux';
+  if (rule === 'flux') {
+    const picked = selectTag(tags, semver);
+    if (!picked) throw new RegistryError('NotFound', `no tag of ${access.url} satisfies ${semver}`);
+    return picked;
+  }
+  const selection = selectArgoCdTag(tags, semver, rule === 'argocd-helm' ? 'helm' : 'oci');
+  if ('tag' in selection) return selection.tag;
+  const code =
+    selection.error === 'no-match' || selection.error === 'not-found' ? 'NotFound' : 'InvalidReference';
+  throw new RegistryError(code, `Argo CD deploys no tag of ${access.url} for ${semver}: ${selection.detail}`);
+};
+
 export const pollKey = (access: ArtifactAccess): string =>
   [
     access.url,
-    access.digest ?? access.semver ?? access.tag ?? 'latest',
+    access.digest ?? semverKey(access) ?? access.tag ?? 'latest',
     access.insecure ? 'http' : 'https',
     access.credentialId,
   ].join(' ');
@@ -97,11 +121,7 @@ export class RegistryAccess {
       return { digest: resolved.digest, tag: undefined, mediaType: resolved.mediaType };
     }
     let tag = access.tag ?? 'latest';
-    if (access.semver) {
-      const picked = selectTag(await client.listTags(repository), access.semver);
-      if (!picked) throw new RegistryError('NotFound', `no tag of ${access.url} satisfies ${access.semver}`);
-      tag = picked;
-    }
+    if (access.semver) tag = pickSemverTag(await client.listTags(repository), access.semver, access);
     const resolved = await client.resolve({ ...repository, tag });
     return { digest: resolved.digest, tag, mediaType: resolved.mediaType };
   }

@@ -97,6 +97,7 @@ export class SourceLoader {
       url: watched.url,
       ...(watched.tag !== undefined ? { tag: watched.tag } : {}),
       ...(watched.semver !== undefined ? { semver: watched.semver } : {}),
+      ...(watched.semverRule !== undefined ? { semverRule: watched.semverRule } : {}),
       ...(watched.digest !== undefined ? { digest: watched.digest } : {}),
       insecure: watched.insecure,
       ...(caPem !== undefined ? { caPem } : {}),

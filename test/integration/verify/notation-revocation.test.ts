@@ -2,15 +2,14 @@
 // distribution point served over HTTP here; the CRL made by `openssl ca`. tagguard (the verifier, and the
 // `tagguard verify` CLI) and `notation verify` must agree: not revoked → verified; revoked → refused at
 // strict, logged at permissive; CRL unreachable → refused at strict; revocation: skip → not looked at.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { OpensslCa, type Issued } from '../../env/openssl-ca.ts';
 import { serveFile, type FileServer } from '../../env/file-server.ts';
-import { runTagguardCli, type CliResult } from '../../env/cli.ts';
+import { runTagguardCli, writePolicyFile, type CliResult } from '../../env/cli.ts';
 import { listReferrers, registryGet } from '../../env/registry-http.ts';
 import type { RegistryEndpoint } from '../../env/registries.ts';
 import {
@@ -80,27 +79,15 @@ describe('notation revocation by CRL', () => {
   };
 
   const cliVerify = async (): Promise<CliResult> => {
-    const file = join(dir, `policy-${Math.random()}.yaml`);
-    await writeFile(
-      file,
-      dump({
-        apiVersion: 'tagguard.dev/v1alpha1',
-        kind: 'ArtifactVerification',
-        metadata: { name: 'payment' },
-        spec: {
-          artifact: { url: 'oci://example.invalid/x', tag: '1' },
-          verify: {
-            notation: [
-              {
-                name: 'release',
-                trustStore: { pem: caPem },
-                trustedIdentities: policy('strict').trustedIdentities,
-              },
-            ],
-          },
+    const file = await writePolicyFile(dir, {
+      notation: [
+        {
+          name: 'release',
+          trustStore: { pem: caPem },
+          trustedIdentities: policy('strict').trustedIdentities,
         },
-      }),
-    );
+      ],
+    });
     return runTagguardCli(
       [
         'verify',

@@ -1,13 +1,12 @@
 // `tagguard verify` as users run it: a separate process, a policy file on disk, real signatures by cosign
 // and notation on the real registries. Exit codes and the JSON document are DESIGN §6's.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { dump } from 'js-yaml';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
-import { runTagguardCli, type CliResult } from '../../env/cli.ts';
+import { runTagguardCli, writePolicyFile, type CliResult } from '../../env/cli.ts';
 import {
   createNotationTestSigner,
   generateCosignKeyPair,
@@ -34,23 +33,7 @@ const tagguard = (args: readonly string[]): Promise<CliResult> =>
     DOCKER_CONFIG: home.env.DOCKER_CONFIG ?? '',
   });
 
-let policies = 0;
-const policyFile = async (verify: VerifySpec | undefined): Promise<string> => {
-  const file = join(dir, `policy-${++policies}.yaml`);
-  await writeFile(
-    file,
-    dump({
-      apiVersion: 'tagguard.dev/v1alpha1',
-      kind: 'ArtifactVerification',
-      metadata: { name: 'payment' },
-      spec: {
-        artifact: { url: 'oci://example.invalid/charts/payment', tag: '1.0.0' },
-        ...(verify ? { verify } : {}),
-      },
-    }),
-  );
-  return file;
-};
+const policyFile = (verify: VerifySpec | undefined): Promise<string> => writePolicyFile(dir, verify);
 
 const ref = (a: PushedArtifact): string => `oci://${a.repository}:${a.tag}`;
 

@@ -9,7 +9,7 @@ import { TrustPolicyError } from '../verify/errors.ts';
 import { verifyArtifact } from '../verify/verify-artifact.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
-import { actionFor } from '../verify/notation/verification-level.ts';
+import { revocationActionFor } from '../verify/notation/verification-level.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { ScanError } from '../scan/errors.ts';
 import type { ScanResult } from '../scan/types.ts';
@@ -45,7 +45,7 @@ export interface ArtifactCheckerOptions {
 export const REVOCATION_RECHECK_MS = 60 * 60 * 1000;
 
 const checksRevocation = (policy: TrustPolicy): boolean =>
-  policy.notation.some((trust) => (trust.revocation ?? actionFor(trust.level, 'revocation')) !== 'skip');
+  policy.notation.some((trust) => revocationActionFor(trust) !== 'skip');
 
 /** Revocation checks that read CRLs afresh (a requested re-check must not be answered by a cached CRL). */
 const refreshing = (revocation: ChainRevocation): ChainRevocation => ({

@@ -9,7 +9,7 @@ import { pullScope } from './auth.ts';
 import { formatReference, isDigest, type OciReference } from './reference.ts';
 import type { RegistryTransport } from './transport.ts';
 import { readJson, type RegistryResponse } from './transport.ts';
-import { discardBody } from './discard-body.ts';
+import { discardBody } from './response-body.ts';
 
 export interface RegistryClientLimits {
   /** Largest manifest or index read (default 4 MiB). */

@@ -9,7 +9,7 @@ import { credentialFor, type Credential, type CredentialStore } from './credenti
 import { apiHost } from './reference.ts';
 import { Semaphore } from './semaphore.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { discardBody } from './discard-body.ts';
+import { discardBody, readCapped } from './response-body.ts';
 
 export interface RegistryHostOptions {
   /** Speak plain HTTP (lab and test registries), as Flux's spec.insecure. */
@@ -417,18 +417,13 @@ export const readJson = async (
   maxBytes: number,
   host: string,
 ): Promise<unknown> => {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      discardBody(body);
-      throw new RegistryError('TooLarge', `${host}: response larger than ${maxBytes} bytes`, { host });
-    }
-    chunks.push(chunk);
-  }
+  const bytes = await readCapped(
+    body,
+    maxBytes,
+    () => new RegistryError('TooLarge', `${host}: response larger than ${maxBytes} bytes`, { host }),
+  );
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (cause) {
     throw new RegistryError('InvalidResponse', `${host}: response is not valid JSON`, { host, cause });
   }

@@ -119,6 +119,10 @@ const caConfig = (dir: string, certFile: string, keyFile: string): string =>
     '',
   ].join('\n');
 
+/** A new P-256 key and a certificate request for `subject`. */
+const newRequest = (keyFile: string, csrFile: string, subject: string): Promise<string> =>
+  openssl(['req', '-new', ...keyArgs('ec'), '-keyout', keyFile, '-out', csrFile, '-subj', subject]);
+
 const initDatabase = async (dir: string): Promise<void> => {
   await mkdir(join(dir, 'issued'), { recursive: true });
   await writeFile(join(dir, 'index.txt'), '');
@@ -168,37 +172,12 @@ export class OpensslCa {
       '',
     ];
     await writeFile(`${base}.ext`, ['[ext]', ...ext].join('\n'));
-    await openssl([
-      'req',
-      '-new',
-      ...keyArgs('ec'),
-      '-keyout',
-      `${base}.key`,
-      '-out',
-      `${base}.csr`,
-      '-subj',
-      options.subject ?? `/O=tagguard test/CN=${name}`,
-    ]);
+    await newRequest(`${base}.key`, `${base}.csr`, options.subject ?? `/O=tagguard test/CN=${name}`);
     // openssl writes a long next serial back with line continuations it cannot read: restore ours after.
     const serialFile = join(this.dir, 'serial');
     const nextSerial = await readFile(serialFile, 'utf8');
     if (options.serialHex) await writeFile(serialFile, `${options.serialHex}\n`);
-    await openssl([
-      'ca',
-      '-batch',
-      '-notext',
-      '-preserveDN',
-      '-config',
-      this.config,
-      '-in',
-      `${base}.csr`,
-      '-out',
-      `${base}.crt`,
-      '-extfile',
-      `${base}.ext`,
-      '-extensions',
-      'ext',
-    ]);
+    await this.sign(`${base}.csr`, `${base}.crt`, `${base}.ext`);
     if (options.serialHex) await writeFile(serialFile, nextSerial);
     return load(name, `${base}.crt`, `${base}.key`);
   }
@@ -220,23 +199,11 @@ export class OpensslCa {
         'basicConstraints = critical, CA:FALSE',
         'keyUsage = critical, digitalSignature',
         ...(options.extKeyUsage ? [`extendedKeyUsage = ${options.extKeyUsage.join(', ')}`] : []),
-        ...(ocspUrls.length > 0
-          ? [`authorityInfoAccess = ${ocspUrls.map((u) => `OCSP;URI:${u}`).join(', ')}`]
-          : []),
+        ...locationExtensions({ ocspUrls }),
         '',
       ].join('\n'),
     );
-    await openssl([
-      'req',
-      '-new',
-      ...keyArgs('ec'),
-      '-keyout',
-      `${base}.key`,
-      '-out',
-      `${base}.csr`,
-      '-subj',
-      `/CN=${name}`,
-    ]);
+    await newRequest(`${base}.key`, `${base}.csr`, `/CN=${name}`);
     await openssl([
       'x509',
       '-req',
@@ -284,17 +251,15 @@ export class OpensslCa {
         '',
       ].join('\n'),
     );
-    await openssl([
-      'req',
-      '-new',
-      ...keyArgs('ec'),
-      '-keyout',
-      keyFile,
-      '-out',
-      join(dir, 'ca.csr'),
-      '-subj',
-      options.subject ?? `/O=tagguard test/CN=${name}`,
-    ]);
+    await newRequest(keyFile, join(dir, 'ca.csr'), options.subject ?? `/O=tagguard test/CN=${name}`);
+    await this.sign(join(dir, 'ca.csr'), certFile, join(dir, 'ca.ext'));
+    const config = join(dir, 'ca.cnf');
+    await writeFile(config, caConfig(dir, certFile, keyFile));
+    return new OpensslCa(dir, await load(name, certFile, keyFile), config);
+  }
+
+  /** `openssl ca` signs a request with the `[ext]` section of `extFile`, recording it in index.txt. */
+  private async sign(csrFile: string, certFile: string, extFile: string): Promise<void> {
     await openssl([
       'ca',
       '-batch',
@@ -303,17 +268,14 @@ export class OpensslCa {
       '-config',
       this.config,
       '-in',
-      join(dir, 'ca.csr'),
+      csrFile,
       '-out',
       certFile,
       '-extfile',
-      join(dir, 'ca.ext'),
+      extFile,
       '-extensions',
       'ext',
     ]);
-    const config = join(dir, 'ca.cnf');
-    await writeFile(config, caConfig(dir, certFile, keyFile));
-    return new OpensslCa(dir, await load(name, certFile, keyFile), config);
   }
 
   /** `openssl ca -revoke` with a reason (default unspecified), or key compromise at an invalidity date. */

@@ -11,6 +11,7 @@ import {
   decodeSmallInteger,
   derChildren,
   parseDer,
+  readExtensionList,
   type DerNode,
 } from './der.ts';
 import type { SubjectAttribute } from './distinguished-name.ts';
@@ -136,15 +137,8 @@ const readExtensions = (wrapper: DerNode | undefined): Extensions => {
   if (!wrapper) return result;
   const [list] = derChildren(wrapper);
   if (!list) return result;
-  for (const extension of derChildren(list)) {
-    const parts = derChildren(extension);
-    if (!parts[0]) throw new NotationError('MalformedCertificate', 'empty extension');
-    const oid = decodeOid(parts[0]);
-    const critical = parts.length === 3 && parts[1]?.tag === DER.BOOLEAN && parts[1].content[0] !== 0;
-    const octets = parts[parts.length - 1];
-    if (!octets || octets.tag !== DER.OCTET_STRING)
-      throw new NotationError('MalformedCertificate', `extension ${oid} has no value`);
-    const value = parseDer(octets.content);
+  for (const { oid, critical, value: bytes } of readExtensionList(list)) {
+    const value = parseDer(bytes);
     if (oid === OID.basicConstraints) {
       const fields = derChildren(value);
       const ca = fields[0]?.tag === DER.BOOLEAN && fields[0].content[0] !== 0;

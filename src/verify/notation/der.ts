@@ -151,3 +151,23 @@ export const decodeTime = (node: DerNode): Date => {
   if (Number.isNaN(date.getTime())) throw malformed('invalid date');
   return date;
 };
+
+export interface DerExtension {
+  readonly oid: string;
+  readonly critical: boolean;
+  /** The extnValue OCTET STRING's content (itself DER). */
+  readonly value: Buffer;
+}
+
+/** The entries of an X.509 `Extensions` SEQUENCE (certificates, CRLs and their entries, OCSP responses). */
+export const readExtensionList = (list: DerNode): DerExtension[] => {
+  if (list.tag !== DER.SEQUENCE) throw malformed('Extensions is not a SEQUENCE');
+  return derChildren(list).map((extension) => {
+    const parts = derChildren(extension);
+    const [id] = parts;
+    const octets = parts[parts.length - 1];
+    if (!id || parts.length < 2 || octets?.tag !== DER.OCTET_STRING) throw malformed('malformed extension');
+    const critical = parts.length === 3 && parts[1]?.tag === DER.BOOLEAN && parts[1].content[0] !== 0;
+    return { oid: decodeOid(id), critical, value: octets.content };
+  });
+};

@@ -24,7 +24,7 @@ import {
 import { NotationError } from './errors.ts';
 import { parseJwsEnvelope } from './jws-envelope.ts';
 import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
-import { actionFor, type ValidationType } from './verification-level.ts';
+import { actionFor, revocationActionFor, type ValidationType } from './verification-level.ts';
 import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
 import type { ChainRevocation, ChainRevocationResult } from './revocation/revocation.ts';
 
@@ -201,10 +201,6 @@ const REASON: Readonly<Record<ValidationType, VerifyReason>> = {
   revocation: 'UntrustedSigner',
 };
 
-/** The level's action for revocation, or the signer entry's override. */
-const revocationAction = (trust: NotationTrust): 'enforce' | 'log' | 'skip' =>
-  trust.revocation ?? actionFor(trust.level, 'revocation');
-
 /** Revocation of a chain that leads to the trust store: a failure under enforce, or a note. */
 const revocation = async (
   verified: VerifiedEnvelope,
@@ -213,7 +209,7 @@ const revocation = async (
   checker: ChainRevocation | undefined,
   now: Date,
 ): Promise<CheckResult> => {
-  const action = revocationAction(trust);
+  const action = revocationActionFor(trust);
   if (action === 'skip') return { note: 'revocation skipped (revocation: skip)' };
   if (!trusted) return { note: 'revocation not checked (the chain does not lead to the trust store)' };
   if (!checker) return { note: 'revocation not checked (no revocation checker)' };
@@ -252,7 +248,7 @@ const verifyEnvelope = async (
     verified,
     now,
     policy.tsaStore,
-    revocationAction(trust) === 'skip' ? undefined : checker,
+    revocationActionFor(trust) === 'skip' ? undefined : checker,
   );
   const checks: Check[] = [
     { type: 'authenticity', failure: authenticityFailure },

@@ -6,7 +6,7 @@
 // (it needs the network): the chain is returned.
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { keySignatureAlgorithm, parseCertificate, type SigningCertificate } from './certificate.ts';
-import { DER, decodeOid, derChildren, parseDer, type DerNode } from './der.ts';
+import { DER, decodeOid, decodeTime, derChildren, parseDer, type DerNode } from './der.ts';
 import { NotationError } from './errors.ts';
 
 export interface VerifiedTimestamp {
@@ -69,11 +69,8 @@ const hashOf = (algorithm: DerNode): string => {
 
 /** GeneralizedTime YYYYMMDDHHMMSS[.f*]Z */
 const generalizedTime = (node: DerNode): Date => {
-  const text = node.content.toString('ascii');
-  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d+)?Z$/.exec(text);
-  if (node.tag !== 0x18 || !match) throw invalid('genTime is not a GeneralizedTime');
-  const [, y, mo, d, h, mi, s, frac] = match;
-  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? frac.slice(0, 4) : ''}Z`);
+  if (node.tag !== 0x18) throw invalid('genTime is not a GeneralizedTime');
+  return decodeTime(node);
 };
 
 const smallInt = (node: DerNode): number => node.content.reduce((acc, byte) => acc * 256 + byte, 0);

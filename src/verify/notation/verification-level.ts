@@ -1,6 +1,7 @@
 // The Notary Project verification levels (trust-store-trust-policy.md, "Signature Verification
 // details"): which checks are enforced (fail the signature), logged (reported, not failing) or skipped.
 import type { NotationLevel } from '../../api/artifact-verification.ts';
+import type { NotationTrust } from '../types.ts';
 
 export type ValidationType = 'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
 export type ValidationAction = 'enforce' | 'log' | 'skip';
@@ -42,3 +43,7 @@ export const VERIFICATION_LEVELS: Readonly<
 
 export const actionFor = (level: NotationLevel, type: ValidationType): ValidationAction =>
   VERIFICATION_LEVELS[level][type];
+
+/** What a signer entry does with revocation: its `revocation` override, else its level's action. */
+export const revocationActionFor = (trust: Pick<NotationTrust, 'level' | 'revocation'>): ValidationAction =>
+  trust.revocation ?? actionFor(trust.level, 'revocation');

@@ -4,7 +4,16 @@
 // certificate's serial looked up with its reason and invalidity date. Delta CRLs are not supported:
 // a certificate or CRL that points to one gives "unknown" (notation reads them; tagguard fails closed).
 import type { SigningCertificate } from '../certificate.ts';
-import { DER, decodeOid, decodeTime, derChildren, parseDer, readDer, type DerNode } from '../der.ts';
+import {
+  DER,
+  decodeOid,
+  decodeTime,
+  derChildren,
+  parseDer,
+  readDer,
+  readExtensionList,
+  type DerNode,
+} from '../der.ts';
 import { verifyX509Signature } from '../x509-signature.ts';
 import { RevocationError } from './errors.ts';
 import type { CertCheckOptions, CertRevocationResult, RevocationHttp } from './types.ts';
@@ -48,16 +57,6 @@ export interface ParsedCrl {
 const malformed = (message: string, cause?: unknown): RevocationError =>
   new RevocationError('Malformed', `CRL: ${message}`, cause === undefined ? undefined : { cause });
 
-const extensionList = (wrapper: DerNode): { oid: string; critical: boolean; value: Buffer }[] =>
-  derChildren(wrapper).map((extension) => {
-    const parts = derChildren(extension);
-    const [id] = parts;
-    const octets = parts[parts.length - 1];
-    if (!id || !octets || octets.tag !== DER.OCTET_STRING) throw malformed('malformed extension');
-    const critical = parts.length === 3 && parts[1]?.tag === DER.BOOLEAN && parts[1].content[0] !== 0;
-    return { oid: decodeOid(id), critical, value: octets.content };
-  });
-
 /** Parses a DER CertificateList; throws RevocationError Malformed. */
 export const parseCrl = (der: Buffer): ParsedCrl => {
   try {
@@ -90,7 +89,7 @@ export const parseCrl = (der: Buffer): ParsedCrl => {
       thisUpdate: decodeTime(thisUpdate),
       ...(nextUpdate ? { nextUpdate } : {}),
       ...(revoked ? { revoked: revoked.content } : {}),
-      extensions: list ? extensionList(list).map(({ oid, critical }) => ({ oid, critical })) : [],
+      extensions: list ? readExtensionList(list).map(({ oid, critical }) => ({ oid, critical })) : [],
     };
   } catch (error) {
     if (error instanceof RevocationError) throw error;
@@ -125,7 +124,7 @@ const readEntry = (entry: DerNode): RevokedEntry => {
   const result: { revocationDate: Date; reasonCode?: number; invalidityDate?: Date } = {
     revocationDate: decodeTime(date),
   };
-  for (const extension of extensions ? extensionList(extensions) : []) {
+  for (const extension of extensions ? readExtensionList(extensions) : []) {
     if (extension.oid === OID.reasonCode) {
       const value = parseDer(extension.value);
       if (value.tag !== 0x0a || value.content.length !== 1) throw malformed('invalid reason code');

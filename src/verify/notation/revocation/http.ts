@@ -3,7 +3,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { RevocationError } from './errors.ts';
 import type { RevocationHttp } from './types.ts';
-import { discardBody } from '../../../registry/discard-body.ts';
+import { discardBody, readCapped } from '../../../registry/response-body.ts';
 
 export interface RevocationHttpOptions {
   readonly timeoutMs: number;
@@ -25,20 +25,6 @@ const httpUrl = (location: string, base?: URL): URL => {
   if (url.username || url.password)
     throw new RevocationError('UnsupportedUrl', `${url.host}: revocation URLs may not carry credentials`);
   return url;
-};
-
-const readCapped = async (body: Dispatcher.ResponseData['body'], max: number, where: string) => {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > max) {
-      discardBody(body);
-      throw new RevocationError('TooLarge', `${where}: more than ${max} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
 };
 
 export const createRevocationHttp = (
@@ -96,7 +82,11 @@ export const createRevocationHttp = (
         throw new RevocationError('TooLarge', `${where}: ${declared} bytes is more than ${maxBytes}`);
       }
       try {
-        return await readCapped(res.body, maxBytes, where);
+        return await readCapped(
+          res.body,
+          maxBytes,
+          () => new RevocationError('TooLarge', `${where}: more than ${maxBytes} bytes`),
+        );
       } catch (cause) {
         if (cause instanceof RevocationError) throw cause;
         throw new RevocationError('FetchFailed', `${where}: reading the body failed`, { cause });

@@ -4,7 +4,15 @@
 // CertID, fresh (nextUpdate present and not passed). Hostile bytes give "unknown", never an exception.
 import { createHash, type KeyObject } from 'node:crypto';
 import { parseCertificate, type SigningCertificate } from '../certificate.ts';
-import { DER, decodeOid, decodeTime, derChildren, parseDer, type DerNode } from '../der.ts';
+import {
+  DER,
+  decodeOid,
+  decodeTime,
+  derChildren,
+  parseDer,
+  readExtensionList,
+  type DerNode,
+} from '../der.ts';
 import { isSupportedX509Signature, verifyX509Signature } from '../x509-signature.ts';
 import { RevocationError } from './errors.ts';
 import type { CertCheckOptions, CertRevocationResult, RevocationHttp } from './types.ts';
@@ -154,14 +162,7 @@ const bitStringBytes = (node: DerNode | undefined, what: string): Buffer => {
 const readExtensions = (wrapper: DerNode): SingleResponse['extensions'] => {
   const [list] = derChildren(wrapper);
   if (list?.tag !== DER.SEQUENCE) throw problem('singleExtensions is not a SEQUENCE');
-  return derChildren(list).map((extension) => {
-    const parts = derChildren(extension);
-    const [id] = parts;
-    const octets = parts[parts.length - 1];
-    if (!id || octets?.tag !== DER.OCTET_STRING) throw problem('malformed single extension');
-    const critical = parts.length === 3 && parts[1]?.tag === DER.BOOLEAN && parts[1].content[0] !== 0;
-    return { oid: decodeOid(id), critical, value: octets.content };
-  });
+  return readExtensionList(list);
 };
 
 const readSingleResponse = (node: DerNode): SingleResponse => {

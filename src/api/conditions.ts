@@ -66,6 +66,10 @@ export const Reason = {
   AwaitingApproval: 'AwaitingApproval',
   /** The registry could not be reached or answered with an error; retried with backoff. */
   RegistryError: 'RegistryError',
+  /** The Kubernetes API failed or refused a request tagguard needed to judge the artifact; retried with backoff. */
+  KubernetesError: 'KubernetesError',
+  /** An unexpected error inside tagguard while judging the artifact: a failed check (fail closed); retried. */
+  InternalError: 'InternalError',
   /** The sourceRef object does not exist (yet); retried. */
   SourceNotFound: 'SourceNotFound',
   /** Stalled: the sourceRef names another namespace and --allow-cross-namespace-refs is off. */

@@ -2,6 +2,7 @@
 // Events and metrics (the one exit point).
 import type { ArtifactVerification, Finding, HeldTarget, Verdict } from '../api/artifact-verification.ts';
 import type { VerificationResult } from '../verify/types.ts';
+import type { JudgementFailure } from './fail-closed.ts';
 import type { ReconcileError } from './reconcile-error.ts';
 
 export interface TargetKey {
@@ -54,6 +55,8 @@ export interface ReconcileState {
   readonly now: Date;
   targets: readonly TargetKey[];
   checks: ArtifactCheck[];
+  /** Artifacts that could not be resolved or judged in this reconcile (fail-closed.ts decides what holds). */
+  failures: JudgementFailure[];
   /** What is held after this reconcile (status.heldTargets). */
   heldTargets: readonly HeldTarget[];
   holdEvents: HoldEvent[];

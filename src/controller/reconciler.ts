@@ -3,10 +3,14 @@
 // and one exit, report(), that summarises the state into the status, Events and metrics. Steps never write
 // the status themselves; the first step error stops the list and is summarised like any other outcome.
 import type { Logger } from 'pino';
-import { ANNOTATIONS, FINALIZER, type ArtifactVerification } from '../api/artifact-verification.ts';
+import {
+  ANNOTATIONS,
+  FINALIZER,
+  type ArtifactVerification,
+  type HistoryEntry,
+} from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
 import type { HoldOptions } from '../enforce/types.ts';
-import { RegistryError } from '../registry/errors.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import { forgetObject, recordFindings, type OperatorMetrics } from '../observability/metrics.ts';
@@ -14,7 +18,8 @@ import type { ClusterAccess } from './cluster-access.ts';
 import type { DigestPoller } from './digest-poller.ts';
 import { parseDuration } from './duration.ts';
 import { lastDigestForTag } from './history.ts';
-import { ReconcileError, stalled } from './reconcile-error.ts';
+import { stalled } from './reconcile-error.ts';
+import { asReconcileError, decideEnforcement, lastSeenDigest } from './fail-closed.ts';
 import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
@@ -23,14 +28,15 @@ import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';
 import type { SourceLoader, LoadedArtifact } from './source-loader.ts';
 import type { TargetHolder } from './target-holder.ts';
 
+/** What the reconciler uses of each collaborator (so a step can be tested with an in-memory stand-in). */
 export interface ReconcilerDeps {
   readonly config: OperatorConfig;
   readonly cluster: ClusterAccess;
-  readonly sources: SourceLoader;
-  readonly registries: RegistryAccess;
-  readonly poller: DigestPoller;
-  readonly checker: ArtifactChecker;
-  readonly holder: TargetHolder;
+  readonly sources: Pick<SourceLoader, 'load'>;
+  readonly registries: Pick<RegistryAccess, 'resolve'>;
+  readonly poller: Pick<DigestPoller, 'resolve' | 'retain' | 'forget'>;
+  readonly checker: Pick<ArtifactChecker, 'check'>;
+  readonly holder: Pick<TargetHolder, 'holdAll' | 'pinTrusted' | 'recover' | 'releaseStale' | 'releaseAll'>;
   readonly events: EventSink;
   readonly metrics: OperatorMetrics;
   readonly logger: Logger;
@@ -57,23 +63,6 @@ const holdOptions = (object: ArtifactVerification): Omit<HoldOptions, 'expectHel
   argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
   ...(object.status?.trustedDigest ? { pinDigest: object.status.trustedDigest } : {}),
 });
-
-const registryFailure = (error: unknown, what: string): ReconcileError =>
-  error instanceof RegistryError
-    ? new ReconcileError(
-        error.code === 'InvalidReference' ? 'Stalled' : 'Generic',
-        error.code === 'InvalidReference' ? Reason.InvalidSpec : Reason.RegistryError,
-        `${what}: ${error.code}: ${error.message}`,
-        { cause: error },
-      )
-    : error instanceof ReconcileError
-      ? error
-      : new ReconcileError(
-          'Generic',
-          Reason.RegistryError,
-          `${what}: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
 
 export class ArtifactVerificationReconciler {
   private readonly deps: ReconcilerDeps;
@@ -104,6 +93,7 @@ export class ArtifactVerificationReconciler {
       now: this.deps.now(),
       targets: [],
       checks: [],
+      failures: [],
       heldTargets: object.status?.heldTargets ?? [],
       holdEvents: [],
     };
@@ -123,13 +113,15 @@ export class ArtifactVerificationReconciler {
       await this.checkArtifacts(state, resolved);
       await this.enforce(state);
     } catch (error) {
-      state.error = error instanceof ReconcileError ? error : registryFailure(error, 'reconcile');
+      // Only steps that judge no digest throw here (reading the source, recovering or applying holds): the
+      // targets stay as they are. Errors while judging a digest are verdicts (fail-closed.ts) and held above.
+      state.error = asReconcileError(error, 'reconcile');
+    }
+    if (state.error)
       log.warn(
         { reason: state.error.reason, kind: state.error.code, err: state.error.message },
         'reconcile step failed',
       );
-      // Targets stay as they are (held or not): an error is not a verdict.
-    }
     await this.report(state, log);
     if (recordComplete) this.recordComplete.add(`${namespace}/${name}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -210,7 +202,15 @@ export class ArtifactVerificationReconciler {
           registry: safeRegistry(artifact.access.url),
           result: 'error',
         });
-        throw registryFailure(error, `resolving ${artifact.access.url}`);
+        const failure = {
+          url: artifact.access.url,
+          tag: artifact.access.tag,
+          digest: lastSeenDigest(object.status, artifact.access),
+          error: asReconcileError(error, `resolving ${artifact.access.url}`),
+        };
+        state.failures.push(failure);
+        state.error ??= failure.error;
+        continue;
       }
       resolved.push({
         artifact,
@@ -258,8 +258,17 @@ export class ArtifactVerificationReconciler {
         result = await this.deps.checker.check(object, item.artifact, item.digest, {
           reverify: state.reverify === true,
         });
-      } catch (error) {
-        throw registryFailure(error, `checking ${item.artifact.access.url}@${item.digest}`);
+      } catch (thrown) {
+        // No verdict could be reached on this digest: that is the verdict Error (fail-closed.ts decides
+        // whether it holds), unless a person approved this digest by hand.
+        const error = asReconcileError(thrown, `checking ${item.artifact.access.url}@${item.digest}`);
+        state.error ??= error;
+        check.verdict = check.approved ? 'Trusted' : 'Error';
+        check.reason = check.approved ? Reason.ApprovedManually : error.reason;
+        check.message = error.message;
+        this.countVerdict(object, check, history);
+        state.checks.push(check);
+        continue;
       }
       if (result.verification) check.verification = result.verification;
       if (result.scan) check.scan = result.scan;
@@ -284,28 +293,37 @@ export class ArtifactVerificationReconciler {
         check.verdict = 'Trusted';
         if (check.approved && (verifyFailed || scanFailed)) check.reason = Reason.ApprovedManually;
       }
-      // Counted once per verdict on a digest, not on every reconcile (cached results are not new verifications).
-      const prior = history?.find((h) => h.digest === item.digest && h.tag === item.tag);
-      if (prior?.verdict !== check.verdict)
-        this.deps.metrics.verifications.inc({
-          namespace: object.metadata.namespace ?? '',
-          name: object.metadata.name,
-          result: check.verdict,
-        });
+      this.countVerdict(object, check, history);
       state.checks.push(check);
     }
+  }
+
+  /** Counted once per verdict on a digest, not on every reconcile (cached results are not new verifications). */
+  private countVerdict(
+    object: ArtifactVerification,
+    check: ArtifactCheck,
+    history: readonly HistoryEntry[] | undefined,
+  ): void {
+    const prior = history?.find((h) => h.digest === check.digest && h.tag === check.tag);
+    if (check.verdict !== undefined && prior?.verdict !== check.verdict)
+      this.deps.metrics.verifications.inc({
+        namespace: object.metadata.namespace ?? '',
+        name: object.metadata.name,
+        result: check.verdict,
+      });
   }
 
   private async enforce(state: ReconcileState): Promise<void> {
     const { object, checks } = state;
     const holder = objectKey(object);
     const action = object.spec.action ?? 'Suspend';
-    const trusted = checks.every((c) => c.verdict === 'Trusted');
     if (action === 'Warn') {
       state.heldTargets = await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
       return;
     }
-    if (!trusted) {
+    const decision = decideEnforcement(object.status, checks, state.failures);
+    if (decision === 'Keep') return;
+    if (decision === 'Hold') {
       state.heldTargets = await this.deps.holder.holdAll(
         holder,
         state.targets,

@@ -10,6 +10,7 @@ import type {
   SignerStatus,
 } from '../api/artifact-verification.ts';
 import { removeCondition, setCondition } from './conditions.ts';
+import { alreadyTrusted } from './fail-closed.ts';
 import { recordVerdict } from './history.ts';
 import type { ArtifactCheck, ReconcileState, TargetKey } from './reconcile-state.ts';
 import { ConditionType, Reason } from '../api/conditions.ts';
@@ -270,6 +271,8 @@ export const summarize = (state: ReconcileState): Summary => {
   for (const check of checks) {
     if (!check.verdict) continue;
     events.push(...verdictEvents(check, previousVerdict(previous?.history, check)));
+    // An error on a digest trusted before is an outage, not a new verdict: its history keeps Trusted.
+    if (check.verdict === 'Error' && alreadyTrusted(previous, check.digest)) continue;
     history = recordVerdict(
       history,
       {

@@ -33,6 +33,7 @@ const state = (partial: Partial<ReconcileState>): ReconcileState => ({
   now,
   targets: [],
   checks: [],
+  failures: [],
   heldTargets: [],
   holdEvents: [],
   ...partial,

@@ -1,0 +1,99 @@
+// The fail-closed rule, decided here and nowhere else: an error while judging a digest (resolving the tag,
+// reading trust material, fetching signatures or content, verifying, scanning — or a bug) is a verdict,
+// `Error`, and it holds the targets in every action but Warn. The one exception keeps a registry outage from
+// holding what is already running: a digest an earlier reconcile trusted stays released while errors last.
+import type { ArtifactVerificationStatus, Verdict } from '../api/artifact-verification.ts';
+import { Reason } from '../api/conditions.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { ScanError } from '../scan/errors.ts';
+import { statusCode } from './cluster-access.ts';
+import { lastDigestForTag } from './history.ts';
+import { ReconcileError } from './reconcile-error.ts';
+
+/** An artifact that could not be judged in this reconcile. */
+export interface JudgementFailure {
+  readonly url: string;
+  readonly tag: string | undefined;
+  /** The digest being judged, or the one last seen for the artifact when it could not be resolved. */
+  readonly digest: string | undefined;
+  readonly error: ReconcileError;
+}
+
+/** What enforcement does after the checks: hold, release (trusted), or leave every target as it is. */
+export type EnforcementDecision = 'Hold' | 'Release' | 'Keep';
+
+/** The digest the artifact pointed at when tagguard last saw it (for a resolution that failed now). */
+export const lastSeenDigest = (
+  status: ArtifactVerificationStatus | undefined,
+  artifact: { readonly url: string; readonly tag?: string | undefined; readonly digest?: string | undefined },
+): string | undefined => {
+  if (artifact.digest !== undefined) return artifact.digest;
+  if (artifact.tag !== undefined) return lastDigestForTag(status?.history, artifact.tag);
+  return status?.artifact?.url === artifact.url ? status.artifact.digest : undefined;
+};
+
+/** An earlier reconcile trusted this digest (its history verdict, or the CR's trusted digest). */
+export const alreadyTrusted = (
+  status: ArtifactVerificationStatus | undefined,
+  digest: string | undefined,
+): boolean =>
+  digest !== undefined &&
+  (status?.trustedDigest === digest ||
+    (status?.history ?? []).some((entry) => entry.digest === digest && entry.verdict === 'Trusted'));
+
+/** Whether an error on this digest holds the targets: always, unless the digest was already trusted. */
+export const errorHolds = (
+  status: ArtifactVerificationStatus | undefined,
+  digest: string | undefined,
+): boolean => !alreadyTrusted(status, digest);
+
+/**
+ * The decision for one reconcile. `checks` are the artifacts judged (verdict per digest), `failures` those
+ * that could not be resolved. Any Untrusted verdict holds; an Error (a check's or a failure's) holds unless
+ * its digest was already trusted; an Error that does not hold leaves the targets as they are (a release
+ * needs every artifact trusted now).
+ */
+export const decideEnforcement = (
+  status: ArtifactVerificationStatus | undefined,
+  checks: readonly { readonly digest: string; readonly verdict?: Verdict | undefined }[],
+  failures: readonly JudgementFailure[],
+): EnforcementDecision => {
+  if (checks.some((c) => c.verdict === 'Untrusted' || c.verdict === undefined)) return 'Hold';
+  const errors = [
+    ...checks.filter((c) => c.verdict === 'Error').map((c) => c.digest),
+    ...failures.map((f) => f.digest),
+  ];
+  if (errors.some((digest) => errorHolds(status, digest))) return 'Hold';
+  if (errors.length > 0) return 'Keep';
+  return checks.length > 0 ? 'Release' : 'Keep';
+};
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Any error as a ReconcileError typed by what should happen next, with the reason naming where it came
+ * from: the registry, the Kubernetes API, the scanner, or tagguard itself (a bug is still a failed check).
+ */
+export const asReconcileError = (error: unknown, what: string): ReconcileError => {
+  if (error instanceof ReconcileError) return error;
+  if (error instanceof RegistryError) {
+    const stalls = error.code === 'InvalidReference';
+    return new ReconcileError(
+      stalls ? 'Stalled' : 'Generic',
+      stalls ? Reason.InvalidSpec : Reason.RegistryError,
+      `${what}: ${error.code}: ${error.message}`,
+      { cause: error },
+    );
+  }
+  if (error instanceof ScanError)
+    return new ReconcileError('Generic', Reason.ScanError, `${what}: ${error.code}: ${error.message}`, {
+      cause: error,
+    });
+  if (statusCode(error) !== undefined)
+    return new ReconcileError('Generic', Reason.KubernetesError, `${what}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  return new ReconcileError('Generic', Reason.InternalError, `${what}: ${messageOf(error)}`, {
+    cause: error,
+  });
+};

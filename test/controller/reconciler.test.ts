@@ -1,0 +1,414 @@
+// The fail-closed rule end to end through the reconcile, with in-memory stand-ins for tagguard's own
+// collaborators: an error thrown from every step, and what happens to the targets and the status.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type {
+  ArtifactVerification,
+  ArtifactVerificationStatus,
+  HeldTarget,
+} from '../../src/api/artifact-verification.ts';
+import { FINALIZER } from '../../src/api/artifact-verification.ts';
+import { Reason } from '../../src/api/conditions.ts';
+import type { OperatorConfig } from '../../src/config/operator-config.ts';
+import type { CheckedArtifact } from '../../src/controller/artifact-checker.ts';
+import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
+import { decideEnforcement } from '../../src/controller/fail-closed.ts';
+import { ArtifactVerificationReconciler, type ReconcilerDeps } from '../../src/controller/reconciler.ts';
+import { stalled } from '../../src/controller/reconcile-error.ts';
+import type { LoadedSource } from '../../src/controller/source-loader.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { RegistryError } from '../../src/registry/errors.ts';
+import { ScanError } from '../../src/scan/errors.ts';
+
+const GOOD = `sha256:${'a'.repeat(64)}`;
+const EVIL = `sha256:${'e'.repeat(64)}`;
+const now = new Date('2026-12-04T12:00:00Z');
+const target = {
+  apiVersion: 'source.toolkit.fluxcd.io/v1',
+  kind: 'OCIRepository',
+  namespace: 'apps',
+  name: 'payment',
+};
+
+type Step = 'load' | 'recover' | 'resolve' | 'check' | 'hold' | 'writeStatus';
+type Action = 'Suspend' | 'Pin' | 'Warn';
+
+interface World {
+  object: ArtifactVerification;
+  digest: string;
+  throwIn?: Step;
+  thrown: unknown;
+  check: CheckedArtifact;
+  held: HeldTarget[];
+  holdCalls: number;
+  releaseCalls: number;
+  statusWrites: ArtifactVerificationStatus[];
+  events: { reason: string; note: string }[];
+}
+
+const avObject = (action: Action, status?: ArtifactVerificationStatus): ArtifactVerification => ({
+  apiVersion: 'tagguard.dev/v1alpha1',
+  kind: 'ArtifactVerification',
+  metadata: { name: 'payment', namespace: 'apps', generation: 1, finalizers: [FINALIZER] },
+  spec: { sourceRef: { kind: 'OCIRepository', name: 'payment' }, action },
+  ...(status ? { status } : {}),
+});
+
+/** A status as an earlier reconcile that trusted `digest` for tag 3.1.0 would have left it. */
+const trustedStatus = (digest: string): ArtifactVerificationStatus => ({
+  trustedDigest: digest,
+  artifact: {
+    url: 'oci://registry.example/charts/payment',
+    tag: '3.1.0',
+    digest,
+    resolvedAt: '2026-12-04T11:00:00Z',
+  },
+  history: [{ digest, tag: '3.1.0', firstSeen: '2026-12-04T11:00:00Z', verdict: 'Trusted' }],
+  heldTargets: [],
+});
+
+const world = (options: {
+  action?: Action;
+  status?: ArtifactVerificationStatus;
+  digest?: string;
+  throwIn?: Step;
+  thrown?: unknown;
+  check?: CheckedArtifact;
+}): World => ({
+  object: avObject(options.action ?? 'Suspend', options.status),
+  digest: options.digest ?? EVIL,
+  ...(options.throwIn ? { throwIn: options.throwIn } : {}),
+  thrown: options.thrown ?? new Error('boom'),
+  check: options.check ?? {},
+  held: [...(options.status?.heldTargets ?? [])],
+  holdCalls: 0,
+  releaseCalls: 0,
+  statusWrites: [],
+  events: [],
+});
+
+const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
+  const fail = (step: Step): void => {
+    if (w.throwIn === step) throw w.thrown;
+  };
+  const cluster: ClusterAccess = {
+    readSecret: () => Promise.resolve(undefined),
+    readConfigMap: () => Promise.resolve(undefined),
+    getArtifactVerification: () => Promise.resolve(w.object),
+    writeStatus: (object, status) => {
+      fail('writeStatus');
+      w.statusWrites.push(status);
+      w.object = { ...object, status };
+      return Promise.resolve();
+    },
+    writeFinalizers: (object, finalizers) =>
+      Promise.resolve({ ...object, metadata: { ...object.metadata, finalizers: [...finalizers] } }),
+  };
+  const loaded: LoadedSource = {
+    artifacts: [
+      {
+        access: {
+          url: 'oci://registry.example/charts/payment',
+          tag: '3.1.0',
+          insecure: false,
+          credential: { kind: 'anonymous' },
+          credentialId: 'anonymous',
+        },
+        origin: 'OCIRepository apps/payment',
+      },
+    ],
+    targets: [target],
+  };
+  const deps: ReconcilerDeps = {
+    config: {} as OperatorConfig,
+    cluster,
+    sources: {
+      load: () => {
+        fail('load');
+        return Promise.resolve(loaded);
+      },
+    },
+    registries: {
+      resolve: () => {
+        fail('resolve');
+        return Promise.resolve({
+          digest: w.digest,
+          tag: '3.1.0',
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        });
+      },
+    },
+    poller: {
+      resolve: async (_key, _subscriber, _interval, resolver) => ({
+        ...(await resolver()),
+        at: now.getTime(),
+      }),
+      retain: () => undefined,
+      forget: () => undefined,
+    },
+    checker: {
+      check: () => {
+        fail('check');
+        return Promise.resolve(w.check);
+      },
+    },
+    holder: {
+      holdAll: (_holder, targets, current) => {
+        w.holdCalls++;
+        fail('hold');
+        w.held = targets.map((t) => ({ ...t, method: 'spec.suspend', since: '2026-12-04T12:00:00Z' }));
+        return Promise.resolve(current.length > 0 ? [...current] : w.held);
+      },
+      pinTrusted: (_holder, _targets, current) => Promise.resolve([...current]),
+      recover: (_holder, _targets, current) => {
+        fail('recover');
+        return Promise.resolve([...current]);
+      },
+      releaseStale: () => {
+        w.releaseCalls++;
+        w.held = [];
+        return Promise.resolve([]);
+      },
+      releaseAll: () => Promise.resolve([]),
+    },
+    events: {
+      record: (_target, event) => {
+        w.events.push({ reason: event.reason, note: event.note });
+        return Promise.resolve();
+      },
+    },
+    metrics: createMetrics(),
+    logger: pino({ level: 'silent' }),
+    now: () => now,
+  };
+  return new ArtifactVerificationReconciler(deps);
+};
+
+const run = async (w: World): Promise<{ threw: unknown }> => {
+  try {
+    await reconcilerFor(w).reconcile('apps', 'payment');
+    return { threw: undefined };
+  } catch (error) {
+    return { threw: error };
+  }
+};
+
+const unsigned: CheckedArtifact = {
+  verification: { digest: EVIL, verdict: 'Untrusted', reasons: ['SignatureMissing'], signers: [] },
+};
+
+const ready = (w: World) => w.statusWrites.at(-1)?.conditions?.find((c) => c.type === 'Ready');
+
+describe('fail closed: an error while judging a digest that is not yet trusted holds the targets', () => {
+  const judging: { step: Step; thrown: unknown; reason: string }[] = [
+    {
+      step: 'resolve',
+      thrown: new RegistryError('Unavailable', 'HEAD answered 503'),
+      reason: Reason.RegistryError,
+    },
+    { step: 'resolve', thrown: new TypeError('bug in the resolver'), reason: Reason.InternalError },
+    {
+      step: 'check',
+      thrown: new RegistryError('Unavailable', 'blob answered 500'),
+      reason: Reason.RegistryError,
+    },
+    {
+      step: 'check',
+      thrown: new RangeError('Maximum call stack size exceeded'),
+      reason: Reason.InternalError,
+    },
+    { step: 'check', thrown: new ScanError('RenderFailed', 'helm crashed'), reason: Reason.ScanError },
+    {
+      step: 'check',
+      thrown: Object.assign(new Error('forbidden'), { code: 403 }),
+      reason: Reason.KubernetesError,
+    },
+    {
+      step: 'check',
+      thrown: stalled(Reason.TrustMaterialMissing, 'Secret apps/key does not exist'),
+      reason: Reason.TrustMaterialMissing,
+    },
+    { step: 'check', thrown: 'a string, not an Error', reason: Reason.InternalError },
+  ];
+
+  for (const action of ['Suspend', 'Pin'] as const)
+    for (const { step, thrown, reason } of judging)
+      it(`${action}: ${step} throwing ${thrown instanceof Error ? thrown.constructor.name : typeof thrown} holds, Ready False ${reason}`, async () => {
+        const w = world({ action, throwIn: step, thrown });
+        await run(w);
+        expect(w.holdCalls).toBe(1);
+        expect(w.statusWrites.at(-1)?.heldTargets).toHaveLength(1);
+        expect(ready(w)).toMatchObject({ status: 'False', reason });
+      });
+
+  for (const { step, thrown } of judging)
+    it(`Warn: ${step} throwing holds nothing and records the error`, async () => {
+      const w = world({ action: 'Warn', throwIn: step, thrown });
+      await run(w);
+      expect(w.holdCalls).toBe(0);
+      expect(ready(w)?.status).toBe('False');
+    });
+
+  it('a digest first seen and failing is recorded in the history with verdict Error', async () => {
+    const w = world({ throwIn: 'check', thrown: new RegistryError('Unavailable', 'blob answered 500') });
+    await run(w);
+    expect(w.statusWrites.at(-1)?.history?.[0]).toMatchObject({ digest: EVIL, verdict: 'Error' });
+  });
+
+  it('a re-pushed tag whose new digest cannot be judged holds although the old digest was trusted', async () => {
+    const w = world({
+      status: trustedStatus(GOOD),
+      digest: EVIL,
+      throwIn: 'check',
+      thrown: new RegistryError('Unavailable', '500'),
+    });
+    await run(w);
+    expect(w.holdCalls).toBe(1);
+  });
+
+  it('a signature read error (verification verdict Error) on a new digest holds', async () => {
+    const w = world({
+      check: { verification: { digest: EVIL, verdict: 'Error', reasons: [], signers: [] } },
+    });
+    await run(w);
+    expect(w.holdCalls).toBe(1);
+    expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.RegistryError });
+  });
+});
+
+describe('fail closed: only a digest already trusted stays released while errors last', () => {
+  it('the registry cannot be reached: the trusted digest last seen keeps its targets released', async () => {
+    const w = world({
+      status: trustedStatus(GOOD),
+      throwIn: 'resolve',
+      thrown: new RegistryError('Unavailable', '503'),
+    });
+    await run(w);
+    expect(w.holdCalls).toBe(0);
+    expect(w.releaseCalls).toBe(0);
+    expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.RegistryError });
+    // The outage is not a verdict: the history still says Trusted, so the next failure is judged the same.
+    expect(w.statusWrites.at(-1)?.history?.[0]).toMatchObject({ digest: GOOD, verdict: 'Trusted' });
+  });
+
+  it('a re-check of the trusted digest fails: still released, history still Trusted', async () => {
+    const w = world({
+      status: trustedStatus(GOOD),
+      digest: GOOD,
+      throwIn: 'check',
+      thrown: new RegistryError('Unavailable', '500'),
+    });
+    await run(w);
+    expect(w.holdCalls).toBe(0);
+    expect(w.statusWrites.at(-1)?.history?.[0]).toMatchObject({ digest: GOOD, verdict: 'Trusted' });
+  });
+
+  it('the registry cannot be reached on the first reconcile: nothing was trusted, so the targets are held', async () => {
+    const w = world({ throwIn: 'resolve', thrown: new RegistryError('Unavailable', '503') });
+    await run(w);
+    expect(w.holdCalls).toBe(1);
+  });
+
+  it('the registry cannot be reached after an untrusted digest: still held', async () => {
+    const status: ArtifactVerificationStatus = {
+      ...trustedStatus(GOOD),
+      history: [
+        { digest: EVIL, tag: '3.1.0', firstSeen: '2026-12-04T11:30:00Z', verdict: 'Untrusted' },
+        { digest: GOOD, tag: '3.1.0', firstSeen: '2026-12-04T11:00:00Z', verdict: 'Trusted' },
+      ],
+    };
+    const w = world({ status, throwIn: 'resolve', thrown: new RegistryError('Unavailable', '503') });
+    await run(w);
+    expect(w.holdCalls).toBe(1);
+  });
+});
+
+describe('errors in steps that judge no digest leave the targets as they are and are recorded', () => {
+  for (const step of ['load', 'recover'] as const)
+    it(`${step} throwing: no hold, no release, Ready False with a reason naming the origin`, async () => {
+      const w = world({ throwIn: step, thrown: Object.assign(new Error('etcd timeout'), { code: 500 }) });
+      const { threw } = await run(w);
+      expect(w.holdCalls).toBe(0);
+      expect(w.releaseCalls).toBe(0);
+      expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.KubernetesError });
+      expect(threw).toBeDefined(); // retried with backoff by the work queue
+    });
+
+  it('a hold that fails is reported, and the reconcile is retried', async () => {
+    const w = world({
+      check: unsigned,
+      throwIn: 'hold',
+      thrown: Object.assign(new Error('conflict'), { code: 409 }),
+    });
+    const { threw } = await run(w);
+    expect(w.holdCalls).toBe(1);
+    expect(ready(w)?.status).toBe('False');
+    expect(threw).toBeDefined();
+  });
+
+  it('a status write that fails is thrown to the work queue, not swallowed', async () => {
+    const w = world({
+      check: unsigned,
+      throwIn: 'writeStatus',
+      thrown: Object.assign(new Error('conflict'), { code: 409 }),
+    });
+    const { threw } = await run(w);
+    expect(w.holdCalls).toBe(1);
+    expect(threw).toBeDefined();
+  });
+
+  it('a trusted digest with no error releases', async () => {
+    const w = world({ digest: GOOD });
+    await run(w);
+    expect(w.holdCalls).toBe(0);
+    expect(ready(w)).toMatchObject({ status: 'True', reason: Reason.Trusted });
+  });
+});
+
+describe('decideEnforcement', () => {
+  const status = trustedStatus(GOOD);
+  const failure = (digest: string | undefined) => ({
+    url: 'oci://r/x',
+    tag: '1',
+    digest,
+    error: stalled(Reason.InvalidSpec, 'x'),
+  });
+  it.each([
+    {
+      name: 'every check trusted',
+      checks: [{ digest: EVIL, verdict: 'Trusted' as const }],
+      failures: [],
+      want: 'Release',
+    },
+    {
+      name: 'an untrusted check',
+      checks: [{ digest: GOOD, verdict: 'Untrusted' as const }],
+      failures: [],
+      want: 'Hold',
+    },
+    { name: 'a check with no verdict', checks: [{ digest: GOOD }], failures: [], want: 'Hold' },
+    {
+      name: 'an error on a new digest',
+      checks: [{ digest: EVIL, verdict: 'Error' as const }],
+      failures: [],
+      want: 'Hold',
+    },
+    {
+      name: 'an error on the trusted digest',
+      checks: [{ digest: GOOD, verdict: 'Error' as const }],
+      failures: [],
+      want: 'Keep',
+    },
+    { name: 'an unresolved artifact last seen trusted', checks: [], failures: [failure(GOOD)], want: 'Keep' },
+    { name: 'an unresolved artifact never seen', checks: [], failures: [failure(undefined)], want: 'Hold' },
+    {
+      name: 'a trusted check beside an unresolved artifact never seen',
+      checks: [{ digest: GOOD, verdict: 'Trusted' as const }],
+      failures: [failure(undefined)],
+      want: 'Hold',
+    },
+    { name: 'nothing judged at all', checks: [], failures: [], want: 'Keep' },
+  ])('$name → $want', ({ checks, failures, want }) => {
+    expect(decideEnforcement(status, checks, failures)).toBe(want);
+  });
+});

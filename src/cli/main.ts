@@ -7,6 +7,7 @@ import { resolveCommand } from './resolve-command.ts';
 import { verifyCommand } from './verify-command.ts';
 import { scanCommand } from './scan-command.ts';
 import { EXIT } from './exit-codes.ts';
+import { BaseError } from '../errors.ts';
 import type { CommandIo } from './command-io.ts';
 
 const USAGE = `Usage: tagguard <command> [options]
@@ -71,9 +72,11 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
-      `tagguard: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    // A bug, not an answer: one coded line and a non-zero exit (never "trusted"), no stack trace for
+    // attacker bytes to shape. The commands turn every expected failure into their own coded message.
+    const code = error instanceof BaseError ? String(error.code) : 'InternalError';
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tagguard: ${code}: ${message.split('\n')[0]?.slice(0, 2000) ?? ''}\n`);
     process.exitCode = EXIT.usage;
   },
 );

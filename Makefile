@@ -60,6 +60,7 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	node bench/verify.ts 200 40
 	node bench/scan.ts 20
 	node bench/attack-race.ts 20
+	node bench/hostile.ts 1
 
 .PHONY: clean
 clean: ## Remove build output and test runs (the tool cache in ~/.cache/tagguard stays)

@@ -11,6 +11,7 @@ import { runMeasured } from '../../support/measured-process.ts';
 import { archiveCases } from './archive-cases.ts';
 import { reportedCodes, STACK_TRACE, type CorpusCase, type CorpusContext } from './corpus-case.ts';
 import { policyCases, referenceCases, templateCases, yamlCases } from './input-cases.ts';
+import { signatureCases } from './signature-cases.ts';
 
 const env = inject('testEnv');
 const MEMORY_BOUND = 300 * 1024 * 1024;
@@ -22,6 +23,7 @@ export const corpus: readonly CorpusCase[] = [
   ...yamlCases,
   ...policyCases,
   ...referenceCases,
+  ...signatureCases,
 ];
 
 describe('hostile-input corpus', () => {

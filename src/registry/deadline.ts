@@ -51,7 +51,7 @@ export const untilAborted = <T>(promise: Promise<T>, signal: AbortSignal): Promi
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });

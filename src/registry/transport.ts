@@ -4,6 +4,7 @@
 // besides undici's idle timeouts. Credentials are bound to the registry's origin (scheme, host, port) at
 // every hop: a redirect elsewhere carries none, a challenge from elsewhere is refused, a token realm gets
 // them only by the rule of auth.ts. Knows HTTP and OCI, nothing of Kubernetes.
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorCode } from './errors.ts';
 import { TokenCache, parseChallenge, parseTokenResponse, tokenRealm, type Challenge } from './auth.ts';
@@ -391,21 +392,34 @@ export class RegistryTransport {
     }
   }
 
+  /**
+   * The registry's own origin is reached with its TLS settings (its private CA only, as Flux does); other
+   * origins it sends us to (blob storage, its token server) with the public roots plus that CA, since
+   * such deployments often sign both with one private CA while a cloud bucket has a public certificate.
+   */
   private agentFor(registry: string, url: URL): Agent {
-    return url.origin === this.baseUrl(registry).origin ? this.registryAgent(registry) : this.defaultAgent;
+    if (url.origin === this.baseUrl(registry).origin) return this.registryAgent(registry);
+    const caPem = this.config.hostOptions(registry).caPem;
+    return caPem === undefined
+      ? this.defaultAgent
+      : this.cachedAgent(`elsewhere ${registry}`, [...rootCertificates, caPem]);
   }
 
   /** The agent with the registry's TLS settings (its private CA). */
   private registryAgent(registry: string): Agent {
-    let agent = this.agents.get(registry);
+    return this.cachedAgent(registry, this.config.hostOptions(registry).caPem);
+  }
+
+  private cachedAgent(key: string, ca: string | string[] | undefined): Agent {
+    let agent = this.agents.get(key);
     if (!agent) {
-      agent = this.newAgent(this.config.hostOptions(registry).caPem);
-      this.agents.set(registry, agent);
+      agent = this.newAgent(ca);
+      this.agents.set(key, agent);
     }
     return agent;
   }
 
-  private newAgent(caPem: string | undefined): Agent {
+  private newAgent(caPem: string | string[] | undefined): Agent {
     return new Agent({
       connect: { timeout: this.config.timeoutMs, ...(caPem ? { ca: caPem } : {}) },
       headersTimeout: this.config.timeoutMs,
@@ -460,9 +474,8 @@ export class RegistryTransport {
       for (const [k, v] of params) realm.searchParams.set(k, v);
     }
     // The token server is part of the registry's deployment (often another host name signed by the same
-    // private CA), so it is reached with the registry's TLS settings, as Flux and docker do. It gets no
-    // redirects followed: a token endpoint that redirects fails.
-    const agent = this.registryAgent(registry);
+    // private CA), so the registry's CA is trusted for it too. Its redirects are not followed.
+    const agent = this.agentFor(registry, realm);
     const res = await this.timed(registry, method, () =>
       request(realm, {
         method,

@@ -2,11 +2,12 @@
 // a reference or kept in the Docker config never appear in its output, whatever the exit; a trickling
 // registry ends at the request deadline the flags set; a mistyped local file is a usage error, not a
 // registry lookup.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { runTagguardCli, type CliResult } from '../../env/cli.ts';
+import { runTagguardCli, writePolicyFile, type CliResult } from '../../env/cli.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
 import { createToolHome } from '../../env/tool-home.ts';
@@ -64,11 +65,15 @@ describe('tagguard CLI on hostile registry input', () => {
 
   it('refuses credentials written into the reference without echoing them (resolve, scan, verify)', async () => {
     const ref = `oci://${USER}:${SECRET}@${proxy.host}/cli-hostile/payment:2.0.0`;
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const policy = await writePolicyFile(dir, {
+      cosign: [{ name: 'k', publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    });
     for (const args of [
       ['resolve', ref, '--insecure'],
       ['resolve', ref, '--insecure', '--output', 'json'],
       ['scan', ref, '--insecure', '--helm', 'none', '--output', 'json'],
-      ['verify', ref, '--insecure', '--output', 'json'],
+      ['verify', ref, '--policy', policy, '--insecure', '--output', 'json'],
     ]) {
       const result = await tagguard(args);
       expect(result.code, args.join(' ')).toBe(2);

@@ -490,8 +490,8 @@ export class RegistryTransport {
       throw statusError(res.statusCode === 404 ? 502 : res.statusCode, realm.host, realm.pathname, undefined);
     }
     const parsed = parseTokenResponse(await readJson(res.body, 1024 * 1024, realm.host), realm.host);
-    const key = this.tokenKey(origin, scope, withCredentials ? credential : { kind: 'anonymous' });
-    this.tokens.set(key, parsed);
+    // Kept under this identity even when asked for anonymously: it is what this identity sends there.
+    this.tokens.set(this.tokenKey(origin, scope, credential), parsed);
     return `Bearer ${parsed.token}`;
   }
 }

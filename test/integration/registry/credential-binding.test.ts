@@ -333,3 +333,72 @@ describe('a Bearer token stays with its origin (distribution + token server over
     ]);
   });
 });
+
+describe('token realms of a plain-HTTP registry (olareg, configured insecure)', () => {
+  let proxy: FaultProxy;
+  let realmHost: HttpTestServer;
+  let ref: OciReference;
+  let chart: PushedArtifact;
+  const clients: RegistryClient[] = [];
+
+  beforeAll(async () => {
+    const home = await createToolHome(env);
+    const upstream = env.registries.referrers;
+    chart = await pushChart(
+      home,
+      upstream,
+      'binding-plain',
+      await packageChart(home, home.dir, { version: '5.0.0' }),
+    );
+    proxy = await startFaultProxy(upstream.host);
+    realmHost = await startChallengingHost(() => 'unused');
+    ref = parseReference(`${proxy.host}/binding-plain/payment:5.0.0`);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await proxy?.close();
+    await realmHost?.close();
+  });
+
+  const resolveWithRealm = async (realm: string) => {
+    proxy.rules.length = 0;
+    proxy.seen.length = 0;
+    realmHost.seen.length = 0;
+    proxy.rules.push({
+      method: 'HEAD',
+      path: /manifests\//,
+      fault: {
+        kind: 'status',
+        status: 401,
+        headers: { 'www-authenticate': `Bearer realm="${realm}",service="s"` },
+      },
+      times: 1,
+    });
+    const client = new RegistryClient(
+      new RegistryTransport({
+        credentials: new Map([[proxy.host, { kind: 'basic', ...CREDENTIALS }]]),
+        hostOptions: () => ({ plainHttp: true }),
+        maxRetries: 0,
+      }),
+    );
+    clients.push(client);
+    return client.resolve(ref);
+  };
+
+  it('sends the credentials to a realm on the registry’s own host name', async () => {
+    const port = realmHost.host.split(':')[1] ?? '';
+    expect((await resolveWithRealm(`http://127.0.0.1:${port}/token`)).digest).toBe(chart.digest);
+    expect(realmHost.seen.map((s) => [s.path.split('?')[0], s.authorization])).toEqual([['/token', BASIC]]);
+    expect(proxy.seen.at(-1)?.authorization).toBe('Bearer token-of-another-host');
+  });
+
+  it('asks a realm on another host name anonymously: the credentials stay home', async () => {
+    const port = realmHost.host.split(':')[1] ?? '';
+    expect((await resolveWithRealm(`http://localhost:${port}/token`)).digest).toBe(chart.digest);
+    expect(realmHost.seen.map((s) => [s.path.split('?')[0], s.authorization])).toEqual([
+      ['/token', undefined],
+    ]);
+    expect(proxy.seen.some((s) => s.authorization === BASIC)).toBe(false);
+  });
+});

@@ -7,12 +7,13 @@ import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
 
 export const resolveUsage = `Usage: tagguard resolve <ref> [--output json] [--insecure] [--docker-config F] [--ca-file F]
+                        [--registry-request-timeout 30s] [--registry-operation-timeout 2m]
 
-<ref> is oci://host[:port]/repo:tag, host/repo:tag or …@sha256:<hex>.
+<ref> is oci://host[:port]/repo:tag, host/repo:tag or …@sha256:<hex> (no credentials in it: use --docker-config).
 ${Object.entries(registryOptionHelp)
-  .map(([name, help]) => `  --${name.padEnd(15)} ${help}`)
+  .map(([name, help]) => `  --${name.padEnd(26)} ${help}`)
   .join('\n')}
-  --output json     print one JSON object
+  --output json                print one JSON object
 `;
 
 export const resolveCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {

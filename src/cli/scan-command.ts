@@ -2,11 +2,13 @@
 // directory or an OCI artifact with the rules of the policy's spec.scan (failOn, exceptions, sbom, wasm).
 // Exit codes (DESIGN §6): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad archive, 3 registry.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { load } from 'js-yaml';
 import type { ScanSpec } from '../api/artifact-verification.ts';
 import { RegistryError } from '../registry/errors.ts';
-import { formatReference, parseReference } from '../registry/reference.ts';
+import { formatReference, parseReference, redactUserinfo } from '../registry/reference.ts';
+import { assertRegistryTarget, ScanTargetError } from './scan-target.ts';
 import { loadChartArchive } from '../scan/archive/chart-archive.ts';
 import { loadChartDirectory } from '../scan/archive/chart-directory.ts';
 import { ScanError } from '../scan/errors.ts';
@@ -22,6 +24,8 @@ import type { CommandIo } from './command-io.ts';
 export const scanUsage = `Usage: tagguard scan <chart.tgz | dir | ref> [--policy F] [--output json] [options]
 
 Scans a packaged chart, a chart directory or an OCI artifact (oci://host/repo:tag, host/repo@sha256:…).
+A target that is not on disk must name its registry (oci://…, or a host with a dot or port); otherwise it
+is a missing file (TargetNotFound, exit 2) and nothing is looked up.
   --policy F          ArtifactVerification manifest; its spec.scan is used (default: failOn high)
   --helm F            helm binary to render with (default: helm on PATH; "none": the raw templates are
                       scanned statically, rendered: false)
@@ -125,6 +129,7 @@ const scanTarget = async (
     const chart = await loadChartArchive(archive, limits);
     return { reference: target, digest, result: await scanChartFiles(chart, spec, scanOptions) };
   }
+  assertRegistryTarget(target, existsSync);
   const reference = parseReference(target);
   const client = createRegistryClient(reference.registry, values, io.environment);
   try {
@@ -188,7 +193,7 @@ const errorExit = (error: unknown): { exit: ExitCode; code: string } | undefined
   if (error instanceof RegistryError) {
     return { exit: error.code === 'InvalidReference' ? EXIT.usage : EXIT.registry, code: error.code };
   }
-  if (error instanceof ScanError || error instanceof PolicyError)
+  if (error instanceof ScanError || error instanceof PolicyError || error instanceof ScanTargetError)
     return { exit: EXIT.usage, code: error.code };
   return undefined;
 };
@@ -229,7 +234,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
     io.stderr(`tagguard scan: ${known.code}: ${message}\n`);
     if (values.output === 'json') {
       io.stdout(
-        `${JSON.stringify({ reference: target, digest: null, verdict: 'Error', reasons: [known.code], message, signatures: [], findings: [] })}\n`,
+        `${JSON.stringify({ reference: redactUserinfo(target), digest: null, verdict: 'Error', reasons: [known.code], message, signatures: [], findings: [] })}\n`,
       );
     }
     return known.exit;

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { findOnPath } from './find-on-path.ts';
+import { parseDuration } from './duration.ts';
 import { BaseError } from '../errors.ts';
 import type { LogLevel } from '../observability/logger.ts';
 
@@ -30,6 +31,10 @@ export interface OperatorConfig {
   readonly concurrency: number;
   /** Requests per second to one registry host, across all credentials (0: unlimited). */
   readonly registryQps: number;
+  /** Overall deadline of one registry request (each attempt, body included). */
+  readonly registryRequestTimeoutMs: number;
+  /** Overall deadline of one registry operation (a resolve, a fetch, a listing; retries included). */
+  readonly registryOperationTimeoutMs: number;
   /** helm binary for rendering charts; absent = static template scan. */
   readonly helmBinary?: string;
   readonly kubeVersion?: string;
@@ -51,6 +56,8 @@ export const operatorOptions = {
   'allow-cross-namespace-refs': { type: 'boolean', default: false },
   concurrency: { type: 'string', default: '4' },
   'registry-qps': { type: 'string', default: '20' },
+  'registry-request-timeout': { type: 'string', default: '30s' },
+  'registry-operation-timeout': { type: 'string', default: '2m' },
   helm: { type: 'string' },
   'kube-version': { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
@@ -70,6 +77,10 @@ export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = 
   'allow-cross-namespace-refs': 'let sourceRef name objects in other namespaces',
   concurrency: 'reconciles at once (default 4)',
   'registry-qps': 'requests per second to one registry, bursts of twice that (default 20; 0 = unlimited)',
+  'registry-request-timeout':
+    'deadline of one registry request, body included, besides the idle timeouts (default 30s)',
+  'registry-operation-timeout':
+    'deadline of one registry operation (resolve, fetch, listing), retries included (default 2m)',
   helm: 'helm binary used to render charts (default: helm on PATH; none = static template scan)',
   'kube-version': 'Kubernetes version charts are rendered for (default: helm\'s)',
   'log-level': 'fatal|error|warn|info|debug|trace (default info)',
@@ -85,6 +96,14 @@ export const parseListenAddress = (flag: string, value: string): ListenAddress =
   const port = Number(match?.[3]);
   if (!match || port > 65535) throw new ConfigError('InvalidValue', `--${flag} "${value}" is not host:port or :port`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+};
+
+/** A registry deadline flag: a duration from 1ms to 1h. */
+export const timeoutFlag = (flag: string, value: string): number => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1 || ms > 3_600_000)
+    throw new ConfigError('InvalidValue', `--${flag} "${value}" must be a duration from 1ms to 1h, e.g. 30s or 2m`);
+  return ms;
 };
 
 export interface OperatorEnvironment {
@@ -120,6 +139,11 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
   const registryQps = Number(values['registry-qps']);
   if (!Number.isFinite(registryQps) || registryQps < 0 || registryQps > 10_000)
     throw new ConfigError('InvalidValue', `--registry-qps "${values['registry-qps']}" must be a number from 0 to 10000`);
+  const registryRequestTimeoutMs = timeoutFlag('registry-request-timeout', values['registry-request-timeout']);
+  const registryOperationTimeoutMs = timeoutFlag(
+    'registry-operation-timeout',
+    values['registry-operation-timeout'],
+  );
   const level = values['log-level'] as LogLevel;
   if (!LEVELS.includes(level))
     throw new ConfigError('InvalidValue', `--log-level "${values['log-level']}" must be one of ${LEVELS.join(', ')}`);
@@ -140,6 +164,8 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
     allowCrossNamespaceRefs: values['allow-cross-namespace-refs'],
     concurrency,
     registryQps,
+    registryRequestTimeoutMs,
+    registryOperationTimeoutMs,
     ...(helm && helm !== 'none' ? { helmBinary: helm } : {}),
     ...(values['kube-version'] ? { kubeVersion: values['kube-version'] } : {}),
     logLevel: level,

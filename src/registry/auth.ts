@@ -1,5 +1,6 @@
-// Registry authentication data: WWW-Authenticate challenges (Bearer, Basic), token responses, and a
-// token cache keyed by registry, scope and credential identity that honours expires_in.
+// Registry authentication data: WWW-Authenticate challenges (Bearer, Basic), the rule deciding where a
+// token request may go and whether it carries the credentials, token responses, and a token cache keyed by
+// the registry's origin (scheme, host, port), scope and credential identity that honours expires_in.
 import { RegistryError } from './errors.ts';
 
 export type Challenge =
@@ -27,6 +28,52 @@ export const parseChallenge = (header: string | undefined): Challenge | undefine
     ...(params.service ? { service: params.service } : {}),
     ...(params.scope ? { scope: params.scope } : {}),
   };
+};
+
+export interface TokenRealm {
+  readonly url: URL;
+  /** Whether the registry's credentials may go with the token request (else it is anonymous). */
+  readonly withCredentials: boolean;
+}
+
+/**
+ * Where a Bearer challenge's realm may be asked for a token. The challenge must already be known to come
+ * from the registry's own origin (the transport refuses any other). Then:
+ * - the realm is an http(s) URL without userinfo, else InvalidResponse;
+ * - an HTTPS registry's realm must be HTTPS (any host: the registry names its token server over an
+ *   authenticated channel, as docker, containerd and oras-go accept), else Unauthorized — no downgrade;
+ * - a plain-HTTP registry (configured insecure) may name an HTTP or HTTPS realm, but the credentials go
+ *   only to a realm on the registry's own host name; elsewhere the token is requested anonymously, since
+ *   anyone on the path could have written that challenge.
+ */
+export const tokenRealm = (registryOrigin: URL, realm: string, registry: string): TokenRealm => {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch (cause) {
+    throw new RegistryError('InvalidResponse', `${registry}: the token realm is not a URL`, {
+      host: registry,
+      cause,
+    });
+  }
+  if (url.username !== '' || url.password !== '' || !['http:', 'https:'].includes(url.protocol)) {
+    throw new RegistryError(
+      'InvalidResponse',
+      `${registry}: refusing token realm ${url.protocol}//${url.host}: not an http(s) URL without userinfo`,
+      { host: registry },
+    );
+  }
+  if (registryOrigin.protocol === 'https:') {
+    if (url.protocol !== 'https:') {
+      throw new RegistryError(
+        'Unauthorized',
+        `${registry}: refusing token realm ${url.origin} over plain HTTP for a registry on HTTPS`,
+        { host: registry },
+      );
+    }
+    return { url, withCredentials: true };
+  }
+  return { url, withCredentials: url.hostname === registryOrigin.hostname };
 };
 
 export interface TokenResponse {
@@ -67,8 +114,9 @@ export class TokenCache {
     this.maxEntries = maxEntries;
   }
 
-  static key(registry: string, scope: string, identity: string): string {
-    return `${registry}\u0000${scope}\u0000${identity}`;
+  /** `origin` is the registry's scheme://host:port: a token is only ever sent back there. */
+  static key(origin: string, scope: string, identity: string): string {
+    return `${origin}\u0000${scope}\u0000${identity}`;
   }
 
   get(key: string): string | undefined {

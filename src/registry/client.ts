@@ -1,6 +1,8 @@
 // The registry client everything in tagguard reads through: tag → digest resolution (one HEAD, GET
 // fallback), manifests and blobs by digest (re-hashed and size-capped while streaming), referrers (OCI 1.1
 // API with the sha256-<hex> tag-schema fallback) and tag listing. Identical in-flight reads are coalesced.
+// Each call is one operation under the operation deadline; `operation()` groups several calls (a manifest
+// and its blobs, a whole signature lookup) under one.
 import { RegistryError } from './errors.ts';
 import { algorithmOf, createDigester } from './digest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
@@ -110,6 +112,14 @@ export class RegistryClient {
     return this.transport.close();
   }
 
+  /**
+   * Runs `work` (calls of this client) as one operation on `registry` under one operation deadline, e.g.
+   * `client.operation(ref.registry, 'signature lookup', async () => …)`. `what` names it in a Timeout.
+   */
+  operation<T>(registry: string, what: string, work: () => Promise<T>): Promise<T> {
+    return this.transport.operation(registry, what, work);
+  }
+
   private coalesce<T>(key: string, run: () => Promise<T>): Promise<T> {
     const existing = this.inFlight.get(key);
     if (existing) return existing as Promise<T>;
@@ -126,42 +136,48 @@ export class RegistryClient {
     const target = ref.digest ?? ref.tag;
     if (target === undefined)
       throw new RegistryError('InvalidReference', `${formatReference(ref)} has no tag or digest`);
-    return this.coalesce(`resolve ${ref.registry}/${ref.repository}:${target}`, async () => {
-      const path = `/v2/${ref.repository}/manifests/${target}`;
-      const request = {
-        registry: ref.registry,
-        path,
-        accept: MANIFEST_ACCEPT,
-        scope: pullScope(ref.repository),
-      };
-      const head = await this.transport
-        .exchange({ ...request, method: 'HEAD' }, async (res) => {
-          await res.body.dump();
-          const digest = res.header('docker-content-digest');
-          const length = Number(res.header('content-length'));
-          return {
-            digest: digest !== undefined && isDigest(digest) ? digest : undefined,
-            mediaType: res.header('content-type')?.split(';')[0]?.trim() ?? '',
-            size: Number.isSafeInteger(length) ? length : undefined,
-          };
-        })
-        .catch((error: unknown) => {
-          // Some registries (and proxies) refuse HEAD on manifests; GET below still works.
-          if (error instanceof RegistryError && (error.status === 405 || error.status === 501))
-            return undefined;
-          throw error;
-        });
-      if (head?.digest !== undefined && (ref.digest === undefined || head.digest === ref.digest)) {
-        return { reference: ref, digest: head.digest, mediaType: head.mediaType, size: head.size };
-      }
-      const fetched = await this.getManifest(ref, ref.digest);
-      return {
-        reference: ref,
-        digest: fetched.digest,
-        mediaType: fetched.mediaType,
-        size: fetched.bytes.length,
-      };
-    });
+    return this.operation(ref.registry, `resolve ${formatReference(ref)}`, () =>
+      this.coalesce(`resolve ${ref.registry}/${ref.repository}:${target}`, () =>
+        this.resolveNow(ref, target),
+      ),
+    );
+  }
+
+  private async resolveNow(ref: OciReference, target: string): Promise<ResolvedReference> {
+    const path = `/v2/${ref.repository}/manifests/${target}`;
+    const request = {
+      registry: ref.registry,
+      path,
+      accept: MANIFEST_ACCEPT,
+      scope: pullScope(ref.repository),
+    };
+    const head = await this.transport
+      .exchange({ ...request, method: 'HEAD' }, async (res) => {
+        await res.body.dump();
+        const digest = res.header('docker-content-digest');
+        const length = Number(res.header('content-length'));
+        return {
+          digest: digest !== undefined && isDigest(digest) ? digest : undefined,
+          mediaType: res.header('content-type')?.split(';')[0]?.trim() ?? '',
+          size: Number.isSafeInteger(length) ? length : undefined,
+        };
+      })
+      .catch((error: unknown) => {
+        // Some registries (and proxies) refuse HEAD on manifests; GET below still works.
+        if (error instanceof RegistryError && (error.status === 405 || error.status === 501))
+          return undefined;
+        throw error;
+      });
+    if (head?.digest !== undefined && (ref.digest === undefined || head.digest === ref.digest)) {
+      return { reference: ref, digest: head.digest, mediaType: head.mediaType, size: head.size };
+    }
+    const fetched = await this.getManifest(ref, ref.digest);
+    return {
+      reference: ref,
+      digest: fetched.digest,
+      mediaType: fetched.mediaType,
+      size: fetched.bytes.length,
+    };
   }
 
   /** A manifest by digest (verified) or, without one, by tag (hashed to learn its digest). */
@@ -170,27 +186,29 @@ export class RegistryClient {
     digest?: string,
   ): Promise<FetchedManifest> {
     const target = digest ?? ref.tag ?? 'latest';
-    return this.coalesce(`manifest ${ref.registry}/${ref.repository}@${target}`, () =>
-      this.transport.exchange(
-        {
-          registry: ref.registry,
-          method: 'GET',
-          path: `/v2/${ref.repository}/manifests/${target}`,
-          accept: MANIFEST_ACCEPT,
-          scope: pullScope(ref.repository),
-        },
-        async (res) => {
-          const where = `${ref.registry}/${ref.repository}@${target}`;
-          const { bytes, digest: actual } = await readVerified(
-            res,
-            digest,
-            this.limits.maxManifestBytes,
-            where,
-            ref.registry,
-          );
-          const manifest = parseManifest(bytes, res.header('content-type'), where);
-          return { digest: actual, mediaType: manifest.mediaType, bytes, manifest };
-        },
+    const where = `${ref.registry}/${ref.repository}@${target}`;
+    return this.operation(ref.registry, `manifest ${where}`, () =>
+      this.coalesce(`manifest ${where}`, () =>
+        this.transport.exchange(
+          {
+            registry: ref.registry,
+            method: 'GET',
+            path: `/v2/${ref.repository}/manifests/${target}`,
+            accept: MANIFEST_ACCEPT,
+            scope: pullScope(ref.repository),
+          },
+          async (res) => {
+            const { bytes, digest: actual } = await readVerified(
+              res,
+              digest,
+              this.limits.maxManifestBytes,
+              where,
+              ref.registry,
+            );
+            const manifest = parseManifest(bytes, res.header('content-type'), where);
+            return { digest: actual, mediaType: manifest.mediaType, bytes, manifest };
+          },
+        ),
       ),
     );
   }
@@ -211,6 +229,15 @@ export class RegistryClient {
         ),
       );
     }
+    return this.operation(ref.registry, `blob ${ref.registry}/${ref.repository}@${descriptor.digest}`, () =>
+      this.blobNow(ref, descriptor),
+    );
+  }
+
+  private blobNow(
+    ref: Pick<OciReference, 'registry' | 'repository'>,
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  ): Promise<Buffer> {
     return this.transport.exchange(
       {
         registry: ref.registry,
@@ -239,10 +266,20 @@ export class RegistryClient {
    * Referrers of a digest, optionally of one artifactType: the OCI 1.1 referrers API (paginated, filtered
    * here when the registry did not apply the filter), or on 404 the `sha256-<hex>` tag-schema index.
    */
-  async listReferrers(
+  listReferrers(
     ref: Pick<OciReference, 'registry' | 'repository'>,
     digest: string,
     artifactType?: string,
+  ): Promise<Referrers> {
+    return this.operation(ref.registry, `referrers of ${ref.registry}/${ref.repository}@${digest}`, () =>
+      this.referrersNow(ref, digest, artifactType),
+    );
+  }
+
+  private async referrersNow(
+    ref: Pick<OciReference, 'registry' | 'repository'>,
+    digest: string,
+    artifactType: string | undefined,
   ): Promise<Referrers> {
     const scope = pullScope(ref.repository);
     const keep = (d: Descriptor): boolean => artifactType === undefined || d.artifactType === artifactType;
@@ -297,7 +334,13 @@ export class RegistryClient {
   }
 
   /** Every tag of a repository, following pagination, up to the tag limit. */
-  async listTags(ref: Pick<OciReference, 'registry' | 'repository'>): Promise<string[]> {
+  listTags(ref: Pick<OciReference, 'registry' | 'repository'>): Promise<string[]> {
+    return this.operation(ref.registry, `tag list of ${ref.registry}/${ref.repository}`, () =>
+      this.tagsNow(ref),
+    );
+  }
+
+  private async tagsNow(ref: Pick<OciReference, 'registry' | 'repository'>): Promise<string[]> {
     const tags: string[] = [];
     let path: string | undefined = `/v2/${ref.repository}/tags/list?n=${this.limits.tagsPageSize}`;
     while (path !== undefined) {

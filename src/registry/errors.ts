@@ -25,6 +25,10 @@ const TRANSIENT: ReadonlySet<RegistryErrorCode> = new Set([
   'ConnectionFailed',
 ]);
 
+/** Which deadline a Timeout hit: the idle timeouts (connect, headers, a pause in the body), one request's
+ * overall deadline, or one operation's (a resolve, a fetch, a signature lookup). */
+export type Deadline = 'idle' | 'request' | 'operation';
+
 export class RegistryError extends BaseError<RegistryErrorCode> {
   /** The registry host the error came from, if any. */
   readonly host: string | undefined;
@@ -32,16 +36,25 @@ export class RegistryError extends BaseError<RegistryErrorCode> {
   readonly status: number | undefined;
   /** Delay the registry asked for (Retry-After), in milliseconds. */
   readonly retryAfterMs: number | undefined;
+  /** For a Timeout: which deadline ran out. */
+  readonly deadline: Deadline | undefined;
 
   constructor(
     code: RegistryErrorCode,
     message: string,
-    details: { host?: string; status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    details: {
+      host?: string;
+      status?: number;
+      retryAfterMs?: number;
+      deadline?: Deadline;
+      cause?: unknown;
+    } = {},
   ) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.host = details.host;
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
+    this.deadline = details.deadline;
   }
 
   /** True for failures worth retrying later: the same request may succeed. */

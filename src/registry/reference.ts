@@ -1,6 +1,7 @@
 // OCI references: parsing of `oci://host[:port]/repo:tag`, `host/repo:tag`, `…@sha256:<hex>` and Argo CD's
 // Helm-OCI form (repoURL without scheme + chart), with Docker Hub normalisation. Grammar as in the
-// distribution reference package; anything else is an InvalidReference naming what is wrong.
+// distribution reference package; anything else is an InvalidReference naming what is wrong. A reference
+// that carries credentials (`oci://user:pass@host/…`) is refused, and no message ever echoes them.
 import { RegistryError } from './errors.ts';
 
 export interface OciReference {
@@ -21,8 +22,28 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
+
+/**
+ * The input with any userinfo (`user:password@`) before the host replaced by `***@`, for messages.
+ * In the reference grammar `@` only introduces a digest at the end, which holds no `/`; so an `@` is
+ * userinfo when there are several, when a `/` follows the last one, or when a `:` without `/` precedes the
+ * first (`user:pass@host`). A username alone before an invalid digest-like rest is left, it is no secret.
+ */
+export const redactUserinfo = (input: string): string => {
+  const scheme = SCHEME.exec(input)?.[0] ?? '';
+  const rest = input.slice(scheme.length);
+  const first = rest.indexOf('@');
+  if (first < 0) return input;
+  const last = rest.lastIndexOf('@');
+  const before = rest.slice(0, first);
+  const after = rest.slice(last + 1);
+  const userinfo = first !== last || after.includes('/') || (before.includes(':') && !before.includes('/'));
+  return userinfo ? `${scheme}***@${after}` : input;
+};
+
 const invalid = (input: string, why: string): RegistryError =>
-  new RegistryError('InvalidReference', `invalid OCI reference "${input}": ${why}`);
+  new RegistryError('InvalidReference', `invalid OCI reference "${redactUserinfo(input)}": ${why}`);
 
 /** A digest of a supported algorithm (sha256, sha512) in canonical lower-case hex. */
 export const isDigest = (value: string): boolean => DIGEST.test(value);
@@ -72,9 +93,15 @@ const normalise = (
 export const parseReference = (input: string): OciReference => {
   const trimmed = input.trim();
   if (trimmed === '') throw invalid(input, 'it is empty');
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(trimmed);
+  const scheme = SCHEME.exec(trimmed);
   if (scheme && scheme[1]?.toLowerCase() !== 'oci') {
     throw invalid(input, `scheme "${scheme[1]}://" is not supported (use oci:// or none)`);
+  }
+  if (redactUserinfo(trimmed) !== trimmed) {
+    throw invalid(
+      input,
+      'credentials in a reference are not accepted (give them in a Docker config or a pull Secret)',
+    );
   }
   const rest = scheme ? trimmed.slice(scheme[0].length) : trimmed;
   const { name: withTag, digest } = splitDigest(input, rest);
@@ -119,6 +146,19 @@ export const parseHelmOciReference = (repoURL: string, chart: string, revision: 
   }
   const separator = isDigest(revision) ? '@' : ':';
   return parseReference(`${base}/${chart}${separator}${revision}`);
+};
+
+/**
+ * True when the input names its registry itself (`oci://…`, or a first component with a dot, a port or
+ * `localhost`), false when parseReference would fall back to Docker Hub. `tagguard scan` treats a target
+ * that is not on disk as a reference only in the first case, so a mistyped file name is never looked up.
+ */
+export const namesRegistry = (input: string): boolean => {
+  const trimmed = input.trim();
+  if (/^oci:\/\//i.test(trimmed)) return true;
+  if (SCHEME.test(trimmed)) return false;
+  const slash = trimmed.indexOf('/');
+  return slash > 0 && looksLikeDomain(trimmed.slice(0, slash));
 };
 
 /** The canonical form `registry/repository[:tag][@digest]`. */

@@ -1,4 +1,5 @@
-// A counting semaphore: bounds concurrent requests to one registry.
+// A counting semaphore: bounds concurrent requests to one registry. A waiter whose signal aborts (its
+// operation's deadline) leaves the queue with the signal's reason.
 export class Semaphore {
   private available: number;
   private readonly waiters: (() => void)[] = [];
@@ -7,11 +8,24 @@ export class Semaphore {
     this.available = permits;
   }
 
-  async acquire(): Promise<() => void> {
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     if (this.available > 0) {
       this.available--;
     } else {
-      await new Promise<void>((resolveWaiter) => this.waiters.push(resolveWaiter));
+      await new Promise<void>((resolveWaiter, reject) => {
+        const onAbort = (): void => {
+          const index = this.waiters.indexOf(wake);
+          if (index >= 0) this.waiters.splice(index, 1);
+          reject(signal?.reason as Error);
+        };
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolveWaiter();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiters.push(wake);
+      });
     }
     let released = false;
     return () => {

@@ -1,10 +1,14 @@
 // HTTP to OCI registries on undici: per-registry TLS settings and concurrency limit, the auth dance
-// (Basic, Bearer tokens cached per scope), bounded redirects that never carry credentials to another
-// host or downgrade to plain HTTP, typed errors, and retries with backoff and jitter for transient
-// failures (honouring Retry-After). Knows HTTP and OCI, nothing of Kubernetes.
+// (Basic, Bearer tokens cached per origin and scope), bounded redirects, typed errors, retries with backoff
+// and jitter for transient failures (honouring Retry-After), and deadlines per request and per operation
+// besides undici's idle timeouts. Credentials are bound to the registry's origin (scheme, host, port) at
+// every hop: a redirect elsewhere carries none, a challenge from elsewhere is refused, a token realm gets
+// them only by the rule of auth.ts. Knows HTTP and OCI, nothing of Kubernetes.
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorCode } from './errors.ts';
-import { TokenCache, parseChallenge, parseTokenResponse, type Challenge } from './auth.ts';
+import { TokenCache, parseChallenge, parseTokenResponse, tokenRealm, type Challenge } from './auth.ts';
+import { currentDeadline, deadlineError, untilAborted, withDeadline } from './deadline.ts';
 import { credentialFor, type Credential, type CredentialStore } from './credentials.ts';
 import { apiHost } from './reference.ts';
 import { Semaphore } from './semaphore.ts';
@@ -35,7 +39,12 @@ export interface TransportConfig {
   readonly retryMaxMs: number;
   /** A Retry-After longer than this is not waited for; the error is returned instead. */
   readonly maxRetryAfterMs: number;
+  /** Idle timeouts: connecting, waiting for headers, and any pause in a body. */
   readonly timeoutMs: number;
+  /** Overall deadline of one attempt of one request: its redirects, token request and whole body. */
+  readonly requestTimeoutMs: number;
+  /** Overall deadline of one operation (a resolve, a fetch, a listing), retries and waits included. */
+  readonly operationTimeoutMs: number;
   readonly maxRedirects: number;
   readonly userAgent: string;
   /** Requests per second per registry, shared between transports (none: unlimited). */
@@ -55,6 +64,8 @@ export const defaultTransportConfig: TransportConfig = {
   retryMaxMs: 10_000,
   maxRetryAfterMs: 60_000,
   timeoutMs: 30_000,
+  requestTimeoutMs: 30_000,
+  operationTimeoutMs: 120_000,
   maxRedirects: 5,
   userAgent: 'tagguard',
 };
@@ -78,6 +89,9 @@ export interface RegistryResponse {
   readonly body: Dispatcher.ResponseData['body'];
 }
 
+/** Bytes of an unwanted body (a redirect, a 401) read to keep the connection; past that it is closed. */
+const DUMP_LIMIT = 128 * 1024;
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 const TIMEOUT_CODES = new Set([
@@ -99,10 +113,7 @@ export const networkError = (error: unknown, host: string): RegistryError => {
   return new RegistryError(
     kind,
     `${host}: ${kind === 'TlsFailure' ? 'TLS verification failed' : 'request failed'} (${code || message})`,
-    {
-      host,
-      cause: error,
-    },
+    { host, cause: error, ...(kind === 'Timeout' ? { deadline: 'idle' as const } : {}) },
   );
 };
 
@@ -140,6 +151,7 @@ const headerOf =
 export class RegistryTransport {
   private readonly config: TransportConfig;
   private readonly tokens: TokenCache;
+  /** The last challenge of each registry origin (scheme://host:port). */
   private readonly challenges = new Map<string, Challenge>();
   private readonly semaphores = new Map<string, Semaphore>();
   private readonly agents = new Map<string, Agent>();
@@ -162,13 +174,47 @@ export class RegistryTransport {
   }
 
   /**
+   * Runs `work` as one operation on `host` under the operation deadline (nested operations keep the
+   * earliest). `what` names it in the Timeout error, e.g. "resolve ghcr.io/acme/app:1.0".
+   */
+  operation<T>(host: string, what: string, work: () => Promise<T>): Promise<T> {
+    const ms = this.config.operationTimeoutMs;
+    return withDeadline(ms, () => deadlineError('operation', host, what, ms), work);
+  }
+
+  /**
    * Sends a request and hands the response to `consume`, retrying the whole exchange (request and body)
-   * on transient failures. `consume` must read or dump the body.
+   * on transient failures. `consume` must read or dump the body. Outside an operation it is one.
    */
   async exchange<T>(req: RegistryRequest, consume: (res: RegistryResponse) => Promise<T>): Promise<T> {
+    const operation = currentDeadline();
+    if (!operation) {
+      return this.operation(req.registry, `${req.method} ${pathOf(req.path)}`, () =>
+        this.exchange(req, consume),
+      );
+    }
     for (let attempt = 0; ; attempt++) {
+      const attemptTimeout = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const res = await this.send(req);
+        const release = await this.semaphore(req.registry).acquire(operation);
+        let res: RegistryResponse;
+        try {
+          if (this.config.rateLimiter)
+            await untilAborted(this.config.rateLimiter.acquire(req.registry), operation);
+          // The request deadline starts once the request may go out: queueing is the operation's time.
+          const ms = this.config.requestTimeoutMs;
+          timer = setTimeout(
+            () =>
+              attemptTimeout.abort(
+                deadlineError('request', req.registry, `${req.method} ${pathOf(req.path)}`, ms),
+              ),
+            ms,
+          );
+          res = await this.send(req, AbortSignal.any([operation, attemptTimeout.signal]));
+        } finally {
+          release();
+        }
         try {
           return await consume(res);
         } catch (error) {
@@ -176,10 +222,16 @@ export class RegistryTransport {
           throw networkError(error, req.registry);
         }
       } catch (error) {
-        const typed = networkError(error, req.registry);
+        if (operation.aborted) throw operation.reason as Error;
+        const typed = networkError(
+          attemptTimeout.signal.aborted ? attemptTimeout.signal.reason : error,
+          req.registry,
+        );
         const delay = this.retryDelay(typed, attempt);
         if (delay === undefined) throw typed;
-        await this.sleep(delay);
+        await untilAborted(this.sleep(delay), operation);
+      } finally {
+        clearTimeout(timer);
       }
     }
   }
@@ -203,35 +255,38 @@ export class RegistryTransport {
     return semaphore;
   }
 
-  private async send(req: RegistryRequest): Promise<RegistryResponse> {
-    const release = await this.semaphore(req.registry).acquire();
-    try {
-      await this.config.rateLimiter?.acquire(req.registry);
-      const credential = credentialFor(this.config.credentials, req.registry);
-      let authorization = this.cachedAuthorization(req.registry, req.scope, credential);
-      let res = await this.follow(req, authorization);
-      if (res.status === 401) {
-        const challenge = parseChallenge(res.header('www-authenticate'));
-        await res.body.dump();
-        if (challenge) this.challenges.set(req.registry, challenge);
-        authorization = challenge
-          ? await this.authorize(req.registry, challenge, req.scope, credential)
-          : undefined;
-        if (authorization === undefined) throw statusError(401, req.registry, req.path, undefined);
-        res = await this.follow(req, authorization);
+  private async send(req: RegistryRequest, signal: AbortSignal): Promise<RegistryResponse> {
+    const origin = this.baseUrl(req.registry);
+    const credential = credentialFor(this.config.credentials, req.registry);
+    let authorization = this.cachedAuthorization(origin, req.scope, credential);
+    let res = await this.follow(req, authorization, signal);
+    if (res.status === 401) {
+      await res.body.dump({ signal, limit: DUMP_LIMIT });
+      if (res.url.origin !== origin.origin) {
+        // A redirect led elsewhere and that host wants credentials: they are the registry's, not its.
+        throw new RegistryError(
+          'Unauthorized',
+          `${req.registry}: ${res.url.host}, reached by a redirect, asks for authentication; no credentials are sent to another host`,
+          { host: req.registry, status: 401 },
+        );
       }
-      if (res.status >= 200 && res.status < 300) return res;
-      await res.body.dump();
-      if (res.status === 401) this.tokens.delete(this.tokenKey(req.registry, req.scope, credential));
-      throw statusError(
-        res.status,
-        req.registry,
-        req.path,
-        parseRetryAfter(res.header('retry-after'), this.now()),
-      );
-    } finally {
-      release();
+      const challenge = parseChallenge(res.header('www-authenticate'));
+      if (challenge) this.challenges.set(origin.origin, challenge);
+      authorization = challenge
+        ? await this.authorize(req.registry, origin, challenge, req.scope, credential, signal)
+        : undefined;
+      if (authorization === undefined) throw statusError(401, req.registry, req.path, undefined);
+      res = await this.follow(req, authorization, signal);
     }
+    if (res.status >= 200 && res.status < 300) return res;
+    await res.body.dump({ signal, limit: DUMP_LIMIT });
+    if (res.status === 401) this.tokens.delete(this.tokenKey(origin, req.scope, credential));
+    throw statusError(
+      res.status,
+      req.registry,
+      req.path,
+      parseRetryAfter(res.header('retry-after'), this.now()),
+    );
   }
 
   private baseUrl(registry: string): URL {
@@ -239,21 +294,46 @@ export class RegistryTransport {
     return new URL(`${scheme}://${apiHost(registry)}`);
   }
 
-  /** Sends one request, following redirects; credentials stay with the registry's own host. */
-  private async follow(req: RegistryRequest, authorization: string | undefined): Promise<RegistryResponse> {
+  /** Refuses a hop that would downgrade to plain HTTP or that carries userinfo. */
+  private checkHop(registry: string, from: URL, to: URL): void {
+    if (to.username !== '' || to.password !== '') {
+      throw new RegistryError('InvalidResponse', `${registry}: refusing a URL that carries userinfo`, {
+        host: registry,
+      });
+    }
+    if (to.protocol !== 'https:' && !(to.protocol === 'http:' && from.protocol === 'http:')) {
+      throw new RegistryError(
+        'InvalidResponse',
+        `${registry}: refusing redirect from ${from.protocol} to ${to.protocol}`,
+        { host: registry },
+      );
+    }
+  }
+
+  /**
+   * Sends one request, following redirects. The Authorization header goes to the registry's own origin
+   * only, decided at every hop: a blob store's presigned URL, another host or another port gets none.
+   */
+  private async follow(
+    req: RegistryRequest,
+    authorization: string | undefined,
+    signal: AbortSignal,
+  ): Promise<RegistryResponse> {
     const origin = this.baseUrl(req.registry);
+    // A pagination Link may be absolute: it is checked as a redirect would be.
     let url = new URL(req.path, origin);
-    // A pagination Link may be absolute: credentials go only to the registry's own host.
-    let sameHost = url.host === origin.host;
+    this.checkHop(req.registry, origin, url);
     for (let hop = 0; hop <= this.config.maxRedirects; hop++) {
       const headers: Record<string, string> = { 'user-agent': this.config.userAgent };
       if (req.accept) headers.accept = req.accept.join(', ');
-      if (authorization !== undefined && sameHost) headers.authorization = authorization;
+      if (authorization !== undefined && url.origin === origin.origin) headers.authorization = authorization;
+      const target = url;
       const res = await this.timed(req.registry, req.method, () =>
-        request(url, {
+        request(target, {
           method: req.method,
           headers,
-          dispatcher: this.agentFor(req.registry, url),
+          signal,
+          dispatcher: this.agentFor(req.registry, target),
           // Over HTTP/1.1 undici closes the connection after every HEAD unless told otherwise (a guard
           // against servers that send a body with it), so each resolution would open a new connection.
           // Registries answer HEAD correctly; a stray body breaks only that connection (retried).
@@ -265,26 +345,23 @@ export class RegistryTransport {
       if (!REDIRECTS.has(res.statusCode) || location === undefined) {
         return { status: res.statusCode, url, header, body: res.body };
       }
-      await res.body.dump();
-      const next = new URL(location, url);
-      if (next.protocol !== 'https:' && !(next.protocol === 'http:' && url.protocol === 'http:')) {
-        throw new RegistryError(
-          'InvalidResponse',
-          `${req.registry}: refusing redirect from ${url.protocol} to ${next.protocol}`,
-          {
-            host: req.registry,
-          },
-        );
+      await res.body.dump({ signal, limit: DUMP_LIMIT });
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch (cause) {
+        throw new RegistryError('InvalidResponse', `${req.registry}: redirect to an invalid URL`, {
+          host: req.registry,
+          cause,
+        });
       }
-      if (next.host !== origin.host) sameHost = false;
+      this.checkHop(req.registry, url, next);
       url = next;
     }
     throw new RegistryError(
       'InvalidResponse',
       `${req.registry}: more than ${this.config.maxRedirects} redirects`,
-      {
-        host: req.registry,
-      },
+      { host: req.registry },
     );
   }
 
@@ -315,21 +392,34 @@ export class RegistryTransport {
     }
   }
 
+  /**
+   * The registry's own origin is reached with its TLS settings (its private CA only, as Flux does); other
+   * origins it sends us to (blob storage, its token server) with the public roots plus that CA, since
+   * such deployments often sign both with one private CA while a cloud bucket has a public certificate.
+   */
   private agentFor(registry: string, url: URL): Agent {
-    return url.host === apiHost(registry) ? this.registryAgent(registry) : this.defaultAgent;
+    if (url.origin === this.baseUrl(registry).origin) return this.registryAgent(registry);
+    const caPem = this.config.hostOptions(registry).caPem;
+    return caPem === undefined
+      ? this.defaultAgent
+      : this.cachedAgent(`elsewhere ${registry}`, [...rootCertificates, caPem]);
   }
 
   /** The agent with the registry's TLS settings (its private CA). */
   private registryAgent(registry: string): Agent {
-    let agent = this.agents.get(registry);
+    return this.cachedAgent(registry, this.config.hostOptions(registry).caPem);
+  }
+
+  private cachedAgent(key: string, ca: string | string[] | undefined): Agent {
+    let agent = this.agents.get(key);
     if (!agent) {
-      agent = this.newAgent(this.config.hostOptions(registry).caPem);
-      this.agents.set(registry, agent);
+      agent = this.newAgent(ca);
+      this.agents.set(key, agent);
     }
     return agent;
   }
 
-  private newAgent(caPem: string | undefined): Agent {
+  private newAgent(caPem: string | string[] | undefined): Agent {
     return new Agent({
       connect: { timeout: this.config.timeoutMs, ...(caPem ? { ca: caPem } : {}) },
       headersTimeout: this.config.timeoutMs,
@@ -338,46 +428,39 @@ export class RegistryTransport {
     });
   }
 
-  private tokenKey(registry: string, scope: string, credential: Credential): string {
+  private tokenKey(origin: URL, scope: string, credential: Credential): string {
     const identity = credential.kind === 'anonymous' ? '' : `${credential.kind}:${credential.username}`;
-    return TokenCache.key(registry, scope, identity);
+    return TokenCache.key(origin.origin, scope, identity);
   }
 
-  private cachedAuthorization(registry: string, scope: string, credential: Credential): string | undefined {
-    const challenge = this.challenges.get(registry);
+  private cachedAuthorization(origin: URL, scope: string, credential: Credential): string | undefined {
+    const challenge = this.challenges.get(origin.origin);
     if (challenge?.scheme === 'basic') return basicAuthorization(credential);
     if (challenge?.scheme === 'bearer') {
-      const token = this.tokens.get(this.tokenKey(registry, scope, credential));
+      const token = this.tokens.get(this.tokenKey(origin, scope, credential));
       return token === undefined ? undefined : `Bearer ${token}`;
     }
     return undefined;
   }
 
+  /** Answers a challenge of the registry's own origin (the caller has checked that). */
   private async authorize(
     registry: string,
+    origin: URL,
     challenge: Challenge,
     scope: string,
     credential: Credential,
+    signal: AbortSignal,
   ): Promise<string | undefined> {
     if (challenge.scheme === 'basic') return basicAuthorization(credential);
-    const realm = new URL(challenge.realm);
-    const registryHost = apiHost(registry);
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && realm.host === registryHost)) {
-      throw new RegistryError(
-        'Unauthorized',
-        `${registry}: refusing token realm ${realm.origin} over plain HTTP on another host`,
-        {
-          host: registry,
-        },
-      );
-    }
+    const { url: realm, withCredentials } = tokenRealm(origin, challenge.realm, registry);
     const params = new URLSearchParams();
     if (challenge.service) params.set('service', challenge.service);
     params.set('scope', scope);
     const headers: Record<string, string> = { 'user-agent': this.config.userAgent };
     let method: HttpMethod = 'GET';
     let body: string | undefined;
-    if (credential.kind === 'identity-token') {
+    if (withCredentials && credential.kind === 'identity-token') {
       // OAuth2 refresh-token grant, as docker does with an identity token.
       method = 'POST';
       params.set('grant_type', 'refresh_token');
@@ -386,25 +469,41 @@ export class RegistryTransport {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = params.toString();
     } else {
-      const basic = basicAuthorization(credential);
+      const basic = withCredentials ? basicAuthorization(credential) : undefined;
       if (basic) headers.authorization = basic;
       for (const [k, v] of params) realm.searchParams.set(k, v);
     }
     // The token server is part of the registry's deployment (often another host name signed by the same
-    // private CA), so it is reached with the registry's TLS settings, as Flux and docker do.
-    const agent = this.registryAgent(registry);
+    // private CA), so the registry's CA is trusted for it too. Its redirects are not followed.
+    const agent = this.agentFor(registry, realm);
     const res = await this.timed(registry, method, () =>
-      request(realm, { method, headers, ...(body !== undefined ? { body } : {}), dispatcher: agent }),
+      request(realm, {
+        method,
+        headers,
+        signal,
+        ...(body !== undefined ? { body } : {}),
+        dispatcher: agent,
+      }),
     );
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      await res.body.dump({ signal, limit: DUMP_LIMIT });
       throw statusError(res.statusCode === 404 ? 502 : res.statusCode, realm.host, realm.pathname, undefined);
     }
     const parsed = parseTokenResponse(await readJson(res.body, 1024 * 1024, realm.host), realm.host);
-    this.tokens.set(this.tokenKey(registry, scope, credential), parsed);
+    // Kept under this identity even when asked for anonymously: it is what this identity sends there.
+    this.tokens.set(this.tokenKey(origin, scope, credential), parsed);
     return `Bearer ${parsed.token}`;
   }
 }
+
+/** The path of a request without its query (which may hold a presigned URL's signature). */
+const pathOf = (path: string): string => {
+  try {
+    return new URL(path, 'http://x').pathname;
+  } catch {
+    return path.split('?')[0] ?? '';
+  }
+};
 
 const basicAuthorization = (credential: Credential): string | undefined =>
   credential.kind === 'basic'

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { TokenCache, parseChallenge, parseTokenResponse, pullScope } from '../../src/registry/auth.ts';
+import {
+  TokenCache,
+  parseChallenge,
+  parseTokenResponse,
+  pullScope,
+  tokenRealm,
+} from '../../src/registry/auth.ts';
 
 describe('parseChallenge', () => {
   it('parses a Bearer challenge with quoted parameters', () => {
@@ -69,5 +75,50 @@ describe('TokenCache', () => {
     cache.set('b', { token: '2', expiresIn: 60 });
     cache.set('c', { token: '3', expiresIn: 60 });
     expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([undefined, '2', '3']);
+  });
+});
+
+describe('tokenRealm: where credentials may go for a token', () => {
+  const https = new URL('https://registry.example.com');
+  const http = new URL('http://lab.example:5000');
+  const realm = (origin: URL, url: string) => tokenRealm(origin, url, origin.host);
+
+  it('lets an HTTPS registry name an HTTPS token server on any host, with credentials', () => {
+    expect(realm(https, 'https://auth.example.com/token').withCredentials).toBe(true);
+    expect(realm(https, 'https://registry.example.com/token').withCredentials).toBe(true);
+  });
+
+  it('refuses a plain-HTTP realm for an HTTPS registry, on its own host too (no downgrade)', () => {
+    for (const url of ['http://auth.example.com/token', 'http://registry.example.com/token']) {
+      expect(() => realm(https, url)).toThrow(expect.objectContaining({ code: 'Unauthorized' }));
+    }
+  });
+
+  it('sends a plain-HTTP registry credentials only to a realm on its own host name', () => {
+    expect(realm(http, 'http://lab.example:5001/token').withCredentials).toBe(true);
+    expect(realm(http, 'https://lab.example/token').withCredentials).toBe(true);
+    expect(realm(http, 'http://elsewhere.example/token').withCredentials).toBe(false);
+    expect(realm(http, 'https://elsewhere.example/token').withCredentials).toBe(false);
+  });
+
+  it('refuses realms with userinfo, other schemes and non-URLs, without echoing the userinfo', () => {
+    for (const url of ['https://u:s3cret@auth.example.com/t', 'file:///etc/passwd', 'javascript:x', '::']) {
+      let error: unknown;
+      try {
+        realm(https, url);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'InvalidResponse' });
+      expect(String(error)).not.toContain('s3cret');
+    }
+  });
+
+  it('keys cached tokens by origin, so one registry origin never gets another origin’s token', () => {
+    const cache = new TokenCache(() => 0);
+    cache.set(TokenCache.key('https://a.example', pullScope('x/y'), ''), { token: 't', expiresIn: 60 });
+    expect(cache.get(TokenCache.key('https://a.example', pullScope('x/y'), ''))).toBe('t');
+    expect(cache.get(TokenCache.key('http://a.example', pullScope('x/y'), ''))).toBeUndefined();
+    expect(cache.get(TokenCache.key('https://a.example:444', pullScope('x/y'), ''))).toBeUndefined();
   });
 });

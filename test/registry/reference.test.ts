@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   apiHost,
+  namesRegistry,
+  redactUserinfo,
   formatReference,
   parseHelmOciReference,
   parseReference,
@@ -135,5 +137,62 @@ describe('formatReference and apiHost', () => {
   it('talks to registry-1.docker.io for Docker Hub only', () => {
     expect(apiHost('docker.io')).toBe('registry-1.docker.io');
     expect(apiHost('ghcr.io')).toBe('ghcr.io');
+  });
+});
+
+describe('credentials in a reference', () => {
+  const SECRET = 'hunter2-Secret';
+  const withCredentials = [
+    `oci://user:${SECRET}@ghcr.io/acme/app:1.0`,
+    `user:${SECRET}@ghcr.io/acme/app:1.0`,
+    `oci://user:${SECRET}@127.0.0.1:5000/acme/app@${D256}`,
+    `oci://user:pa/${SECRET}@ghcr.io/acme/app`,
+    `oci://user:${SECRET}@p@ghcr.io/acme/app`,
+    `oci://user:${SECRET}@ghcr.io`,
+    `oci://${SECRET}@ghcr.io/acme/app`,
+    `oci://user:${SECRET}@[::1]:5000/app:1`,
+  ];
+
+  it('refuses them with InvalidReference, and the message never holds the secret', () => {
+    for (const input of withCredentials) {
+      let error: unknown;
+      try {
+        parseReference(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, input).toMatchObject({ code: 'InvalidReference' });
+      expect(String(error), input).not.toContain(SECRET);
+      expect(String(error), input).toContain('***@');
+    }
+  });
+
+  it('leaves references with digests, and invalid digests, readable', () => {
+    for (const input of [`ghcr.io/acme/app@${D256}`, `nginx@${D256}`, 'ghcr.io/acme/app@sha256:short']) {
+      expect(redactUserinfo(input)).toBe(input);
+    }
+    expect(() => parseReference('ghcr.io/acme/app@sha256:short')).toThrow(/ghcr.io\/acme\/app@sha256:short/);
+  });
+});
+
+describe('namesRegistry', () => {
+  it('is true only when the reference names its registry itself', () => {
+    for (const yes of [
+      'oci://nginx',
+      'ghcr.io/acme/app',
+      'localhost:5000/app',
+      'localhost/app',
+      '[::1]:5000/a',
+    ])
+      expect(namesRegistry(yes), yes).toBe(true);
+    for (const no of [
+      'nginx',
+      'nginx:1.27',
+      'bitnami/nginx',
+      'chart.tgz',
+      'charts/app',
+      'https://ghcr.io/a/b',
+    ])
+      expect(namesRegistry(no), no).toBe(false);
   });
 });

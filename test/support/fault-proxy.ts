@@ -1,14 +1,19 @@
-// A fault-injecting HTTP proxy for tests: forwards to a real registry and, per request, can answer with an
-// error status, delay, reset the connection, corrupt or inflate a body, lie in Docker-Content-Digest, or
-// redirect to another host, or send a body with a HEAD answer. Every request it sees is recorded (method, path, Authorization header).
+// A fault-injecting HTTP proxy for tests: forwards to a real registry (plain or TLS) and, per request, can
+// answer with an error status, delay, reset the connection, corrupt or inflate a body, trickle a body byte
+// by byte, lie in Docker-Content-Digest, redirect to another host, or send a body with a HEAD answer. Every
+// request it sees is recorded (method, path, Host and Authorization headers, when the answer ended). Also a
+// TLS terminator to put in front of it, and small recording servers standing for another host.
 import {
   createServer,
   request as httpRequest,
   type IncomingMessage,
+  type RequestOptions,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { connect, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 export type Fault =
   | { kind: 'status'; status: number; headers?: Record<string, string> }
@@ -18,6 +23,8 @@ export type Fault =
   | { kind: 'oversize-body'; bytes: number }
   | { kind: 'lie-digest'; digest: string }
   | { kind: 'redirect'; location: string }
+  /** 200 announcing `length` bytes, then one byte every `intervalMs` until the client gives up. */
+  | { kind: 'trickle'; intervalMs: number; length: number }
   /** Answers HEAD with the upstream's headers followed by a body of that length (which HEAD must not have). */
   | { kind: 'head-with-body' }
   | { kind: 'require-basic'; username: string; password: string };
@@ -35,6 +42,11 @@ export interface SeenRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  host?: string | undefined;
+  /** Milliseconds from the request to the end of the answer (or of the connection), once it ended. */
+  endedAfterMs?: number;
+  /** Body bytes written (trickle). */
+  bytesSent?: number;
 }
 
 export interface HttpTestServer {
@@ -58,10 +70,40 @@ export interface FaultProxy extends HttpTestServer {
   rules: Rule[];
 }
 
+export interface UpstreamOptions {
+  /** PEM CA of a TLS upstream (forwarded over HTTPS then). */
+  upstreamCa?: string;
+}
+
+type Forwarder = (
+  url: string,
+  options: RequestOptions,
+  callback: (res: IncomingMessage) => void,
+) => ReturnType<typeof httpRequest>;
+
+const forwarderFor = (
+  upstreamHost: string,
+  options: UpstreamOptions,
+): ((
+  path: string,
+  o: RequestOptions,
+  cb: (res: IncomingMessage) => void,
+) => ReturnType<typeof httpRequest>) => {
+  const tls = options.upstreamCa !== undefined;
+  const send: Forwarder = tls
+    ? (url, o, cb) => httpsRequest(url, { ...o, ca: options.upstreamCa }, cb)
+    : (url, o, cb) => httpRequest(url, o, cb);
+  return (path, o, cb) => send(`${tls ? 'https' : 'http'}://${upstreamHost}${path}`, o, cb);
+};
+
 /** Writes the upstream's HEAD answer by hand on the socket, then as many bytes of junk as it announced. */
-const headWithBody = (upstreamHost: string, req: IncomingMessage): void => {
-  const upstream = httpRequest(
-    `http://${upstreamHost}${req.url ?? '/'}`,
+const headWithBody = (
+  upstreamHost: string,
+  req: IncomingMessage,
+  send: ReturnType<typeof forwarderFor>,
+): void => {
+  const upstream = send(
+    req.url ?? '/',
     { method: 'HEAD', headers: { ...req.headers, host: upstreamHost } },
     (up) => {
       up.resume();
@@ -78,17 +120,21 @@ const headWithBody = (upstreamHost: string, req: IncomingMessage): void => {
   upstream.end();
 };
 
-export const startFaultProxy = async (upstreamHost: string): Promise<FaultProxy> => {
+export const startFaultProxy = async (
+  upstreamHost: string,
+  options: UpstreamOptions = {},
+): Promise<FaultProxy> => {
   const rules: Rule[] = [];
   const seen: SeenRequest[] = [];
+  const send = forwarderFor(upstreamHost, options);
 
   const forward = (
     req: IncomingMessage,
     res: ServerResponse,
     transform?: (body: Buffer, headers: Record<string, string | string[] | undefined>) => Buffer,
   ) => {
-    const upstream = httpRequest(
-      `http://${upstreamHost}${req.url ?? '/'}`,
+    const upstream = send(
+      req.url ?? '/',
       { method: req.method, headers: { ...req.headers, host: upstreamHost } },
       (up) => {
         const headers = { ...up.headers };
@@ -113,7 +159,15 @@ export const startFaultProxy = async (upstreamHost: string): Promise<FaultProxy>
 
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
-    seen.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
+    const started = performance.now();
+    const entry: SeenRequest = {
+      method: req.method ?? '',
+      path,
+      authorization: req.headers.authorization,
+      host: req.headers.host,
+    };
+    seen.push(entry);
+    res.on('close', () => (entry.endedAfterMs = performance.now() - started));
     const rule = rules.find(
       (r) => (r.method === undefined || r.method === req.method) && r.path.test(path) && (r.times ?? 1) > 0,
     );
@@ -146,7 +200,21 @@ export const startFaultProxy = async (upstreamHost: string): Promise<FaultProxy>
         res.writeHead(307, { location: fault.location });
         return res.end();
       case 'head-with-body':
-        return void headWithBody(upstreamHost, req);
+        return void headWithBody(upstreamHost, req, send);
+      case 'trickle': {
+        res.writeHead(200, {
+          'content-type': 'application/vnd.oci.image.manifest.v1+json',
+          'content-length': String(fault.length),
+        });
+        entry.bytesSent = 0;
+        const timer = setInterval(() => {
+          if ((entry.bytesSent ?? 0) >= fault.length - 1) return;
+          res.write('{');
+          entry.bytesSent = (entry.bytesSent ?? 0) + 1;
+        }, fault.intervalMs);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       case 'require-basic': {
         const expected = `Basic ${Buffer.from(`${fault.username}:${fault.password}`).toString('base64')}`;
         if (req.headers.authorization === expected) return forward(req, res);
@@ -163,11 +231,76 @@ export const startFaultProxy = async (upstreamHost: string): Promise<FaultProxy>
 export const startBlobHost = async (serve: (path: string) => Buffer | undefined): Promise<HttpTestServer> => {
   const seen: SeenRequest[] = [];
   const server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', path: req.url ?? '/', authorization: req.headers.authorization });
+    seen.push({
+      method: req.method ?? '',
+      path: req.url ?? '/',
+      authorization: req.headers.authorization,
+      host: req.headers.host,
+    });
     const body = serve(req.url ?? '/');
     res.writeHead(body ? 200 : 404);
     res.end(body);
   });
   const host = await listen(server);
   return { host, seen, close: () => closeServer(server) };
+};
+
+/**
+ * Another host that wants authentication: every request but its token endpoint is answered 401 with a
+ * Bearer challenge whose realm is its own `/token` (as `realmBase()` gives it, e.g. its TLS front), and
+ * the token endpoint hands out a token to anyone. It records what it received, credentials included.
+ */
+export const startChallengingHost = async (realmBase: () => string): Promise<HttpTestServer> => {
+  const seen: SeenRequest[] = [];
+  const server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    seen.push({
+      method: req.method ?? '',
+      path,
+      authorization: req.headers.authorization,
+      host: req.headers.host,
+    });
+    if (path.startsWith('/token')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ token: 'token-of-another-host', expires_in: 300 }));
+    }
+    res.writeHead(401, {
+      'www-authenticate': `Bearer realm="${realmBase()}/token",service="elsewhere"`,
+    });
+    return res.end();
+  });
+  const host = await listen(server);
+  return { host, seen, close: () => closeServer(server) };
+};
+
+/**
+ * A TCP-level TLS terminator: HTTPS on its port (at `hostname`, which the certificate must name), plain
+ * bytes to `upstreamHost`.
+ */
+export const startTlsFront = async (
+  upstreamHost: string,
+  serving: { cert: Buffer | string; key: Buffer | string },
+  hostname = '127.0.0.1',
+): Promise<{ host: string; close(): Promise<void> }> => {
+  const [upHost = '', upPort = ''] = upstreamHost.split(':');
+  const open = new Set<{ destroy(): void }>();
+  const server = createTlsServer(serving, (socket) => {
+    const upstream = connect(Number(upPort), upHost);
+    open.add(socket).add(upstream);
+    socket.on('close', () => open.delete(socket));
+    upstream.on('close', () => open.delete(upstream));
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const host = `${hostname}:${(server.address() as AddressInfo).port}`;
+  return {
+    host,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        for (const s of open) s.destroy();
+      }),
+  };
 };

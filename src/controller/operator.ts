@@ -146,6 +146,8 @@ export const startOperator = async (options: {
   const registries = new RegistryAccess({
     onRequest: registryRequestObserver(metrics),
     requestsPerSecond: config.registryQps,
+    requestTimeoutMs: config.registryRequestTimeoutMs,
+    operationTimeoutMs: config.registryOperationTimeoutMs,
   });
   // OCSP and CRL of Notary Project chains (notation-core-go waits 2 s for OCSP, 5 s for a CRL).
   const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard' });

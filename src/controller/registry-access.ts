@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { RegistryClient } from '../registry/client.ts';
 import { RegistryTransport, type RegistryRequestEvent } from '../registry/transport.ts';
 import { RateLimiter } from '../registry/rate-limiter.ts';
-import { parseReference, type OciReference } from '../registry/reference.ts';
+import { parseReference, redactUserinfo, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { selectTag } from '../registry/semver.ts';
 import { selectArgoCdTag } from '../registry/argocd-semver.ts';
@@ -43,7 +43,10 @@ export const repositoryReference = (url: string): OciReference => {
       .slice(1)
       .pop() ?? '';
   if (lastSegment.includes(':') || lastSegment.includes('@'))
-    throw new RegistryError('InvalidReference', `${url} must name a repository without a tag or digest`);
+    throw new RegistryError(
+      'InvalidReference',
+      `${redactUserinfo(url)} must name a repository without a tag or digest`,
+    );
   const { registry, repository } = parseReference(url);
   return { registry, repository };
 };
@@ -80,9 +83,20 @@ export class RegistryAccess {
   private readonly clients = new Map<string, RegistryClient>();
   private readonly onRequest: (event: RegistryRequestEvent) => void;
   private readonly rateLimiter: RateLimiter | undefined;
+  private readonly deadlines: { requestTimeoutMs?: number; operationTimeoutMs?: number };
 
-  constructor(options: { onRequest: (event: RegistryRequestEvent) => void; requestsPerSecond: number }) {
+  constructor(options: {
+    onRequest: (event: RegistryRequestEvent) => void;
+    requestsPerSecond: number;
+    /** Per request attempt and per registry operation (--registry-request-timeout, --registry-operation-timeout). */
+    requestTimeoutMs?: number;
+    operationTimeoutMs?: number;
+  }) {
     this.onRequest = options.onRequest;
+    this.deadlines = {
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.operationTimeoutMs !== undefined ? { operationTimeoutMs: options.operationTimeoutMs } : {}),
+    };
     this.rateLimiter =
       options.requestsPerSecond > 0 ? new RateLimiter({ perSecond: options.requestsPerSecond }) : undefined;
   }
@@ -99,6 +113,7 @@ export class RegistryAccess {
             ? { plainHttp: access.insecure, ...(access.caPem ? { caPem: access.caPem } : {}) }
             : {},
         onRequest: this.onRequest,
+        ...this.deadlines,
         ...(this.rateLimiter ? { rateLimiter: this.rateLimiter } : {}),
       });
       client = new RegistryClient(transport);

@@ -69,6 +69,8 @@ const helmArchiveFiles = (
   const [directory] = tops;
   if (directory === undefined || files.length === 0)
     throw new ScanError('InvalidArchive', `${where}: no files in the archive`);
+  if (directory === 'Chart.yaml')
+    throw new ScanError('InvalidArchive', `${where}: Chart.yaml is not in a directory`);
   const relative = new Map<string, Buffer>();
   for (const { path, data } of files) {
     const name = path.slice(directory.length + 1);

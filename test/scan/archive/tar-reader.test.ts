@@ -253,6 +253,11 @@ describe('refusals, one code each', () => {
     ],
     ['entries under two top directories', () => chartWith(file('other/templates/x.yaml')), 'InvalidArchive'],
     [
+      'a top directory named Chart.yaml (helm fails on it)',
+      () => buildTgz([file('Chart.yaml/Chart.yaml', 'name: x\n')]),
+      'InvalidArchive',
+    ],
+    [
       'a plain file in charts/ (helm fails on it)',
       () => chartWith(file('demo/charts/README.md')),
       'InvalidArchive',

@@ -381,10 +381,3 @@ const unsupported = (typeflag: string, name: Buffer): ScanError => {
   const what = TYPE_NAMES[typeflag] ?? `entry of type ${JSON.stringify(typeflag)}`;
   return new ScanError('UnsupportedEntry', `entry "${name.toString('utf8').slice(0, 200)}" is a ${what}`);
 };
-
-/** Reads a whole uncompressed tar held in memory. */
-export const readTar = (tar: Buffer, limits: ScanLimits, budget: ArchiveBudget): TarContents => {
-  const parser = createTarParser(limits, budget);
-  parser.push(tar);
-  return parser.end();
-};

@@ -150,6 +150,7 @@ describe('chart archives: tagguard refuses or reads what helm reads', () => {
     const refusals: Record<string, number> = {};
     const failures: string[] = [];
     let accepted = 0;
+    let nestedArchives = 0;
     let helmAlsoFails = 0;
     const helmChartErrors = new Set<string>();
     for (const [i, { label, archive }] of cases.entries()) {
@@ -161,6 +162,7 @@ describe('chart archives: tagguard refuses or reads what helm reads', () => {
         continue;
       }
       accepted++;
+      nestedArchives += verdict.accepted.subcharts.size;
       if (oracle?.chartError !== undefined) helmChartErrors.add(oracle.chartError.slice(0, 100));
       const found = difference(verdict.accepted, oracle, 'archive');
       if (found !== undefined)
@@ -170,6 +172,7 @@ describe('chart archives: tagguard refuses or reads what helm reads', () => {
       runs: RUNS,
       seed: SEED,
       accepted,
+      subchartArchivesCompared: nestedArchives,
       refused: refusals,
       refusedWhereHelmsLoaderAlsoFails: helmAlsoFails,
       // Helm's Chart.yaml/values.yaml validation, past reading the archive: such a render fails.

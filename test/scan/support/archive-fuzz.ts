@@ -364,11 +364,31 @@ export interface FuzzCase {
   readonly archive: Buffer;
 }
 
+/**
+ * A packaged subchart added under charts/: another seed with at most one mutation of its own, gzip'd, so
+ * the nested archives helm loads with LoadArchive get the same treatment.
+ */
+const nestedMutationArb = (seeds: readonly SeedArchive[], top: string): fc.Arbitrary<Mutation> =>
+  fc.tuple(fc.nat(), fc.constantFrom(...seeds)).chain(([i, inner]) =>
+    fc.array(mutationArb(inner.top), { maxLength: 1 }).map((mutations): Mutation => {
+      const entries = mutations.reduce<Buffer[]>((es, m) => m(es), [...inner.entries]);
+      const archive = gzipSync(Buffer.concat([...entries, Buffer.alloc(2 * BLOCK)]));
+      const entry = tarEntry({ name: `${top}/charts/${inner.top}-9.9.9.tgz`, data: archive });
+      return (es) => es.toSpliced(at(es, i), 0, entry);
+    }),
+  );
+
 export const fuzzCaseArb = (seeds: readonly SeedArchive[]): fc.Arbitrary<FuzzCase> =>
   fc.constantFrom(...seeds).chain((seed) =>
     fc
       .record({
-        mutations: fc.array(mutationArb(seed.top), { minLength: 1, maxLength: 2 }),
+        mutations: fc.array(
+          fc.oneof(
+            { weight: 6, arbitrary: mutationArb(seed.top) },
+            { weight: 1, arbitrary: nestedMutationArb(seeds, seed.top) },
+          ),
+          { minLength: 1, maxLength: 2 },
+        ),
         ending: fc.oneof(
           { weight: 12, arbitrary: fc.constant(ENDINGS[0]) },
           { weight: 6, arbitrary: fc.constantFrom(...ENDINGS) },

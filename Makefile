@@ -46,6 +46,11 @@ test-integration: $(DEPS) testbin ## Integration tests against a real kube-apise
 test: lint typecheck testbin ## Everything CI runs: lint, typecheck, then unit and integration tests in one run
 	npm test
 
+.PHONY: fuzz
+fuzz: $(DEPS) testbin ## Archive fuzz against helm's loader (chart-oracle): FUZZ_RUNS=10000 mutated charts; FUZZ_SEED=n replays
+	FUZZ_RUNS=$${FUZZ_RUNS:-10000} FUZZ_SEED=$${FUZZ_SEED:-$$RANDOM} \
+	  vitest run --project integration test/integration/scan/archive-oracle.test.ts
+
 .PHONY: demo
 demo: $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
 	node scripts/demo.ts

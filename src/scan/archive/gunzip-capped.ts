@@ -1,5 +1,6 @@
 // Streaming gunzip of an in-memory archive with a running byte cap and a decompression-ratio check, so a
 // gzip bomb stops after at most the cap (plus one chunk) of output, never after it has filled memory.
+// The whole stream is read: bytes after the last gzip member are refused, never ignored.
 import { createGunzip } from 'node:zlib';
 import { ScanError } from '../errors.ts';
 import type { ScanLimits } from '../limits.ts';
@@ -12,14 +13,14 @@ export const isGzip = (bytes: Uint8Array): boolean =>
 
 /**
  * Gunzips `archive` chunk by chunk into `sink`, charging the output to `budget`; fails as soon as the
- * budget or the ratio is exceeded. `sink` returns false to stop early (the tar ended: trailing bytes are
- * never inflated). Errors thrown by `sink` stop the stream and propagate.
+ * budget or the ratio is exceeded. Concatenated members are read as one stream (Go's gzip.Reader does the
+ * same). Errors thrown by `sink` stop the stream and propagate.
  */
 export const gunzipCapped = async (
   archive: Buffer,
   limits: ScanLimits,
   budget: ArchiveBudget,
-  sink: (chunk: Buffer) => boolean,
+  sink: (chunk: Buffer) => void,
 ): Promise<void> => {
   if (archive.length > limits.maxCompressedBytes) {
     throw new ScanError(
@@ -46,8 +47,12 @@ export const gunzipCapped = async (
           `archive expands to more than the limit of ${limits.maxTotalBytes} bytes`,
         );
       }
-      if (!sink(chunk)) break;
+      sink(chunk);
     }
+    // zlib stops quietly at bytes that are not a gzip member (zeros, say); Go's reader would fail on them
+    // or never read them, depending on where its tar reader stops.
+    if (gunzip.bytesWritten !== archive.length)
+      throw new ScanError('AmbiguousArchive', 'data after the last gzip member');
     gunzip.destroy();
   } catch (error) {
     gunzip.destroy();

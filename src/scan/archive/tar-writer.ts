@@ -1,6 +1,6 @@
-// Re-packs an accepted chart tree into a fresh gzip'd tar for helm: regular files only, clean names (a pax
-// record carries names longer than ustar allows), fixed owner and mode. One file to write and one for helm
-// to read, instead of a directory tree — and nothing the reader refused can reappear in it.
+// Re-packs a chart directory's accepted tree into a fresh gzip'd tar for helm (a packaged chart goes to
+// helm as its original bytes): regular files only, clean names (a pax record carries names longer than
+// ustar allows), fixed owner and mode — nothing the reader refused can reappear in it.
 import { gzipSync } from 'node:zlib';
 
 const BLOCK = 512;

@@ -1,5 +1,6 @@
-// Renders a chart with the pinned helm binary (`helm template`): the checked file tree is re-packed into a
-// fresh archive in a private temp dir; helm runs in its own process group with an empty environment and a
+// Renders a chart with the pinned helm binary (`helm template`): a packaged chart is handed to helm as the
+// original archive bytes (so helm renders exactly what a GitOps tool would), a chart directory as its
+// checked tree re-packed; both in a private temp dir; helm runs in its own process group with an empty environment and a
 // scratch HELM home, under a timeout, an output cap and a resident-memory cap; a breach kills the group.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,7 +95,8 @@ export const renderChart = async (chart: ChartFiles, options: RenderOptions): Pr
     // mkdtemp creates the directory 0700. HELM_* point into it at paths that need not exist: helm
     // template finds no plugins, repositories or registry logins there, which is the point.
     const chartFile = join(scratch, 'chart.tgz');
-    writeFileSync(chartFile, packTgz(chart.directory, chart.files), { mode: 0o600 });
+    const archive = chart.archive ?? packTgz(chart.directory, chart.files);
+    writeFileSync(chartFile, archive, { mode: 0o600 });
     const valueFiles: string[] = [];
     for (const [i, values] of options.values.entries()) {
       if (Object.keys(values).length === 0) continue;

@@ -2,7 +2,12 @@
 // write (links, devices, sparse files, `..` and absolute names, declared sizes that lie).
 import { createGzip, gzipSync } from 'node:zlib';
 
-export type TarType = '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'x' | 'g' | 'L' | 'S';
+/** A typeflag: the usual ones, or any other byte as a one-character string ('\0', 'A', …). */
+export type TarType =
+  '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | 'x' | 'g' | 'L' | 'K' | 'S' | (string & {});
+
+/** Which magic/version the header carries (Go tells ustar, GNU, V7 and star apart by them). */
+export type TarMagic = 'ustar' | 'gnu' | 'v7' | 'star';
 
 export interface TarEntry {
   name: string;
@@ -13,6 +18,15 @@ export interface TarEntry {
   linkName?: string;
   /** ustar prefix field. */
   prefix?: string;
+  /** Mode field (default 0755 for directories, 0644 otherwise). */
+  mode?: number;
+  magic?: TarMagic;
+  /** Raw bytes written over the header before the checksum is computed (field games). */
+  overwrite?: readonly { offset: number; bytes: Buffer | string }[];
+  /** 'signed' sums bytes as int8 (Go accepts both sums); 'bad' stores a wrong sum. */
+  checksum?: 'unsigned' | 'signed' | 'bad';
+  /** Data bytes written after the header instead of `data` padded (a size that lies about the data). */
+  rawData?: Buffer;
 }
 
 const BLOCK = 512;
@@ -38,7 +52,7 @@ const writeOctal = (block: Buffer, offset: number, length: number, value: number
 export const tarHeader = (entry: TarEntry, size: number): Buffer => {
   const block = Buffer.alloc(BLOCK);
   writeString(block, 0, 100, entry.name);
-  writeOctal(block, 100, 8, entry.type === '5' ? 0o755 : 0o644);
+  writeOctal(block, 100, 8, entry.mode ?? (entry.type === '5' ? 0o755 : 0o644));
   writeOctal(block, 108, 8, 0);
   writeOctal(block, 116, 8, 0);
   writeOctal(block, 124, 12, size);
@@ -46,12 +60,19 @@ export const tarHeader = (entry: TarEntry, size: number): Buffer => {
   block.fill(0x20, 148, 156);
   block.write(entry.type ?? '0', 156, 'ascii');
   writeString(block, 157, 100, entry.linkName ?? '');
-  writeString(block, 257, 6, 'ustar\0');
-  writeString(block, 263, 2, '00');
+  const magic = entry.magic ?? 'ustar';
+  if (magic === 'gnu') writeString(block, 257, 8, 'ustar  \0');
+  if (magic === 'ustar' || magic === 'star') {
+    writeString(block, 257, 6, 'ustar\0');
+    writeString(block, 263, 2, '00');
+  }
+  if (magic === 'star') writeString(block, 508, 4, 'tar\0');
   writeString(block, 345, 155, entry.prefix ?? '');
+  for (const { offset, bytes } of entry.overwrite ?? []) Buffer.from(bytes).copy(block, offset);
   let sum = 0;
-  for (const byte of block) sum += byte;
-  writeString(block, 148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+  for (const byte of block) sum += entry.checksum === 'signed' && byte >= 0x80 ? byte - 0x100 : byte;
+  if (entry.checksum === 'bad') sum += 1;
+  writeString(block, 148, 8, `${(sum >>> 0).toString(8).padStart(6, '0')}\0 `);
   return block;
 };
 
@@ -59,7 +80,9 @@ const pad = (length: number): Buffer => Buffer.alloc((BLOCK - (length % BLOCK)) 
 
 export const tarEntry = (entry: TarEntry): Buffer => {
   const data = Buffer.from(entry.data ?? '');
-  return Buffer.concat([tarHeader(entry, entry.declaredSize ?? data.length), data, pad(data.length)]);
+  const header = tarHeader(entry, entry.declaredSize ?? data.length);
+  if (entry.rawData !== undefined) return Buffer.concat([header, entry.rawData]);
+  return Buffer.concat([header, data, pad(data.length)]);
 };
 
 export const paxRecord = (key: string, value: string): string => {

@@ -144,7 +144,7 @@ export const archiveCases: readonly CorpusCase[] = [
         ]),
       );
     },
-    'InvalidArchive',
+    'AmbiguousArchive',
   ),
   archive(
     'data after the end-of-archive blocks',
@@ -156,7 +156,7 @@ export const archiveCases: readonly CorpusCase[] = [
           Buffer.alloc(1024),
         ]),
       ),
-    'InvalidArchive',
+    'AmbiguousArchive',
   ),
   archive(
     'subcharts nested 8 deep',

@@ -432,6 +432,6 @@ export const referenceCases: readonly CorpusCase[] = [
     'a mistyped local chart file',
     (ctx) => Promise.resolve(['scan', join(ctx.dir, 'payment-3.1.0.tgz'), '--helm', 'none']),
     2,
-    'FileNotFound',
+    'TargetNotFound',
   ),
 ];

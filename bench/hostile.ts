@@ -42,7 +42,15 @@ const rows: { klass: string; name: string; tg: MeasuredRun[]; helm: MeasuredRun[
 try {
   for (const c of cases) {
     const dir = await mkdtemp(join(root, 'case-'));
-    const args = await c.prepare({ dir, helm, registry: '' });
+    // Only charts and YAML are benchmarked: no registry, and nothing to clean up after a case.
+    const args = await c.prepare({
+      dir,
+      helm,
+      registry: '',
+      endpoint: { name: 'none', kind: 'olareg', host: '', plainHttp: true, referrersApi: false },
+      home: { dir, env: { HOME: dir } },
+      defer: () => undefined,
+    });
     const forHelm = helmArgs(args);
     if (!forHelm || args.includes('none')) continue;
     const row = { klass: c.class, name: c.name, tg: [] as MeasuredRun[], helm: [] as MeasuredRun[] };

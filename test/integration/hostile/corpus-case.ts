@@ -1,5 +1,7 @@
 // One input of the hostile corpus: how to build it, the tagguard command that reads it, and what must
 // come out (exit code and the coded error or verdict reason), within a time bound.
+import type { RegistryEndpoint } from '../../env/registries.ts';
+import type { ToolHome } from '../../env/tool-home.ts';
 export interface CorpusContext {
   /** A private scratch directory for this case's files. */
   readonly dir: string;
@@ -7,6 +9,12 @@ export interface CorpusContext {
   readonly helm: string;
   /** host:port of a plain-HTTP registry with the referrers API (olareg), for cases that push. */
   readonly registry: string;
+  /** The same registry as the test environment describes it (for the tools that push to it). */
+  readonly endpoint: RegistryEndpoint;
+  /** A scratch home for the pinned CLIs (helm, oras) of this case. */
+  readonly home: ToolHome;
+  /** Runs `cleanup` after the case (servers it started). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 export type CorpusClass = 'archive' | 'yaml' | 'template' | 'policy' | 'reference' | 'signature' | 'registry';

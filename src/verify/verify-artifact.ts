@@ -14,6 +14,7 @@ import { evaluatePolicy } from './evaluate-policy.ts';
 import type { Verifier, VerifierIo } from './verifier.ts';
 import type { ChainRevocation } from './notation/revocation/revocation.ts';
 import type { NotationEnvelope } from './notation/notation-verifier.ts';
+import { MAX_ENVELOPE_BYTES } from './notation/envelope.ts';
 import type {
   SignerResult,
   CosignBundleSignature,
@@ -37,6 +38,22 @@ type Repository = Pick<OciReference, 'registry' | 'repository'>;
 
 /** Signatures of one format read per digest: a registry cannot make tagguard fetch without end. */
 export const MAX_SIGNATURES_PER_FORMAT = 50;
+
+/**
+ * Real signature blobs are a few KiB (a payload, a bundle, an envelope with its chain): a larger one is
+ * not read (the registry client would take up to its blob cap, 64 MiB, times MAX_SIGNATURES_PER_FORMAT)
+ * and is judged an invalid signature. Notation's own envelope cap is the same.
+ */
+export const MAX_SIGNATURE_BLOB_BYTES = MAX_ENVELOPE_BYTES;
+
+const readSignatureBlob = async (
+  client: RegistryClient,
+  repo: Repository,
+  layer: Descriptor,
+): Promise<{ bytes: Buffer; tooLarge?: number }> =>
+  layer.size > MAX_SIGNATURE_BLOB_BYTES
+    ? { bytes: Buffer.alloc(0), tooLarge: layer.size }
+    : { bytes: await client.getBlob(repo, layer) };
 
 const verifiersCache = new WeakMap<TrustPolicy, readonly Verifier[]>();
 
@@ -76,8 +93,10 @@ const legacySignatures = async (
         chain: a[ANNOTATION.chain],
         rekorBundle: a[ANNOTATION.bundle],
       };
+      const { bytes, tooLarge } = await readSignatureBlob(client, repo, layer);
       return {
-        payload: await client.getBlob(repo, layer),
+        payload: bytes,
+        ...(tooLarge !== undefined ? { tooLarge } : {}),
         signature: a[ANNOTATION.signature] ?? '',
         ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined && v !== '')),
         signatureManifestDigest: fetched.digest,
@@ -122,7 +141,7 @@ const referrerSignatures = async (
         const layer = manifest.layers.find((l) => l.mediaType === COSIGN_BUNDLE_ARTIFACT_TYPE);
         if (layer)
           bundles.push({
-            bytes: await client.getBlob(repo, layer),
+            ...(await readSignatureBlob(client, repo, layer)),
             signatureManifestDigest: descriptor.digest,
           });
         return;
@@ -131,7 +150,7 @@ const referrerSignatures = async (
       if (layer && extra.length === 0 && NOTATION_ENVELOPE_TYPES.has(layer.mediaType)) {
         notation.push({
           mediaType: layer.mediaType,
-          bytes: await client.getBlob(repo, layer),
+          ...(await readSignatureBlob(client, repo, layer)),
           signatureManifestDigest: descriptor.digest,
         });
       }

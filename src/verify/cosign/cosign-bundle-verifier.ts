@@ -3,11 +3,12 @@
 // identity and embedded SCTs), and the DSSE in-toto statement must be a cosign signature whose subject
 // is the digest.
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
-import { X509Certificate } from '@sigstore/core';
+import type { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { CosignBundleSignature, VerificationTarget } from '../types.ts';
 import { checkIdentity, verifyCertificateChain } from './certificates.ts';
+import { readCertificateDer, strictBase64 } from './signature-certificates.ts';
 import { verifyEmbeddedScts } from './certificate-transparency.ts';
 import { MAX_CHAIN_CERTIFICATES, type PreparedCosignTrust, type SignatureCheck } from './prepared-trust.ts';
 import { causeText } from '../judge-each.ts';
@@ -48,9 +49,7 @@ const parseBundle = (bytes: Buffer): ParsedBundle | 'chain too long' | undefined
     }
     if (chain.length > MAX_CHAIN_CERTIFICATES) return 'chain too long';
     const certificates = chain.map((c) =>
-      X509Certificate.parse(
-        Buffer.from(isRecord(c) && typeof c.rawBytes === 'string' ? c.rawBytes : '', 'base64'),
-      ),
+      readCertificateDer(strictBase64(isRecord(c) && typeof c.rawBytes === 'string' ? c.rawBytes : '')),
     );
     return { bundle: bundleFromJSON(json), certificates };
   } catch {

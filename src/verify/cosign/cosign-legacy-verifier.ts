@@ -3,12 +3,13 @@
 // embedded SCT from a CT log of the trusted root, when it lists any); the Rekor
 // SET checked offline when present (and required when the policy says so); the payload's
 // docker-manifest-digest must be the digest under test, so a signature never validates another artifact.
-import { X509Certificate } from '@sigstore/core';
+import type { X509Certificate } from '@sigstore/core';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { causeText } from '../judge-each.ts';
 import type { CosignLegacySignature, VerificationTarget } from '../types.ts';
 import { verifyRawSignature } from './public-keys.ts';
-import { checkIdentity, parseCertificates, verifyCertificateChain } from './certificates.ts';
+import { checkIdentity, verifyCertificateChain } from './certificates.ts';
+import { readPemCertificates } from './signature-certificates.ts';
 import { verifyEmbeddedScts } from './certificate-transparency.ts';
 import { verifyRekorBundle } from './rekor-set.ts';
 import { parseSimpleSigning } from './simple-signing.ts';
@@ -79,8 +80,9 @@ const checkCertificate = (
   let intermediates: X509Certificate[];
   let leafKey: KeyObject;
   try {
-    leaf = X509Certificate.parse(sig.certificate);
-    intermediates = sig.chain !== undefined ? parseCertificates(sig.chain) : [];
+    // As cosign: the first certificate of the annotation is the signer's.
+    [leaf] = readPemCertificates(sig.certificate) as [X509Certificate];
+    intermediates = sig.chain !== undefined ? readPemCertificates(sig.chain) : [];
     // node:crypto reads the key itself: a key algorithm it does not know is a certificate it cannot use.
     leafKey = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
   } catch (error) {

@@ -3,7 +3,7 @@
 // the other signer entries are still evaluated. Signatures are made here the way cosign makes them (a
 // simple-signing payload signed with SHA-256, a DSSE in-toto statement for bundles), certificates by
 // openssl (test/env/pki.ts), odd keys by test/verify/odd-key-certificates.ts.
-import { createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,44 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCA, issueCertificate, type KeyPair } from '../../env/pki.ts';
 import { fulcioIssuerExtensions, privateTrustedRoot } from '../../env/sign.ts';
 import { CosignVerifier } from '../../../src/verify/cosign/cosign-verifier.ts';
-import { COSIGN_SIGN_PREDICATE } from '../../../src/verify/cosign/cosign-bundle-verifier.ts';
 import { evaluatePolicy } from '../../../src/verify/evaluate-policy.ts';
-import type {
-  CosignBundleSignature,
-  CosignLegacySignature,
-  SignatureMaterial,
-  VerificationTarget,
-} from '../../../src/verify/types.ts';
+import type { SignatureMaterial } from '../../../src/verify/types.ts';
 import { ODD_KEY_KINDS, withOddKey } from '../odd-key-certificates.ts';
-
-const ISSUER = 'https://token.tagguard.test';
-const target: VerificationTarget = {
-  repository: 'registry.test/charts/app',
-  digest: `sha256:${'ab'.repeat(32)}`,
-};
-const where = (n: number): string => `sha256:${n.toString(16).padStart(64, '0')}`;
-
-const simpleSigning = (digest: string): Buffer =>
-  Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': target.repository },
-        image: { 'docker-manifest-digest': digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-  );
-
-const legacy = (key: KeyObject, extra: Partial<CosignLegacySignature> = {}, n = 1): CosignLegacySignature => {
-  const payload = simpleSigning(target.digest);
-  return {
-    payload,
-    signature: sign('sha256', payload, key).toString('base64'),
-    signatureManifestDigest: where(n),
-    ...extra,
-  };
-};
+import { bundle, ISSUER, legacy, target, where } from './cosign-signatures.ts';
 
 const material = (parts: Partial<SignatureMaterial>): SignatureMaterial => ({
   cosignLegacy: [],
@@ -90,37 +56,6 @@ beforeAll(async () => {
     requireTransparencyLog: false,
   });
 });
-
-/** A cosign v3-shaped bundle: DSSE in-toto statement about the target, signed by `key`, with `certPem`. */
-const bundle = (key: KeyObject, certPem: string, n: number): CosignBundleSignature => {
-  const payloadType = 'application/vnd.in-toto+json';
-  const payload = Buffer.from(
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: target.repository, digest: { sha256: 'ab'.repeat(32) } }],
-      predicateType: COSIGN_SIGN_PREDICATE,
-      predicate: {},
-    }),
-  );
-  const pae = Buffer.concat([
-    Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
-    payload,
-  ]);
-  const json = {
-    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    verificationMaterial: {
-      certificate: { rawBytes: new X509Certificate(certPem).raw.toString('base64') },
-      tlogEntries: [],
-      timestampVerificationData: {},
-    },
-    dsseEnvelope: {
-      payload: payload.toString('base64'),
-      payloadType,
-      signatures: [{ sig: sign('sha256', pae, key).toString('base64'), keyid: '' }],
-    },
-  };
-  return { bytes: Buffer.from(JSON.stringify(json)), signatureManifestDigest: where(n) };
-};
 
 describe('CosignVerifier judges each signature on its own', () => {
   it('verifies the well-formed legacy and bundle signatures these tests make', () => {

@@ -136,7 +136,7 @@ describe('verifiers under mutated signatures', () => {
       if (!subject) throw new Error(`no subject ${name}`);
       const report = await runFuzz(subject, RUNS);
       expect(report.runs).toBe(RUNS);
-    });
+    }, 120_000);
   }
 
   it('a real Rekor SET (public-good log): mutations never get past the SET unless its signed entry is unchanged', () => {
@@ -178,5 +178,5 @@ describe('verifiers under mutated signatures', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 120_000);
 });

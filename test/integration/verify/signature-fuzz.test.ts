@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import fc from 'fast-check';
 import { createCA, issueCertificate, type KeyPair } from '../../env/pki.ts';
 import { pushArtifact, type PushedArtifact } from '../../env/oci.ts';
 import { listReferrers, registryGet, sha256, type Descriptor } from '../../env/registry-http.ts';
@@ -42,7 +43,7 @@ import { trustPolicyFromSpec } from '../../../src/verify/trust-policy.ts';
 import type { VerifySpec } from '../../../src/api/artifact-verification.ts';
 import type { CosignLegacySignature, NotationTrust, SignerResult } from '../../../src/verify/types.ts';
 import { ODD_KEY_KINDS, withOddKey } from '../../verify/odd-key-certificates.ts';
-import type { MutationContext } from '../../verify/signature-mutations.ts';
+import { mutate, mutations, type MutationContext } from '../../verify/signature-mutations.ts';
 import {
   bundleView,
   coseView,
@@ -79,6 +80,7 @@ let notationCert: string;
 let artifact: PushedArtifact;
 let client: RegistryClient;
 let trustedRootFile: string;
+let fuzzContext: MutationContext;
 const subjects = new Map<string, FuzzSubject>();
 const reports: Record<string, FuzzReport> = {};
 
@@ -187,6 +189,7 @@ beforeAll(async () => {
     cose.bytes,
   ];
   const context: MutationContext = { donors, certificates };
+  fuzzContext = context;
 
   const target = { repository: artifact.repository, digest: artifact.digest };
   const manifest = await registryGet(registry, `/v2/${repoOf(artifact)}/manifests/${artifact.digest}`);
@@ -379,5 +382,97 @@ describe('a signature with a certificate node:crypto cannot read, beside a valid
     expect(two.code, two.stderr).toBe(1);
     expect((JSON.parse(two.stdout) as { verdict: string }).verdict).toBe('Untrusted');
     for (const output of [one.stderr, two.stderr]) expect(output).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** Pushes a `.sig` manifest for `a` whose single layer is `sig` (its payload pushed as a blob). */
+const pushLegacySignature = async (a: PushedArtifact, sig: CosignLegacySignature): Promise<void> => {
+  const repo = repoOf(a);
+  const payloadFile = join(dir, `payload-${Math.random().toString(36).slice(2)}`);
+  await writeFile(payloadFile, sig.payload);
+  await runTool('oras', ['blob', 'push', '--plain-http', `${registry.host}/${repo}`, payloadFile], {
+    env: home.env,
+  });
+  const config = Buffer.from('{}');
+  const configFile = join(dir, `config-${Math.random().toString(36).slice(2)}`);
+  await writeFile(configFile, config);
+  await runTool('oras', ['blob', 'push', '--plain-http', `${registry.host}/${repo}`, configFile], {
+    env: home.env,
+  });
+  const annotations = Object.fromEntries(
+    Object.entries({
+      [ANNOTATION.signature]: sig.signature,
+      [ANNOTATION.certificate]: sig.certificate,
+      [ANNOTATION.chain]: sig.chain,
+      [ANNOTATION.bundle]: sig.rekorBundle,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: sha256(config),
+      size: config.length,
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+        digest: sha256(sig.payload),
+        size: sig.payload.length,
+        annotations,
+      },
+    ],
+  };
+  const file = join(dir, `sig-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(file, JSON.stringify(manifest));
+  const tag = `${a.digest.replace(':', '-')}.sig`;
+  await runTool('oras', ['manifest', 'push', '--plain-http', `${registry.host}/${repo}:${tag}`, file], {
+    env: home.env,
+  });
+};
+
+describe('mutated signatures served by a real registry', () => {
+  let served: PushedArtifact;
+  let original: CosignLegacySignature;
+  let spec: VerifySpec;
+
+  beforeAll(async () => {
+    served = await pushArtifact(home, registry, 'fuzz/served', 'v1', 'content whose signature is mutated');
+    await signCosignLegacy(home, registry, served, trusted);
+    const [sig] = await legacySignatures(served);
+    if (!sig) throw new Error('no signature');
+    original = sig;
+    spec = { cosign: [{ name: 'release', publicKey: trusted.publicKeyPem }] };
+  });
+
+  it('verifyArtifact returns a verdict for every mutated .sig and trusts only no-op mutations (200 pushes)', async () => {
+    const ref = parseReference(`${served.repository}:${served.tag}`);
+    const policy = trustPolicyFromSpec(spec, {});
+    const view = legacyView(original, false);
+    await fc.assert(
+      fc.asyncProperty(mutations, async (list) => {
+        const mutated = mutate(legacyDocument(original), list, fuzzContext);
+        await pushLegacySignature(served, legacyFromDocument(mutated, original));
+        const result = await verifyArtifact(client, ref, served.digest, policy, { now: () => new Date() });
+        expect(['Trusted', 'Untrusted']).toContain(result.verdict);
+        if (result.verdict === 'Trusted') expect(view(mutated)).toBe(view(legacyDocument(original)));
+      }),
+      { numRuns: 200 },
+    );
+  }, 300_000);
+
+  it('does not fetch a signature blob larger than any real signature and judges it SignatureInvalid', async () => {
+    const big = {
+      ...original,
+      payload: Buffer.concat([original.payload, Buffer.alloc(2 * 1024 * 1024, 0x20)]),
+    };
+    await pushLegacySignature(served, big);
+    const ref = parseReference(`${served.repository}:${served.tag}`);
+    const result = await verifyArtifact(client, ref, served.digest, trustPolicyFromSpec(spec, {}), {
+      now: () => new Date(),
+    });
+    expect(result.verdict).toBe('Untrusted');
+    expect(result.signers[0]?.reason).toBe('SignatureInvalid');
   });
 });

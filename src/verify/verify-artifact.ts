@@ -2,7 +2,9 @@
 // the registry client (legacy `.sig` tag, referrers or their tag-schema index; manifests and blobs by
 // digest, re-hashed), hand them to one Verifier per signer entry and evaluate minSignatures. Registry
 // failures give the verdict Error (reason RegistryError); a policy whose trust material is unusable throws
-// TrustPolicyError (the caller's stalling error).
+// TrustPolicyError (the caller's stalling error). Signature bytes never throw from here: each verifier
+// judges each signature on its own (a malformed one is SignatureInvalid), and blobs larger than any real
+// signature are not fetched.
 import type { RegistryClient } from '../registry/client.ts';
 import type { Descriptor, ImageManifest } from '../registry/manifest.ts';
 import type { OciReference } from '../registry/reference.ts';

@@ -16,6 +16,7 @@ import { causeText } from '../judge-each.ts';
 /** The predicate type `cosign sign` (v3) writes; other statements (attestations) are not signatures. */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+const MAX_LOG_ENTRIES = 10;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,7 +32,7 @@ interface ParsedBundle {
  * the v0.3 schema replaced by a single `certificate` (and @sigstore/bundle rejects). As cosign itself
  * accepts it, the chain is kept aside and the leaf moved into `certificate` before validation.
  */
-const parseBundle = (bytes: Buffer): ParsedBundle | 'chain too long' | undefined => {
+const parseBundle = (bytes: Buffer): ParsedBundle | { readonly refused: string } | undefined => {
   try {
     const json: unknown = JSON.parse(bytes.toString('utf8'));
     if (!isRecord(json) || !isRecord(json.verificationMaterial)) return undefined;
@@ -47,7 +48,18 @@ const parseBundle = (bytes: Buffer): ParsedBundle | 'chain too long' | undefined
     } else if (isRecord(material.certificate)) {
       chain = [material.certificate];
     }
-    if (chain.length > MAX_CHAIN_CERTIFICATES) return 'chain too long';
+    if (chain.length > MAX_CHAIN_CERTIFICATES)
+      return { refused: `the certificate chain has more than ${MAX_CHAIN_CERTIFICATES} certificates` };
+    // Every entry and timestamp is checked (a signature each): cosign writes one of each at most.
+    const tlog = material.tlogEntries;
+    const stamps = isRecord(material.timestampVerificationData)
+      ? material.timestampVerificationData.rfc3161Timestamps
+      : undefined;
+    if (
+      (Array.isArray(tlog) && tlog.length > MAX_LOG_ENTRIES) ||
+      (Array.isArray(stamps) && stamps.length > MAX_LOG_ENTRIES)
+    )
+      return { refused: `more than ${MAX_LOG_ENTRIES} transparency-log entries or timestamps` };
     const certificates = chain.map((c) =>
       readCertificateDer(strictBase64(isRecord(c) && typeof c.rawBytes === 'string' ? c.rawBytes : '')),
     );
@@ -198,12 +210,8 @@ export const checkBundleSignature = (
       message: `the bundle of ${sig.tooLarge} bytes was not read (larger than any real signature)`,
     };
   const parsed = parseBundle(sig.bytes);
-  if (parsed === 'chain too long')
-    return {
-      ok: false,
-      reason: 'SignatureInvalid',
-      message: `the certificate chain has more than ${MAX_CHAIN_CERTIFICATES} certificates`,
-    };
+  if (parsed && 'refused' in parsed)
+    return { ok: false, reason: 'SignatureInvalid', message: parsed.refused };
   if (!parsed) return { ok: false, reason: 'SignatureInvalid', message: 'not a valid Sigstore bundle' };
   let entity: SignedEntity;
   try {

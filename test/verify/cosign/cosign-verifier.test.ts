@@ -127,6 +127,18 @@ describe('CosignVerifier judges each signature on its own', () => {
     });
   });
 
+  it('refuses a bundle with more transparency-log entries than any signer writes', () => {
+    const sig = bundle(aliceKey, aliceCert, 1);
+    const json = JSON.parse(sig.bytes.toString()) as { verificationMaterial: { tlogEntries: unknown[] } };
+    json.verificationMaterial.tlogEntries = Array.from({ length: 11 }, (_, i) => ({ logIndex: String(i) }));
+    const many = { ...sig, bytes: Buffer.from(JSON.stringify(json)) };
+    expect(keyless.verify(target, material({ cosignBundles: [many] }), new Date())).toMatchObject({
+      verified: false,
+      reason: 'SignatureInvalid',
+      message: expect.stringContaining('more than 10') as unknown,
+    });
+  });
+
   it('judges a signature whose blob was too large to read as invalid, without reading it', () => {
     const big = { ...legacy(bob.privateKey), payload: Buffer.alloc(0), tooLarge: 2 * 1024 * 1024 };
     expect(keyed.verify(target, material({ cosignLegacy: [big] }), new Date())).toMatchObject({

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { decodeCbor, isCborMap, isTagged, type CborValue } from '../../src/verify/notation/cbor.ts';
 import { cbor, type TestCbor } from './notation/fixtures.ts';
 
-export type SiteKind = 'bytes' | 'json' | 'text' | 'der';
+export type SiteKind = 'bytes' | 'json' | 'text' | 'der' | 'cbor';
 
 export interface Site {
   readonly kind: SiteKind;
@@ -187,6 +187,26 @@ export const sites = (bytes: Buffer, rebuild: (b: Buffer) => Buffer = (b) => b, 
       rebuild(
         cbor({ tag: 18, value: [parts.protectedRaw, parts.unprotected, parts.payload, parts.signature] }),
       );
+    found.push({
+      kind: 'cbor',
+      bytes: cose.protectedRaw,
+      rebuild: (b) => write({ ...cose, protectedRaw: b }),
+    });
+    // The unprotected map as raw CBOR, so a mutation may leave it undecodable.
+    found.push({
+      kind: 'cbor',
+      bytes: cbor(cose.unprotected),
+      rebuild: (b) =>
+        rebuild(
+          Buffer.concat([
+            Buffer.from([0xd2, 0x84]),
+            cbor(cose.protectedRaw),
+            b,
+            cbor(cose.payload),
+            cbor(cose.signature),
+          ]),
+        ),
+    });
     found.push(...sites(cose.protectedRaw, (b) => write({ ...cose, protectedRaw: b }), depth + 1));
     found.push(...sites(cose.payload, (b) => write({ ...cose, payload: b }), depth + 1));
     found.push(...sites(cose.signature, (b) => write({ ...cose, signature: b }), depth + 1));
@@ -266,7 +286,8 @@ export type Operation =
   | { op: 'jsonDuplicateKey'; leaf: number; raw: number }
   | { op: 'text'; variant: number; at: number }
   | { op: 'derLength'; nth: number; trick: number }
-  | { op: 'certificate'; which: number };
+  | { op: 'certificate'; which: number }
+  | { op: 'cborValue'; entry: number; value: number };
 
 const position = fc.nat({ max: 1 << 20 });
 
@@ -304,6 +325,7 @@ export const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({ op: fc.constant('text' as const), variant: fc.nat(), at: position }),
   fc.record({ op: fc.constant('derLength' as const), nth: fc.nat(), trick: fc.nat() }),
   fc.record({ op: fc.constant('certificate' as const), which: fc.nat() }),
+  fc.record({ op: fc.constant('cborValue' as const), entry: fc.nat(), value: fc.nat() }),
 );
 
 export interface Mutation {
@@ -332,6 +354,7 @@ const KIND_OF: Readonly<Record<Operation['op'], SiteKind>> = {
   text: 'text',
   derLength: 'der',
   certificate: 'der',
+  cborValue: 'cbor',
 };
 
 const at = (n: number, length: number): number => (length === 0 ? 0 : n % (length + 1));
@@ -400,6 +423,25 @@ const DER_TRICKS: readonly ((der: Buffer, i: number) => Buffer)[] = [
     Buffer.concat([d.subarray(0, i + 1), Buffer.from([0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0]), d.subarray(i + 2)]),
   // A high tag number form.
   (d, i) => Buffer.concat([d.subarray(0, i), Buffer.from([0x1f, 0x81, 0x00]), d.subarray(i + 1)]),
+];
+
+/** CBOR values of odd types and sizes: deep nesting past the decoder's limit, the largest heads, tags. */
+const deepArray = (depth: number): TestCbor => (depth === 0 ? 0 : [deepArray(depth - 1)]);
+const ODD_CBOR: readonly TestCbor[] = [
+  0,
+  -1,
+  0xffffffff,
+  -0x100000000,
+  '',
+  Buffer.alloc(0),
+  [],
+  new Map(),
+  deepArray(20),
+  { tag: 1, value: 'not a number' },
+  { tag: 1, value: 0xffffffff },
+  { tag: 0xffff, value: 0 },
+  ['io.cncf.notary.signingScheme', 'io.cncf.notary.unknown'],
+  'notary.x509.signingAuthority',
 ];
 
 const applyOperation = (site: Site, operation: Operation, context: MutationContext): Buffer => {
@@ -476,6 +518,20 @@ const applyOperation = (site: Site, operation: Operation, context: MutationConte
       const i = headers[operation.nth % Math.max(1, headers.length)];
       const trick = DER_TRICKS[operation.trick % DER_TRICKS.length];
       return site.rebuild(i === undefined || !trick ? b.subarray(1) : trick(b, i));
+    }
+    case 'cborValue': {
+      let map: TestCbor | undefined;
+      try {
+        map = toTestCbor(decodeCbor(b));
+      } catch {
+        return site.rebuild(b);
+      }
+      if (!(map instanceof Map) || map.size === 0) return site.rebuild(b);
+      const keys = [...map.keys()];
+      const key = keys[operation.entry % keys.length] ?? 0;
+      const next = new Map(map);
+      next.set(key, ODD_CBOR[operation.value % ODD_CBOR.length] ?? 0);
+      return site.rebuild(cbor(next));
     }
     case 'certificate': {
       const replacement = context.certificates[operation.which % Math.max(1, context.certificates.length)];

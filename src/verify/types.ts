@@ -97,12 +97,16 @@ export interface CosignLegacySignature {
   /** dev.sigstore.cosign/bundle: the Rekor SET bundle (JSON). */
   readonly rekorBundle?: string;
   readonly signatureManifestDigest: string;
+  /** Set (to the declared size) when the payload was not read: larger than any real signature. */
+  readonly tooLarge?: number;
 }
 
 /** A Sigstore bundle (v0.3) found as a referrer of the digest. */
 export interface CosignBundleSignature {
   readonly bytes: Buffer;
   readonly signatureManifestDigest: string;
+  /** Set (to the declared size) when the bundle was not read: larger than any real signature. */
+  readonly tooLarge?: number;
 }
 
 /** Everything fetched for one digest, grouped by format. */

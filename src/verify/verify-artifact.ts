@@ -2,7 +2,9 @@
 // the registry client (legacy `.sig` tag, referrers or their tag-schema index; manifests and blobs by
 // digest, re-hashed), hand them to one Verifier per signer entry and evaluate minSignatures. Registry
 // failures give the verdict Error (reason RegistryError); a policy whose trust material is unusable throws
-// TrustPolicyError (the caller's stalling error).
+// TrustPolicyError (the caller's stalling error). Signature bytes never throw from here: each verifier
+// judges each signature on its own (a malformed one is SignatureInvalid), and blobs larger than any real
+// signature are not fetched.
 import type { RegistryClient } from '../registry/client.ts';
 import type { Descriptor, ImageManifest } from '../registry/manifest.ts';
 import type { OciReference } from '../registry/reference.ts';
@@ -14,6 +16,7 @@ import { evaluatePolicy } from './evaluate-policy.ts';
 import type { Verifier, VerifierIo } from './verifier.ts';
 import type { ChainRevocation } from './notation/revocation/revocation.ts';
 import type { NotationEnvelope } from './notation/notation-verifier.ts';
+import { MAX_ENVELOPE_BYTES } from './notation/envelope.ts';
 import type {
   SignerResult,
   CosignBundleSignature,
@@ -37,6 +40,22 @@ type Repository = Pick<OciReference, 'registry' | 'repository'>;
 
 /** Signatures of one format read per digest: a registry cannot make tagguard fetch without end. */
 export const MAX_SIGNATURES_PER_FORMAT = 50;
+
+/**
+ * Real signature blobs are a few KiB (a payload, a bundle, an envelope with its chain): a larger one is
+ * not read (the registry client would take up to its blob cap, 64 MiB, times MAX_SIGNATURES_PER_FORMAT)
+ * and is judged an invalid signature. Notation's own envelope cap is the same.
+ */
+export const MAX_SIGNATURE_BLOB_BYTES = MAX_ENVELOPE_BYTES;
+
+const readSignatureBlob = async (
+  client: RegistryClient,
+  repo: Repository,
+  layer: Descriptor,
+): Promise<{ bytes: Buffer; tooLarge?: number }> =>
+  layer.size > MAX_SIGNATURE_BLOB_BYTES
+    ? { bytes: Buffer.alloc(0), tooLarge: layer.size }
+    : { bytes: await client.getBlob(repo, layer) };
 
 const verifiersCache = new WeakMap<TrustPolicy, readonly Verifier[]>();
 
@@ -76,8 +95,10 @@ const legacySignatures = async (
         chain: a[ANNOTATION.chain],
         rekorBundle: a[ANNOTATION.bundle],
       };
+      const { bytes, tooLarge } = await readSignatureBlob(client, repo, layer);
       return {
-        payload: await client.getBlob(repo, layer),
+        payload: bytes,
+        ...(tooLarge !== undefined ? { tooLarge } : {}),
         signature: a[ANNOTATION.signature] ?? '',
         ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined && v !== '')),
         signatureManifestDigest: fetched.digest,
@@ -122,7 +143,7 @@ const referrerSignatures = async (
         const layer = manifest.layers.find((l) => l.mediaType === COSIGN_BUNDLE_ARTIFACT_TYPE);
         if (layer)
           bundles.push({
-            bytes: await client.getBlob(repo, layer),
+            ...(await readSignatureBlob(client, repo, layer)),
             signatureManifestDigest: descriptor.digest,
           });
         return;
@@ -131,7 +152,7 @@ const referrerSignatures = async (
       if (layer && extra.length === 0 && NOTATION_ENVELOPE_TYPES.has(layer.mediaType)) {
         notation.push({
           mediaType: layer.mediaType,
-          bytes: await client.getBlob(repo, layer),
+          ...(await readSignatureBlob(client, repo, layer)),
           signatureManifestDigest: descriptor.digest,
         });
       }

@@ -44,4 +44,21 @@ describe('evaluatePolicy', () => {
   it('requires nothing when the policy has no signer and minSignatures 0', () => {
     expect(evaluatePolicy(digest, [], 0).verdict).toBe('Trusted');
   });
+
+  it('never counts a result that verified and yet carries a failure reason', () => {
+    const errored: SignerResult = { ...ok('a'), reason: 'SignatureInvalid' };
+    const result = evaluatePolicy(digest, [errored], 1);
+    expect(result.verdict).toBe('Untrusted');
+    expect(result.reasons).toEqual(['SignatureInvalid']);
+  });
+
+  it('counts one signer entry once, however many results name it', () => {
+    expect(evaluatePolicy(digest, [ok('a'), ok('a')], 2).verdict).toBe('Untrusted');
+  });
+
+  it('requires one signature when signers are configured, even with minSignatures 0', () => {
+    const result = evaluatePolicy(digest, [failed('a', 'SignatureInvalid')], 0);
+    expect(result.verdict).toBe('Untrusted');
+    expect(evaluatePolicy(digest, [ok('a')], 0).verdict).toBe('Trusted');
+  });
 });

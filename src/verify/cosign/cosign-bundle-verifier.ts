@@ -3,17 +3,20 @@
 // identity and embedded SCTs), and the DSSE in-toto statement must be a cosign signature whose subject
 // is the digest.
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
-import { X509Certificate } from '@sigstore/core';
+import type { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { CosignBundleSignature, VerificationTarget } from '../types.ts';
 import { checkIdentity, verifyCertificateChain } from './certificates.ts';
+import { readCertificateDer, strictBase64 } from './signature-certificates.ts';
 import { verifyEmbeddedScts } from './certificate-transparency.ts';
-import type { PreparedCosignTrust, SignatureCheck } from './prepared-trust.ts';
+import { MAX_CHAIN_CERTIFICATES, type PreparedCosignTrust, type SignatureCheck } from './prepared-trust.ts';
+import { causeText } from '../judge-each.ts';
 
 /** The predicate type `cosign sign` (v3) writes; other statements (attestations) are not signatures. */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+const MAX_LOG_ENTRIES = 10;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,7 +32,7 @@ interface ParsedBundle {
  * the v0.3 schema replaced by a single `certificate` (and @sigstore/bundle rejects). As cosign itself
  * accepts it, the chain is kept aside and the leaf moved into `certificate` before validation.
  */
-const parseBundle = (bytes: Buffer): ParsedBundle | undefined => {
+const parseBundle = (bytes: Buffer): ParsedBundle | { readonly refused: string } | undefined => {
   try {
     const json: unknown = JSON.parse(bytes.toString('utf8'));
     if (!isRecord(json) || !isRecord(json.verificationMaterial)) return undefined;
@@ -45,10 +48,20 @@ const parseBundle = (bytes: Buffer): ParsedBundle | undefined => {
     } else if (isRecord(material.certificate)) {
       chain = [material.certificate];
     }
+    if (chain.length > MAX_CHAIN_CERTIFICATES)
+      return { refused: `the certificate chain has more than ${MAX_CHAIN_CERTIFICATES} certificates` };
+    // Every entry and timestamp is checked (a signature each): cosign writes one of each at most.
+    const tlog = material.tlogEntries;
+    const stamps = isRecord(material.timestampVerificationData)
+      ? material.timestampVerificationData.rfc3161Timestamps
+      : undefined;
+    if (
+      (Array.isArray(tlog) && tlog.length > MAX_LOG_ENTRIES) ||
+      (Array.isArray(stamps) && stamps.length > MAX_LOG_ENTRIES)
+    )
+      return { refused: `more than ${MAX_LOG_ENTRIES} transparency-log entries or timestamps` };
     const certificates = chain.map((c) =>
-      X509Certificate.parse(
-        Buffer.from(isRecord(c) && typeof c.rawBytes === 'string' ? c.rawBytes : '', 'base64'),
-      ),
+      readCertificateDer(strictBase64(isRecord(c) && typeof c.rawBytes === 'string' ? c.rawBytes : '')),
     );
     return { bundle: bundleFromJSON(json), certificates };
   } catch {
@@ -156,12 +169,24 @@ const checkCertificate = (
   const [leaf, ...intermediates] = certificates;
   if (!policy || !leaf)
     return { ok: false, reason: 'UntrustedSigner', message: 'the bundle carries no certificate' };
-  const leafKey = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
+  let leafKey: KeyObject;
+  try {
+    // node:crypto reads the key itself: a key algorithm it does not know is a certificate it cannot use.
+    leafKey = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
+  } catch (cause) {
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: `the signing certificate's key is not usable (${causeText(cause)})`,
+    };
+  }
   const error = verifyWithKey(entity, leafKey, trust, false);
   if (error !== undefined) return { ok: false, reason: 'SignatureInvalid', message: error };
-  // Verified log entries date the signature; without one the certificate must be valid now.
-  const times = bundle.verificationMaterial.tlogEntries.map((e) => new Date(Number(e.integratedTime) * 1000));
-  const at = times.length > 0 ? (times[0] ?? now) : now;
+  // A log entry dates the signature only through its signed entry timestamp (inclusion promise): an
+  // inclusion proof does not cover integratedTime (as @sigstore/verify's getTLogTimestamp). Without a
+  // signed time the certificate must be valid now.
+  const signed = bundle.verificationMaterial.tlogEntries.find((e) => e.inclusionPromise !== undefined);
+  const at = signed ? new Date(Number(signed.integratedTime) * 1000) : now;
   const chain = verifyCertificateChain(leaf, intermediates, trust.anchors, at);
   if (!chain.ok) return chain;
   const identity = checkIdentity(leaf, policy);
@@ -178,7 +203,15 @@ export const checkBundleSignature = (
   trust: PreparedCosignTrust,
   now: Date,
 ): SignatureCheck => {
+  if (sig.tooLarge !== undefined)
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: `the bundle of ${sig.tooLarge} bytes was not read (larger than any real signature)`,
+    };
   const parsed = parseBundle(sig.bytes);
+  if (parsed && 'refused' in parsed)
+    return { ok: false, reason: 'SignatureInvalid', message: parsed.refused };
   if (!parsed) return { ok: false, reason: 'SignatureInvalid', message: 'not a valid Sigstore bundle' };
   let entity: SignedEntity;
   try {

@@ -3,15 +3,19 @@
 // embedded SCT from a CT log of the trusted root, when it lists any); the Rekor
 // SET checked offline when present (and required when the policy says so); the payload's
 // docker-manifest-digest must be the digest under test, so a signature never validates another artifact.
-import { X509Certificate } from '@sigstore/core';
-import { createPublicKey } from 'node:crypto';
+import type { X509Certificate } from '@sigstore/core';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { causeText } from '../judge-each.ts';
 import type { CosignLegacySignature, VerificationTarget } from '../types.ts';
 import { verifyRawSignature } from './public-keys.ts';
-import { checkIdentity, parseCertificates, verifyCertificateChain } from './certificates.ts';
+import { checkIdentity, verifyCertificateChain } from './certificates.ts';
+import { readPemCertificates } from './signature-certificates.ts';
 import { verifyEmbeddedScts } from './certificate-transparency.ts';
 import { verifyRekorBundle } from './rekor-set.ts';
 import { parseSimpleSigning } from './simple-signing.ts';
-import type { PreparedCosignTrust, SignatureCheck } from './prepared-trust.ts';
+import { MAX_CHAIN_CERTIFICATES, type PreparedCosignTrust, type SignatureCheck } from './prepared-trust.ts';
+
+const PEM_CERTIFICATE_START = /-----BEGIN CERTIFICATE-----/g;
 
 const claimsTarget = (sig: CosignLegacySignature, target: VerificationTarget): SignatureCheck | undefined => {
   const claim = parseSimpleSigning(sig.payload);
@@ -65,15 +69,29 @@ const checkCertificate = (
   if (!policy) return { ok: false, reason: 'UntrustedSigner', message: 'no keyless identity configured' };
   if (sig.certificate === undefined)
     return { ok: false, reason: 'UntrustedSigner', message: 'the signature carries no certificate' };
+  const chainLength = sig.chain?.match(PEM_CERTIFICATE_START)?.length ?? 0;
+  if (chainLength > MAX_CHAIN_CERTIFICATES)
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: `the certificate chain has ${chainLength} certificates, more than ${MAX_CHAIN_CERTIFICATES}`,
+    };
   let leaf: X509Certificate;
   let intermediates: X509Certificate[];
+  let leafKey: KeyObject;
   try {
-    leaf = X509Certificate.parse(sig.certificate);
-    intermediates = sig.chain !== undefined ? parseCertificates(sig.chain) : [];
-  } catch {
-    return { ok: false, reason: 'SignatureInvalid', message: 'the signing certificate does not parse' };
+    // As cosign: the first certificate of the annotation is the signer's.
+    [leaf] = readPemCertificates(sig.certificate) as [X509Certificate];
+    intermediates = sig.chain !== undefined ? readPemCertificates(sig.chain) : [];
+    // node:crypto reads the key itself: a key algorithm it does not know is a certificate it cannot use.
+    leafKey = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
+  } catch (error) {
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: `the signing certificate or its chain does not parse (${causeText(error)})`,
+    };
   }
-  const leafKey = createPublicKey(sig.certificate);
   if (!verifyRawSignature(leafKey, sig.payload, signature))
     return {
       ok: false,
@@ -108,6 +126,12 @@ export const checkLegacySignature = (
   trust: PreparedCosignTrust,
   now: Date,
 ): SignatureCheck => {
+  if (sig.tooLarge !== undefined)
+    return {
+      ok: false,
+      reason: 'SignatureInvalid',
+      message: `the signed payload of ${sig.tooLarge} bytes was not read (larger than any real signature)`,
+    };
   const signature = Buffer.from(sig.signature, 'base64');
   if (signature.length === 0)
     return { ok: false, reason: 'SignatureInvalid', message: 'empty signature annotation' };

@@ -1,6 +1,7 @@
 // The Verifier of one cosign signer entry: every legacy signature and every bundle found for the digest
-// is checked; the first that verifies makes the entry verified, otherwise the most telling failure is
-// reported (SignatureMissing when there was nothing to check).
+// is checked on its own; the first that verifies makes the entry verified, otherwise the most telling
+// failure is reported (SignatureMissing when there was nothing to check). A check that throws fails
+// that signature only (SignatureInvalid) and the next one is still tried.
 import type { SignatureFormat } from '../../api/artifact-verification.ts';
 import type {
   CosignTrust,
@@ -13,7 +14,8 @@ import type { Verifier } from '../verifier.ts';
 import { mostTelling } from '../reason-priority.ts';
 import { checkLegacySignature } from './cosign-legacy-verifier.ts';
 import { checkBundleSignature } from './cosign-bundle-verifier.ts';
-import { prepareCosignTrust, type PreparedCosignTrust } from './prepared-trust.ts';
+import { prepareCosignTrust, type PreparedCosignTrust, type SignatureCheck } from './prepared-trust.ts';
+import { judgeOrFail } from '../judge-each.ts';
 
 interface Failure {
   readonly format: SignatureFormat;
@@ -47,7 +49,11 @@ export class CosignVerifier implements Verifier {
       })),
     ];
     for (const candidate of candidates) {
-      const outcome = candidate.check();
+      const outcome = judgeOrFail(candidate.check, (cause): SignatureCheck => ({
+        ok: false,
+        reason: 'SignatureInvalid',
+        message: `the signature could not be read (${cause})`,
+      }));
       if (outcome.ok) {
         return {
           name: this.name,

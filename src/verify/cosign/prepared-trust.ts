@@ -13,6 +13,9 @@ export interface PreparedCosignTrust {
   readonly requireTransparencyLog: boolean;
 }
 
+/** Certificates a signature may carry (leaf, intermediates, root): walking a longer chain only costs checks. */
+export const MAX_CHAIN_CERTIFICATES = 10;
+
 /** The outcome of one signature against one signer entry; `note` adds what else was checked. */
 export type SignatureCheck =
   | { readonly ok: true; readonly identity: string; readonly note?: string }

@@ -24,6 +24,9 @@ const parsePayload = (value: unknown): RekorPayload | undefined => {
   if (typeof body !== 'string' || typeof integratedTime !== 'number' || typeof logIndex !== 'number')
     return undefined;
   if (typeof logID !== 'string') return undefined;
+  // Rekor writes non-negative integers; anything else would make an invalid Date that no window excludes.
+  if (!Number.isSafeInteger(integratedTime) || integratedTime < 0 || !Number.isSafeInteger(logIndex))
+    return undefined;
   return { body, integratedTime, logIndex, logID };
 };
 

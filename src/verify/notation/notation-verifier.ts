@@ -27,6 +27,7 @@ import { findTrustAnchor, parseTrustStore } from './trust-store.ts';
 import { actionFor, revocationActionFor, type ValidationType } from './verification-level.ts';
 import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
 import type { ChainRevocation, ChainRevocationResult } from './revocation/revocation.ts';
+import { causeText, judgeOrFailAsync } from '../judge-each.ts';
 
 /** A Notary Project signature envelope (the signature manifest's single layer). */
 export interface NotationEnvelope {
@@ -34,6 +35,8 @@ export interface NotationEnvelope {
   readonly mediaType: string;
   readonly bytes: Buffer;
   readonly signatureManifestDigest: string;
+  /** Set (to the declared size) when the envelope was not read: larger than MAX_ENVELOPE_BYTES. */
+  readonly tooLarge?: number;
 }
 
 /** notation verify's default is 100; a signer entry rarely has more than a handful. */
@@ -75,11 +78,9 @@ const errorText = (error: unknown): string =>
       : String(error);
 
 const integrity = (envelope: NotationEnvelope): VerifiedEnvelope => {
-  if (envelope.bytes.length > MAX_ENVELOPE_BYTES)
-    throw new NotationError(
-      'EnvelopeTooLarge',
-      `envelope of ${envelope.bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`,
-    );
+  const size = envelope.tooLarge ?? envelope.bytes.length;
+  if (envelope.tooLarge !== undefined || size > MAX_ENVELOPE_BYTES)
+    throw new NotationError('EnvelopeTooLarge', `envelope of ${size} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
   if (envelope.mediaType === JWS_MEDIA_TYPE) return completeVerification(parseJwsEnvelope(envelope.bytes));
   if (envelope.mediaType === COSE_MEDIA_TYPE) return completeVerification(parseCoseEnvelope(envelope.bytes));
   throw new NotationError(
@@ -310,7 +311,8 @@ const toResult = (trust: NotationTrust, outcome: Outcome): SignerResult => ({
 
 /**
  * Asks about each distinct chain once per verification: copies of one envelope under many signature
- * manifests (a registry can attach as many as it likes) must not multiply OCSP requests.
+ * manifests (a registry can attach as many as it likes) must not multiply OCSP requests. A check that
+ * throws is an unknown status.
  */
 const oncePerChain = (checker: ChainRevocation): ChainRevocation => {
   const answers = new Map<string, Promise<ChainRevocationResult>>();
@@ -318,7 +320,14 @@ const oncePerChain = (checker: ChainRevocation): ChainRevocation => {
     check: (chain, options) => {
       const key = `${chain.map((cert) => cert.der.toString('base64')).join('.')}|${options.signingTime?.getTime() ?? ''}`;
       let answer = answers.get(key);
-      if (!answer) answers.set(key, (answer = checker.check(chain, options)));
+      // As notation-core-go: a check that fails outright is an unknown status, which the level decides.
+      answer ??= Promise.resolve()
+        .then(() => checker.check(chain, options))
+        .catch((error: unknown): ChainRevocationResult => ({
+          status: 'unknown',
+          details: [`the revocation check failed (${causeText(error)})`],
+        }));
+      answers.set(key, answer);
       return answer;
     },
   };
@@ -354,7 +363,14 @@ export const verifyNotation = async (
   let best: Outcome | undefined;
   const checker = revocationChecker ? oncePerChain(revocationChecker) : undefined;
   for (const envelope of envelopes.slice(0, MAX_ENVELOPES)) {
-    const outcome = await verifyEnvelope(envelope, target, policy, trust, now, checker);
+    const outcome = await judgeOrFailAsync(
+      () => verifyEnvelope(envelope, target, policy, trust, now, checker),
+      (cause): Outcome => ({
+        verified: false,
+        reason: 'SignatureInvalid',
+        message: `signature ${shortDigest(envelope.signatureManifestDigest)}: could not be read (${cause})`,
+      }),
+    );
     if (outcome.verified) return toResult(trust, outcome);
     if (
       !best ||

@@ -94,4 +94,20 @@ describe('verifyRekorBundle', () => {
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.message).toMatch(message);
   });
+
+  it.each([
+    ['1e400', 'a time past any date'],
+    ['1.5', 'a fraction'],
+    ['-1', 'a negative time'],
+  ])('refuses an integratedTime of %s (%s), even signed by the log', (raw) => {
+    const entry = { body: body(), integratedTime: Number(raw), logIndex: 42, logID: logId.toString('hex') };
+    const set = sign('sha256', Buffer.from(json.canonicalize(entry)), log.privateKey);
+    const text = JSON.stringify({
+      SignedEntryTimestamp: set.toString('base64'),
+      Payload: { ...entry, integratedTime: 0 },
+    });
+    const annotation = text.replace('"integratedTime":0', `"integratedTime":${raw}`);
+    const result = verifyRekorBundle(annotation, root, signature, payload, signer.publicKey);
+    expect(result.ok).toBe(false);
+  });
 });

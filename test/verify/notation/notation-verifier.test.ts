@@ -281,3 +281,44 @@ describe('notary.x509.signingAuthority', () => {
     });
   });
 });
+
+describe('one envelope at a time', () => {
+  const throwingChecker = {
+    check: (): never => {
+      throw new Error('OCSP responder sent something unparsable');
+    },
+  };
+
+  it('takes a revocation check that throws as an unknown status, which the level decides', async () => {
+    const envelope = jwsEnvelope(buildJws(signer, chartTarget));
+    const strict = await verifyNotation(
+      chartTarget,
+      [envelope],
+      trustFor(signer),
+      new Date(),
+      throwingChecker,
+    );
+    expect(strict).toMatchObject({ verified: false, reason: 'UntrustedSigner' });
+    const permissive = await verifyNotation(
+      chartTarget,
+      [envelope],
+      trustFor(signer, { level: 'permissive' }),
+      new Date(),
+      throwingChecker,
+    );
+    expect(permissive.verified).toBe(true);
+  });
+
+  it('fails an envelope whose judging throws and still judges the next one', async () => {
+    // Not bytes where the envelope should be: reading it throws inside the verifier.
+    const broken = { ...jwsEnvelope(buildJws(signer, chartTarget)), bytes: undefined as unknown as Buffer };
+    const good = jwsEnvelope(buildJws(signer, chartTarget));
+    expect(await verifyNotation(chartTarget, [broken], trustFor(signer), new Date())).toMatchObject({
+      verified: false,
+      reason: 'SignatureInvalid',
+    });
+    expect((await verifyNotation(chartTarget, [broken, good], trustFor(signer), new Date())).verified).toBe(
+      true,
+    );
+  });
+});

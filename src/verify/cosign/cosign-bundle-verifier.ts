@@ -2,6 +2,7 @@
 // @sigstore/verify against the trusted root, the signer checked here (trusted key, or certificate chain,
 // identity and embedded SCTs), and the DSSE in-toto statement must be a cosign signature whose subject
 // is the digest.
+import { parseSignedJson } from '../signed-json.ts';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import type { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
@@ -115,12 +116,15 @@ const checkStatement = (bundle: Bundle, target: VerificationTarget): SignatureCh
       reason: 'SignatureInvalid',
       message: `DSSE payload type ${envelope.payloadType} is not in-toto`,
     };
-  let statement: unknown;
-  try {
-    statement = JSON.parse(Buffer.from(envelope.payload).toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'SignatureInvalid', message: 'the in-toto statement is not JSON' };
-  }
+  // Go reads the statement with protojson: exact names, plus the proto field names as aliases.
+  const signed = parseSignedJson(
+    Buffer.from(envelope.payload).toString('utf8'),
+    ['_type', 'subject', 'predicateType', 'predicate', 'name', 'digest'],
+    ['predicate_type'],
+  );
+  if (!signed.ok)
+    return { ok: false, reason: 'SignatureInvalid', message: `the in-toto statement: ${signed.message}` };
+  const statement = signed.value;
   if (!isRecord(statement) || statement.predicateType !== COSIGN_SIGN_PREDICATE)
     return {
       ok: false,

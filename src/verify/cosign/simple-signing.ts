@@ -1,6 +1,8 @@
 // The payload cosign signs for a legacy signature ("simple signing"): what it claims to be about.
 // Only the fields trust depends on are read; the docker-reference is informative and never trusted.
 
+import { parseSignedJson } from '../signed-json.ts';
+
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
 
 export type SimpleSigningClaim =
@@ -10,13 +12,21 @@ export type SimpleSigningClaim =
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The names cosign's payload.SimpleContainerImage decodes (Go's encoding/json, case-insensitively). */
+const FIELDS = [
+  'critical',
+  'identity',
+  'docker-reference',
+  'image',
+  'docker-manifest-digest',
+  'type',
+  'optional',
+];
+
 export const parseSimpleSigning = (payload: Buffer): SimpleSigningClaim => {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, message: 'the signed payload is not JSON' };
-  }
+  const parsed = parseSignedJson(payload.toString('utf8'), FIELDS);
+  if (!parsed.ok) return { ok: false, message: parsed.message.replace('signed document', 'signed payload') };
+  const doc = parsed.value;
   const critical = isRecord(doc) ? doc.critical : undefined;
   if (!isRecord(critical) || critical.type !== SIMPLE_SIGNING_TYPE)
     return { ok: false, message: 'the signed payload is not a cosign simple-signing document' };

@@ -1,6 +1,7 @@
 // What both envelope formats (JWS, COSE_Sign1) yield once their integrity is established: the signed
 // attributes, the certificate chain and the target descriptor. The steps shared by the two formats
 // (size limits, the chain, alg against the key, the signature itself, the payload) live here.
+import { parseSignedJson } from '../signed-json.ts';
 import {
   parseCertificate,
   keySignatureAlgorithm,
@@ -138,13 +139,23 @@ export const checkCritical = (
     );
 };
 
+/** What notation-go decodes of the payload (Go's encoding/json, case-insensitively, into ocispec.Descriptor). */
+const PAYLOAD_FIELDS = [
+  'targetArtifact',
+  'mediaType',
+  'digest',
+  'size',
+  'annotations',
+  'urls',
+  'platform',
+  'artifactType',
+  'data',
+];
+
 const parseTarget = (payload: Buffer): TargetDescriptor => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload.toString('utf8'));
-  } catch (cause) {
-    throw new NotationError('InvalidPayload', 'the payload is not JSON', { cause });
-  }
+  const signed = parseSignedJson(payload.toString('utf8'), PAYLOAD_FIELDS);
+  if (!signed.ok) throw new NotationError('InvalidPayload', signed.message);
+  const parsed = signed.value;
   const target = (parsed as { targetArtifact?: unknown } | null)?.targetArtifact as
     Record<string, unknown> | undefined;
   const { mediaType, digest, size } = target ?? {};

@@ -1,6 +1,7 @@
 // Notary Project JWS envelopes (signature-envelope-jws.md): flattened JSON serialization with a
 // protected header (alg, cty, crit, io.cncf.notary.*), an unprotected header (x5c, timestamp token,
 // signing agent), a base64url descriptor payload and signature over "protected.payload".
+import { parseSignedJson } from '../signed-json.ts';
 import { MAX_CHAIN_LENGTH } from './certificate.ts';
 import { NotationError } from './errors.ts';
 import {
@@ -49,6 +50,19 @@ const time = (value: unknown, field: string): Date | undefined => {
   return date;
 };
 
+/** notation-core-go's jwsProtectedHeader fields. */
+const PROTECTED_HEADER_FIELDS = [
+  'alg',
+  'cty',
+  'crit',
+  'io.cncf.notary.signingScheme',
+  'io.cncf.notary.signingTime',
+  'io.cncf.notary.expiry',
+  'io.cncf.notary.authenticSigningTime',
+  'io.cncf.notary.verificationPlugin',
+  'io.cncf.notary.verificationPluginMinVersion',
+];
+
 const parseJson = (text: string, what: string): unknown => {
   try {
     return JSON.parse(text);
@@ -71,7 +85,10 @@ export const parseJwsEnvelope = (bytes: Buffer): ParsedEnvelope => {
   const unprotected = envelope.header;
   if (!isRecord(unprotected)) throw malformed('the unprotected header is missing');
 
-  const header = parseJson(protectedBytes.toString('utf8'), 'the protected header');
+  // The protected header is signed and notation-core-go decodes it with Go's encoding/json into a struct.
+  const signedHeader = parseSignedJson(protectedBytes.toString('utf8'), PROTECTED_HEADER_FIELDS);
+  if (!signedHeader.ok) throw malformed(`the protected header: ${signedHeader.message}`);
+  const header = signedHeader.value;
   if (!isRecord(header)) throw malformed('the protected header is not an object');
   const algorithm = jwsAlgorithm(header.alg);
   if (!algorithm)

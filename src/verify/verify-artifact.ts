@@ -179,10 +179,14 @@ const verifyFetched = async (
   const wantCosign = policy.cosign.length > 0;
   const wantNotation = policy.notation.length > 0;
   // Notation signs the target's media type and size: read (and re-hash) the manifest only for it.
-  const [manifest, referrers] = await Promise.all([
-    wantNotation ? client.getManifest(repo, digest) : undefined,
-    referrerSignatures(client, repo, digest, { bundles: wantCosign, notation: wantNotation }),
-  ]);
+  // Each fetch phase is one registry operation under one deadline (verification itself is not).
+  const where = `${repo.registry}/${repo.repository}@${digest}`;
+  const [manifest, referrers] = await client.operation(repo.registry, `signature lookup of ${where}`, () =>
+    Promise.all([
+      wantNotation ? client.getManifest(repo, digest) : undefined,
+      referrerSignatures(client, repo, digest, { bundles: wantCosign, notation: wantNotation }),
+    ]),
+  );
   const target: VerificationTarget = {
     repository: `${repo.registry}/${repo.repository}`,
     digest,
@@ -195,7 +199,10 @@ const verifyFetched = async (
   };
   const results = await Promise.all(verifiers.map(async (v) => v.verify(target, first, now, io)));
   if (!results.some((r, i) => verifiers[i]?.type === 'cosign' && !r.verified)) return results;
-  const full: SignatureMaterial = { ...first, cosignLegacy: await legacySignatures(client, repo, digest) };
+  const cosignLegacy = await client.operation(repo.registry, `legacy signatures of ${where}`, () =>
+    legacySignatures(client, repo, digest),
+  );
+  const full: SignatureMaterial = { ...first, cosignLegacy };
   return Promise.all(
     verifiers.map(async (v, i) =>
       v.type === 'cosign' && !results[i]?.verified

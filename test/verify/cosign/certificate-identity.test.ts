@@ -6,31 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from '@sigstore/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCA, issueCertificate, type KeyPair } from '../../env/pki.ts';
+import {
+  createCA,
+  issueCertificate,
+  rawSubjectAltName,
+  type GeneralName,
+  type KeyPair,
+} from '../../env/pki.ts';
 import { checkIdentity } from '../../../src/verify/cosign/certificates.ts';
 
 const ISSUER = 'https://issuer.tagguard.test';
 const WORKFLOW = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2.3';
-
-type GeneralName = readonly ['email' | 'dns' | 'uri', string | Buffer];
-const GENERAL_NAME_TAG = { email: 0x81, dns: 0x82, uri: 0x86 } as const;
-
-const derLength = (n: number): Buffer => {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let m = n; m > 0; m = Math.floor(m / 256)) bytes.unshift(m % 256);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-};
-
-const tlv = (tag: number, value: Buffer): Buffer =>
-  Buffer.concat([Buffer.from([tag]), derLength(value.length), value]);
-
-/** An openssl extension line carrying exactly these GeneralNames, bytes as given. */
-const sanExtension = (names: readonly GeneralName[]): string =>
-  `2.5.29.17 = DER:${tlv(
-    0x30,
-    Buffer.concat(names.map(([kind, value]) => tlv(GENERAL_NAME_TAG[kind], Buffer.from(value)))),
-  ).toString('hex')}`;
 
 const certificates: Record<string, GeneralName[]> = {
   email: [['email', 'alice@tagguard.test']],
@@ -68,7 +54,7 @@ beforeAll(async () => {
       const leaf = await issueCertificate(ca, dir, name, {
         subject: `/CN=${name}`,
         usage: 'code-signing',
-        extraExtensions: [sanExtension(names), `1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:${ISSUER}`],
+        extraExtensions: [rawSubjectAltName(names), `1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:${ISSUER}`],
       });
       leaves[name] = X509Certificate.parse(leaf.certPem);
     }),

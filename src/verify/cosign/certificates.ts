@@ -3,7 +3,7 @@
 // and a SAN matching the policy (exact, or an anchored RE2 regex). Pure functions over parsed certificates.
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
-import { compileRe2, Re2PatternError } from '../../re2-pattern.ts';
+import { compileRe2, Re2PatternError, type Re2Pattern } from '../../re2-pattern.ts';
 import type { TrustAnchors } from './trusted-root.ts';
 import type { VerifyReason } from '../types.ts';
 
@@ -17,6 +17,8 @@ export interface CertificateIdentityPolicy {
   readonly issuer: string;
   readonly subject?: string;
   readonly subjectRegex?: string;
+  /** subjectRegex compiled once by prepareIdentityPolicy; compiled on each check when absent. */
+  readonly subjectPattern?: Re2Pattern;
 }
 
 export type CheckResult =
@@ -151,17 +153,29 @@ const identityOf = (leaf: X509Certificate): string | undefined => {
   return uri && !roundTripsThroughGoUrl(value) ? undefined : value;
 };
 
-/** RE2 full match, as cosign's `--certificate-identity-regexp '^(?:pattern)$'`; a bad pattern matches nothing. */
-const matchesSubjectRegex = (pattern: string, san: string): boolean => {
+/** RE2, or undefined when RE2 refuses it (the trust policy refused it already; nothing matches). */
+const compileSubjectRegex = (pattern: string): Re2Pattern | undefined => {
   try {
-    return compileRe2(pattern).matchesWhole(san);
+    return compileRe2(pattern);
   } catch (error) {
-    if (error instanceof Re2PatternError) return false;
+    if (error instanceof Re2PatternError) return undefined;
     throw error;
   }
 };
 
-/** Issuer (exact) and SAN (exact or anchored regex) as the policy names them. */
+/** The policy with its subjectRegex compiled, once per signer entry rather than once per signature. */
+export const prepareIdentityPolicy = (policy: CertificateIdentityPolicy): CertificateIdentityPolicy => {
+  const subjectPattern =
+    policy.subjectRegex === undefined ? undefined : compileSubjectRegex(policy.subjectRegex);
+  return subjectPattern ? { ...policy, subjectPattern } : policy;
+};
+
+const subjectPatternOf = (policy: CertificateIdentityPolicy): Re2Pattern | undefined =>
+  policy.subjectPattern ??
+  (policy.subjectRegex === undefined ? undefined : compileSubjectRegex(policy.subjectRegex));
+
+/** Issuer (exact) and SAN (exact, or an RE2 full match as cosign's `--certificate-identity-regexp
+ *  '^(?:p)$'`) as the policy names them. */
 export const checkIdentity = (leaf: X509Certificate, policy: CertificateIdentityPolicy): CheckResult => {
   const issuer = fulcioIssuer(leaf);
   const san = identityOf(leaf);
@@ -175,7 +189,7 @@ export const checkIdentity = (leaf: X509Certificate, policy: CertificateIdentity
     san !== undefined &&
     (policy.subject !== undefined
       ? san === policy.subject
-      : policy.subjectRegex !== undefined && matchesSubjectRegex(policy.subjectRegex, san));
+      : subjectPatternOf(policy)?.matchesWhole(san) === true);
   if (!matches)
     return {
       ok: false,

@@ -13,7 +13,7 @@ import {
   type GeneralName,
   type KeyPair,
 } from '../../env/pki.ts';
-import { checkIdentity } from '../../../src/verify/cosign/certificates.ts';
+import { checkIdentity, prepareIdentityPolicy } from '../../../src/verify/cosign/certificates.ts';
 
 const ISSUER = 'https://issuer.tagguard.test';
 const WORKFLOW = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2.3';
@@ -102,6 +102,15 @@ describe('checkIdentity with subjectRegex', () => {
       ok: true,
       identity: WORKFLOW,
     });
+  });
+
+  it('compiles the pattern once per signer entry and matches with it', () => {
+    const prepared = prepareIdentityPolicy({ issuer: ISSUER, subjectRegex: '(?i)ALICE@tagguard\\.test' });
+    expect(prepared.subjectPattern?.source).toBe('(?i)ALICE@tagguard\\.test');
+    expect(checkIdentity(leaf('email'), prepared)).toMatchObject({ ok: true });
+    const refused = prepareIdentityPolicy({ issuer: ISSUER, subjectRegex: '.*\\Z' });
+    expect(refused.subjectPattern).toBeUndefined();
+    expect(checkIdentity(leaf('email'), refused)).toMatchObject({ ok: false, reason: 'UntrustedSigner' });
   });
 
   it('matches nothing with a pattern RE2 refuses', () => {

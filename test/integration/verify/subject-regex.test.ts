@@ -15,6 +15,7 @@ import {
   type KeyPair,
 } from '../../env/pki.ts';
 import { pushArtifact } from '../../env/oci.ts';
+import { runTagguardCli, writePolicyFile } from '../../env/cli.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import {
   fulcioIssuerExtensions,
@@ -230,6 +231,46 @@ describe.each(['legacy', 'bundle'] as const)('subjectRegex beside cosign (%s sig
       expect(cosign.verified).toBe(false);
       expect(cosign.output).toMatch(/error parsing regexp/);
     }
+  });
+});
+
+describe('tagguard verify --policy', () => {
+  const cli = async (subjectRegex: string, reference: string) => {
+    const policy = await writePolicyFile(await mkdtemp(join(tmpdir(), 'tagguard-subject-regex-cli-')), {
+      cosign: [
+        {
+          name: 'ci',
+          keyless: { issuer: ISSUER, subjectRegex },
+          trustedRoot: { configMapRef: { name: 'root' } },
+          requireTransparencyLog: false,
+        },
+      ],
+    });
+    return runTagguardCli(
+      [
+        'verify',
+        `oci://${reference}`,
+        '--policy',
+        policy,
+        '--trusted-root',
+        `root=${trustedRootFile}`,
+        '--insecure',
+      ],
+      { PATH: process.env.PATH ?? '', HOME: home.dir, DOCKER_CONFIG: home.env.DOCKER_CONFIG ?? '' },
+    );
+  };
+
+  it('exits 0 for an RE2 pattern that matches a SAN holding \\r, as cosign does', async () => {
+    const result = await cli('.*@tagguard\\.test', signed.legacy.carriageReturn);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('exits 2 naming the field for a pattern RE2 refuses, before any registry request', async () => {
+    const result = await cli('alice@tagguard\\.test(?=x)', signed.legacy.email);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('InvalidField');
+    expect(result.stderr).toContain('spec.verify.cosign[0].keyless.subjectRegex');
   });
 });
 

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
 import { BaseError } from '../errors.ts';
+import { compileRe2 } from '../re2-pattern.ts';
 import {
   API_VERSION,
   KIND,
@@ -90,11 +91,13 @@ const localRef = (value: unknown, field: string): { name: string } => {
 const optLocalRef = (value: Json, key: string, field: string): { name: string } | undefined =>
   value[key] === undefined || value[key] === null ? undefined : localRef(value[key], `${field}.${key}`);
 
+/** RE2 (cosign's and the operator's engine), not JavaScript's RegExp; the cause carries the Re2PatternError code. */
 const checkRegex = (pattern: string, field: string): void => {
   try {
-    new RegExp(pattern);
+    compileRe2(pattern);
   } catch (cause) {
-    throw new PolicyError('InvalidField', `is not a valid regular expression`, field, { cause });
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new PolicyError('InvalidField', detail, field, { cause });
   }
 };
 

@@ -3,7 +3,7 @@
 import { BaseError } from '../errors.ts';
 
 export type TrustPolicyErrorCode =
-  'MaterialMissing' | 'InvalidKey' | 'InvalidTrustedRoot' | 'InvalidCertificate';
+  'MaterialMissing' | 'InvalidKey' | 'InvalidTrustedRoot' | 'InvalidCertificate' | 'InvalidIdentityPattern';
 
 export class TrustPolicyError extends BaseError<TrustPolicyErrorCode> {
   /** The signer entry the error is about. */

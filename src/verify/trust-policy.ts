@@ -2,6 +2,7 @@
 // operator passes the Secrets and ConfigMaps it read (data decoded to strings); the CLI passes only what
 // the policy file carries inline. A reference to material that was not given is a coded (stalling) error.
 import type { VerifySpec } from '../api/artifact-verification.ts';
+import { compileRe2, Re2PatternError } from '../re2-pattern.ts';
 import { TrustPolicyError } from './errors.ts';
 import type { CosignTrust, NotationTrust, TrustPolicy } from './types.ts';
 
@@ -31,10 +32,30 @@ const lookup = (
   return data;
 };
 
+/** A subjectRegex RE2 (cosign's engine) refuses stalls the policy here rather than matching nothing later. */
+const checkSubjectRegex = (signer: NonNullable<VerifySpec['cosign']>[number]): void => {
+  const pattern = signer.keyless?.subjectRegex;
+  if (pattern === undefined) return;
+  try {
+    compileRe2(pattern);
+  } catch (cause) {
+    if (!(cause instanceof Re2PatternError)) throw cause;
+    throw new TrustPolicyError(
+      'InvalidIdentityPattern',
+      `keyless.subjectRegex: ${cause.message}`,
+      signer.name,
+      {
+        cause,
+      },
+    );
+  }
+};
+
 const cosignTrust = (
   signer: NonNullable<VerifySpec['cosign']>[number],
   sources: TrustMaterialSources,
 ): CosignTrust => {
+  checkSubjectRegex(signer);
   const publicKeys: string[] = [];
   if (signer.publicKey !== undefined) publicKeys.push(signer.publicKey);
   if (signer.secretRef !== undefined) {

@@ -33,6 +33,27 @@ export interface LeafOptions {
   pathLength?: number;
 }
 
+/** A SAN entry with its bytes exactly as given (a Buffer may hold bytes no openssl SAN syntax writes). */
+export type GeneralName = readonly ['email' | 'dns' | 'uri', string | Buffer];
+const GENERAL_NAME_TAG = { email: 0x81, dns: 0x82, uri: 0x86 } as const;
+
+const derLength = (n: number): Buffer => {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let m = n; m > 0; m = Math.floor(m / 256)) bytes.unshift(m % 256);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+};
+
+const tlv = (tag: number, value: Buffer): Buffer =>
+  Buffer.concat([Buffer.from([tag]), derLength(value.length), value]);
+
+/** An `extraExtensions` line: a subjectAltName of exactly these GeneralNames, written as DER. */
+export const rawSubjectAltName = (names: readonly GeneralName[]): string =>
+  `2.5.29.17 = DER:${tlv(
+    0x30,
+    Buffer.concat(names.map(([kind, value]) => tlv(GENERAL_NAME_TAG[kind], Buffer.from(value)))),
+  ).toString('hex')}`;
+
 const openssl = async (args: readonly string[]): Promise<void> => {
   try {
     await exec('openssl', args);

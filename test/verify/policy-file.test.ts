@@ -77,6 +77,24 @@ describe('loadPolicyFile', () => {
       'spec.verify.cosign[0].keyless.subjectRegex',
     ],
     [
+      'a subject regex RE2 refuses (a lookahead JavaScript would take)',
+      `${header}spec: {verify: {cosign: [{name: a, keyless: {issuer: i, subjectRegex: 'a(?=b)'}}]}}`,
+      'InvalidField',
+      'spec.verify.cosign[0].keyless.subjectRegex',
+    ],
+    [
+      'a subject regex with \\Z',
+      `${header}spec: {verify: {cosign: [{name: a, keyless: {issuer: i, subjectRegex: 'a\\Z'}}]}}`,
+      'InvalidField',
+      'spec.verify.cosign[0].keyless.subjectRegex',
+    ],
+    [
+      'a subject regex over 1024 characters',
+      `${header}spec: {verify: {cosign: [{name: a, keyless: {issuer: i, subjectRegex: '${'a'.repeat(1025)}'}}]}}`,
+      'InvalidField',
+      'spec.verify.cosign[0].keyless.subjectRegex',
+    ],
+    [
       'minSignatures above the number of signers',
       `${header}spec: {verify: {minSignatures: 2, cosign: [{name: a, publicKey: x}]}}`,
       'InvalidField',
@@ -108,5 +126,18 @@ describe('loadPolicyFile', () => {
     expect(error).toBeInstanceOf(PolicyError);
     expect(error.code).toBe(code);
     expect(error.field).toBe(field);
+  });
+
+  it('accepts RE2 syntax JavaScript refuses and carries the RE2 code of a refusal', async () => {
+    const spec = await loadPolicyFile(
+      await writePolicy(
+        `${header}spec: {verify: {cosign: [{name: a, keyless: {issuer: i, subjectRegex: '(?i)\\QA.B\\E'}}]}}`,
+      ),
+    );
+    expect(spec.verify?.cosign?.[0]?.keyless?.subjectRegex).toBe('(?i)\\QA.B\\E');
+    const error = await rejection(
+      `${header}spec: {verify: {cosign: [{name: a, keyless: {issuer: i, subjectRegex: '${'a'.repeat(1025)}'}}]}}`,
+    );
+    expect(error.cause).toMatchObject({ code: 'PatternTooLong' });
   });
 });

@@ -104,7 +104,47 @@ describe('trustPolicyFromSpec', () => {
       { configMaps: { root: { 'trusted_root.json': '{' } } },
       'InvalidTrustedRoot',
     ],
+    [
+      'a subjectRegex RE2 refuses (a lookahead)',
+      { cosign: [{ name: 'a', keyless: { issuer: 'i', subjectRegex: '(?=x)x' } }] },
+      {},
+      'InvalidIdentityPattern',
+    ],
+    [
+      'a subjectRegex with a backreference',
+      { cosign: [{ name: 'a', keyless: { issuer: 'i', subjectRegex: '(a)\\1' } }] },
+      {},
+      'InvalidIdentityPattern',
+    ],
+    [
+      'a subjectRegex with \\Z',
+      { cosign: [{ name: 'a', keyless: { issuer: 'i', subjectRegex: 'a\\Z' } }] },
+      {},
+      'InvalidIdentityPattern',
+    ],
+    [
+      'a subjectRegex over 1024 characters',
+      { cosign: [{ name: 'a', keyless: { issuer: 'i', subjectRegex: 'a'.repeat(1025) } }] },
+      {},
+      'InvalidIdentityPattern',
+    ],
   ] as const)('refuses %s with a coded error', (_what, spec, material, code) => {
     expect(codeOf(() => trustPolicyFromSpec(spec, material))).toBe(code);
+  });
+
+  it('keeps an RE2-only subjectRegex ((?i), \\pL, [[:alpha:]]) as written and names the signer when refusing', () => {
+    const subjectRegex = '(?i)https://github\\.com/[[:alpha:]]+/\\pL+';
+    const policy = trustPolicyFromSpec(
+      { cosign: [{ name: 'gh', keyless: { issuer: 'i', subjectRegex } }] },
+      {},
+    );
+    expect(policy.cosign[0]?.keyless?.subjectRegex).toBe(subjectRegex);
+    try {
+      trustPolicyFromSpec({ cosign: [{ name: 'gh', keyless: { issuer: 'i', subjectRegex: '(' } }] }, {});
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'InvalidIdentityPattern', signer: 'gh' });
+      expect((error as Error).cause).toMatchObject({ code: 'InvalidPattern' });
+    }
   });
 });

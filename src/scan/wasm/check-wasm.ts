@@ -1,5 +1,6 @@
 // WASM modules are compiled (validated) with the engine's own compiler and never instantiated: nothing in
 // them runs. Their imports ("module.name") are checked against the allowedImports globs.
+import { compileGlob } from '../../re2-pattern.ts';
 
 /** The slice of the WebAssembly JS API used here (the project's lib settings carry no DOM/wasm typings). */
 interface WasmApi {
@@ -29,18 +30,14 @@ export interface WasmModuleResult {
   readonly reason?: string;
 }
 
-const globToRegExp = (glob: string): RegExp =>
-  new RegExp(
-    `^${glob
-      .split('')
-      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-      .join('')}$`,
-    's',
-  );
+/** `*` matches any run of characters (dots included), `?` one character. RE2, compiled once: import names
+ *  are the attacker's, and a backtracking `.*a.*a.*b` over a long name would block the event loop. */
+export const globMatcher = (globs: readonly string[]): ((value: string) => boolean) => {
+  const patterns = globs.map(compileGlob);
+  return (value) => patterns.some((p) => p.matchesWhole(value));
+};
 
-/** `*` matches any run of characters (dots included), `?` one character. */
-export const matchesAnyGlob = (value: string, globs: readonly string[]): boolean =>
-  globs.some((glob) => globToRegExp(glob).test(value));
+export const matchesAnyGlob = (value: string, globs: readonly string[]): boolean => globMatcher(globs)(value);
 
 export const checkWasmModule = async (
   digest: string,
@@ -60,7 +57,7 @@ export const checkWasmModule = async (
     };
   }
   const imports = wasmApi.Module.imports(module).map((i) => `${i.module}.${i.name}`);
-  const disallowed =
-    allowedImports === undefined ? [] : imports.filter((i) => !matchesAnyGlob(i, allowedImports));
+  const allowed = allowedImports === undefined ? undefined : globMatcher(allowedImports);
+  const disallowed = allowed === undefined ? [] : imports.filter((i) => !allowed(i));
   return { digest, valid: true, imports, disallowed };
 };

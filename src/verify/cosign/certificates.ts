@@ -1,8 +1,9 @@
 // Certificate-based cosign signers: the signing certificate must chain to a certificate authority of the
 // trusted root, carry the codeSigning EKU, name the expected OIDC issuer (Fulcio extension, either OID)
-// and a SAN matching the policy (exact, or an anchored regex). Pure functions over parsed certificates.
+// and a SAN matching the policy (exact, or an anchored RE2 regex). Pure functions over parsed certificates.
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
+import { compileRe2, Re2PatternError, type Re2Pattern } from '../../re2-pattern.ts';
 import type { TrustAnchors } from './trusted-root.ts';
 import type { VerifyReason } from '../types.ts';
 
@@ -16,6 +17,8 @@ export interface CertificateIdentityPolicy {
   readonly issuer: string;
   readonly subject?: string;
   readonly subjectRegex?: string;
+  /** subjectRegex compiled once by prepareIdentityPolicy; compiled on each check when absent. */
+  readonly subjectPattern?: Re2Pattern;
 }
 
 export type CheckResult =
@@ -95,7 +98,7 @@ export const verifyCertificateChain = (
       };
     }
     // A leaf that is itself an anchor is self-issued.
-    return { ok: true, identity: leaf.subjectAltName ?? '', issuer: path[1] ?? leaf };
+    return { ok: true, identity: identityOf(leaf) ?? '', issuer: path[1] ?? leaf };
   }
   // A CA outside its validity window in the trusted root is not trusted for that time (as sigstore-go).
   return {
@@ -107,12 +110,75 @@ export const verifyCertificateChain = (
   };
 };
 
-const anchored = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
+const OID_SUBJECT_ALT_NAME = '2.5.29.17';
+const GENERAL_NAME_RFC822 = 0x01;
+const GENERAL_NAME_DNS = 0x02;
+const GENERAL_NAME_URI = 0x06;
+// A URI Go's url.Parse reads and url.String writes back byte for byte: lower-case scheme, an authority of a
+// plain host and port (userinfo and `%` there are re-encoded), RFC 3986 characters with `%` only before two
+// hex digits, no fragment (a second `#` is re-encoded). Plain scanners, no backtracking.
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*:/;
+const URI_AUTHORITY = /^[A-Za-z0-9.-]*(?::[0-9]*)?$/;
+const URI_PATH_CHARS = /^(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
 
-/** Issuer (exact) and SAN (exact or anchored regex) as the policy names them. */
+const roundTripsThroughGoUrl = (uri: string): boolean => {
+  const scheme = URI_SCHEME.exec(uri);
+  if (!scheme) return false;
+  let rest = uri.slice(scheme[0].length);
+  if (rest.startsWith('//')) {
+    const end = rest.slice(2).search(/[/?]/);
+    const authority = end === -1 ? rest.slice(2) : rest.slice(2, 2 + end);
+    if (!URI_AUTHORITY.test(authority)) return false;
+    rest = rest.slice(2 + authority.length);
+  }
+  return URI_PATH_CHARS.test(rest);
+};
+
+/**
+ * The SAN identity as cosign and sigstore-go read it: the first URI, else the first e-mail. Go's x509
+ * refuses a certificate whose SAN has a byte >= 0x80 (Node's 'ascii' decoding would drop the high bit and
+ * let `acm\xe5` read as `acme`), and sigstore-go matches the URI as url.String() re-encodes it; a SAN those
+ * could read otherwise is no identity at all.
+ */
+const identityOf = (leaf: X509Certificate): string | undefined => {
+  const names = leaf.extension(OID_SUBJECT_ALT_NAME)?.valueObj.subs[0]?.subs ?? [];
+  const ia5 = [GENERAL_NAME_RFC822, GENERAL_NAME_DNS, GENERAL_NAME_URI];
+  const notIa5 = names.some(
+    (n) => ia5.some((tag) => n.tag.isContextSpecific(tag)) && n.value.some((byte) => byte >= 0x80),
+  );
+  const uri = names.find((n) => n.tag.isContextSpecific(GENERAL_NAME_URI));
+  const chosen = uri ?? names.find((n) => n.tag.isContextSpecific(GENERAL_NAME_RFC822));
+  if (!chosen || notIa5) return undefined;
+  const value = chosen.value.toString('latin1');
+  return uri && !roundTripsThroughGoUrl(value) ? undefined : value;
+};
+
+/** RE2, or undefined when RE2 refuses it (the trust policy refused it already; nothing matches). */
+const compileSubjectRegex = (pattern: string): Re2Pattern | undefined => {
+  try {
+    return compileRe2(pattern);
+  } catch (error) {
+    if (error instanceof Re2PatternError) return undefined;
+    throw error;
+  }
+};
+
+/** The policy with its subjectRegex compiled, once per signer entry rather than once per signature. */
+export const prepareIdentityPolicy = (policy: CertificateIdentityPolicy): CertificateIdentityPolicy => {
+  const subjectPattern =
+    policy.subjectRegex === undefined ? undefined : compileSubjectRegex(policy.subjectRegex);
+  return subjectPattern ? { ...policy, subjectPattern } : policy;
+};
+
+const subjectPatternOf = (policy: CertificateIdentityPolicy): Re2Pattern | undefined =>
+  policy.subjectPattern ??
+  (policy.subjectRegex === undefined ? undefined : compileSubjectRegex(policy.subjectRegex));
+
+/** Issuer (exact) and SAN (exact, or an RE2 full match as cosign's `--certificate-identity-regexp
+ *  '^(?:p)$'`) as the policy names them. */
 export const checkIdentity = (leaf: X509Certificate, policy: CertificateIdentityPolicy): CheckResult => {
   const issuer = fulcioIssuer(leaf);
-  const san = leaf.subjectAltName;
+  const san = identityOf(leaf);
   if (issuer !== policy.issuer)
     return {
       ok: false,
@@ -123,12 +189,15 @@ export const checkIdentity = (leaf: X509Certificate, policy: CertificateIdentity
     san !== undefined &&
     (policy.subject !== undefined
       ? san === policy.subject
-      : anchored(policy.subjectRegex ?? '(?!)').test(san));
+      : subjectPatternOf(policy)?.matchesWhole(san) === true);
   if (!matches)
     return {
       ok: false,
       reason: 'UntrustedSigner',
-      message: `certificate identity ${JSON.stringify(san ?? null)} does not match the policy`,
+      message:
+        san === undefined
+          ? 'the certificate has no SAN URI or e-mail that Go reads as it is written'
+          : `certificate identity ${JSON.stringify(san)} does not match the policy`,
     };
   return { ok: true, identity: san };
 };

@@ -3,7 +3,7 @@
 import type { CosignTrust, VerifyReason } from '../types.ts';
 import { parsePublicKeys, type TrustedKey } from './public-keys.ts';
 import { parseTrustedRoot, PUBLIC_GOOD_TRUSTED_ROOT, type TrustAnchors } from './trusted-root.ts';
-import type { CertificateIdentityPolicy } from './certificates.ts';
+import { prepareIdentityPolicy, type CertificateIdentityPolicy } from './certificates.ts';
 
 export interface PreparedCosignTrust {
   readonly name: string;
@@ -24,7 +24,7 @@ export type SignatureCheck =
 export const prepareCosignTrust = (trust: CosignTrust): PreparedCosignTrust => ({
   name: trust.name,
   keys: parsePublicKeys(trust.publicKeys, trust.name),
-  keyless: trust.keyless,
+  keyless: trust.keyless && prepareIdentityPolicy(trust.keyless),
   anchors: parseTrustedRoot(trust.trustedRoot ?? PUBLIC_GOOD_TRUSTED_ROOT, trust.name),
   requireTransparencyLog: trust.requireTransparencyLog,
 });

@@ -245,6 +245,15 @@ const invalidCases: InvalidCase[] = [
     field: 'spec.verify.cosign[0].keyless.subjectRegex',
     says: 'not a valid regular expression',
   },
+  ...['a\\Z', 'a(?=b)', '(a)\\1'].map((subjectRegex) => ({
+    what: `keyless with ${subjectRegex}, which JavaScript compiles and RE2 (CEL, cosign, tagguard) refuses`,
+    spec: {
+      sourceRef,
+      verify: { cosign: [{ name: 'a', keyless: { issuer: 'https://accounts.example.com', subjectRegex } }] },
+    },
+    field: 'spec.verify.cosign[0].keyless.subjectRegex',
+    says: 'not a valid regular expression',
+  })),
   {
     what: 'a notation trust store with secretRef and pem',
     spec: {

@@ -154,7 +154,13 @@ export class ArtifactChecker {
         configMaps: configMaps,
       });
     } catch (error) {
-      if (error instanceof TrustPolicyError) throw stalled(Reason.TrustMaterialMissing, error.message, error);
+      // A pattern RE2 refuses is the spec's fault; anything else is about the Secret / ConfigMap material.
+      if (error instanceof TrustPolicyError)
+        throw stalled(
+          error.code === 'InvalidIdentityPattern' ? Reason.InvalidSpec : Reason.TrustMaterialMissing,
+          error.message,
+          error,
+        );
       throw error;
     }
     const key = verificationCacheKey(reference, digest, policy, this.options.now());

@@ -8,6 +8,7 @@ import { RateLimiter } from '../registry/rate-limiter.ts';
 import { parseReference, redactUserinfo, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { selectTag } from '../registry/semver.ts';
+import { compileRe2 } from '../re2-pattern.ts';
 import { selectArgoCdTag } from '../registry/argocd-semver.ts';
 import type { SemverRule } from '../sources/types.ts';
 import type { Credential } from '../registry/credentials.ts';
@@ -21,6 +22,8 @@ export interface ArtifactAccess {
   readonly semver?: string;
   /** Whose rule picks the tag for `semver`; absent is Flux's. */
   readonly semverRule?: SemverRule;
+  /** Flux `ref.semverFilter` (RE2, already checked to compile): tags it does not match are not candidates. */
+  readonly semverFilter?: string;
   readonly digest?: string;
   readonly insecure: boolean;
   readonly caPem?: string;
@@ -54,13 +57,16 @@ export const repositoryReference = (url: string): OciReference => {
 const semverKey = (access: ArtifactAccess): string | undefined =>
   access.semver !== undefined && access.semverRule !== undefined && access.semverRule !== 'flux'
     ? `${access.semver} (${access.semverRule})`
-    : access.semver;
+    : access.semver !== undefined && access.semverFilter !== undefined
+      ? `${access.semver} (filter ${access.semverFilter})`
+      : access.semver;
 
 /** The tag the GitOps tool would deploy for a semver constraint, by its own rule. */
 const pickSemverTag = (tags: string[], semver: string, access: ArtifactAccess): string => {
   const rule = access.semverRule ?? 'flux';
   if (rule === 'flux') {
-    const picked = selectTag(tags, semver);
+    const filter = access.semverFilter !== undefined ? compileRe2(access.semverFilter) : undefined;
+    const picked = selectTag(tags, semver, filter && { test: (tag) => filter.matchesAnywhere(tag) });
     if (!picked) throw new RegistryError('NotFound', `no tag of ${access.url} satisfies ${semver}`);
     return picked;
   }

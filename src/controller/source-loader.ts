@@ -9,6 +9,7 @@ import { resolveSource } from '../sources/resolve-source.ts';
 import { caBundleFromSecret, registryCredential } from '../sources/credentials.ts';
 import { SourceError } from '../sources/errors.ts';
 import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sources/types.ts';
+import { compileRe2 } from '../re2-pattern.ts';
 import { stalled, waiting } from './reconcile-error.ts';
 import { Reason } from '../api/conditions.ts';
 import { credentialId, repositoryReference, type ArtifactAccess } from './registry-access.ts';
@@ -91,6 +92,18 @@ export class SourceLoader {
         Reason.UnsupportedSource,
         `${watched.origin}: TLS without certificate verification is not supported; give the registry's CA instead`,
       );
+    if (watched.semverFilter !== undefined) {
+      // Flux stalls on a filter Go's regexp refuses; so does tagguard, rather than pick another tag.
+      try {
+        compileRe2(watched.semverFilter);
+      } catch (error) {
+        throw stalled(
+          Reason.InvalidSpec,
+          `${watched.origin}: ref.semverFilter: ${(error as Error).message}`,
+          error,
+        );
+      }
+    }
     const credential = await this.credential(watched, registry);
     const caPem = watched.caSecret ? await this.caPem(watched.caSecret, watched.origin) : undefined;
     const access: ArtifactAccess = {
@@ -98,6 +111,7 @@ export class SourceLoader {
       ...(watched.tag !== undefined ? { tag: watched.tag } : {}),
       ...(watched.semver !== undefined ? { semver: watched.semver } : {}),
       ...(watched.semverRule !== undefined ? { semverRule: watched.semverRule } : {}),
+      ...(watched.semverFilter !== undefined ? { semverFilter: watched.semverFilter } : {}),
       ...(watched.digest !== undefined ? { digest: watched.digest } : {}),
       insecure: watched.insecure,
       ...(caPem !== undefined ? { caPem } : {}),

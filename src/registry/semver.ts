@@ -335,7 +335,8 @@ export const parseConstraint = (
 export const selectTag = (
   tags: readonly string[],
   constraint: string,
-  filter?: RegExp,
+  /** Flux `ref.semverFilter`: only tags it matches (unanchored, as Go's regexp.MatchString) are considered. */
+  filter?: { test(tag: string): boolean },
 ): string | undefined => {
   const matches = parseConstraint(constraint);
   let best: SemVer | undefined;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { selectTag } from '../../../src/registry/semver.ts';
 import { selectArgoCdTag, type ArgoCdSourceKind } from '../../../src/registry/argocd-semver.ts';
 import { RegistryError } from '../../../src/registry/errors.ts';
+import { compileRe2 } from '../../../src/re2-pattern.ts';
 import { runTool } from '../../env/run-tool.ts';
 
 interface SemverCase {
@@ -22,7 +23,7 @@ interface OracleAnswer {
   matching: number;
 }
 
-type Outcome = { tag: string } | { error: 'constraint' | 'no-match' };
+type Outcome = { tag: string } | { error: 'constraint' | 'no-match' | 'filter' };
 
 const HAND_PICKED: SemverCase[] = [
   { constraint: '*', tags: ['1.0.0', '2.1', 'v3', 'latest', '1.5.0'] },
@@ -269,6 +270,61 @@ describe('semver selection agrees with Flux (Masterminds/semver v3.5.0, fluxcd/p
     expect(answers.some((a) => a.tag?.includes('-'))).toBe(true);
     expect(answers.some((a) => a.tag?.startsWith('v'))).toBe(true);
     expect(tiesBeyondInsertionSort).toBeGreaterThan(0);
+  });
+});
+
+describe('Flux ref.semverFilter is matched as Go regexp.MatchString (RE2, unanchored)', () => {
+  const tags = [
+    '1.0.0-prod',
+    '1.1.0-dev',
+    '1.2.0-PROD',
+    '1.3.0-rc.1',
+    'v1.4.0-prod',
+    '2.0.0',
+    '1.5.0-prod.abc',
+  ];
+  // Filters JavaScript's RegExp reads otherwise (or refuses) beside ones both read alike.
+  const filters = [
+    '-prod$',
+    '(?i)-prod',
+    '^v',
+    '[[:alpha:]]+$',
+    '\\pL{3}$',
+    '-prod\\z',
+    '\\Q.\\E0-',
+    'rc\\.\\d',
+    '(?<=x)a',
+    '\\Z',
+  ];
+  it(`picks what Flux picks for ${filters.length} filters`, async () => {
+    const cases = filters.map((filter) => ({ constraint: '>=1.0.0-0', tags, filter }));
+    const { stdout } = await runTool('semver-oracle', [], { input: JSON.stringify(cases) });
+    const answers = JSON.parse(stdout) as OracleAnswer[];
+    const ours = (filter: string): Outcome => {
+      let pattern;
+      try {
+        pattern = compileRe2(filter);
+      } catch {
+        return { error: 'filter' };
+      }
+      const tag = selectTag(tags, '>=1.0.0-0', { test: (t) => pattern.matchesAnywhere(t) });
+      return tag === undefined ? { error: 'no-match' } : { tag };
+    };
+    const disagreements = filters.flatMap((filter, i) => {
+      const answer = answers[i] as OracleAnswer;
+      const expected: Outcome =
+        answer.tag !== undefined
+          ? { tag: answer.tag }
+          : { error: answer.error === 'filter' ? 'filter' : 'no-match' };
+      const actual = ours(filter);
+      return JSON.stringify(actual) === JSON.stringify(expected)
+        ? []
+        : [`${filter}: Flux ${JSON.stringify(expected)}, ours ${JSON.stringify(actual)}`];
+    });
+    expect(disagreements).toEqual([]);
+    // The table is not trivial: some filters pick, some refuse.
+    expect(answers.filter((a) => a.error === 'filter').length).toBeGreaterThanOrEqual(2);
+    expect(new Set(answers.map((a) => a.tag)).size).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -34,7 +34,8 @@ export interface RenderStats {
 }
 
 export interface RenderResult {
-  readonly manifests: string;
+  /** helm's stdout as bytes: parsed document by document, never turned into one large string. */
+  readonly manifests: Buffer;
   /** Highest resident memory of helm seen by the watchdog (bytes). */
   readonly peakRssBytes: number;
 }
@@ -208,6 +209,6 @@ const runHelm = (
         outcome: error?.code ?? 'ok',
       });
       if (error) return reject(error);
-      resolve({ manifests: Buffer.concat(stdout, stdoutBytes).toString('utf8'), peakRssBytes });
+      resolve({ manifests: Buffer.concat(stdout, stdoutBytes), peakRssBytes });
     });
   });

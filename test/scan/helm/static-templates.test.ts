@@ -1,0 +1,48 @@
+// The static template scan: what is removed, and that hostile templates (runs of `{{`, unterminated
+// actions and comments) cost linear time.
+import { describe, expect, it } from 'vitest';
+import { PLACEHOLDER, stripTemplate } from '../../../src/scan/helm/static-templates.ts';
+
+const timeOf = (text: string): number => {
+  const started = performance.now();
+  stripTemplate(text);
+  return performance.now() - started;
+};
+
+describe('stripTemplate', () => {
+  it('removes comments, drops lines that hold only an action, replaces inline actions', () => {
+    const template = [
+      '{{- /* a comment',
+      '   over lines */ -}}',
+      '{{- if .Values.x }}',
+      'name: {{ .Release.Name }}-x',
+      '  {{- include "labels" . | nindent 4 }}',
+      'image: "{{ .Values.image }}"',
+      '{{- end }}',
+    ].join('\n');
+    expect(stripTemplate(template)).toBe(
+      ['', '', `name: ${PLACEHOLDER}-x`, '', `image: "${PLACEHOLDER}"`, ''].join('\n'),
+    );
+  });
+
+  it('leaves an unterminated action as it is', () => {
+    expect(stripTemplate('a: {{ b\nc: {{ d }}')).toBe(`a: ${PLACEHOLDER}`);
+    expect(stripTemplate('a: 1\nb: {{ c')).toBe('a: 1\nb: {{ c');
+  });
+
+  it.each([
+    ['{{', '{{'],
+    ['{{/*', '{{/*'],
+    ['{{- /* x */', '{{- /* x */'],
+    ['unterminated actions', '{{ a '],
+    ['comment ends without }}', '{{/* */ '],
+    ['actions on one line', '{{ x }}'],
+  ])('runs in linear time on 1 MiB and 8 MiB of %s', (_name, unit) => {
+    const mib = (n: number): string => unit.repeat(Math.ceil((n * 1024 * 1024) / unit.length));
+    timeOf(mib(1)); // warm up
+    const small = timeOf(mib(1));
+    const large = timeOf(mib(8));
+    expect(large).toBeLessThan(10_000);
+    expect(large / Math.max(small, 5)).toBeLessThan(16);
+  });
+});

@@ -3,7 +3,6 @@
 // Exit codes (DESIGN §6): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad archive, 3 registry.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { load } from 'js-yaml';
 import type { ScanSpec } from '../api/artifact-verification.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { formatReference, parseReference } from '../registry/reference.ts';
@@ -13,7 +12,7 @@ import { ScanError } from '../scan/errors.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { scanChartFiles, scanLimits } from '../scan/scan-chart.ts';
 import type { ScanOptions, ScanResult } from '../scan/types.ts';
-import { loadPolicyFile, PolicyError } from './policy-file.ts';
+import { loadPolicyFile, parsePolicyYaml, PolicyError, readYamlFile } from './policy-file.ts';
 import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseCommandArgs } from './command-args.ts';
@@ -68,14 +67,7 @@ const mergeValues = (
 const readValues = async (files: readonly string[]): Promise<Record<string, unknown>> => {
   let values: Record<string, unknown> = {};
   for (const file of files) {
-    let doc: unknown;
-    try {
-      doc = load(await readFile(file, 'utf8'), { maxAliases: 100 });
-    } catch (cause) {
-      throw new PolicyError('InvalidYaml', `values file ${file} cannot be read as YAML`, undefined, {
-        cause,
-      });
-    }
+    const doc = parsePolicyYaml(await readYamlFile(file, 'values file'), `values file ${file}`);
     if (doc !== null && doc !== undefined && !isRecord(doc)) {
       throw new PolicyError('InvalidField', `values file ${file} is not a mapping`);
     }

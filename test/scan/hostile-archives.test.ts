@@ -82,7 +82,7 @@ describe('hostile archives in a separate process', () => {
     [
       'a YAML billion-laughs template',
       () => buildTgz(chartEntries('demo', { 'lol.yaml': billionLaughs })),
-      'InvalidYaml',
+      'YamlTooManyAliases',
     ],
   ];
 

@@ -1,8 +1,8 @@
 // Loads a packaged chart (.tgz) into memory as a checked file tree: one top-level directory holding
 // Chart.yaml, packaged subcharts under charts/ expanded in place (same checks, one shared budget), so
 // the tree handed to helm holds only entries this reader accepted.
-import { load } from 'js-yaml';
 import { ScanError } from '../errors.ts';
+import { decodeUtf8, parseYaml } from '../../yaml/bounded-yaml.ts';
 import type { ScanLimits } from '../limits.ts';
 import { newArchiveBudget, type ArchiveBudget } from './archive-budget.ts';
 import { gunzipCapped } from './gunzip-capped.ts';
@@ -28,7 +28,7 @@ export const chartMetadata = (
   if (chartYaml === undefined) throw new ScanError('InvalidArchive', `${where}: no Chart.yaml`);
   let doc: unknown;
   try {
-    doc = load(chartYaml.toString('utf8'), { maxAliases: 0 });
+    doc = parseYaml(decodeUtf8(chartYaml));
   } catch (cause) {
     throw new ScanError('InvalidArchive', `${where}: Chart.yaml does not parse`, { cause });
   }

@@ -3,10 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { PLACEHOLDER, stripTemplate } from '../../../src/scan/helm/static-templates.ts';
 
+/** Best of three, so a garbage collection does not pass for superlinear time. */
 const timeOf = (text: string): number => {
-  const started = performance.now();
-  stripTemplate(text);
-  return performance.now() - started;
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    stripTemplate(text);
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
 };
 
 describe('stripTemplate', () => {
@@ -39,10 +44,9 @@ describe('stripTemplate', () => {
     ['actions on one line', '{{ x }}'],
   ])('runs in linear time on 1 MiB and 8 MiB of %s', (_name, unit) => {
     const mib = (n: number): string => unit.repeat(Math.ceil((n * 1024 * 1024) / unit.length));
-    timeOf(mib(1)); // warm up
     const small = timeOf(mib(1));
     const large = timeOf(mib(8));
     expect(large).toBeLessThan(10_000);
-    expect(large / Math.max(small, 5)).toBeLessThan(16);
+    expect(large / Math.max(small, 20)).toBeLessThan(16);
   });
 });

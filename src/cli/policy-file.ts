@@ -201,7 +201,8 @@ const FAIL_ON: readonly FailOn[] = ['critical', 'high', 'medium', 'low', 'none']
 
 const parseScan = (value: unknown, field: string): ScanSpec => {
   const s = record(value, field);
-  only(s, field, ['failOn', 'helm', 'sbom', 'wasm']);
+  only(s, field, ['failOn', 'helm', 'sbom', 'wasm', 'allowUnknownArtifacts']);
+  const allowUnknownArtifacts = optBoolean(s, 'allowUnknownArtifacts', field);
   const failOn = optOneOf(s, 'failOn', field, FAIL_ON);
   let helm: ScanSpec['helm'];
   if (s.helm !== undefined && s.helm !== null) {
@@ -244,6 +245,7 @@ const parseScan = (value: unknown, field: string): ScanSpec => {
     ...(helm !== undefined ? { helm } : {}),
     ...(sbom !== undefined ? { sbom } : {}),
     ...(wasm !== undefined ? { wasm } : {}),
+    ...(allowUnknownArtifacts !== undefined ? { allowUnknownArtifacts } : {}),
   };
 };
 

@@ -12,6 +12,7 @@ import { ScanError } from '../scan/errors.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { scanChartFiles, scanLimits } from '../scan/scan-chart.ts';
 import type { ScanOptions, ScanResult } from '../scan/types.ts';
+import { killRendersOnExit, LiveRenders } from '../scan/helm/live-renders.ts';
 import { loadPolicyFile, parsePolicyYaml, PolicyError, readYamlFile } from './policy-file.ts';
 import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -201,6 +202,9 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
     return EXIT.usage;
   }
   const target = positionals[0] ?? '';
+  // A SIGTERM/SIGINT during a render kills helm's process group and removes its directory before we die.
+  const liveRenders = new LiveRenders();
+  const uninstall = killRendersOnExit(liveRenders);
   try {
     const spec = values.policy !== undefined ? ((await loadPolicyFile(values.policy)).scan ?? {}) : {};
     const scanOptions: ScanOptions = {
@@ -210,6 +214,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
       namespace: values.namespace,
       timeoutMs,
       values: await readValues(values.values ?? []),
+      liveRenders,
     };
     const scanned = await scanTarget(target, spec, scanOptions, values, io);
     io.stdout(values.output === 'json' ? json(scanned) : table(scanned));
@@ -225,5 +230,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
       );
     }
     return known.exit;
+  } finally {
+    uninstall();
   }
 };

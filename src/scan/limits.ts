@@ -48,7 +48,8 @@ export const defaultScanLimits: ScanLimits = {
   ratioGraceBytes: 1024 * 1024,
   maxChartNesting: 5,
   maxRenderedBytes: 32 * 1024 * 1024,
-  maxRenderMemoryBytes: 256 * 1024 * 1024,
+  // helm and tagguard together stay under 300 MB: helm's share is what is left beside a ~100 MB tagguard.
+  maxRenderMemoryBytes: 192 * 1024 * 1024,
   maxYamlAliases: 25,
   maxYamlDocumentBytes: 4 * 1024 * 1024,
   maxYamlNodes: 500_000,

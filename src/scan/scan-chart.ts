@@ -5,12 +5,7 @@ import { loadChartArchive, type ChartFiles } from './archive/chart-archive.ts';
 import { renderChart } from './helm/render-chart.ts';
 import { staticTemplates } from './helm/static-templates.ts';
 import { DEFAULT_RENDER_TIMEOUT_MS, defaultScanLimits, type ScanLimits } from './limits.ts';
-import {
-  newManifestBudget,
-  parseManifests,
-  parseManifestsLeniently,
-  type KubeObject,
-} from './manifests.ts';
+import { newManifestBudget, parseManifests, parseManifestsLeniently, type KubeObject } from './manifests.ts';
 import { applyExceptions, failsAt } from './rules/apply-policy.ts';
 import { evaluateRules } from './rules/evaluate-rules.ts';
 import type { ScanOptions, ScanResult } from './types.ts';
@@ -48,6 +43,7 @@ const objectsOf = async (
     timeoutMs: options.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS,
     limits,
     onRender: options.onRender,
+    liveRenders: options.liveRenders,
   });
   return { objects: parseManifests(manifests, limits), rendered: true };
 };

@@ -10,7 +10,13 @@ export interface ChildReport {
   elapsedMs: number;
   maxRssBytes: number;
   helmPeakRssBytes: number;
+  /** helm and the scanning process sampled together while helm ran (0 without helm). */
+  combinedPeakRssBytes: number;
 }
+
+/** The acceptance figure: the process alone, or the process and helm at the same moment, whichever is higher. */
+export const peakOfProcessAndChildren = (report: ChildReport): number =>
+  Math.max(report.maxRssBytes, report.combinedPeakRssBytes);
 
 const CHILD = join(import.meta.dirname, 'scan-child.ts');
 

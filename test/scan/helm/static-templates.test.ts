@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { PLACEHOLDER, stripTemplate } from '../../../src/scan/helm/static-templates.ts';
 
-/** Best of three, so a garbage collection does not pass for superlinear time. */
+/** Best of five, so a garbage collection or a busy machine does not pass for superlinear time. */
 const timeOf = (text: string): number => {
   let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const started = performance.now();
     stripTemplate(text);
     best = Math.min(best, performance.now() - started);
@@ -47,6 +47,7 @@ describe('stripTemplate', () => {
     const small = timeOf(mib(1));
     const large = timeOf(mib(8));
     expect(large).toBeLessThan(10_000);
-    expect(large / Math.max(small, 20)).toBeLessThan(16);
+    // Linear is 8×, quadratic 64×: 24 leaves room for a loaded machine and still catches the latter.
+    expect(large / Math.max(small, 30)).toBeLessThan(24);
   });
 });

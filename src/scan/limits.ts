@@ -52,7 +52,7 @@ export const defaultScanLimits: ScanLimits = {
   maxRenderMemoryBytes: 192 * 1024 * 1024,
   maxYamlAliases: 25,
   maxYamlDocumentBytes: 4 * 1024 * 1024,
-  maxYamlNodes: 500_000,
+  maxYamlNodes: 250_000,
   maxTotalYamlNodes: 1_000_000,
   maxYamlDepth: 64,
   maxObjects: 20_000,

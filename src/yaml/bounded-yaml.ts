@@ -312,12 +312,31 @@ const checkSize = (text: string, limits: YamlLimits): void => {
     fail('YamlTooLarge', `YAML of more than ${limits.maxBytes} bytes`);
 };
 
+/** Characters that can start a node or separate two (`, : - ? [ { * ! &` and line breaks). */
+const STRUCTURAL = new Uint8Array(128);
+for (const c of ',:-?[{*!&\n') STRUCTURAL[c.charCodeAt(0)] = 1;
+
+/**
+ * Refuses, before the parser runs, a text that could hold more than `maxNodes` nodes: every node needs one of
+ * these characters (a document has at most about two nodes per one), so dense flow collections cannot build
+ * millions of parser events that the node count would only see afterwards.
+ */
+const checkDensity = (text: string, limits: YamlLimits): void => {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && STRUCTURAL[c] === 1 && ++count > limits.maxNodes)
+      fail('YamlTooManyNodes', `more than ${limits.maxNodes} YAML nodes in a document`);
+  }
+};
+
 /**
  * One YAML document (a values file, a policy, Chart.yaml) → its value; an empty text is null. More than one
  * document is refused: go-yaml v2 would read only the first, and a second one could hide from either reader.
  */
 export const parseYaml = (text: string, limits: YamlLimits = defaultYamlLimits): unknown => {
   checkSize(text, limits);
+  checkDensity(text, limits);
   const events = eventsOf(text, limits);
   const starts = documentStarts(events);
   if (starts.length > 1) fail('InvalidYaml', 'more than one YAML document');

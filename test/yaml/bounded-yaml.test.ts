@@ -107,6 +107,17 @@ describe('parseYaml limits', () => {
     expect(codeOf(() => parseYaml(chain.join('\n')))).toBe('YamlTooDeep');
   });
 
+  it('refuses a dense flow collection by its node count before parsing it (no million parser events)', () => {
+    const started = performance.now();
+    expect(
+      codeOf(() => parseYaml(`{${'a,'.repeat(2_000_000)}a}`, { ...defaultYamlLimits, maxBytes: 8 << 20 })),
+    ).toBe('YamlTooManyNodes');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(codeOf(() => parseYaml(`[${'1,'.repeat(1000)}1]`, { ...defaultYamlLimits, maxNodes: 2000 }))).toBe(
+      'ok',
+    );
+  });
+
   it('refuses input above maxBytes before parsing it', () => {
     expect(codeOf(() => parseYaml(`a: ${'x'.repeat(100)}`, { ...defaultYamlLimits, maxBytes: 64 }))).toBe(
       'YamlTooLarge',

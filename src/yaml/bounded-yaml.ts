@@ -177,8 +177,9 @@ const mergeInto = (target: Json, merged: Built): void => {
 
 /** Builds the value of one document's events (an explicit stack: no recursion on attacker depth). */
 const construct = (source: string, events: readonly Event[], limits: YamlLimits): unknown => {
-  const anchors = new Map<string, Built>();
-  const open = new Set<string>();
+  // As go-yaml v2: an anchor names its node from the node's start, until the same name is given again. A name
+  // still held by an unfinished collection makes an alias to it recursive.
+  const anchors = new Map<string, Built | Frame>();
   const stack: Frame[] = [];
   let nodes = 0;
   let aliases = 0;
@@ -249,9 +250,10 @@ const construct = (source: string, events: readonly Event[], limits: YamlLimits)
         if (stack.length + 1 > limits.maxDepth)
           fail('YamlTooDeep', `YAML nested deeper than ${limits.maxDepth} levels`);
         const anchor = slice(event.anchorStart, event.anchorEnd);
-        if (anchor !== undefined) open.add(anchor);
         const value = kind === 'map' ? ({} as Json) : ([] as unknown[]);
-        stack.push({ kind, value, anchor, size: 1, height: 1, pendingKey: undefined });
+        const frame: Frame = { kind, value, anchor, size: 1, height: 1, pendingKey: undefined };
+        if (anchor !== undefined) anchors.set(anchor, frame);
+        stack.push(frame);
         break;
       }
       case EVENT_ID.POP: {
@@ -265,10 +267,8 @@ const construct = (source: string, events: readonly Event[], limits: YamlLimits)
           merge: false,
           alias: false,
         };
-        if (frame.anchor !== undefined) {
-          open.delete(frame.anchor);
+        if (frame.anchor !== undefined && anchors.get(frame.anchor) === frame)
           anchors.set(frame.anchor, built);
-        }
         attach(built);
         break;
       }
@@ -276,8 +276,8 @@ const construct = (source: string, events: readonly Event[], limits: YamlLimits)
         if (++aliases > limits.maxAliases)
           fail('YamlTooManyAliases', `more than ${limits.maxAliases} YAML aliases in a document`);
         const name = slice(event.anchorStart, event.anchorEnd) ?? '';
-        if (open.has(name)) fail('YamlUnsupported', `anchor ${name.slice(0, 40)} contains itself`);
         const target = anchors.get(name) ?? fail('InvalidYaml', `unknown anchor ${name.slice(0, 40)}`);
+        if (!('merge' in target)) fail('YamlUnsupported', `anchor ${name.slice(0, 40)} contains itself`);
         count(target.size);
         attach({ ...target, merge: false, alias: true });
         break;

@@ -63,6 +63,12 @@ describe('parseYaml reads scalars as go-yaml v2 (sigs.k8s.io/yaml) does', () => 
     expect(parseYaml('<<: [{a: 1}, {a: 2, b: 2}]\n"<<": 5')).toEqual({ a: 1, b: 2, '<<': 5 });
   });
 
+  it("lets an anchor name its node from the node's start until the name is given again, as go-yaml v2", () => {
+    expect(parseYaml('x: &a [&a 1]\nz: *a')).toEqual({ x: [1], z: 1 });
+    expect(parseYaml('x: &a [&a [1], *a]')).toEqual({ x: [[1], [1]] });
+    expect(codeOf(() => parseYaml('x: &a [1, {b: *a}]'))).toBe('YamlUnsupported');
+  });
+
   it('keeps the last of duplicate keys, turns boolean and integer keys into strings, keeps __proto__ as data', () => {
     const value = parseYaml('a: 1\na: 2\nyes: x\n0x10: z\n__proto__: {polluted: true}') as Record<
       string,

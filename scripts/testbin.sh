@@ -33,6 +33,8 @@ TOOLS=(
   "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"
   # Which tag Flux picks for a semver range, with Flux's own libraries (versions pinned in its go.mod).
   "semver-oracle|v3.5.0|source|scripts/tools/semver-oracle|semver-oracle|"
+  # How helm, Flux and Argo CD read YAML (k8s.io/apimachinery's YAMLReader + sigs.k8s.io/yaml, as helm pins).
+  "yaml-oracle|v1.6.0|source|scripts/tools/yaml-oracle|yaml-oracle|"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }

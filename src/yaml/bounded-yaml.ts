@@ -1,7 +1,7 @@
 // The one YAML reader of tagguard: policy files, values, Chart.yaml, helm's output and static templates are all
 // read here, under size, depth, alias and node limits, and with the semantics of the Go reader the GitOps tools
 // use (sigs.k8s.io/yaml over go-yaml v2): YAML 1.1 scalars, `<<` merged in document order, last key wins.
-import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event } from 'js-yaml';
+import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event, type ScalarEvent } from 'js-yaml';
 import { BaseError } from '../errors.ts';
 
 export type YamlErrorCode =
@@ -15,7 +15,10 @@ export type YamlErrorCode =
   | 'YamlTooManyAliases'
   /** More nodes than `maxNodes` in one document, counting every node an alias repeats. */
   | 'YamlTooManyNodes'
-  /** A construct Go could read differently: a tag, a non-scalar, null or float key, a recursive alias. */
+  /**
+   * A construct Go could read differently or refuses: a tag, a non-scalar, null or float key, a recursive
+   * alias, NaN or an infinity (sigs.k8s.io/yaml cannot turn them into JSON).
+   */
   | 'YamlUnsupported';
 
 export class YamlError extends BaseError<YamlErrorCode> {}
@@ -146,7 +149,20 @@ const jsonKey = (key: Built): string => {
   return fail('YamlUnsupported', `a mapping key is ${v === null ? 'null' : 'a non-integer number'}`);
 };
 
-const setKey = (target: Json, key: string, value: unknown): void => {
+/**
+ * Which go-yaml v2 key set each JSON key of a map ("string:1", "number:1", "boolean:true"): two different keys
+ * that become the same JSON key (`1` and `"1"`) are refused, because sigs.k8s.io/yaml keeps whichever Go's map
+ * iteration meets last, a different one from run to run. Duplicates of one key are last-wins, as in v2.
+ */
+type KeyOrigins = WeakMap<Json, Map<string, string>>;
+
+const setKey = (target: Json, key: string, origin: string, value: unknown, origins: KeyOrigins): void => {
+  let known = origins.get(target);
+  if (known === undefined) origins.set(target, (known = new Map()));
+  const before = known.get(key);
+  if (before !== undefined && before !== origin)
+    fail('YamlUnsupported', `two different keys become the JSON key ${JSON.stringify(key.slice(0, 40))}`);
+  known.set(key, origin);
   // A key named __proto__ is data, not the prototype.
   if (key === '__proto__')
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -157,11 +173,12 @@ const isMap = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** go-yaml v2 decodes a merge value into the map at its place: merged keys replace keys set before it. */
-const mergeInto = (target: Json, merged: Built): void => {
+const mergeInto = (target: Json, merged: Built, origins: KeyOrigins): void => {
   const wantMap = (): never =>
     fail('InvalidYaml', 'a merge key (<<) needs a mapping or a sequence of mappings');
   const assign = (source: Json): void => {
-    for (const [k, v] of Object.entries(source)) setKey(target, k, v);
+    const from = origins.get(source);
+    for (const [k, v] of Object.entries(source)) setKey(target, k, from?.get(k) ?? `string:${k}`, v, origins);
   };
   if (merged.kind === 'map' && isMap(merged.value)) return assign(merged.value);
   // v2 refuses an alias to a sequence here; a sequence written in place may hold mappings or aliases to them.
@@ -175,11 +192,25 @@ const mergeInto = (target: Json, merged: Built): void => {
   }
 };
 
+/**
+ * A block scalar that runs to the end of an input without a final line break ends without one for libyaml
+ * (go-yaml v2); js-yaml adds it. `path: |` + `/var/run/docker.sock` at the end of a file is that path, not
+ * the path plus a newline.
+ */
+const blockAtEnd = (source: string, event: ScalarEvent, text: string): string => {
+  const block = event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK;
+  const last = source.at(-1);
+  return block && event.valueEnd >= source.length && last !== '\n' && last !== '\r' && text.endsWith('\n')
+    ? text.slice(0, -1)
+    : text;
+};
+
 /** Builds the value of one document's events (an explicit stack: no recursion on attacker depth). */
 const construct = (source: string, events: readonly Event[], limits: YamlLimits): unknown => {
   // As go-yaml v2: an anchor names its node from the node's start, until the same name is given again. A name
   // still held by an unfinished collection makes an alias to it recursive.
   const anchors = new Map<string, Built | Frame>();
+  const origins: KeyOrigins = new WeakMap();
   const stack: Frame[] = [];
   let nodes = 0;
   let aliases = 0;
@@ -213,8 +244,15 @@ const construct = (source: string, events: readonly Event[], limits: YamlLimits)
     }
     const key = parent.pendingKey;
     parent.pendingKey = undefined;
-    if (key.merge) mergeInto(parent.value as Json, built);
-    else setKey(parent.value as Json, jsonKey(key), built.value);
+    if (key.merge) mergeInto(parent.value as Json, built, origins);
+    else
+      setKey(
+        parent.value as Json,
+        jsonKey(key),
+        `${typeof key.value}:${String(key.value)}`,
+        built.value,
+        origins,
+      );
   };
 
   for (const event of events) {
@@ -224,10 +262,13 @@ const construct = (source: string, events: readonly Event[], limits: YamlLimits)
         const tag = slice(event.tagStart, event.tagEnd);
         if (tag !== undefined && !STRING_TAGS.has(tag))
           fail('YamlUnsupported', `YAML tag ${tag.slice(0, 40)} is not supported`);
-        const text = getScalarValue(source, event);
+        const text = blockAtEnd(source, event, getScalarValue(source, event));
         const plain = event.style === SCALAR_STYLE.PLAIN && tag === undefined;
+        const value = plain ? resolvePlainScalar(text) : text;
+        if (typeof value === 'number' && !Number.isFinite(value))
+          fail('YamlUnsupported', 'NaN and infinities have no JSON form');
         const built: Built = {
-          value: plain ? resolvePlainScalar(text) : text,
+          value,
           kind: 'scalar',
           size: 1,
           height: 0,
@@ -360,9 +401,15 @@ export interface YamlDocumentText {
 
 /**
  * The documents of a stream, split as Kubernetes' YAMLReader splits what helm, Flux and Argo CD apply: at a
- * line starting with `---` followed only by blanks or a comment (anything else after `---` is refused).
+ * line starting with `---` followed only by blanks or a comment (anything else after `---` is refused). Its
+ * LineReader also ends every line with a bare "\n" (CRLF becomes LF, a last line gains one): so here.
  * Linear in the input; yields one document at a time so callers can stop at a cap.
  */
+const asLines = (chunk: string): string => {
+  const lf = chunk.includes('\r\n') ? chunk.replaceAll('\r\n', '\n') : chunk;
+  return lf.endsWith('\n') ? lf : `${lf}\n`;
+};
+
 export function* splitYamlDocuments(stream: string): Generator<YamlDocumentText> {
   let start = 0;
   let startLine = 1;
@@ -375,7 +422,7 @@ export function* splitYamlDocuments(stream: string): Generator<YamlDocumentText>
       const rest = stream.slice(at + 3, end).trim();
       if (rest !== '' && !rest.startsWith('#'))
         fail('InvalidYaml', `line ${line}: text after the document separator ---`);
-      if (at > start) yield { text: stream.slice(start, at), line: startLine };
+      if (at > start) yield { text: asLines(stream.slice(start, at)), line: startLine };
       start = newline === -1 ? stream.length : newline + 1;
       startLine = line + 1;
     }
@@ -383,5 +430,5 @@ export function* splitYamlDocuments(stream: string): Generator<YamlDocumentText>
     at = newline + 1;
     line++;
   }
-  if (start < stream.length) yield { text: stream.slice(start), line: startLine };
+  if (start < stream.length) yield { text: asLines(stream.slice(start)), line: startLine };
 }

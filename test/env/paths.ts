@@ -21,7 +21,8 @@ export type ToolName =
   | 'helm'
   | 'kubectl'
   | 'token-server'
-  | 'semver-oracle';
+  | 'semver-oracle'
+  | 'yaml-oracle';
 
 /** Absolute path of a pinned tool; fails with the command that provides it. */
 export const toolPath = (name: ToolName): string => {

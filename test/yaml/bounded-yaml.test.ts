@@ -79,8 +79,22 @@ describe('parseYaml reads scalars as go-yaml v2 (sigs.k8s.io/yaml) does', () => 
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('ends a block scalar at the end of a file without a line break, as libyaml does', () => {
+    expect(parseYaml('path: |\n  /var/run/docker.sock')).toEqual({ path: '/var/run/docker.sock' });
+    expect(parseYaml('path: |\n  /var/run/docker.sock\n')).toEqual({ path: '/var/run/docker.sock\n' });
+  });
+
   it('refuses what Go would read differently or not at all', () => {
-    for (const text of ['v: !!int "1"', 'v: !custom x', '? [a]\n: v', '~: v', '1.5: v', 'a: &a [*a]']) {
+    for (const text of [
+      'v: !!int "1"',
+      'v: !custom x',
+      '? [a]\n: v',
+      '~: v',
+      '1.5: v',
+      'a: &a [*a]',
+      'v: .nan',
+      '1: a\n"1": b',
+    ]) {
       expect(
         codeOf(() => parseYaml(text)),
         text,
@@ -138,6 +152,11 @@ describe('splitYamlDocuments', () => {
   it('splits at --- lines as Kubernetes does, and refuses text after ---', () => {
     const parts = [...splitYamlDocuments('a: 1\n---\nb: 2\n--- # c\n---\n\nc: "---"\n  ---x\n')];
     expect(parts.map((p) => p.text)).toEqual(['a: 1\n', 'b: 2\n', '\nc: "---"\n  ---x\n']);
+    // As Kubernetes' LineReader: CRLF becomes LF and the last line ends with one.
+    expect([...splitYamlDocuments('a: |\r\n  x\r\n---\r\nb: |\n  y')].map((p) => p.text)).toEqual([
+      'a: |\n  x\n',
+      'b: |\n  y\n',
+    ]);
     expect(parts.map((p) => p.line)).toEqual([1, 3, 6]);
     expect(codeOf(() => [...splitYamlDocuments('a: 1\n--- {b: 2}\n')])).toBe('InvalidYaml');
   });

@@ -158,7 +158,7 @@ type KeyOrigins = WeakMap<Json, Map<string, string>>;
 
 const setKey = (target: Json, key: string, origin: string, value: unknown, origins: KeyOrigins): void => {
   let known = origins.get(target);
-  if (known === undefined) origins.set(target, (known = new Map()));
+  if (known === undefined) origins.set(target, (known = new Map<string, string>()));
   const before = known.get(key);
   if (before !== undefined && before !== origin)
     fail('YamlUnsupported', `two different keys become the JSON key ${JSON.stringify(key.slice(0, 40))}`);

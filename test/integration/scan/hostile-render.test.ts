@@ -77,12 +77,12 @@ spec:
       'YamlTooManyNodes',
     ],
     [
-      'one List of 30,000 ConfigMaps',
+      'one List of 21,000 ConfigMaps (the items count as objects)',
       `apiVersion: v1
 kind: List
 items:
-{{- range until 30000 }}
-  - {apiVersion: v1, kind: ConfigMap, metadata: {name: c{{ . }}}}
+{{- range until 21000 }}
+  - {apiVersion: v1, kind: ConfigMap}
 {{- end }}
 `,
       'TooManyObjects',

@@ -35,6 +35,8 @@ TOOLS=(
   "semver-oracle|v3.5.0|source|scripts/tools/semver-oracle|semver-oracle|"
   # What helm's chart loader reads from a .tgz (archive/tar + helm v3.19.5 pkg/chart/loader), for the archive fuzz.
   "chart-oracle|v3.19.5|source|scripts/tools/chart-oracle|chart-oracle|"
+  # How helm, Flux and Argo CD read YAML (k8s.io/apimachinery's YAMLReader + sigs.k8s.io/yaml, as helm pins).
+  "yaml-oracle|v1.6.0|source|scripts/tools/yaml-oracle|yaml-oracle|"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }

@@ -142,6 +142,7 @@ export const ARTIFACT_VERIFICATION_FIELDS = {
   'spec.scan.wasm': obj,
   'spec.scan.wasm.allowedImports': list,
   'spec.scan.wasm.allowedImports[]': reqStr,
+  'spec.scan.allowUnknownArtifacts': bool,
   'spec.action': { type: 'string', required: false, enum: { Suspend: true, Pin: true, Warn: true } },
   'spec.resume': { type: 'string', required: false, enum: { Automatic: true, Manual: true } },
   'spec.argocd': obj,

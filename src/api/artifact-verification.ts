@@ -105,6 +105,8 @@ export interface ScanSpec {
   };
   readonly sbom?: { readonly required?: boolean };
   readonly wasm?: { readonly allowedImports?: readonly string[] };
+  /** Trust an artifact that is neither a Helm chart nor WASM (nothing to scan); default false: untrusted. */
+  readonly allowUnknownArtifacts?: boolean;
 }
 
 export type HoldAction = 'Suspend' | 'Pin' | 'Warn';

@@ -1,10 +1,16 @@
 // The `--policy <file>` of `tagguard verify` and `tagguard scan`: an ArtifactVerification manifest in YAML.
 // Parsed once here, at the edge: every field the CLI may use is checked and narrowed to the API types;
 // anything wrong is a PolicyError naming the field (exit code 2). Secrets are not resolved here.
-import { readFile } from 'node:fs/promises';
-import { load } from 'js-yaml';
+import { open } from 'node:fs/promises';
 import { BaseError } from '../errors.ts';
 import { compileRe2 } from '../re2-pattern.ts';
+import {
+  decodeUtf8,
+  defaultYamlLimits,
+  isYamlError,
+  parseYaml,
+  type YamlErrorCode,
+} from '../yaml/bounded-yaml.ts';
 import {
   API_VERSION,
   KIND,
@@ -19,7 +25,8 @@ import {
   type VerifySpec,
 } from '../api/artifact-verification.ts';
 
-export type PolicyErrorCode = 'Unreadable' | 'InvalidYaml' | 'WrongKind' | 'InvalidField';
+/** YAML codes (InvalidYaml, YamlTooManyAliases, …) name why a policy or values file was refused as YAML. */
+export type PolicyErrorCode = 'Unreadable' | 'WrongKind' | 'InvalidField' | YamlErrorCode;
 
 export class PolicyError extends BaseError<PolicyErrorCode> {
   /** Path of the offending field, e.g. "spec.verify.cosign[0].publicKey". */
@@ -197,7 +204,8 @@ const FAIL_ON: readonly FailOn[] = ['critical', 'high', 'medium', 'low', 'none']
 
 const parseScan = (value: unknown, field: string): ScanSpec => {
   const s = record(value, field);
-  only(s, field, ['failOn', 'helm', 'sbom', 'wasm']);
+  only(s, field, ['failOn', 'helm', 'sbom', 'wasm', 'allowUnknownArtifacts']);
+  const allowUnknownArtifacts = optBoolean(s, 'allowUnknownArtifacts', field);
   const failOn = optOneOf(s, 'failOn', field, FAIL_ON);
   let helm: ScanSpec['helm'];
   if (s.helm !== undefined && s.helm !== null) {
@@ -240,6 +248,7 @@ const parseScan = (value: unknown, field: string): ScanSpec => {
     ...(helm !== undefined ? { helm } : {}),
     ...(sbom !== undefined ? { sbom } : {}),
     ...(wasm !== undefined ? { wasm } : {}),
+    ...(allowUnknownArtifacts !== undefined ? { allowUnknownArtifacts } : {}),
   };
 };
 
@@ -316,19 +325,50 @@ export const parsePolicyDocument = (doc: unknown): ArtifactVerificationSpec => {
   };
 };
 
+/**
+ * A file of at most the YAML size limit (one byte more is read, to tell): `--values /dev/zero` or a huge file
+ * stops at the limit instead of filling memory. Unreadable → PolicyError Unreadable; too large → YamlTooLarge.
+ */
+export const readYamlFile = async (path: string, what: string): Promise<Buffer> => {
+  const max = defaultYamlLimits.maxBytes;
+  let bytes: Buffer;
+  try {
+    const file = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(max + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+        length += bytesRead;
+        if (bytesRead === 0 || length === buffer.length) break;
+      }
+      bytes = buffer.subarray(0, length);
+    } finally {
+      await file.close();
+    }
+  } catch (cause) {
+    throw new PolicyError('Unreadable', `cannot read ${what} ${path}`, undefined, { cause });
+  }
+  if (bytes.length > max)
+    throw new PolicyError('YamlTooLarge', `${what} ${path} is larger than ${max} bytes`);
+  return bytes;
+};
+
+/**
+ * A policy or values file through the bounded YAML reader: a YamlError becomes a PolicyError with the same code
+ * (exit 2), naming the file.
+ */
+export const parsePolicyYaml = (bytes: Buffer, what: string): unknown => {
+  try {
+    return parseYaml(decodeUtf8(bytes));
+  } catch (cause) {
+    if (!isYamlError(cause)) throw cause;
+    throw new PolicyError(cause.code, `${what} is refused as YAML: ${cause.message}`, undefined, { cause });
+  }
+};
+
 /** Reads an ArtifactVerification manifest (YAML or JSON) and returns its spec, checked field by field. */
 export const loadPolicyFile = async (path: string): Promise<ArtifactVerificationSpec> => {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new PolicyError('Unreadable', `cannot read policy file ${path}`, undefined, { cause });
-  }
-  let doc: unknown;
-  try {
-    doc = load(text);
-  } catch (cause) {
-    throw new PolicyError('InvalidYaml', `policy file ${path} is not valid YAML`, undefined, { cause });
-  }
-  return parsePolicyDocument(doc);
+  const bytes = await readYamlFile(path, 'policy file');
+  return parsePolicyDocument(parsePolicyYaml(bytes, `policy file ${path}`));
 };

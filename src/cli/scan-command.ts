@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { load } from 'js-yaml';
 import type { ScanSpec } from '../api/artifact-verification.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { formatReference, parseReference, redactUserinfo } from '../registry/reference.ts';
@@ -15,7 +14,8 @@ import { ScanError } from '../scan/errors.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { scanChartFiles, scanLimits } from '../scan/scan-chart.ts';
 import type { ScanOptions, ScanResult } from '../scan/types.ts';
-import { loadPolicyFile, PolicyError } from './policy-file.ts';
+import { killRendersOnExit, LiveRenders } from '../scan/helm/live-renders.ts';
+import { loadPolicyFile, parsePolicyYaml, PolicyError, readYamlFile } from './policy-file.ts';
 import { createRegistryClient, registryOptionHelp, registryOptions } from './registry-options.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseCommandArgs } from './command-args.ts';
@@ -72,14 +72,7 @@ const mergeValues = (
 const readValues = async (files: readonly string[]): Promise<Record<string, unknown>> => {
   let values: Record<string, unknown> = {};
   for (const file of files) {
-    let doc: unknown;
-    try {
-      doc = load(await readFile(file, 'utf8'), { maxAliases: 100 });
-    } catch (cause) {
-      throw new PolicyError('InvalidYaml', `values file ${file} cannot be read as YAML`, undefined, {
-        cause,
-      });
-    }
+    const doc = parsePolicyYaml(await readYamlFile(file, 'values file'), `values file ${file}`);
     if (doc !== null && doc !== undefined && !isRecord(doc)) {
       throw new PolicyError('InvalidField', `values file ${file} is not a mapping`);
     }
@@ -214,6 +207,9 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
     return EXIT.usage;
   }
   const target = positionals[0] ?? '';
+  // A SIGTERM/SIGINT during a render kills helm's process group and removes its directory before we die.
+  const liveRenders = new LiveRenders();
+  const uninstall = killRendersOnExit(liveRenders);
   try {
     const spec = values.policy !== undefined ? ((await loadPolicyFile(values.policy)).scan ?? {}) : {};
     const scanOptions: ScanOptions = {
@@ -223,6 +219,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
       namespace: values.namespace,
       timeoutMs,
       values: await readValues(values.values ?? []),
+      liveRenders,
     };
     const scanned = await scanTarget(target, spec, scanOptions, values, io);
     io.stdout(values.output === 'json' ? json(scanned) : table(scanned));
@@ -238,5 +235,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
       );
     }
     return known.exit;
+  } finally {
+    uninstall();
   }
 };

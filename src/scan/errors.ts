@@ -1,6 +1,7 @@
 // Why a scan could not produce a verdict: a hostile or broken archive, a render that failed or ran away,
 // output that does not parse. Findings are not errors; these are. Callers switch on `code`.
 import { BaseError } from '../errors.ts';
+import type { YamlErrorCode } from '../yaml/bounded-yaml.ts';
 
 export type ScanErrorCode =
   /** Not a gzip'd tar, a bad header checksum, a truncated entry, no Chart.yaml. */
@@ -29,8 +30,14 @@ export type ScanErrorCode =
   | 'RenderMemoryExceeded'
   /** Rendered output larger than its cap. */
   | 'OutputTooLarge'
-  /** Rendered YAML does not parse, or uses more aliases than allowed. */
-  | 'InvalidYaml';
+  /** More Kubernetes objects than allowed, in a render or across a chart's static templates. */
+  | 'TooManyObjects'
+  /** A chart file or directory cannot be read (permissions, vanished). */
+  | 'Unreadable'
+  /** An OCI artifact that is neither a Helm chart nor a type the policy allows (nothing would be scanned). */
+  | 'UnknownArtifactType'
+  /** Rendered or template YAML refused: InvalidYaml (does not parse) or a limit (YamlTooManyAliases, …). */
+  | YamlErrorCode;
 
 export class ScanError extends BaseError<ScanErrorCode> {}
 

@@ -25,7 +25,15 @@ export interface ScanLimits {
   readonly maxRenderMemoryBytes: number;
   /** Most YAML aliases per document (anchor bombs). */
   readonly maxYamlAliases: number;
-  /** Most Kubernetes objects scanned. */
+  /** Largest single YAML document of the render or of a template (bytes). */
+  readonly maxYamlDocumentBytes: number;
+  /** Most YAML nodes per document, aliases expanded. */
+  readonly maxYamlNodes: number;
+  /** Most YAML nodes of a whole render or of all static templates of a chart, aliases expanded. */
+  readonly maxTotalYamlNodes: number;
+  /** Deepest YAML nesting. */
+  readonly maxYamlDepth: number;
+  /** Most Kubernetes objects of a render, or of all static templates of a chart and its subcharts. */
   readonly maxObjects: number;
 }
 
@@ -40,8 +48,13 @@ export const defaultScanLimits: ScanLimits = {
   ratioGraceBytes: 1024 * 1024,
   maxChartNesting: 5,
   maxRenderedBytes: 32 * 1024 * 1024,
-  maxRenderMemoryBytes: 256 * 1024 * 1024,
+  // helm and tagguard together stay under 300 MB: helm's share is what is left beside a ~100 MB tagguard.
+  maxRenderMemoryBytes: 192 * 1024 * 1024,
   maxYamlAliases: 25,
+  maxYamlDocumentBytes: 4 * 1024 * 1024,
+  maxYamlNodes: 250_000,
+  maxTotalYamlNodes: 1_000_000,
+  maxYamlDepth: 64,
   maxObjects: 20_000,
 };
 

@@ -1,6 +1,8 @@
 // Scans an OCI artifact by digest: decides what it is from its manifest (Helm chart config media type,
 // WASM layers, or generic), reads the layers it needs through the registry client (by digest, re-hashed),
-// and runs the chart scan, the WASM checks and the SBOM lookup the policy asks for.
+// and runs the chart scan, the WASM checks and the SBOM lookup the policy asks for. An artifact that is
+// neither is untrusted (UnknownArtifactType) unless the policy sets scan.allowUnknownArtifacts: a scan that
+// looked at nothing must not read as a clean one.
 import type { ScanSpec } from '../api/artifact-verification.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { Descriptor } from '../registry/manifest.ts';
@@ -12,6 +14,13 @@ import { checkWasmModule, WASM_LAYER_MEDIA_TYPES, type WasmModuleResult } from '
 import type { ArtifactKind, ScanFailureReason, ScanOptions, ScanResult } from './types.ts';
 
 export const HELM_CHART_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
+/**
+ * Artifact types whose content tagguard does not scan but knows (Flux's `flux push artifact`): their trust
+ * rests on signatures, and they are not refused as unknown.
+ */
+export const KNOWN_UNSCANNED_CONFIGS: ReadonlySet<string> = new Set([
+  'application/vnd.cncf.flux.config.v1+json',
+]);
 export const HELM_CHART_LAYERS: ReadonlySet<string> = new Set([
   'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
   'application/tar+gzip',
@@ -86,6 +95,9 @@ export const scanArtifact = async (
   if (sbom && !sbom.found && spec.sbom?.required === true) reasons.push('SbomMissing');
   if (modules?.some((m) => !m.valid)) reasons.push('WasmInvalid');
   if (modules?.some((m) => m.disallowed.length > 0)) reasons.push('WasmImportNotAllowed');
+  const known = manifest.kind === 'manifest' && KNOWN_UNSCANNED_CONFIGS.has(manifest.config.mediaType);
+  if (kind === 'generic' && !known && spec.allowUnknownArtifacts !== true)
+    reasons.push('UnknownArtifactType');
   return {
     ...base,
     artifactKind: kind,

@@ -5,7 +5,7 @@ import { loadChartArchive, type ChartFiles } from './archive/chart-archive.ts';
 import { renderChart } from './helm/render-chart.ts';
 import { staticTemplates } from './helm/static-templates.ts';
 import { DEFAULT_RENDER_TIMEOUT_MS, defaultScanLimits, type ScanLimits } from './limits.ts';
-import { parseManifests, parseManifestsLeniently, type KubeObject } from './manifests.ts';
+import { newManifestBudget, parseManifests, parseManifestsLeniently, type KubeObject } from './manifests.ts';
 import { applyExceptions, failsAt } from './rules/apply-policy.ts';
 import { evaluateRules } from './rules/evaluate-rules.ts';
 import type { ScanOptions, ScanResult } from './types.ts';
@@ -27,7 +27,11 @@ const objectsOf = async (
   limits: ScanLimits,
 ): Promise<{ objects: KubeObject[]; rendered: boolean }> => {
   if (options.helmBinary === undefined) {
-    const objects = staticTemplates(chart).flatMap(({ text }) => parseManifestsLeniently(text, limits));
+    // One budget for every template of the chart and its subcharts: the caps are per chart, not per file.
+    const budget = newManifestBudget();
+    const objects = staticTemplates(chart).flatMap(({ path, text }) =>
+      parseManifestsLeniently(text, limits, budget, path),
+    );
     return { objects, rendered: false };
   }
   const { manifests } = await renderChart(chart, {
@@ -39,6 +43,7 @@ const objectsOf = async (
     timeoutMs: options.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS,
     limits,
     onRender: options.onRender,
+    liveRenders: options.liveRenders,
   });
   return { objects: parseManifests(manifests, limits), rendered: true };
 };

@@ -3,6 +3,7 @@
 import type { Finding } from '../api/artifact-verification.ts';
 import type { ScanLimits } from './limits.ts';
 import type { RenderStats } from './helm/render-chart.ts';
+import type { LiveRenders } from './helm/live-renders.ts';
 import type { SbomResult } from './sbom/check-sbom.ts';
 import type { WasmModuleResult } from './wasm/check-wasm.ts';
 
@@ -21,10 +22,18 @@ export interface ScanOptions {
   readonly limits?: Partial<ScanLimits> | undefined;
   /** Told how each helm render went (duration, helm's peak memory, outcome). */
   readonly onRender?: ((stats: RenderStats) => void) | undefined;
+  /** Registry of running renders, killed by the process owner on SIGTERM/SIGINT/exit. */
+  readonly liveRenders?: LiveRenders | undefined;
 }
 
 /** Why a scan result fails the policy. */
-export type ScanFailureReason = 'FindingsAtFailOn' | 'SbomMissing' | 'WasmInvalid' | 'WasmImportNotAllowed';
+export type ScanFailureReason =
+  | 'FindingsAtFailOn'
+  | 'SbomMissing'
+  | 'WasmInvalid'
+  | 'WasmImportNotAllowed'
+  /** Neither a Helm chart nor WASM: nothing could be scanned, and the policy does not allow that. */
+  | 'UnknownArtifactType';
 
 export type ArtifactKind = 'helm-chart' | 'wasm' | 'generic';
 

@@ -1,8 +1,8 @@
 // Helm values as the GitOps tools compose them: a deep merge where maps merge and everything else is
 // replaced (Flux's chartutil.MergeMaps, Helm's merging of several -f files), values YAML parsed in the core
-// schema, and `--set`-style assignments at a dotted path (Helm strvals: `a.b[0].c`, `\.` escapes a dot,
+// reader (go-yaml v2 semantics, as Flux and helm read values), and `--set`-style assignments at a dotted path (Helm strvals: `a.b[0].c`, `\.` escapes a dot,
 // typed values unless forced to strings). Limit: one assignment per call, the value is never split at commas.
-import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
+import { parseYaml } from '../yaml/bounded-yaml.ts';
 import { isRecord } from './object-fields.ts';
 
 export type HelmValues = Record<string, unknown>;
@@ -17,13 +17,12 @@ export const mergeValues = (a: HelmValues, b: HelmValues): HelmValues => {
   return out;
 };
 
-const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
-const MAX_ALIASES = 100; // values written by people; more aliases than this is an anchor bomb
-
-/** A values document (values.yaml, an Argo CD `helm.values` string); empty → {}. Throws on a non-map. */
+/**
+ * A values document (values.yaml, an Argo CD `helm.values` string); empty → {}. Throws a YamlError past the
+ * reader's limits (anchor bombs included), or on a non-map.
+ */
 export const parseValuesYaml = (text: string): HelmValues => {
-  if (text.trim() === '') return {};
-  const doc: unknown = load(text, { schema: SCHEMA, json: true, maxAliases: MAX_ALIASES });
+  const doc: unknown = parseYaml(text);
   if (doc === undefined || doc === null) return {};
   if (!isRecord(doc)) throw new Error('values document is not a map');
   return doc;

@@ -22,7 +22,8 @@ export type ToolName =
   | 'kubectl'
   | 'token-server'
   | 'semver-oracle'
-  | 'chart-oracle';
+  | 'chart-oracle'
+  | 'yaml-oracle';
 
 /** Absolute path of a pinned tool; fails with the command that provides it. */
 export const toolPath = (name: ToolName): string => {

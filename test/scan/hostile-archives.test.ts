@@ -127,7 +127,7 @@ describe('hostile archives in a separate process', () => {
     [
       'a YAML billion-laughs template',
       () => buildTgz(chartEntries('demo', { 'lol.yaml': billionLaughs })),
-      'InvalidYaml',
+      'YamlTooManyAliases',
     ],
   ];
 

@@ -55,7 +55,7 @@ spec:
     );
   });
 
-  it('resolves duplicate keys last-wins, as the API server decodes JSON', () => {
+  it('resolves duplicate keys last-wins, as sigs.k8s.io/yaml (go-yaml v2) decodes them', () => {
     const text = `apiVersion: v1
 kind: Pod
 metadata: {name: p}
@@ -66,11 +66,50 @@ spec:
     expect(evaluateRules(parseManifests(text, defaultScanLimits)).map((f) => f.rule)).toEqual(['host-pid']);
   });
 
-  it('refuses a billion-laughs document with InvalidYaml, quickly', () => {
+  it('refuses a billion-laughs document by its alias count, quickly, strict or lenient', () => {
     const started = performance.now();
-    expect(codeOf(() => parseManifests(billionLaughs, defaultScanLimits))).toBe('InvalidYaml');
-    expect(codeOf(() => parseManifestsLeniently(billionLaughs, defaultScanLimits))).toBe('InvalidYaml');
+    expect(codeOf(() => parseManifests(billionLaughs, defaultScanLimits))).toBe('YamlTooManyAliases');
+    expect(codeOf(() => parseManifestsLeniently(billionLaughs, defaultScanLimits))).toBe(
+      'YamlTooManyAliases',
+    );
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it("reads YAML 1.1 booleans as the API server's decoder does: privileged: yes is privileged", () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostNetwork: on
+  containers:
+    - {name: c, image: x, securityContext: {privileged: yes}}`;
+    expect(evaluateRules(parseManifests(text, defaultScanLimits)).map((f) => f.rule)).toEqual(
+      expect.arrayContaining(['privileged-container', 'host-network']),
+    );
+  });
+
+  it('stops at the object cap document by document (TooManyObjects), and at the byte cap (OutputTooLarge)', () => {
+    const pods = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\n'.repeat(50);
+    const limits = { ...defaultScanLimits, maxObjects: 10 };
+    expect(codeOf(() => parseManifests(pods, limits))).toBe('TooManyObjects');
+    expect(codeOf(() => parseManifests(pods, { ...defaultScanLimits, maxRenderedBytes: 100 }))).toBe(
+      'OutputTooLarge',
+    );
+    const nested = `apiVersion: v1\nkind: List\nitems: [${'{apiVersion: v1, kind: Pod}, '.repeat(20)}]`;
+    expect(codeOf(() => parseManifests(nested, limits))).toBe('TooManyObjects');
+  });
+
+  it('caps the YAML nodes of a whole render (YamlTooManyNodes), not just of one document', () => {
+    const flow = `a: [${'{b: 1}, '.repeat(1000)}]\n---\n`.repeat(10);
+    const limits = { ...defaultScanLimits, maxYamlNodes: 5000, maxTotalYamlNodes: 10_000 };
+    expect(codeOf(() => parseManifests(flow, limits))).toBe('YamlTooManyNodes');
+    expect(codeOf(() => parseManifests(flow, { ...limits, maxTotalYamlNodes: 100_000 }))).toBe('ok');
+  });
+
+  it('refuses output that is not UTF-8', () => {
+    expect(codeOf(() => parseManifests(Buffer.from([0x61, 0x3a, 0x20, 0xff]), defaultScanLimits))).toBe(
+      'InvalidYaml',
+    );
   });
 
   it('refuses output that is not YAML', () => {

@@ -2,8 +2,8 @@
 // loader (pkg/chart/loader LoadArchiveFiles, LoadFiles) does — or refusing it where helm would fail or
 // could read it differently. Packaged subcharts under charts/ are expanded in place (same checks, one
 // shared budget). The original bytes are kept: helm renders those, not a copy.
-import { load } from 'js-yaml';
 import { ScanError } from '../errors.ts';
+import { decodeUtf8, parseYaml } from '../../yaml/bounded-yaml.ts';
 import type { ScanLimits } from '../limits.ts';
 import { newArchiveBudget, type ArchiveBudget } from './archive-budget.ts';
 import { gunzipCapped } from './gunzip-capped.ts';
@@ -43,7 +43,7 @@ export const chartMetadata = (
   if (chartYaml === undefined) throw new ScanError('InvalidArchive', `${where}: no Chart.yaml`);
   let doc: unknown;
   try {
-    doc = load(chartYaml.toString('utf8'), { maxAliases: 0 });
+    doc = parseYaml(decodeUtf8(chartYaml));
   } catch (cause) {
     throw new ScanError('InvalidArchive', `${where}: Chart.yaml does not parse`, { cause });
   }

@@ -1,5 +1,6 @@
 // Reads an unpacked chart directory (the CLI's `tagguard scan ./chart`) under the same caps as an archive.
-// Symlinks and special files are refused, not followed: the tree is walked with lstat.
+// Symlinks and special files are refused, not followed: the tree is walked with lstat. A file or directory
+// that cannot be read (permissions, removed meanwhile) is a coded Unreadable, never an escaped fs error.
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ScanError } from '../errors.ts';
@@ -7,15 +8,25 @@ import type { ScanLimits } from '../limits.ts';
 import { newArchiveBudget } from './archive-budget.ts';
 import { fromFiles, type ChartFiles } from './chart-archive.ts';
 
+/** The fs call, or ScanError Unreadable naming the path. */
+const readable = async <T>(path: string, read: () => Promise<T>): Promise<T> => {
+  try {
+    return await read();
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new ScanError('Unreadable', `${path || '.'}: cannot be read (${code})`, { cause });
+  }
+};
+
 export const loadChartDirectory = async (dir: string, limits: ScanLimits): Promise<ChartFiles> => {
   const budget = newArchiveBudget();
   const files = new Map<string, Buffer>();
   const walk = async (relative: string, depth: number): Promise<void> => {
     if (depth > limits.maxPathDepth)
       throw new ScanError('UnsafePath', `${relative}: deeper than ${limits.maxPathDepth} levels`);
-    for (const name of await readdir(join(dir, relative))) {
+    for (const name of await readable(relative, () => readdir(join(dir, relative)))) {
       const path = relative === '' ? name : `${relative}/${name}`;
-      const stat = await lstat(join(dir, path));
+      const stat = await readable(path, () => lstat(join(dir, path)));
       if (++budget.entries > limits.maxEntries) {
         throw new ScanError('TooManyEntries', `more than ${limits.maxEntries} entries in the chart`);
       }
@@ -35,7 +46,7 @@ export const loadChartDirectory = async (dir: string, limits: ScanLimits): Promi
             `chart is larger than the limit of ${limits.maxTotalBytes} bytes`,
           );
         }
-        files.set(path, await readFile(join(dir, path)));
+        files.set(path, await readable(path, () => readFile(join(dir, path))));
       } else {
         throw new ScanError(
           'UnsupportedEntry',

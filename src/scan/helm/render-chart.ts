@@ -11,6 +11,7 @@ import { ScanError, type ScanErrorCode } from '../errors.ts';
 import type { ScanLimits } from '../limits.ts';
 import type { ChartFiles } from '../archive/chart-archive.ts';
 import { packTgz } from '../archive/tar-writer.ts';
+import type { LiveRender, LiveRenders } from './live-renders.ts';
 
 export interface RenderOptions {
   readonly helmBinary: string;
@@ -24,18 +25,23 @@ export interface RenderOptions {
   readonly limits: ScanLimits;
   /** Told how each render went, whatever its outcome (metrics, tests). */
   readonly onRender?: ((stats: RenderStats) => void) | undefined;
+  /** Where the render is registered while it runs, so the process can kill it when it is stopped. */
+  readonly liveRenders?: LiveRenders | undefined;
 }
 
 export interface RenderStats {
   readonly durationMs: number;
   /** Highest resident memory of helm the watchdog saw (bytes; 0 where /proc is not available). */
   readonly peakRssBytes: number;
+  /** Highest resident memory of helm plus this process, sampled together (bytes; 0 without /proc). */
+  readonly peakCombinedRssBytes: number;
   /** The error code, or "ok". */
   readonly outcome: ScanErrorCode | 'ok';
 }
 
 export interface RenderResult {
-  readonly manifests: string;
+  /** helm's stdout as bytes: parsed document by document, never turned into one large string. */
+  readonly manifests: Buffer;
   /** Highest resident memory of helm seen by the watchdog (bytes). */
   readonly peakRssBytes: number;
 }
@@ -91,6 +97,7 @@ export const renderChart = async (chart: ChartFiles, options: RenderOptions): Pr
   // Small synchronous file operations on purpose: a handful of microseconds each, where the async forms
   // cost a thread-pool round trip apiece (measured: ~25 ms per render on a loaded 2-core machine).
   const scratch = mkdtempSync(join(tmpdir(), 'tagguard-render-'));
+  const live = options.liveRenders?.start(scratch);
   try {
     // mkdtemp creates the directory 0700. HELM_* point into it at paths that need not exist: helm
     // template finds no plugins, repositories or registry logins there, which is the point.
@@ -112,9 +119,10 @@ export const renderChart = async (chart: ChartFiles, options: RenderOptions): Pr
       ...(options.kubeVersion !== undefined ? [`--kube-version=${options.kubeVersion}`] : []),
       ...valueFiles,
     ];
-    return await runHelm(options.helmBinary, args, scratch, options);
+    return await runHelm(options.helmBinary, args, scratch, options, live);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    if (live) options.liveRenders?.end(live);
   }
 };
 
@@ -123,6 +131,7 @@ const runHelm = (
   args: readonly string[],
   scratch: string,
   options: RenderOptions,
+  live: LiveRender | undefined,
 ): Promise<RenderResult> =>
   new Promise((resolve, reject) => {
     const { limits } = options;
@@ -132,11 +141,13 @@ const runHelm = (
       detached: true, // its own process group, so a kill reaches anything it started
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (live) live.pid = child.pid;
     const started = performance.now();
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
     let peakRssBytes = 0;
+    let peakCombinedRssBytes = 0;
     let failure: ScanError | undefined;
 
     const killGroup = (): void => {
@@ -164,6 +175,7 @@ const runHelm = (
         polling = false;
         if (rss === undefined) return;
         peakRssBytes = Math.max(peakRssBytes, rss);
+        peakCombinedRssBytes = Math.max(peakCombinedRssBytes, rss + process.memoryUsage.rss());
         if (rss > limits.maxRenderMemoryBytes) {
           abort(
             'RenderMemoryExceeded',
@@ -207,9 +219,10 @@ const runHelm = (
       options.onRender?.({
         durationMs: performance.now() - started,
         peakRssBytes,
+        peakCombinedRssBytes,
         outcome: error?.code ?? 'ok',
       });
       if (error) return reject(error);
-      resolve({ manifests: Buffer.concat(stdout, stdoutBytes).toString('utf8'), peakRssBytes });
+      resolve({ manifests: Buffer.concat(stdout, stdoutBytes), peakRssBytes });
     });
   });

@@ -10,6 +10,7 @@ const started = performance.now();
 let code: string | null = null;
 let findings = 0;
 let helmPeakRssBytes = 0;
+let combinedPeakRssBytes = 0;
 try {
   const result = await scanChart(
     await readFile(archivePath ?? ''),
@@ -20,6 +21,7 @@ try {
       limits: limits ? (JSON.parse(limits) as Partial<ScanLimits>) : undefined,
       onRender: (stats) => {
         helmPeakRssBytes = stats.peakRssBytes;
+        combinedPeakRssBytes = stats.peakCombinedRssBytes;
       },
     },
   );
@@ -35,5 +37,6 @@ process.stdout.write(
     elapsedMs: performance.now() - started,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     helmPeakRssBytes,
+    combinedPeakRssBytes,
   }),
 );

@@ -49,7 +49,7 @@ export const defaultScanLimits: ScanLimits = {
   maxChartNesting: 5,
   maxRenderedBytes: 32 * 1024 * 1024,
   // helm and tagguard together stay under 300 MB: helm's share is what is left beside a ~100 MB tagguard.
-  maxRenderMemoryBytes: 192 * 1024 * 1024,
+  maxRenderMemoryBytes: 160 * 1024 * 1024,
   maxYamlAliases: 25,
   maxYamlDocumentBytes: 4 * 1024 * 1024,
   maxYamlNodes: 250_000,

@@ -29,9 +29,9 @@ const objectsOf = async (
   if (options.helmBinary === undefined) {
     // One budget for every template of the chart and its subcharts: the caps are per chart, not per file.
     const budget = newManifestBudget();
-    const objects = staticTemplates(chart).flatMap(({ path, text }) =>
-      parseManifestsLeniently(text, limits, budget, path),
-    );
+    const objects: KubeObject[] = [];
+    for (const { path, text } of staticTemplates(chart))
+      objects.push(...parseManifestsLeniently(text, limits, budget, path));
     return { objects, rendered: false };
   }
   const { manifests } = await renderChart(chart, {

@@ -1,6 +1,8 @@
 // Turns the `spec.verify` of an ArtifactVerification into a TrustPolicy: trust material as plain data. The
 // operator passes the Secrets and ConfigMaps it read (data decoded to strings); the CLI passes only what
 // the policy file carries inline. A reference to material that was not given is a coded (stalling) error.
+import { parsePublicKeys } from './cosign/public-keys.ts';
+import { parseTrustStore } from './notation/trust-store.ts';
 import type { VerifySpec } from '../api/artifact-verification.ts';
 import { compileRe2, Re2PatternError } from '../re2-pattern.ts';
 import { TrustPolicyError } from './errors.ts';
@@ -69,6 +71,8 @@ const cosignTrust = (
       );
     publicKeys.push(...keys.map(([, value]) => value));
   }
+  // Refused when the policy is read, not when the first signature turns up (or never, if none does).
+  parsePublicKeys(publicKeys, signer.name);
   let trustedRoot: unknown;
   if (signer.trustedRoot !== undefined) {
     const name = signer.trustedRoot.configMapRef.name;
@@ -117,6 +121,19 @@ const notationTrust = (
   }
   if (caCertificates.length === 0)
     throw new TrustPolicyError('MaterialMissing', 'the trust store holds no CA certificate', signer.name);
+  // Refused when the policy is read: a trust store that does not parse is the spec's or Secret's fault.
+  for (const pems of [caCertificates, tsaCertificates]) {
+    try {
+      parseTrustStore(pems);
+    } catch (cause) {
+      throw new TrustPolicyError(
+        'InvalidCertificate',
+        `the trust store does not parse: ${cause instanceof Error ? cause.message : String(cause)}`,
+        signer.name,
+        { cause },
+      );
+    }
+  }
   return {
     name: signer.name,
     caCertificates,

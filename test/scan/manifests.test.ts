@@ -145,7 +145,7 @@ this: is: not: yaml: {{ .Values.broken }`;
         ['templates/_helpers.tpl', Buffer.from('{{ define "x" }}kind: Pod{{ end }}')],
       ]),
     };
-    const texts = staticTemplates(chart);
+    const texts = [...staticTemplates(chart)];
     expect(texts.map((t) => t.path)).toEqual(['templates/ds.yaml']);
     const objects = texts.flatMap((t) => parseManifestsLeniently(t.text, defaultScanLimits));
     expect(objects.map((o) => o.kind)).toEqual(['DaemonSet']);

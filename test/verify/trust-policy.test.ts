@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { trustPolicyFromSpec } from '../../src/verify/trust-policy.ts';
 import { TrustPolicyError } from '../../src/verify/errors.ts';
+import { certificate, chain } from './cosign/fixtures/kubewarden-keyless-2022.ts';
 
 const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .publicKey.export({ type: 'spki', format: 'pem' })
@@ -68,13 +69,24 @@ describe('trustPolicyFromSpec', () => {
   it('splits a notation trust store Secret into CA and TSA certificates', () => {
     const policy = trustPolicyFromSpec(
       { notation: [{ name: 'n', trustStore: { secretRef: { name: 'store' } }, trustedIdentities: ['*'] }] },
-      { secrets: { store: { 'ca.crt': 'CA', 'tsa.crt': 'TSA' } } },
+      { secrets: { store: { 'ca.crt': chain, 'tsa.crt': certificate } } },
     );
     expect(policy.notation[0]).toMatchObject({
-      caCertificates: ['CA'],
-      tsaCertificates: ['TSA'],
+      caCertificates: [chain],
+      tsaCertificates: [certificate],
       level: 'strict',
     });
+  });
+
+  it('refuses a trust store that does not parse when the policy is read', () => {
+    const spec = { notation: [{ name: 'n', trustStore: { pem: 'garbage' }, trustedIdentities: ['*'] }] };
+    expect(codeOf(() => trustPolicyFromSpec(spec, {}))).toBe('InvalidCertificate');
+  });
+
+  it('refuses a public key that does not parse when the policy is read', () => {
+    expect(codeOf(() => trustPolicyFromSpec({ cosign: [{ name: 'k', publicKey: 'not a key' }] }, {}))).toBe(
+      'InvalidKey',
+    );
   });
 
   it.each([

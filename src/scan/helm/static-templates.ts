@@ -85,8 +85,9 @@ export const stripTemplate = (template: string): string =>
   replaceInlineActions(removeLineActions(removeComments(template)));
 
 /** The stripped text of each manifest template, by path. */
-export const staticTemplates = (chart: ChartFiles): { path: string; text: string }[] =>
-  [...chart.files.entries()]
-    .filter(([path]) => isManifestTemplate(path))
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([path, data]) => ({ path, text: stripTemplate(data.toString('utf8')) }));
+export function* staticTemplates(chart: ChartFiles): Generator<{ path: string; text: string }> {
+  // One template at a time: a chart's budget trips on the first templates, before the rest are decoded.
+  const paths = [...chart.files.keys()].filter(isManifestTemplate).sort((a, b) => a.localeCompare(b));
+  for (const path of paths)
+    yield { path, text: stripTemplate(chart.files.get(path)?.toString('utf8') ?? '') };
+}

@@ -117,7 +117,10 @@ export const archiveCases: readonly CorpusCase[] = [
       buildTgz([
         {
           name: 'demo/Chart.yaml',
-          data: `apiVersion: v2\nname: demo\nversion: 1.0.0\na: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n`,
+          data: `apiVersion: v2\nname: demo\nversion: 1.0.0\na: &a [x, x, x, x, x, x, x, x, x]\n${'bcdefghi'
+            .split('')
+            .map((c, n) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[n]}`).join(', ')}]`)
+            .join('\n')}\n`,
         },
       ]),
     'InvalidArchive',

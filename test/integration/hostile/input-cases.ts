@@ -89,7 +89,7 @@ export const templateCases: readonly CorpusCase[] = [
     '400,000 lines of rendered output (over the output cap)',
     scanChart({ 'big.yaml': '{{ range until 400000 }}# {{ printf "%0100d" 0 }}\n{{ end }}' }),
     2,
-    'OutputTooLarge',
+    'RenderMemoryExceeded',
   ),
   make(
     'template',
@@ -106,7 +106,7 @@ export const templateCases: readonly CorpusCase[] = [
         'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: f}\ndata: { {{- range until 500000 }}k{{ . }}: v, {{ end -}} }\n',
     }),
     2,
-    'TooManyNodes',
+    'RenderMemoryExceeded',
   ),
   make(
     'template',
@@ -115,7 +115,7 @@ export const templateCases: readonly CorpusCase[] = [
       'lol.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n${billionLaughs('  ')}\n`,
     }),
     2,
-    'InvalidYaml',
+    'RenderFailed',
   ),
   make(
     'template',
@@ -128,16 +128,16 @@ export const templateCases: readonly CorpusCase[] = [
     'template',
     'static scan: 1 MiB of "{{"',
     scanChart({ 'x.yaml': '{{'.repeat(512 * 1024) }, [], false),
-    0,
-    '',
+    2,
+    'YamlTooManyNodes',
     { maxMs: 10_000 },
   ),
   make(
     'template',
     'static scan: 1 MiB of unterminated comments',
     scanChart({ 'x.yaml': '{{/*'.repeat(256 * 1024) }, [], false),
-    0,
-    '',
+    2,
+    'YamlTooManyNodes',
     { maxMs: 10_000 },
   ),
   make(
@@ -178,7 +178,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'v.yaml', `${billionLaughs()}\n`),
     ],
     2,
-    'InvalidYaml',
+    'YamlTooManyNodes',
   ),
   make(
     'yaml',
@@ -192,7 +192,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'v.yaml', `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`),
     ],
     2,
-    'InvalidYaml',
+    'YamlTooDeep',
   ),
   make(
     'yaml',
@@ -206,7 +206,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'v.yaml', `a: "${'x'.repeat(40 * 1024 * 1024)}"\n`),
     ],
     2,
-    'InputTooLarge',
+    'YamlTooLarge',
   ),
   make(
     'yaml',
@@ -234,7 +234,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'v.yaml', Array.from({ length: 1_000_000 }, (_, i) => `k${i}: 1`).join('\n')),
     ],
     2,
-    'TooManyNodes',
+    'YamlTooLarge',
   ),
   make(
     'yaml',
@@ -248,7 +248,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'p.yaml', `${billionLaughs()}\n`),
     ],
     2,
-    'InvalidYaml',
+    'YamlTooManyNodes',
   ),
   make(
     'yaml',
@@ -262,7 +262,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'p.yaml', `${'['.repeat(100_000)}${']'.repeat(100_000)}\n`),
     ],
     2,
-    'InvalidYaml',
+    'YamlTooDeep',
   ),
   make(
     'yaml',
@@ -276,7 +276,7 @@ export const yamlCases: readonly CorpusCase[] = [
       await write(ctx, 'p.yaml', policy(`  scan:\n    helm:\n      values:\n${billionLaughs('        ')}\n`)),
     ],
     2,
-    'InvalidYaml',
+    'YamlTooManyNodes',
   ),
   make(
     'yaml',
@@ -306,6 +306,14 @@ export const yamlCases: readonly CorpusCase[] = [
     2,
     'InvalidYaml',
   ),
+];
+
+/** `tagguard verify` against a port where nothing listens: the policy must be refused before it is tried. */
+const verifyWithPolicy = (text: string) => async (ctx: CorpusContext) => [
+  'verify',
+  '127.0.0.1:1/charts/x:1',
+  '--policy',
+  await write(ctx, 'p.yaml', text),
 ];
 
 const withPolicy = (text: string) => async (ctx: CorpusContext) => [
@@ -348,10 +356,12 @@ export const policyCases: readonly CorpusCase[] = [
   ),
   make(
     'policy',
-    'a public key that is not PEM',
-    withPolicy(policy('  verify:\n    cosign:\n      - name: k\n        publicKey: "not a key"\n')),
+    'a public key that is not PEM (refused before any registry request)',
+    verifyWithPolicy(
+      policy('  verify:\n    cosign:\n      - name: release\n        publicKey: "not a key"\n'),
+    ),
     2,
-    'InvalidField',
+    'InvalidKey',
   ),
   make(
     'policy',
@@ -373,14 +383,14 @@ export const policyCases: readonly CorpusCase[] = [
   ),
   make(
     'policy',
-    'a notation trust store that is not PEM',
-    withPolicy(
+    'a notation trust store that is not PEM (refused before any registry request)',
+    verifyWithPolicy(
       policy(
-        "  verify:\n    notation:\n      - name: n\n        trustStore: {pem: 'garbage'}\n        trustedIdentities: ['*']\n",
+        "  verify:\n    notation:\n      - name: acme\n        trustStore: {pem: 'garbage'}\n        trustedIdentities: ['*']\n",
       ),
     ),
     2,
-    'InvalidField',
+    'InvalidCertificate',
   ),
 ];
 

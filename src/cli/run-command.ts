@@ -38,6 +38,8 @@ export interface RunningOperator {
   /** Resolves with the exit code once the process should exit. */
   readonly done: Promise<ExitCode>;
   shutdown(reason: string): Promise<void>;
+  /** Kills helm renders still running (for the process's 'exit' handler, past the shutdown budget). */
+  killRenders(): void;
 }
 
 /** Starts everything; exported for tests that run the operator in-process. */
@@ -126,6 +128,7 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
     endpoints: { health: endpoints.health.port, metrics: endpoints.metrics.port },
     done,
     shutdown,
+    killRenders: () => operator?.killRenders(),
   };
 };
 
@@ -149,6 +152,8 @@ export const runCommand = async (argv: readonly string[], io: CommandIo): Promis
   const onSignal = (signal: string) => () => void running.shutdown(signal);
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
+  // Past the shutdown budget the process exits with renders possibly in flight: none may outlive it.
+  process.once('exit', () => running.killRenders());
   logger.info({ health: running.endpoints.health, metrics: running.endpoints.metrics }, 'tagguard running');
   const code = await running.done;
   // Whatever still holds the event loop open (a socket a library keeps) must not keep a stopped operator

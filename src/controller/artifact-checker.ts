@@ -12,6 +12,7 @@ import type { ChainRevocation } from '../verify/notation/revocation/revocation.t
 import { revocationActionFor } from '../verify/notation/verification-level.ts';
 import { scanArtifact } from '../scan/scan-artifact.ts';
 import { ScanError } from '../scan/errors.ts';
+import type { LiveRenders } from '../scan/helm/live-renders.ts';
 import type { ScanResult } from '../scan/types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { ResultCache, stableHash } from './result-cache.ts';
@@ -35,6 +36,8 @@ export interface ArtifactCheckerOptions {
   readonly onChecked?: (seconds: number) => void;
   /** OCSP / CRL checks of Notary Project chains. */
   readonly revocation?: ChainRevocation;
+  /** helm renders in flight (killed when the operator stops). */
+  readonly liveRenders?: LiveRenders;
 }
 
 /**
@@ -206,6 +209,7 @@ export class ArtifactChecker {
             kubeVersion: this.options.kubeVersion,
             values,
             namespace: object.metadata.namespace,
+            liveRenders: this.options.liveRenders,
           }),
         );
       });

@@ -28,6 +28,7 @@ import { DigestPoller } from './digest-poller.ts';
 import { DependencyIndex } from './dependency-index.ts';
 import { KubeObjectReader, type ObjectCache } from './object-reader.ts';
 import { ArtifactVerificationReconciler } from './reconciler.ts';
+import { LiveRenders } from '../scan/helm/live-renders.ts';
 import { RegistryAccess } from './registry-access.ts';
 import { SourceLoader } from './source-loader.ts';
 import { TargetHolder } from './target-holder.ts';
@@ -89,6 +90,8 @@ export const GITOPS_KINDS: readonly ResourceKind[] = [
 export interface Operator {
   readonly ready: () => boolean;
   stop(): Promise<void>;
+  /** Kills every helm render still running and removes its directory (synchronous: for an 'exit' handler). */
+  killRenders(): void;
 }
 
 const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -153,6 +156,8 @@ export const startOperator = async (options: {
   const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard' });
   const revocation = new RevocationChecker(revocationHttp);
   const poller = new DigestPoller({ onChange: (subscribers) => subscribers.forEach((s) => queue.add(s)) });
+  // helm renders in flight, so that nothing of a render outlives the operator, whatever way it stops.
+  const liveRenders = new LiveRenders();
   const holder = new TargetHolder(new HoldManager(kubeConfig, logger.child({ component: 'enforce' })), now);
   const reconciler = new ArtifactVerificationReconciler({
     config,
@@ -168,6 +173,7 @@ export const startOperator = async (options: {
       now,
       onChecked: (seconds) => metrics.verificationDuration.observe(seconds),
       revocation,
+      liveRenders,
     }),
     holder,
     events: new EventRecorder(kubeConfig, {
@@ -209,10 +215,12 @@ export const startOperator = async (options: {
 
   return {
     ready: () => crs.hasSynced && gitops.every((g) => g.informer.hasSynced),
+    killRenders: () => liveRenders.killAll(),
     stop: async () => {
       poller.stop();
       await Promise.all([crs.stop(), ...gitops.map((g) => g.informer.stop())]);
       await queue.shutdown();
+      liveRenders.killAll();
       await registries.close();
       await revocationHttp.close();
     },

@@ -55,18 +55,30 @@ const scanChartLayer = async (
   return scanChart(await client.getBlob(reference, layer), spec, options);
 };
 
+/** WASM layers read from one artifact. */
+export const MAX_WASM_LAYERS = 64;
+
 const scanWasmLayers = async (
   client: RegistryClient,
   reference: OciReference,
   layers: readonly Descriptor[],
   spec: ScanSpec,
 ): Promise<WasmModuleResult[]> => {
-  const modules: WasmModuleResult[] = [];
-  for (const layer of layers) {
-    const bytes = await client.getBlob(reference, layer);
-    modules.push(await checkWasmModule(layer.digest, bytes, spec.wasm?.allowedImports));
-  }
-  return modules;
+  // A manifest of 4 MiB can list thousands of layers: a bounded number, fetched under one deadline.
+  if (layers.length > MAX_WASM_LAYERS)
+    throw new ScanError('TooManyEntries', `more than ${MAX_WASM_LAYERS} WASM layers in the artifact`);
+  return client.operation(
+    reference.registry,
+    `WASM layers of ${reference.registry}/${reference.repository}`,
+    async () => {
+      const modules: WasmModuleResult[] = [];
+      for (const layer of layers) {
+        const bytes = await client.getBlob(reference, layer);
+        modules.push(await checkWasmModule(layer.digest, bytes, spec.wasm?.allowedImports));
+      }
+      return modules;
+    },
+  );
 };
 
 export const scanArtifact = async (

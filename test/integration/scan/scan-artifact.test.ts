@@ -1,12 +1,13 @@
 // scanArtifact and `tagguard scan <ref>` against real registries: charts pushed with helm, SBOMs attached
 // with oras (referrers API on olareg, tag schema on distribution), WASM modules pushed with oras.
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryClient } from '../../../src/registry/client.ts';
 import { RegistryTransport } from '../../../src/registry/transport.ts';
 import { parseReference } from '../../../src/registry/reference.ts';
-import { scanArtifact } from '../../../src/scan/scan-artifact.ts';
+import { MAX_WASM_LAYERS, scanArtifact } from '../../../src/scan/scan-artifact.ts';
 import { scanCommand } from '../../../src/cli/scan-command.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushArtifact, pushChart, type PushedArtifact } from '../../env/oci.ts';
@@ -191,6 +192,45 @@ describe('scanArtifact against real registries', () => {
         {},
       );
       expect(lenient).toMatchObject({ failed: false, reasons: [] });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it(`refuses an artifact with more than ${MAX_WASM_LAYERS} WASM layers (pushed by the real oras)`, async () => {
+    const registry = env.registries.referrers;
+    const dir = await mkdtemp(join(tmpdir(), 'tagguard-wasm-many-'));
+    const files: string[] = [];
+    for (let i = 0; i <= MAX_WASM_LAYERS; i++) {
+      await writeFile(join(dir, `m${i}.wasm`), wasmModule([`env.f${i}`]));
+      files.push(`m${i}.wasm:application/vnd.wasm.content.layer.v1+wasm`);
+    }
+    const { stdout } = await runTool(
+      'oras',
+      [
+        'push',
+        `${registry.host}/scan/many-wasm:v1`,
+        ...files,
+        '--artifact-type',
+        'application/vnd.wasm.config.v0+json',
+        '--format',
+        'json',
+        '--plain-http',
+      ],
+      { env: home.env, cwd: dir },
+    );
+    const digest = (JSON.parse(stdout) as { digest: string }).digest;
+    const client = clientFor(registry);
+    try {
+      await expect(
+        scanArtifact(
+          client,
+          { registry: registry.host, repository: 'scan/many-wasm', digest },
+          digest,
+          { wasm: { allowedImports: ['*'] } },
+          {},
+        ),
+      ).rejects.toMatchObject({ code: 'TooManyEntries' });
     } finally {
       await client.close();
     }

@@ -1,6 +1,7 @@
 // `tagguard scan <chart.tgz | dir | ref> [--policy F] [--output json]`: scans a packaged chart, a chart
 // directory or an OCI artifact with the rules of the policy's spec.scan (failOn, exceptions, sbom, wasm).
 // Exit codes (DESIGN §6): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad archive, 3 registry.
+import { mergeValues } from '../sources/helm-values.ts';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -55,19 +56,6 @@ const options = {
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** helm's -f semantics: maps merge key by key, anything else is replaced. */
-const mergeValues = (
-  base: Record<string, unknown>,
-  over: Record<string, unknown>,
-): Record<string, unknown> => {
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = merged[key];
-    merged[key] = isRecord(current) && isRecord(value) ? mergeValues(current, value) : value;
-  }
-  return merged;
-};
 
 const readValues = async (files: readonly string[]): Promise<Record<string, unknown>> => {
   let values: Record<string, unknown> = {};

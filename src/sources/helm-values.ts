@@ -2,6 +2,7 @@
 // replaced (Flux's chartutil.MergeMaps, Helm's merging of several -f files), values YAML parsed in the core
 // reader (go-yaml v2 semantics, as Flux and helm read values), and `--set`-style assignments at a dotted path (Helm strvals: `a.b[0].c`, `\.` escapes a dot,
 // typed values unless forced to strings). Limit: one assignment per call, the value is never split at commas.
+import { ownValue, setOwnValue } from '../yaml/own-keys.ts';
 import { parseYaml } from '../yaml/bounded-yaml.ts';
 import { isRecord } from './object-fields.ts';
 
@@ -11,8 +12,8 @@ export type HelmValues = Record<string, unknown>;
 export const mergeValues = (a: HelmValues, b: HelmValues): HelmValues => {
   const out: HelmValues = { ...a };
   for (const [key, value] of Object.entries(b)) {
-    const existing = out[key];
-    out[key] = isRecord(value) && isRecord(existing) ? mergeValues(existing, value) : value;
+    const existing = ownValue(out, key);
+    setOwnValue(out, key, isRecord(value) && isRecord(existing) ? mergeValues(existing, value) : value);
   }
   return out;
 };
@@ -92,7 +93,7 @@ const setAt = (container: unknown, steps: readonly PathStep[], value: unknown): 
     return list;
   }
   const map: HelmValues = isRecord(container) ? { ...container } : {};
-  map[step.key] = setAt(map[step.key], rest, value);
+  setOwnValue(map, step.key, setAt(ownValue(map, step.key), rest, value));
   return map;
 };
 

@@ -1,6 +1,7 @@
 // The one YAML reader of tagguard: policy files, values, Chart.yaml, helm's output and static templates are all
 // read here, under size, depth, alias and node limits, and with the semantics of the Go reader the GitOps tools
 // use (sigs.k8s.io/yaml over go-yaml v2): YAML 1.1 scalars, `<<` merged in document order, last key wins.
+import { setOwnValue } from './own-keys.ts';
 import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event, type ScalarEvent } from 'js-yaml';
 import { BaseError } from '../errors.ts';
 
@@ -163,10 +164,7 @@ const setKey = (target: Json, key: string, origin: string, value: unknown, origi
   if (before !== undefined && before !== origin)
     fail('YamlUnsupported', `two different keys become the JSON key ${JSON.stringify(key.slice(0, 40))}`);
   known.set(key, origin);
-  // A key named __proto__ is data, not the prototype.
-  if (key === '__proto__')
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
+  setOwnValue(target, key, value);
 };
 
 const isMap = (value: unknown): value is Json =>

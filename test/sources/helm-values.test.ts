@@ -54,3 +54,20 @@ describe('parseValuesYaml', () => {
     expect(() => parseValuesYaml('- a\n- b\n')).toThrow();
   });
 });
+
+describe('values keyed __proto__ are data, as helm sees them', () => {
+  it('mergeValues keeps a __proto__ key as an own key and JSON carries it to helm', () => {
+    const over = JSON.parse('{"__proto__": {"privileged": true}}') as Record<string, unknown>;
+    const merged = mergeValues({ replicas: 1 }, over);
+    expect(Object.hasOwn(merged, '__proto__')).toBe(true);
+    expect(JSON.parse(JSON.stringify(merged))).toEqual(
+      JSON.parse('{"replicas": 1, "__proto__": {"privileged": true}}'),
+    );
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+  });
+  it('setValueAtPath writes under a __proto__ key without touching the prototype', () => {
+    const values = setValueAtPath({}, '__proto__.privileged', 'true', false);
+    expect(JSON.stringify(values)).toBe('{"__proto__":{"privileged":true}}');
+    expect(({} as Record<string, unknown>).privileged).toBeUndefined();
+  });
+});

@@ -168,6 +168,24 @@ export const templateCases: readonly CorpusCase[] = [
 export const yamlCases: readonly CorpusCase[] = [
   make(
     'yaml',
+    '--values keyed __proto__ turning on a privileged Pod (helm sees the key; so must tagguard)',
+    async (ctx) => [
+      'scan',
+      await chart(ctx, {
+        'pod.yaml': `{{- if index .Values "__proto__" }}\n${privilegedPod}{{- end }}\n`,
+      }),
+      '--helm',
+      ctx.helm,
+      '--output',
+      'json',
+      '--values',
+      await write(ctx, 'v.yaml', '__proto__: {on: true}\n'),
+    ],
+    1,
+    'privileged-container',
+  ),
+  make(
+    'yaml',
     '--values with a billion-laughs document',
     async (ctx) => [
       'scan',

@@ -28,6 +28,8 @@ TOOLS=(
   "helm|v3.19.5|wrapper|helm.sh/helm/v3/cmd/helm|helm|-X helm.sh/helm/v3/internal/version.version={v}"
   "source-controller|v1.9.2|replaces|github.com/fluxcd/source-controller|source-controller|"
   "helm-controller|v1.6.4|replaces|github.com/fluxcd/helm-controller|helm-controller|"
+  # The Flux release that pairs with source-controller v1.9.x (its go.mod requires source-controller/api v1.9.0).
+  "kustomize-controller|v1.9.6|replaces|github.com/fluxcd/kustomize-controller|kustomize-controller|"
   # Docker token auth server of the distribution project (htpasswd users, refresh tokens); cesanta/docker_auth
   # is not served by the module proxy here.
   "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"
@@ -39,12 +41,50 @@ TOOLS=(
   "yaml-oracle|v1.6.0|source|scripts/tools/yaml-oracle|yaml-oracle|"
 )
 
+# Third-party CRDs that are not a pinned tool's own (the Flux controllers' come with their rows above):
+# name | version | module | directory in the module | files (globs). Argo CD runs no controller here; its
+# CRDs are pinned to the release whose util/versions package the semver-oracle imports (Argo CD v3.5.1).
+# ApplicationSet is left out: tagguard does not read it, and its 1.4 MB CRD only slows the API server.
+CRDS=(
+  "argocd|v3.5.1|github.com/argoproj/argo-cd/v3|manifests/crds|application-crd.yaml appproject-crd.yaml"
+)
+
 log() { printf '[testbin] %s\n' "$*" >&2; }
 fail() {
   log "FAILED: $1"
   [ -n "${2:-}" ] && [ -f "$2" ] && { tail -n 30 "$2" >&2; log "full log: $2"; }
   log "retry with: make testbin TOOLS=$1   (or: scripts/testbin.sh $1)"
   exit 1
+}
+
+# Copies CRD manifests out of a module of the Go module proxy into the cache, keyed by component and version
+# (<cache>/crds/<name>-<version>-<recipe hash>/, with source.txt saying where they came from), and links them as
+# .testbin/crds/<name>. A copy, not a link into the module cache, which `go clean -modcache` empties.
+fetch_crds() { # name version module directory globs
+  local name="$1" version="$2" module="$3" subdir="$4" globs="$5" dir moddir sum f n=0
+  # Keyed by the recipe too (module, directory, globs), as the tools are, so a changed recipe never reuses a copy.
+  dir="$cache/crds/$name-$version-$(printf '%s' "$module|$subdir|$globs" | sha256sum | cut -c1-8)"
+  if [ ! -f "$dir/source.txt" ]; then
+    local json
+    json="$(cd "$cache" && go mod download -json "$module@$version")" || fail "$name" ""
+    moddir="$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$json")"
+    sum="$(sed -n 's/.*"Sum": "\(.*\)".*/\1/p' <<<"$json")"
+    [ -d "$moddir/$subdir" ] || { log "$module@$version has no $subdir"; fail "$name" ""; }
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    local g patterns
+    read -r -a patterns <<<"$globs" # read splits without expanding the globs against the working directory
+    for g in "${patterns[@]}"; do
+      for f in "$moddir/$subdir"/$g; do
+        if [ -f "$f" ]; then cp "$f" "$dir.tmp/" && n=$((n + 1)); fi
+      done
+    done
+    [ "$n" -gt 0 ] || { log "no CRDs matched '$globs' in $module@$version/$subdir"; fail "$name" ""; }
+    chmod -R u+w "$dir.tmp"
+    printf 'module %s\nversion %s\nsum %s\ndirectory %s\n' "$module" "$version" "$sum" "$subdir" >"$dir.tmp/source.txt"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    log "$name $version: $n CRD files from $module/$subdir"
+  fi
+  mkdir -p "$root/.testbin/crds" && ln -sfn "$dir" "$root/.testbin/crds/$name"
 }
 
 command -v go >/dev/null 2>&1 || {
@@ -174,17 +214,16 @@ for row in "${TOOLS[@]}"; do
     mv "$out.tmp" "$out"
     log "$name $version: built in $((SECONDS - start))s"
   fi
-  # Controllers bring their own CRDs (config/crd/bases of the module), kept next to the binary and linked
-  # as .testbin/crds/<name>, so the tests install exactly the versions the controller was built with.
-  if [ "$how" = replaces ] && [ ! -d "$dir/crds" ]; then
-    moddir="$(cd "$cache" && go mod download -json "$pkg@$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
-    if [ -d "$moddir/config/crd/bases" ]; then
-      rm -rf "$dir/crds.tmp" && cp -r "$moddir/config/crd/bases" "$dir/crds.tmp" && chmod -R u+w "$dir/crds.tmp"
-      mv "$dir/crds.tmp" "$dir/crds"
-    fi
-  fi
-  if [ -d "$dir/crds" ]; then mkdir -p "$root/.testbin/crds" && ln -sfn "$dir/crds" "$root/.testbin/crds/$name"; fi
+  # A controller brings its own CRDs (config/crd/bases of the module it is built from), so the tests
+  # install exactly the versions the controller was built with.
+  if [ "$how" = replaces ]; then fetch_crds "$name" "$version" "$pkg" config/crd/bases '*.fluxcd.io_*.yaml'; fi
   ln -sfn "$out" "$bin/$name"
 done
 
-log "tools linked into $bin"
+for row in "${CRDS[@]}"; do
+  IFS='|' read -r name version module subdir globs <<<"$row"
+  if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then continue; fi
+  fetch_crds "$name" "$version" "$module" "$subdir" "$globs"
+done
+
+log "tools linked into $bin, CRDs into $root/.testbin/crds"

@@ -1,18 +1,20 @@
-// The real Flux source-controller and helm-controller (built by scripts/testbin.sh) running against the
-// test API server, for end-to-end tests. No kubelet runs here, so HelmReleases must disable waiting
-// (install/upgrade disableWait). Not started by startTestEnv: tests that need them call this.
+// The real Flux source-controller, helm-controller and kustomize-controller (built by scripts/testbin.sh)
+// running against the test API server, for end-to-end tests. No kubelet runs here, so HelmReleases must
+// disable waiting (install/upgrade disableWait) and Kustomizations must not wait for workloads (wait: false).
+// Not started by startTestEnv: tests that need them call this.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
 import { probe } from './https-get.ts';
-import { projectRoot, testbinDir } from './paths.ts';
+import { crdDir, testbinDir } from './paths.ts';
 import { KubeTestClient } from './kube.ts';
 import { waitFor, type ProcessSupervisor, type ServiceHandle } from './processes.ts';
 
 export interface FluxControllers {
   sourceController: ServiceHandle;
   helmController: ServiceHandle;
+  kustomizeController: ServiceHandle;
   /** host:port where source-controller serves artifacts (what status.artifact.url points at). */
   storageAddress: string;
   stop(): Promise<void>;
@@ -29,9 +31,11 @@ export interface FluxOptions {
   /** Extra arguments, e.g. ['--requeue-dependency=2s']. */
   sourceControllerArgs?: readonly string[];
   helmControllerArgs?: readonly string[];
+  kustomizeControllerArgs?: readonly string[];
 }
 
-type FluxTool = 'source-controller' | 'helm-controller';
+export const FLUX_CONTROLLERS = ['source-controller', 'helm-controller', 'kustomize-controller'] as const;
+type FluxTool = (typeof FLUX_CONTROLLERS)[number];
 
 const fluxTool = (name: FluxTool): string => {
   const path = join(testbinDir, name);
@@ -40,17 +44,9 @@ const fluxTool = (name: FluxTool): string => {
   return path;
 };
 
-// scripts/testbin.sh links each controller's own CRDs (config/crd/bases of its module) here.
-const crdDir = (name: FluxTool): string => {
-  const dir = join(projectRoot, '.testbin', 'crds', name);
-  if (!existsSync(dir))
-    throw new Error(`CRDs of ${name} are missing at ${dir}: run 'scripts/testbin.sh ${name}'`);
-  return dir;
-};
-
-/** True when both controllers are built, so end-to-end tests can say why they skip. */
+/** True when every controller is built, so end-to-end tests can say why they skip. */
 export const fluxControllersAvailable = (): boolean =>
-  existsSync(join(testbinDir, 'source-controller')) && existsSync(join(testbinDir, 'helm-controller'));
+  FLUX_CONTROLLERS.every((name) => existsSync(join(testbinDir, name)));
 
 const waitReady = (handle: ServiceHandle, healthPort: number, timeoutMs: number): Promise<true> =>
   waitFor(
@@ -66,15 +62,13 @@ export const startFluxControllers = async (
   options: FluxOptions = {},
 ): Promise<FluxControllers> => {
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
-  // source-controller watches every source kind (GitRepository, Bucket, …), not only the shared three.
-  await KubeTestClient.fromFile(kubeconfig).installCrds([
-    crdDir('source-controller'),
-    crdDir('helm-controller'),
-  ]);
+  // Each controller's own CRDs (scripts/testbin.sh takes them from the module it builds the controller from),
+  // as startTestEnv installs them; again here for a control plane of the caller's own.
+  await KubeTestClient.fromFile(kubeconfig).installCrds(FLUX_CONTROLLERS.map(crdDir));
   const storage = join(runDir, 'flux-storage');
   await mkdir(storage, { recursive: true });
-  const [storagePort, scMetrics, scHealth, hcMetrics, hcHealth] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
+  const [storagePort, scMetrics, scHealth, hcMetrics, hcHealth, kcMetrics, kcHealth] = await Promise.all(
+    Array.from({ length: 7 }, () => freePort()),
   );
   const storageAddress = `127.0.0.1:${storagePort}`;
   // controller-runtime reads KUBECONFIG; Flux's flags are pflag and do not include --kubeconfig.
@@ -111,16 +105,30 @@ export const startFluxControllers = async (
     ],
     { env, cwd: runDir },
   );
+  // Applies as the kubeconfig's identity (no --default-service-account): the tests' Kustomizations name none.
+  const kustomizeController = supervisor.start(
+    'kustomize-controller',
+    fluxTool('kustomize-controller'),
+    [
+      `--metrics-addr=127.0.0.1:${kcMetrics}`,
+      `--health-addr=127.0.0.1:${kcHealth}`,
+      ...common,
+      ...(options.kustomizeControllerArgs ?? []),
+    ],
+    { env, cwd: runDir },
+  );
   await Promise.all([
     waitReady(sourceController, scHealth ?? 0, timeoutMs),
     waitReady(helmController, hcHealth ?? 0, timeoutMs),
+    waitReady(kustomizeController, kcHealth ?? 0, timeoutMs),
   ]);
   return {
     sourceController,
     helmController,
+    kustomizeController,
     storageAddress,
     stop: async () => {
-      await Promise.all([sourceController.stop(), helmController.stop()]);
+      await Promise.all([sourceController.stop(), helmController.stop(), kustomizeController.stop()]);
     },
   };
 };

@@ -96,7 +96,8 @@ export class KubeTestClient {
   async installCrds(dirs: readonly string[]): Promise<string[]> {
     const crds: KubernetesObject[] = [];
     for (const dir of dirs) {
-      if (!existsSync(dir)) continue;
+      // A missing directory is an error: a control plane without some CRDs fails later and far away.
+      if (!existsSync(dir)) throw new Error(`CRD directory ${dir} is missing: run 'make testbin' first`);
       for (const file of (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
         const docs = parseManifests(await readFile(join(dir, file), 'utf8'));
         crds.push(...docs.filter((d) => d.kind === 'CustomResourceDefinition'));

@@ -1,5 +1,7 @@
 // Pushing test artifacts with the real clients: charts with helm, anything else with oras.
-import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { runTool } from './run-tool.ts';
 import type { RegistryEndpoint } from './registries.ts';
@@ -68,6 +70,45 @@ export const pushArtifact = async (
       ...tlsFlags(registry),
     ],
     { env: home.env, cwd: dirname(file) },
+  );
+  const digest = (JSON.parse(stdout) as { digest?: string }).digest ?? '';
+  return pushed(registry, repo, tag, digest);
+};
+
+export const FLUX_CONFIG = 'application/vnd.cncf.flux.config.v1+json';
+export const FLUX_CONTENT = 'application/vnd.cncf.flux.content.v1.tar+gzip';
+
+/**
+ * A Flux artifact in the shape `flux push artifact` gives it (Flux's config media type, one tar+gzip layer
+ * of the files), pushed with oras: what an OCIRepository feeding a Kustomization fetches. The archive is
+ * made by the system tar, as `flux push artifact` makes it with Go's archive/tar: a plain ustar stream.
+ */
+export const pushFluxArtifact = async (
+  home: ToolHome,
+  registry: RegistryEndpoint,
+  repo: string,
+  tag: string,
+  files: Readonly<Record<string, string>>,
+): Promise<PushedArtifact> => {
+  const work = await mkdtemp(join(home.dir, 'flux-artifact-'));
+  const content = join(work, 'content');
+  await mkdir(content);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(content, name), text);
+  await promisify(execFile)('tar', ['-czf', join(work, 'artifact.tgz'), '-C', content, '.']);
+  await writeFile(join(work, 'config.json'), '{}');
+  const { stdout } = await runTool(
+    'oras',
+    [
+      'push',
+      `${registry.host}/${repo}:${tag}`,
+      '--config',
+      `config.json:${FLUX_CONFIG}`,
+      `artifact.tgz:${FLUX_CONTENT}`,
+      '--format',
+      'json',
+      ...tlsFlags(registry),
+    ],
+    { env: home.env, cwd: work },
   );
   const digest = (JSON.parse(stdout) as { digest?: string }).digest ?? '';
   return pushed(registry, repo, tag, digest);

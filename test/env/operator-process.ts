@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { KubeTestClient } from './kube.ts';
 import { operatorKubeconfig, helmBinary, OPERATOR_NAMESPACE } from './operator.ts';
-import { projectCrdsDir, projectRoot, sharedCrdsDir } from './paths.ts';
+import { allCrdDirs, projectRoot } from './paths.ts';
 import { freePort } from './ports.ts';
 import { logTail, waitFor, ProcessSupervisor, type ServiceHandle } from './processes.ts';
 import type { TestEnvInfo } from './test-env.ts';
@@ -187,7 +187,7 @@ export const startOperatorCluster = async (env: TestEnvInfo, prefix: string): Pr
     try {
       const plane = await startControlPlane(supervisor, dir);
       const kube = KubeTestClient.fromFile(plane.kubeconfig);
-      await kube.installCrds([projectCrdsDir, join(sharedCrdsDir, 'flux'), join(sharedCrdsDir, 'argocd')]);
+      await kube.installCrds(allCrdDirs());
       const kubeconfig = await operatorKubeconfig({
         ...env,
         kubeconfig: plane.kubeconfig,

@@ -1,4 +1,5 @@
-// Where the test environment finds the project, the pinned tools and the shared third-party CRDs.
+// Where the test environment finds the project, the pinned tools and the third-party CRDs. Everything is
+// inside the checkout: scripts/testbin.sh links the tools into .testbin/bin and the CRDs into .testbin/crds.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const testbinDir = join(projectRoot, '.testbin', 'bin');
 export const runsDir = join(projectRoot, '.testbin', 'runs');
-export const sharedCrdsDir = resolve(projectRoot, '..', 'shared', 'crds');
+export const testbinCrdsDir = join(projectRoot, '.testbin', 'crds');
 export const projectCrdsDir = join(projectRoot, 'crds');
 
 export type ToolName =
@@ -23,7 +24,10 @@ export type ToolName =
   | 'token-server'
   | 'semver-oracle'
   | 'chart-oracle'
-  | 'yaml-oracle';
+  | 'yaml-oracle'
+  | 'source-controller'
+  | 'helm-controller'
+  | 'kustomize-controller';
 
 /** Absolute path of a pinned tool; fails with the command that provides it. */
 export const toolPath = (name: ToolName): string => {
@@ -33,3 +37,27 @@ export const toolPath = (name: ToolName): string => {
   }
   return path;
 };
+
+/**
+ * Where each group of third-party CRDs comes from: a Flux controller's own module (config/crd/bases at the
+ * version scripts/testbin.sh builds it from), or Argo CD's module (manifests/crds at its pinned release).
+ */
+export const CRD_COMPONENTS = [
+  'source-controller',
+  'helm-controller',
+  'kustomize-controller',
+  'argocd',
+] as const;
+export type CrdComponent = (typeof CRD_COMPONENTS)[number];
+
+/** The directory scripts/testbin.sh linked a component's CRDs to; fails with the command that provides it. */
+export const crdDir = (component: CrdComponent): string => {
+  const dir = join(testbinCrdsDir, component);
+  if (!existsSync(join(dir, 'source.txt'))) {
+    throw new Error(`CRDs of ${component} are missing at ${dir}: run 'make testbin' first`);
+  }
+  return dir;
+};
+
+/** tagguard's own CRDs and every third-party group: what a test control plane installs. */
+export const allCrdDirs = (): string[] => [projectCrdsDir, ...CRD_COMPONENTS.map(crdDir)];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startControlPlane } from './control-plane.ts';
 import { createCA, issueCertificate } from './pki.ts';
 import { ProcessSupervisor } from './processes.ts';
-import { projectCrdsDir, runsDir, sharedCrdsDir } from './paths.ts';
+import { allCrdDirs, runsDir } from './paths.ts';
 import { startDistribution, startOlareg, type RegistryEndpoint } from './registries.ts';
 import { KubeTestClient } from './kube.ts';
 
@@ -87,11 +87,7 @@ export const startTestEnv = async (): Promise<TestEnv> => {
     ]);
 
     const kube = KubeTestClient.fromFile(plane.kubeconfig);
-    const installedCrds = await kube.installCrds([
-      projectCrdsDir,
-      join(sharedCrdsDir, 'flux'),
-      join(sharedCrdsDir, 'argocd'),
-    ]);
+    const installedCrds = await kube.installCrds(allCrdDirs());
 
     const info: TestEnvInfo = {
       runDir,

@@ -1,12 +1,21 @@
 // Proves the test environment is made of the real parts: a kube-apiserver with RBAC and client
 // certificates that stores Flux and Argo CD objects, registries with and without the referrers API,
-// and signatures made by the real cosign (v2 and v3) and notation found where each format puts them.
-import { mkdtemp } from 'node:fs/promises';
+// and signatures made by the real cosign (v2 and v3) and notation found where each format puts them. The
+// Flux and Argo CD CRDs it installs are exactly those of the pinned controllers' modules.
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { CoreV1Api, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
-import { KubeTestClient } from '../env/kube.ts';
+import {
+  CoreV1Api,
+  VersionApi,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { KubeTestClient, parseManifests } from '../env/kube.ts';
+import { CRD_COMPONENTS, crdDir, testbinDir } from '../env/paths.ts';
+import { FLUX_CONTROLLERS } from '../env/flux.ts';
+import { binaryModules, goModule, pinnedVersion, readCrdSource } from '../env/crd-sources.ts';
 import { writeKubeconfig } from '../env/control-plane.ts';
 import { issueCertificate } from '../env/pki.ts';
 import { packageChart } from '../env/charts.ts';
@@ -101,6 +110,78 @@ describe('the test control plane', () => {
       code: 403,
       body: expect.stringMatching(/User \\"nobody\\" cannot list resource \\"namespaces\\"/) as unknown,
     });
+  });
+});
+
+describe('the third-party CRDs of the test control plane', () => {
+  const kube = KubeTestClient.fromFile(env.kubeconfig);
+  // Argo CD runs no controller here: the Argo CD code under test is the util/versions package the semver
+  // oracle is built from, so its CRDs must come from that same module version.
+  const runs = (component: (typeof CRD_COMPONENTS)[number]): string =>
+    join(
+      testbinDir,
+      (FLUX_CONTROLLERS as readonly string[]).includes(component) ? component : 'semver-oracle',
+    );
+
+  const crdFiles = async (component: (typeof CRD_COMPONENTS)[number]): Promise<string[]> =>
+    (await readdir(crdDir(component))).filter((f) => f.endsWith('.yaml')).sort();
+
+  it('cover every kind tagguard reads or holds', () => {
+    expect(env.installedCrds).toEqual(
+      expect.arrayContaining([
+        'ocirepositories.source.toolkit.fluxcd.io',
+        'helmrepositories.source.toolkit.fluxcd.io',
+        'helmcharts.source.toolkit.fluxcd.io',
+        'helmreleases.helm.toolkit.fluxcd.io',
+        'kustomizations.kustomize.toolkit.fluxcd.io',
+        'applications.argoproj.io',
+        'appprojects.argoproj.io',
+      ]),
+    );
+  });
+
+  it.each(CRD_COMPONENTS)(
+    '%s: the pinned version, byte for byte from its module, the version the harness runs',
+    async (component) => {
+      const source = await readCrdSource(component);
+      expect(source.version).toBe(await pinnedVersion(component));
+
+      const module = await goModule(source.module, source.version);
+      expect(module.sum).toBe(source.sum);
+      const files = await crdFiles(component);
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) {
+        const copy = await readFile(join(crdDir(component), file));
+        const upstream = await readFile(join(module.dir, source.directory, file));
+        expect(
+          copy.equals(upstream),
+          `${component}/${file} differs from ${source.module}@${source.version}`,
+        ).toBe(true);
+      }
+
+      // The binary the harness starts (or, for Argo CD, the oracle that runs Argo CD's code) was built from
+      // the same module version, and the same module content (go.sum hash).
+      const compiled = (await binaryModules(runs(component))).get(source.module);
+      expect(compiled).toEqual({ version: source.version, sum: source.sum });
+    },
+  );
+
+  it.each(CRD_COMPONENTS)('%s: what the API server serves is what the module ships', async (component) => {
+    for (const file of await crdFiles(component)) {
+      const shipped = parseManifests(await readFile(join(crdDir(component), file), 'utf8')).filter(
+        (d): d is V1CustomResourceDefinition => d.kind === 'CustomResourceDefinition',
+      );
+      for (const crd of shipped) {
+        const name = crd.metadata?.name ?? '';
+        expect(env.installedCrds).toContain(name);
+        const served = await kube.extensions.readCustomResourceDefinition({ name });
+        expect(crd.spec.versions.length).toBeGreaterThan(0);
+        expect(served.spec.versions, name).toEqual(crd.spec.versions);
+        expect(served.metadata?.annotations?.['controller-gen.kubebuilder.io/version']).toBe(
+          crd.metadata?.annotations?.['controller-gen.kubebuilder.io/version'],
+        );
+      }
+    }
   });
 });
 

@@ -49,13 +49,16 @@ describe('scripts/check-prerequisites.sh', () => {
     ['openssl', '1.1.1', 'apt-get install openssl'],
     ['npm', '7.0', 'apt-get install npm'],
     ['node', '18.0', 'apt-get install nodejs'],
-  ])('names a missing %s, the version needed and how to install it, and exits 1', (tool, version, install) => {
-    const { status, stderr } = run(pathWithout(tool));
-    expect(status).toBe(1);
-    expect(stderr).toContain(`prerequisite missing: ${tool} (version ${version} or later)`);
-    expect(stderr).toContain(`install: ${install}`);
-    expect(stderr).toContain('README.md');
-  });
+  ])(
+    'names a missing %s, the version needed and how to install it, and exits 1',
+    (tool, version, install) => {
+      const { status, stderr } = run(pathWithout(tool));
+      expect(status).toBe(1);
+      expect(stderr).toContain(`prerequisite missing: ${tool} (version ${version} or later)`);
+      expect(stderr).toContain(`install: ${install}`);
+      expect(stderr).toContain('README.md');
+    },
+  );
 
   it('lists every missing tool in one run, not only the first', () => {
     const { status, stderr } = run(pathWithout('go', 'openssl'));

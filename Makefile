@@ -6,12 +6,19 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 DEPS := node_modules/.installed
+# Names a missing or too old command (and its Debian package) before anything is built: README "Prerequisites".
+PREREQS := scripts/check-prerequisites.sh
 
 .PHONY: help
 help: ## List the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+.PHONY: prerequisites
+prerequisites: ## Check that bash, node, npm, Go >= 1.26 and openssl are installed (says how to install what is not)
+	@$(PREREQS)
+
 $(DEPS): package.json package-lock.json
+	@$(PREREQS) bash node npm
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -20,6 +27,7 @@ deps: $(DEPS) ## Install the Node dependencies (and Node 24 itself)
 
 .PHONY: testbin
 testbin: ## Build or find the pinned test tools and link them into .testbin/bin/ (TOOLS="a b" for some)
+	@$(PREREQS) bash go
 	scripts/testbin.sh $(TOOLS)
 
 .PHONY: build
@@ -39,11 +47,11 @@ test-unit: $(DEPS) ## Unit tests (no network)
 	npm run test:unit
 
 .PHONY: test-integration
-test-integration: $(DEPS) testbin ## Integration tests against a real kube-apiserver, etcd, registries, cosign, notation, helm
+test-integration: prerequisites $(DEPS) testbin ## Integration tests against a real kube-apiserver, etcd, registries, cosign, notation, helm
 	npm run test:integration
 
 .PHONY: test
-test: lint typecheck testbin ## Everything CI runs: lint, typecheck, then unit and integration tests in one run
+test: prerequisites lint typecheck testbin ## Everything CI runs: lint, typecheck, then unit and integration tests in one run
 	npm test
 
 .PHONY: fuzz
@@ -52,7 +60,7 @@ fuzz: $(DEPS) testbin ## Archive fuzz against helm's loader (chart-oracle): FUZZ
 	  vitest run --project integration test/integration/scan/archive-oracle.test.ts
 
 .PHONY: demo
-demo: $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
+demo: prerequisites $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
 	node scripts/demo.ts
 
 .PHONY: demo-stop

@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    // Only the config module reads the environment (STYLE.md: config parsed once and passed down).
+    // Only the config module reads the environment (CONTRIBUTING.md: config is parsed once and passed down).
     files: ['src/**/*.ts'],
     ignores: ['src/config/**'],
     rules: {

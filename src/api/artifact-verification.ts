@@ -1,5 +1,6 @@
-// Types of the ArtifactVerification custom resource (tagguard.dev/v1alpha1), as DESIGN §2 defines it.
-// Only types live here: behaviour is elsewhere. The CRD in crds/ is checked against these types by a test.
+// Types of the ArtifactVerification custom resource (tagguard.dev/v1alpha1), as
+// docs/design.md#the-artifactverification-resource defines it. Only types live here: behaviour is elsewhere.
+// The CRD in crds/ is checked against these types by a test.
 
 export const GROUP = 'tagguard.dev';
 export const VERSION = 'v1alpha1';

@@ -1,6 +1,7 @@
-// Condition types and condition reasons of ArtifactVerification status (DESIGN §4). The values are API:
-// `kubectl wait --for=condition=Ready`, Flux health checks, Argo CD health and alerts match on them, so a
-// value never changes meaning. Conditions follow the Kubernetes API conventions and kstatus.
+// Condition types and condition reasons of ArtifactVerification status
+// (docs/design.md#conditions-events-metrics). The values are API: `kubectl wait --for=condition=Ready`, Flux
+// health checks, Argo CD health and alerts match on them, so a value never changes meaning. Conditions follow
+// the Kubernetes API conventions and kstatus.
 
 export const ConditionType = {
   /** kstatus: the artifact is trusted and every target is in its intended state. */

@@ -1,6 +1,6 @@
 // Event reasons tagguard emits (events.k8s.io/v1, reporting controller tagguard.dev/controller) on the
-// ArtifactVerification and, for holds, on the held target too (DESIGN §4). The values are API: alerting
-// and `kubectl events --for` filters match on them.
+// ArtifactVerification and, for holds, on the held target too (docs/design.md#conditions-events-metrics). The
+// values are API: alerting and `kubectl events --for` filters match on them.
 
 export const EventReason = {
   /** The watched tag resolves to a new digest (a new version, or a re-push). */

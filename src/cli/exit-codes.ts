@@ -1,4 +1,4 @@
-// Exit codes of every tagguard command (DESIGN §6).
+// Exit codes of every tagguard command (docs/design.md#command-line).
 export const EXIT = {
   /** Trusted, or no findings at failOn. */
   ok: 0,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `tagguard` binary: dispatches to a subcommand. Exit codes follow DESIGN §6
-// (0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network error).
+// Entry point of the `tagguard` binary: dispatches to a subcommand. Exit codes follow
+// docs/design.md#command-line (0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network error).
 import { readFileSync } from 'node:fs';
 import { readCliEnvironment } from '../config/cli-environment.ts';
 import { resolveCommand } from './resolve-command.ts';

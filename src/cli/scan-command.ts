@@ -1,6 +1,7 @@
 // `tagguard scan <chart.tgz | dir | ref> [--policy F] [--output json]`: scans a packaged chart, a chart
 // directory or an OCI artifact with the rules of the policy's spec.scan (failOn, exceptions, sbom, wasm).
-// Exit codes (DESIGN §6): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad archive, 3 registry.
+// Exit codes (docs/design.md#command-line): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad
+// archive, 3 registry.
 import { mergeValues } from '../sources/helm-values.ts';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';

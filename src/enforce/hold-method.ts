@@ -1,5 +1,5 @@
-// Which field a hold changes on which kind of target (DESIGN §2 "Actions"). Kinds are matched by API
-// group and kind, not version: every served version of these kinds has the same fields.
+// Which field a hold changes on which kind of target (docs/design.md#actions-and-holds). Kinds are matched by
+// API group and kind, not version: every served version of these kinds has the same fields.
 import { EnforceError } from './errors.ts';
 import type { HoldMethod, HoldOptions, TargetKind } from './types.ts';
 

@@ -1,7 +1,7 @@
-// Holds and releases GitOps targets for ArtifactVerifications (DESIGN §2 "Actions"). Each hold and each
-// release is ONE write computed from one read and guarded by its resourceVersion, so a crash leaves the
-// target either untouched or fully changed, never held without a record or recorded without a hold.
-// On 409 the target is read again and the write recomputed. Events are the caller's job.
+// Holds and releases GitOps targets for ArtifactVerifications (docs/design.md#actions-and-holds). Each hold
+// and each release is ONE write computed from one read and guarded by its resourceVersion, so a crash leaves
+// the target either untouched or fully changed, never held without a record or recorded without a hold. On
+// 409 the target is read again and the write recomputed. Events are the caller's job.
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { EnforceError, isEnforceError } from './errors.ts';

@@ -1,5 +1,6 @@
-// The operator's Prometheus metrics (DESIGN §4), on a registry of their own (no global state). Label sets
-// are small and bounded: CR namespace/name, registry host, result words; never a tag or a digest.
+// The operator's Prometheus metrics (docs/design.md#conditions-events-metrics), on a registry of their own
+// (no global state). Label sets are small and bounded: CR namespace/name, registry host, result words; never
+// a tag or a digest.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RegistryRequestEvent } from '../registry/transport.ts';
 import type { Severity } from '../api/artifact-verification.ts';

@@ -8,7 +8,7 @@ import type {
 } from '../api/artifact-verification.ts';
 import type { NotationEnvelope } from './notation/notation-verifier.ts';
 
-/** Why a signer (or the whole verification) failed; DESIGN §3. */
+/** Why a signer (or the whole verification) failed; docs/verification.md#reason-codes. */
 export type VerifyReason =
   | 'SignatureMissing'
   | 'SignatureInvalid'

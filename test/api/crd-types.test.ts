@@ -121,7 +121,7 @@ describe('the ArtifactVerification CRD and the TypeScript types', () => {
     expect(version.subresources?.status).toEqual({});
   });
 
-  it('declares the defaults of DESIGN §2, each one a value its field allows', () => {
+  it('declares the defaults of docs/design.md, each one a value its field allows', () => {
     const defaults = {
       'spec.interval': '1m',
       'spec.action': 'Suspend',
@@ -180,7 +180,7 @@ describe('condition and event reasons', () => {
     }
   });
 
-  it('give Warning to the events DESIGN §4 marks as warnings', () => {
+  it('give Warning to the events docs/design.md marks as warnings', () => {
     const warnings = Object.entries(EVENT_TYPE)
       .filter(([, type]) => type === 'Warning')
       .map(([reason]) => reason)

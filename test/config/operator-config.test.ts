@@ -24,7 +24,7 @@ describe('operator configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('takes every flag of DESIGN §6', () => {
+  it('takes every flag of docs/operations.md', () => {
     const config = parseOperatorConfig(
       [
         '--kubeconfig', '/k', '--watch-namespace', 'apps', '--argocd-namespace', 'gitops',

@@ -1,4 +1,4 @@
-// The stable rule ids and their severities (DESIGN §5). Ids are API: they appear in findings, in
+// The stable rule ids and their severities (docs/scanning.md#rules). Ids are API: they appear in findings, in
 // exceptions and in metrics, so they never change meaning.
 import type { Severity } from '../../api/artifact-verification.ts';
 

@@ -1,7 +1,7 @@
-// Flux sourceRefs → artifacts and targets (DESIGN §2): OCIRepository (targets: itself, the Kustomizations
-// and HelmReleases that consume it), HelmChart from an OCI HelmRepository (itself and the HelmRelease that
-// owns it), HelmRelease (itself and its HelmChart or OCIRepository). The values of the consuming
-// HelmRelease go with the artifact for the scan when exactly one HelmRelease consumes it.
+// Flux sourceRefs → artifacts and targets (docs/design.md#sources-and-targets): OCIRepository (targets:
+// itself, the Kustomizations and HelmReleases that consume it), HelmChart from an OCI HelmRepository (itself
+// and the HelmRelease that owns it), HelmRelease (itself and its HelmChart or OCIRepository). The values of
+// the consuming HelmRelease go with the artifact for the scan when exactly one HelmRelease consumes it.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { SourceError } from '../errors.ts';
 import { objectName } from '../object-fields.ts';

@@ -1,5 +1,5 @@
 // Why a Notary Project envelope, certificate chain or trust policy was refused. The verifier maps these
-// codes onto the reasons of DESIGN §3; tests assert the codes.
+// codes onto the reasons of docs/verification.md#reason-codes; tests assert the codes.
 import { BaseError } from '../../errors.ts';
 
 export type NotationErrorCode =

@@ -318,7 +318,7 @@ describe('operator', () => {
     );
   });
 
-  it('serves the DESIGN metrics on /metrics', async () => {
+  it('serves the metrics of docs/design.md on /metrics', async () => {
     const body = await (await fetch(`http://127.0.0.1:${operator.endpoints.metrics}/metrics`)).text();
     for (const name of [
       'tagguard_digest_resolutions_total',

@@ -192,7 +192,7 @@ describe('config/samples', () => {
 });
 
 describe('config/prometheus', () => {
-  it('renders a ServiceMonitor for the metrics port and alerts for the four conditions of DESIGN §4', async () => {
+  it('renders a ServiceMonitor for the metrics port and alerts for the four conditions of docs/design.md', async () => {
     const objects = await render('config/prometheus');
     const monitor = only<KubernetesObject & { spec: { endpoints: { port: string; path: string }[] } }>(
       objects,

@@ -383,7 +383,7 @@ describe('the API server accepts a valid ArtifactVerification', () => {
     expect(spec.argocd?.suspendMethod).toBe('DisableAutoSync');
   });
 
-  it('keeps the full example of DESIGN §2 as written', async () => {
+  it('keeps the full example of docs/design.md as written', async () => {
     const spec = {
       sourceRef: { kind: 'OCIRepository', name: 'payment', namespace: 'flux-system' },
       interval: '90s',

@@ -1,5 +1,5 @@
 // `tagguard verify` as users run it: a separate process, a policy file on disk, real signatures by cosign
-// and notation on the real registries. Exit codes and the JSON document are DESIGN §6's.
+// and notation on the real registries. Exit codes and the JSON document are docs/design.md#command-line's.
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';

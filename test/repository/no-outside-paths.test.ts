@@ -41,7 +41,7 @@ describe('the repository needs nothing outside itself', () => {
     expect(occurrences(/\.\.\/shared|shared\/crds|shared\/DESIGN|shared\/STYLE|\/work\//)).toEqual([]);
   });
 
-  it('the design and style notes are cited as docs/design.md and CONTRIBUTING.md, not DESIGN.md / STYLE.md', () => {
+  it('the design and style notes are cited as docs/design.md and CONTRIBUTING.md, not as the old out-of-tree files', () => {
     expect(occurrences(/\b(DESIGN|STYLE)\.md\b/, ['docs/design.md', 'CONTRIBUTING.md'])).toEqual([]);
   });
 });

@@ -4,46 +4,33 @@
 // (Pin: its status.artifact never carries the attacker's digest); the good digest comes back and every
 // hold is released to exactly its pre-hold state.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeTestClient } from '../env/kube.ts';
-import { ProcessSupervisor, waitFor } from '../env/processes.ts';
-import { startFluxControllers, type FluxControllers } from '../env/flux.ts';
-import { createToolHome, type ToolHome } from '../env/tool-home.ts';
+import type { KubeTestClient } from '../env/kube.ts';
+import { e2eNamespace, fluxReady, startFluxE2e, type FluxE2e, type FluxObject } from '../env/flux-e2e.ts';
+import type { ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
 import { pushChart, retagArtifact, type PushedArtifact } from '../env/oci.ts';
-import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
-import { startInProcessOperator } from '../env/operator.ts';
+import { signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
 import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../env/av.ts';
-import type { RunningOperator } from '../../src/cli/run-command.ts';
 
 const env = inject('testEnv');
 const registry = env.registries.referrers;
-const ns = `flux-attack-${Math.random().toString(36).slice(2, 7)}`;
+const ns = e2eNamespace('flux-attack');
 const HELM_CHART_LAYER = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 const SOURCE_API = 'source.toolkit.fluxcd.io/v1';
 const HELM_API = 'helm.toolkit.fluxcd.io/v2';
 
-type FluxObject = KubernetesObject & {
-  spec: { suspend?: boolean; ref?: { tag?: string; digest?: string } };
-  status?: { conditions?: { type: string; status: string }[]; artifact?: { revision?: string } };
-};
-
+let e2e: FluxE2e;
 let kube: KubeTestClient;
-let supervisor: ProcessSupervisor;
-let flux: FluxControllers;
 let home: ToolHome;
 let release: CosignKeyPair;
 let attacker: CosignKeyPair;
-let operator: RunningOperator;
 
 const read = (apiVersion: string, kind: string, name: string): Promise<FluxObject> =>
-  kube.read<FluxObject>(apiVersion, kind, name, ns);
-
-const fluxReady = (o: FluxObject): boolean =>
-  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  e2e.read(apiVersion, kind, name);
 
 const push = async (name: string, malicious: boolean, key: CosignKeyPair): Promise<PushedArtifact> => {
   const dir = await mkdtemp(join(tmpdir(), 'tagguard-flux-'));
@@ -92,43 +79,15 @@ const deploy = async (name: string, action: 'Suspend' | 'Pin'): Promise<void> =>
   ] as KubernetesObject[]);
 };
 
-const waitFlux = (
-  apiVersion: string,
-  kind: string,
-  name: string,
-  what: string,
-  predicate: (o: FluxObject) => boolean,
-) =>
-  waitFor(
-    `${kind} ${name}: ${what}`,
-    async () => {
-      const o = await read(apiVersion, kind, name);
-      return predicate(o) ? o : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 500 },
-  );
+const waitFlux: FluxE2e['waitFlux'] = (...args) => e2e.waitFlux(...args);
 
 beforeAll(async () => {
-  kube = KubeTestClient.fromFile(env.kubeconfig);
-  const dir = join(env.runDir, `flux-attack-${ns}`);
-  await mkdir(dir, { recursive: true });
-  supervisor = new ProcessSupervisor(dir);
-  home = await createToolHome(env);
-  [release, attacker] = await Promise.all([
-    generateCosignKeyPair(home, 'release'),
-    generateCosignKeyPair(home, 'attacker'),
-  ]);
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  [flux, operator] = await Promise.all([
-    startFluxControllers(supervisor, dir, env.kubeconfig, { namespace: ns }),
-    startInProcessOperator(env, ['--watch-namespace', ns]),
-  ]);
+  e2e = await startFluxE2e(env, ns);
+  ({ kube, home, release, attacker } = e2e);
 }, 240_000);
 
 afterAll(async () => {
-  await operator?.shutdown('test done');
-  await flux?.stop();
-  await supervisor?.stopAll();
+  await e2e?.stop();
 });
 
 describe('the tag re-push attack against real Flux controllers', () => {

@@ -4,68 +4,30 @@
 // (spec.suspend), so a reconcile requested of Flux applies nothing. An unguarded twin, re-pushed the same way
 // and asked to reconcile the same way, does apply the attacker's content: the hold is what stops it.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
-import { KubeTestClient } from '../env/kube.ts';
-import { ProcessSupervisor, waitFor } from '../env/processes.ts';
-import { startFluxControllers, type FluxControllers } from '../env/flux.ts';
-import { createToolHome, type ToolHome } from '../env/tool-home.ts';
+import type { KubeTestClient } from '../env/kube.ts';
+import { e2eNamespace, fluxReady, startFluxE2e, type FluxE2e, type FluxObject } from '../env/flux-e2e.ts';
+import type { ToolHome } from '../env/tool-home.ts';
 import { pushFluxArtifact, retagArtifact, type PushedArtifact } from '../env/oci.ts';
-import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
-import { startInProcessOperator } from '../env/operator.ts';
+import { signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
 import { avObject, condition, requestCheck, waitForAv } from '../env/av.ts';
-import type { RunningOperator } from '../../src/cli/run-command.ts';
 
 const env = inject('testEnv');
 const registry = env.registries.referrers;
-const ns = `flux-ks-${Math.random().toString(36).slice(2, 7)}`;
+const ns = e2eNamespace('flux-ks');
 const SOURCE_API = 'source.toolkit.fluxcd.io/v1';
 const KUSTOMIZE_API = 'kustomize.toolkit.fluxcd.io/v1';
 const TAG = '1.0.0';
 
-type FluxObject = KubernetesObject & {
-  spec: { suspend?: boolean };
-  status?: {
-    conditions?: { type: string; status: string }[];
-    artifact?: { revision?: string };
-    lastAppliedRevision?: string;
-  };
-};
-
+let e2e: FluxE2e;
 let kube: KubeTestClient;
-let supervisor: ProcessSupervisor;
-let flux: FluxControllers;
 let home: ToolHome;
 let release: CosignKeyPair;
 let attacker: CosignKeyPair;
-let operator: RunningOperator;
 
 const read = (apiVersion: string, kind: string, name: string): Promise<FluxObject> =>
-  kube.read<FluxObject>(apiVersion, kind, name, ns);
-
-const fluxReady = (o: FluxObject): boolean =>
-  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-const waitFlux = (
-  apiVersion: string,
-  kind: string,
-  name: string,
-  what: string,
-  predicate: (o: FluxObject) => boolean,
-): Promise<FluxObject> => {
-  let last: FluxObject | undefined;
-  return waitFor(
-    `${kind} ${name}: ${what}`,
-    async () => {
-      last = await read(apiVersion, kind, name);
-      return predicate(last) ? last : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 500 },
-  ).catch((error: unknown) => {
-    throw new Error(`${String(error)}\nlast status: ${JSON.stringify(last?.status)}`, { cause: error });
-  });
-};
+  e2e.read(apiVersion, kind, name);
+const waitFlux: FluxE2e['waitFlux'] = (...args) => e2e.waitFlux(...args);
 
 /** The ConfigMap the artifact carries: what the Kustomization applies. */
 const configMapYaml = (name: string, release: string): string =>
@@ -154,26 +116,12 @@ const waitDeployed = async (name: string, digest: string): Promise<void> => {
 };
 
 beforeAll(async () => {
-  kube = KubeTestClient.fromFile(env.kubeconfig);
-  const dir = join(env.runDir, `flux-ks-${ns}`);
-  await mkdir(dir, { recursive: true });
-  supervisor = new ProcessSupervisor(dir);
-  home = await createToolHome(env);
-  [release, attacker] = await Promise.all([
-    generateCosignKeyPair(home, 'release'),
-    generateCosignKeyPair(home, 'attacker'),
-  ]);
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  [flux, operator] = await Promise.all([
-    startFluxControllers(supervisor, dir, env.kubeconfig, { namespace: ns }),
-    startInProcessOperator(env, ['--watch-namespace', ns]),
-  ]);
+  e2e = await startFluxE2e(env, ns);
+  ({ kube, home, release, attacker } = e2e);
 }, 240_000);
 
 afterAll(async () => {
-  await operator?.shutdown('test done');
-  await flux?.stop();
-  await supervisor?.stopAll();
+  await e2e?.stop();
 });
 
 describe('a Kustomization fed by an OCIRepository, with the real kustomize-controller', () => {

@@ -22,6 +22,23 @@ export interface JudgementFailure {
 /** What enforcement does after the checks: hold, release (trusted), or leave every target as it is. */
 export type EnforcementDecision = 'Hold' | 'Release' | 'Keep';
 
+/**
+ * The digest a failed resolution is judged as. Only an outage (timeout, 5xx, 429, connection refused or
+ * reset) is attributed to the digest last seen, so that a trusted digest stays released while the registry
+ * is away. Any other failure is an answer the registry gave about the tag now (a manifest too large, a body
+ * that does not parse or hash, an unsupported type, refused credentials, a missing tag): content an attacker
+ * with push access can shape so that only tagguard's lookup fails while the GitOps tool pulls the new
+ * digest. Such a failure is judged as an unknown digest, which holds.
+ */
+export const digestOfFailedResolution = (
+  status: ArtifactVerificationStatus | undefined,
+  artifact: { readonly url: string; readonly tag?: string | undefined; readonly digest?: string | undefined },
+  error: unknown,
+): string | undefined => {
+  if (artifact.digest !== undefined) return artifact.digest;
+  return error instanceof RegistryError && error.transient ? lastSeenDigest(status, artifact) : undefined;
+};
+
 /** The digest the artifact pointed at when tagguard last saw it (for a resolution that failed now). */
 export const lastSeenDigest = (
   status: ArtifactVerificationStatus | undefined,

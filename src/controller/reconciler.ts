@@ -19,7 +19,7 @@ import type { DigestPoller } from './digest-poller.ts';
 import { parseDuration } from './duration.ts';
 import { lastDigestForTag } from './history.ts';
 import { stalled } from './reconcile-error.ts';
-import { asReconcileError, decideEnforcement, lastSeenDigest } from './fail-closed.ts';
+import { asReconcileError, decideEnforcement, digestOfFailedResolution } from './fail-closed.ts';
 import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
@@ -205,7 +205,7 @@ export class ArtifactVerificationReconciler {
         const failure = {
           url: artifact.access.url,
           tag: artifact.access.tag,
-          digest: lastSeenDigest(object.status, artifact.access),
+          digest: digestOfFailedResolution(object.status, artifact.access, error),
           error: asReconcileError(error, `resolving ${artifact.access.url}`),
         };
         state.failures.push(failure);

@@ -303,6 +303,46 @@ describe('fail closed: only a digest already trusted stays released while errors
     expect(w.statusWrites.at(-1)?.history?.[0]).toMatchObject({ digest: GOOD, verdict: 'Trusted' });
   });
 
+  for (const code of ['Timeout', 'Unavailable', 'ConnectionFailed', 'RateLimited'] as const)
+    it(`an outage (${code}) while resolving is attributed to the trusted digest last seen: no hold`, async () => {
+      const w = world({
+        status: trustedStatus(GOOD),
+        throwIn: 'resolve',
+        thrown: new RegistryError(code, code),
+      });
+      await run(w);
+      expect(w.holdCalls).toBe(0);
+    });
+
+  // An attacker with push access can make only tagguard's lookup fail (a manifest over the size cap, a body
+  // that does not parse or hash): the GitOps tool may already pull the new digest, so this is not an outage.
+  for (const code of [
+    'TooLarge',
+    'InvalidResponse',
+    'DigestMismatch',
+    'Unsupported',
+    'NotFound',
+    'Unauthorized',
+    'Denied',
+    'TlsFailure',
+  ] as const)
+    it(`a registry answer that refuses the tag (${code}) holds even after a trusted digest`, async () => {
+      const w = world({
+        status: trustedStatus(GOOD),
+        throwIn: 'resolve',
+        thrown: new RegistryError(code, code),
+      });
+      await run(w);
+      expect(w.holdCalls).toBe(1);
+      expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.RegistryError });
+    });
+
+  it('a bug while resolving (not a registry error) holds even after a trusted digest', async () => {
+    const w = world({ status: trustedStatus(GOOD), throwIn: 'resolve', thrown: new TypeError('undefined') });
+    await run(w);
+    expect(w.holdCalls).toBe(1);
+  });
+
   it('the registry cannot be reached on the first reconcile: nothing was trusted, so the targets are held', async () => {
     const w = world({ throwIn: 'resolve', thrown: new RegistryError('Unavailable', '503') });
     await run(w);

@@ -111,6 +111,13 @@ export interface ScanSpec {
 }
 
 export type HoldAction = 'Suspend' | 'Pin' | 'Warn';
+
+/**
+ * The action when spec.action is not set (the CRD's default too): Pin, the only one that is a gate where the
+ * target has a field for it (an OCIRepository's digest, an Argo CD native OCI targetRevision). Elsewhere Pin
+ * falls back to Suspend. See docs/design.md#actions-and-holds.
+ */
+export const DEFAULT_ACTION: HoldAction = 'Pin';
 export type ResumePolicy = 'Automatic' | 'Manual';
 export type ArgoSuspendMethod = 'DisableAutoSync' | 'SkipReconcile';
 

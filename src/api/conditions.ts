@@ -18,6 +18,12 @@ export const ConditionType = {
   TagMutated: 'TagMutated',
   /** tagguard holds (suspends or pins) at least one GitOps object. */
   Held: 'Held',
+  /**
+   * With action Pin and a trusted artifact: True when every target deploys only the verified digest (a pin),
+   * so a re-push cannot reach the cluster before it is judged; False (PinUnavailable) names the targets
+   * that follow the tag because they have no field for a digest.
+   */
+  Gated: 'Gated',
 } as const;
 
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
@@ -61,6 +67,20 @@ export const Reason = {
   Held: 'Held',
   /** Held=False: no target is held. */
   NotHeld: 'NotHeld',
+  /**
+   * Held=False: the only holds are pins at the verified digest (action Pin while trusted): the targets
+   * deploy what was verified and are not blocked.
+   */
+  PinnedToVerified: 'PinnedToVerified',
+  /** Gated=True: every target is pinned to the verified digest. */
+  Pinned: 'Pinned',
+  /** Gated=False: some targets have no field for a pin (Argo CD `chart:` sources, HelmChart, HelmRelease). */
+  PinUnavailable: 'PinUnavailable',
+  /**
+   * Ready=False and Reconciling=True: a digest that is not trusted yet is being verified and scanned; the
+   * targets are held meanwhile (quarantine on detection) and released when it turns out trusted.
+   */
+  Verifying: 'Verifying',
   /** Verified / Ready: the digest is trusted through the tagguard.dev/approve annotation. */
   ApprovedManually: 'ApprovedManually',
   /** Ready=False: resume is Manual and trust returned; waiting for the tagguard.dev/approve annotation. */

@@ -25,6 +25,11 @@ export const EventReason = {
   RegistryError: 'RegistryError',
   /** An OCIRepository target's spec.ref.digest was set to a verified digest (action Pin). */
   Pinned: 'Pinned',
+  /**
+   * Action Pin, but a target has no field for a digest (Argo CD `chart:` source, HelmChart, HelmRelease): it
+   * follows the tag, and a re-push can reach it before tagguard holds it. Warning, once per change.
+   */
+  PinUnavailable: 'PinUnavailable',
 } as const;
 
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
@@ -44,4 +49,5 @@ export const EVENT_TYPE: Readonly<Record<EventReason, EventType>> = {
   ApprovedManually: 'Normal',
   RegistryError: 'Warning',
   Pinned: 'Normal',
+  PinUnavailable: 'Warning',
 };

@@ -1,6 +1,12 @@
 // What one reconcile learned, step by step. Steps fill it in; only summarize() turns it into a status,
 // Events and metrics (the one exit point).
-import type { ArtifactVerification, Finding, HeldTarget, Verdict } from '../api/artifact-verification.ts';
+import type {
+  ArtifactVerification,
+  ArtifactVerificationStatus,
+  Finding,
+  HeldTarget,
+  Verdict,
+} from '../api/artifact-verification.ts';
 import type { VerificationResult } from '../verify/types.ts';
 import type { JudgementFailure } from './fail-closed.ts';
 import type { ReconcileError } from './reconcile-error.ts';
@@ -59,6 +65,15 @@ export interface ReconcileState {
   failures: JudgementFailure[];
   /** What is held after this reconcile (status.heldTargets). */
   heldTargets: readonly HeldTarget[];
+  /**
+   * Targets that Pin could not pin in this reconcile (no field for a digest): they follow the tag and are
+   * protected only by holds after detection. Undefined when Pin did not run.
+   */
+  unpinnable?: readonly TargetKey[];
+  /** What was held when the digests were resolved, before any quarantine of this reconcile. */
+  heldBefore?: readonly HeldTarget[];
+  /** The status written mid-reconcile (the quarantine's record), which report() compares against. */
+  writtenStatus?: ArtifactVerificationStatus;
   holdEvents: HoldEvent[];
   error?: ReconcileError;
   /** Ask to run again after this long (the earliest of the steps' requests). */

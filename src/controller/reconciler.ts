@@ -5,11 +5,14 @@
 import type { Logger } from 'pino';
 import {
   ANNOTATIONS,
+  DEFAULT_ACTION,
   FINALIZER,
   type ArtifactVerification,
   type HistoryEntry,
+  type HoldAction,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
+import { isPinMethod } from '../enforce/hold-method.ts';
 import type { HoldOptions } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
@@ -19,11 +22,16 @@ import type { DigestPoller } from './digest-poller.ts';
 import { parseDuration } from './duration.ts';
 import { lastDigestForTag } from './history.ts';
 import { stalled } from './reconcile-error.ts';
-import { asReconcileError, decideEnforcement, digestOfFailedResolution } from './fail-closed.ts';
+import {
+  alreadyTrusted,
+  asReconcileError,
+  decideEnforcement,
+  digestOfFailedResolution,
+} from './fail-closed.ts';
 import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
-import { summarize, type PlannedEvent } from './summarize.ts';
+import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';
 import type { SourceLoader, LoadedArtifact } from './source-loader.ts';
 import type { TargetHolder } from './target-holder.ts';
@@ -58,8 +66,10 @@ const intervalOf = (object: ArtifactVerification): number => {
   return Math.max(parsed ?? DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS);
 };
 
+const actionOf = (object: ArtifactVerification): HoldAction => object.spec.action ?? DEFAULT_ACTION;
+
 const holdOptions = (object: ArtifactVerification): Omit<HoldOptions, 'expectHeld'> => ({
-  action: object.spec.action === 'Pin' ? 'Pin' : 'Suspend',
+  action: actionOf(object) === 'Pin' ? 'Pin' : 'Suspend',
   argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
   ...(object.status?.trustedDigest ? { pinDigest: object.status.trustedDigest } : {}),
 });
@@ -109,7 +119,9 @@ export class ArtifactVerificationReconciler {
         );
         recordComplete = true;
       }
+      state.heldBefore = state.heldTargets;
       const resolved = await this.resolveDigests(state, loaded);
+      await this.quarantine(state, resolved, log);
       await this.checkArtifacts(state, resolved);
       await this.enforce(state);
     } catch (error) {
@@ -224,6 +236,50 @@ export class ArtifactVerificationReconciler {
     return resolved;
   }
 
+  /**
+   * Quarantine on detection: a digest that is not trusted yet (first seen, re-pushed, or judged before and
+   * not trusted) holds the targets *before* it is verified and scanned, so the GitOps tool cannot deploy it
+   * while tagguard is still judging; the hold is recorded in the status at once (Ready=False, Verifying) and
+   * released in the same reconcile when the digest turns out trusted. A digest already trusted or approved
+   * holds nothing. With Pin, a target already pinned to the trusted digest needs no write at all.
+   */
+  private async quarantine(
+    state: ReconcileState,
+    resolved: readonly ResolvedArtifact[],
+    log: Logger,
+  ): Promise<void> {
+    const { object } = state;
+    if (actionOf(object) === 'Warn') return;
+    const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
+    const unjudged = resolved.filter(
+      (item) => !alreadyTrusted(object.status, item.digest) && item.digest !== approved,
+    );
+    if (unjudged.length === 0) return;
+    const first = state.holdEvents.length;
+    state.heldTargets = await this.deps.holder.holdAll(
+      objectKey(object),
+      state.targets,
+      state.heldTargets,
+      holdOptions(object),
+      state,
+    );
+    const digests = unjudged.map((item) => item.digest);
+    const note = `while ${digests.map((d) => d.slice(0, 19)).join(', ')} is verified (Verifying)`;
+    const added = state.holdEvents.splice(first);
+    state.holdEvents.push(
+      ...added.map((e) => (e.kind === 'Held' ? { ...e, message: `${e.message} ${note}` } : e)),
+    );
+    if (!added.some((e) => e.kind === 'Held' || e.kind === 'HoldReverted')) return;
+    // The record of the hold, written before the (possibly long) verification: kubectl shows Verifying.
+    const status = summarizeQuarantine(
+      state,
+      unjudged.map((item) => ({ url: item.artifact.access.url, digest: item.digest })),
+    );
+    await this.deps.cluster.writeStatus(object, status);
+    state.writtenStatus = status;
+    log.info({ digests, held: state.heldTargets.length }, 'quarantined: holding the targets while verifying');
+  }
+
   private readonly lastRequestedAt = new Map<string, string>();
   private readonly recordComplete = new Set<string>();
 
@@ -316,7 +372,7 @@ export class ArtifactVerificationReconciler {
   private async enforce(state: ReconcileState): Promise<void> {
     const { object, checks } = state;
     const holder = objectKey(object);
-    const action = object.spec.action ?? 'Suspend';
+    const action = actionOf(object);
     if (action === 'Warn') {
       state.heldTargets = await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
       return;
@@ -336,7 +392,10 @@ export class ArtifactVerificationReconciler {
     const trustedDigest = checks[0]?.digest;
     const manual = (object.spec.resume ?? 'Automatic') === 'Manual';
     const approvedNow = checks.every((c) => c.approved);
-    if (state.heldTargets.some((t) => t.method !== 'spec.ref.digest') && manual && !approvedNow) {
+    // Holds from before this reconcile, not the quarantine of a digest judged just now: a new digest that
+    // turns out trusted is released in the same reconcile even with Manual resume.
+    const heldBefore = state.heldBefore ?? state.heldTargets;
+    if (heldBefore.some((t) => !isPinMethod(t.method)) && manual && !approvedNow) {
       // Trust returned but resume is Manual: stay held until a person approves this digest.
       for (const c of checks) {
         c.verdict = 'Untrusted';
@@ -364,10 +423,10 @@ export class ArtifactVerificationReconciler {
     const summary = summarize(state);
     const labels = { namespace: object.metadata.namespace ?? '', name: object.metadata.name };
     this.deps.metrics.artifactTrusted.set(labels, summary.trusted ? 1 : 0);
-    this.deps.metrics.heldTargets.set(labels, summary.status.heldTargets?.length ?? 0);
+    this.deps.metrics.heldTargets.set(labels, summary.blocking);
     if (state.checks.some((c) => c.scan))
       recordFindings(this.deps.metrics, labels, summary.findingsBySeverity);
-    if (JSON.stringify(summary.status) !== JSON.stringify(object.status ?? {})) {
+    if (JSON.stringify(summary.status) !== JSON.stringify(state.writtenStatus ?? object.status ?? {})) {
       try {
         await this.deps.cluster.writeStatus(object, summary.status);
       } catch (error) {

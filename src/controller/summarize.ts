@@ -5,10 +5,12 @@ import type {
   ArtifactVerificationStatus,
   Condition,
   Finding,
+  HeldTarget,
   HistoryEntry,
   Severity,
   SignerStatus,
 } from '../api/artifact-verification.ts';
+import { isPinMethod } from '../enforce/hold-method.ts';
 import { removeCondition, setCondition } from './conditions.ts';
 import { alreadyTrusted } from './fail-closed.ts';
 import { recordVerdict } from './history.ts';
@@ -30,6 +32,8 @@ export interface Summary {
   readonly status: ArtifactVerificationStatus;
   readonly events: readonly PlannedEvent[];
   readonly trusted: boolean;
+  /** Targets held in a way that blocks them (not a pin at the verified digest): the held-targets metric. */
+  readonly blocking: number;
   readonly findingsBySeverity: Readonly<Record<Severity, number>>;
 }
 
@@ -179,6 +183,91 @@ const verdictEvents = (check: ArtifactCheck, previous: HistoryEntry | undefined)
   return events;
 };
 
+const listTargets = (targets: readonly HeldTarget[]): string =>
+  targets.map((t) => `${t.kind}/${t.namespace}/${t.name} (${t.method})`).join(', ');
+
+/** Targets that are blocked: every hold except a pin at the verified digest while the artifact is trusted. */
+export const blockingHolds = (targets: readonly HeldTarget[], trusted: boolean): HeldTarget[] =>
+  trusted ? targets.filter((t) => !isPinMethod(t.method)) : [...targets];
+
+const heldCondition = (
+  targets: readonly HeldTarget[],
+  trusted: boolean,
+): { status: Condition['status']; reason: string; message: string } => {
+  const blocking = blockingHolds(targets, trusted);
+  if (blocking.length > 0)
+    return { status: 'True', reason: Reason.Held, message: `holding ${listTargets(blocking)}` };
+  if (targets.length > 0)
+    return {
+      status: 'False',
+      reason: Reason.PinnedToVerified,
+      message: `pinned to the verified digest: ${listTargets(targets)}`,
+    };
+  return { status: 'False', reason: Reason.NotHeld, message: 'no GitOps object is held' };
+};
+
+/** Gated, from what Pin could not pin in this reconcile (undefined when Pin did not run: unchanged). */
+const gatedCondition = (
+  unpinnable: readonly TargetKey[] | undefined,
+): { status: Condition['status']; reason: string; message: string } | undefined => {
+  if (unpinnable === undefined) return undefined;
+  if (unpinnable.length === 0)
+    return {
+      status: 'True',
+      reason: Reason.Pinned,
+      message: 'every target deploys only the verified digest',
+    };
+  return {
+    status: 'False',
+    reason: Reason.PinUnavailable,
+    message: `${unpinnable.map((t) => `${t.kind}/${t.namespace}/${t.name}`).join(', ')} cannot be pinned to a digest and follow the tag: a re-push can be deployed before tagguard holds it (Argo CD: use an oci:// source; Flux: use an OCIRepository with chartRef)`,
+  };
+};
+
+const CONDITION_ORDER = [
+  ConditionType.Ready,
+  ConditionType.Reconciling,
+  ConditionType.Stalled,
+  ConditionType.Verified,
+  ConditionType.Scanned,
+  ConditionType.TagMutated,
+  ConditionType.Held,
+  ConditionType.Gated,
+] as string[];
+
+const sortConditions = (conditions: Condition[]): Condition[] =>
+  conditions.sort((a, b) => CONDITION_ORDER.indexOf(a.type) - CONDITION_ORDER.indexOf(b.type));
+
+/**
+ * The status recorded when a quarantine holds the targets before a digest is judged (reconciler.ts): the
+ * previous status with the holds, Ready=False and Reconciling=True with reason Verifying. The reconcile's
+ * own summarize() replaces it once the digest is judged.
+ */
+export const summarizeQuarantine = (
+  state: ReconcileState,
+  digests: readonly { readonly url: string; readonly digest: string }[],
+): ArtifactVerificationStatus => {
+  const { object, now } = state;
+  const previous = object.status ?? {};
+  const generation = object.metadata.generation;
+  const what = digests.map((d) => `${d.url.replace(/^oci:\/\//, '')}@${shortDigest(d.digest)}`).join(', ');
+  const message = `${what} is not trusted yet and is being verified; the targets are held until it is judged`;
+  let conditions: Condition[] = [...(previous.conditions ?? [])];
+  const set = (type: string, status: Condition['status'], reason: string, text: string): void => {
+    conditions = setCondition(conditions, { type, status, reason, message: text }, generation, now);
+  };
+  set(ConditionType.Ready, 'False', Reason.Verifying, message);
+  set(ConditionType.Reconciling, 'True', Reason.Verifying, message);
+  const held = heldCondition(state.heldTargets, false);
+  set(ConditionType.Held, held.status, held.reason, held.message);
+  return {
+    ...previous,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    conditions: sortConditions(conditions),
+    heldTargets: state.heldTargets,
+  };
+};
+
 export const summarize = (state: ReconcileState): Summary => {
   const { object, now, checks, error } = state;
   const previous = object.status;
@@ -190,6 +279,7 @@ export const summarize = (state: ReconcileState): Summary => {
   const set = (type: string, status: Condition['status'], reason: string, message: string): void => {
     conditions = setCondition(conditions, { type, status, reason, message }, generation, now);
   };
+  const extraEvents: PlannedEvent[] = [];
 
   if (checks.length > 0) {
     const v = verifiedCondition(checks);
@@ -212,14 +302,21 @@ export const summarize = (state: ReconcileState): Summary => {
         'every watched tag points at a trusted or first-seen digest',
       );
   }
-  if (state.heldTargets.length > 0)
-    set(
-      ConditionType.Held,
-      'True',
-      Reason.Held,
-      `holding ${state.heldTargets.map((t) => `${t.kind}/${t.namespace}/${t.name} (${t.method})`).join(', ')}`,
-    );
-  else set(ConditionType.Held, 'False', Reason.NotHeld, 'no GitOps object is held');
+  const held = heldCondition(state.heldTargets, trusted);
+  set(ConditionType.Held, held.status, held.reason, held.message);
+  const gated = gatedCondition(state.unpinnable);
+  const wasGated = previous?.conditions?.find((c) => c.type === ConditionType.Gated);
+  if (gated) {
+    set(ConditionType.Gated, gated.status, gated.reason, gated.message);
+    if (gated.reason === Reason.PinUnavailable && wasGated?.message !== gated.message)
+      extraEvents.push({
+        target: 'self',
+        type: 'Warning',
+        reason: EventReason.PinUnavailable,
+        action: 'Pin',
+        note: gated.message,
+      });
+  }
 
   if (error) {
     set(ConditionType.Ready, 'False', error.reason, error.message);
@@ -255,19 +352,10 @@ export const summarize = (state: ReconcileState): Summary => {
         `${describe(untrusted)}@${shortDigest(untrusted.digest)} is not trusted: ${untrusted.message ?? untrusted.reason ?? ''}`,
       );
   }
-  const order = [
-    ConditionType.Ready,
-    ConditionType.Reconciling,
-    ConditionType.Stalled,
-    ConditionType.Verified,
-    ConditionType.Scanned,
-    ConditionType.TagMutated,
-    ConditionType.Held,
-  ] as string[];
-  conditions.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+  sortConditions(conditions);
 
   let history = previous?.history ? [...previous.history] : [];
-  const events: PlannedEvent[] = [];
+  const events: PlannedEvent[] = [...extraEvents];
   for (const check of checks) {
     if (!check.verdict) continue;
     events.push(...verdictEvents(check, previousVerdict(previous?.history, check)));
@@ -387,5 +475,11 @@ export const summarize = (state: ReconcileState): Summary => {
           ? { lastFailure: previous.lastFailure }
           : {}),
   };
-  return { status, events, trusted, findingsBySeverity: countBySeverity(allFindings) };
+  return {
+    status,
+    events,
+    trusted,
+    blocking: blockingHolds(state.heldTargets, trusted).length,
+    findingsBySeverity: countBySeverity(allFindings),
+  };
 };

@@ -3,7 +3,7 @@
 // done, and records the hold Events. Targets are handled one by one; a failure on one stops here and is
 // reported, and what was already done is in the returned list, so no hold is ever left without a record.
 import type { HeldTarget } from '../api/artifact-verification.ts';
-import { chooseMethod, classifyTarget } from '../enforce/hold-method.ts';
+import { chooseMethod, classifyTarget, isPinMethod } from '../enforce/hold-method.ts';
 import type { HoldManager } from '../enforce/holds.ts';
 import type { HoldMethod, HoldOptions, TargetKind, TargetRef } from '../enforce/types.ts';
 import { ReconcileError } from './reconcile-error.ts';
@@ -11,6 +11,7 @@ import type { ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 
 const OCI_REPOSITORY = 'OCIRepository';
+const APPLICATION = 'Application';
 
 const sameTarget = (a: TargetRef, b: TargetRef): boolean =>
   a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
@@ -24,7 +25,9 @@ const describeMethod = (method: HoldMethod): string =>
       ? 'automated sync disabled'
       : method === 'skip-reconcile'
         ? 'argocd.argoproj.io/skip-reconcile: "true"'
-        : 'spec.ref.digest pinned';
+        : method === 'spec.source.targetRevision'
+          ? 'spec.source.targetRevision pinned'
+          : 'spec.ref.digest pinned';
 
 const holdFailed = (target: TargetRef, error: unknown): ReconcileError =>
   new ReconcileError(
@@ -111,7 +114,13 @@ export class TargetHolder {
     return held;
   }
 
-  /** Pin mode with a trusted digest: pins (or moves the pin of) each OCIRepository and releases other holds. */
+  /**
+   * Pin mode with a trusted digest: pins (or moves the pin of) each target that has a field for it and
+   * releases other holds. With an OCIRepository among the targets only it is pinned (its consumers see
+   * only the pinned digest); else each Argo CD Application with a single native OCI source. Targets that
+   * cannot be pinned (Helm-OCI `chart:` Applications, HelmCharts, HelmReleases) are listed in
+   * state.unpinnable: they follow the tag, and a re-push reaches them before tagguard can hold them.
+   */
   async pinTrusted(
     holder: string,
     targets: readonly TargetRef[],
@@ -120,20 +129,33 @@ export class TargetHolder {
     state: ReconcileState,
   ): Promise<HeldTarget[]> {
     const repositories = targets.filter((t) => t.kind === OCI_REPOSITORY);
+    const candidates = repositories.length > 0 ? repositories : targets.filter((t) => t.kind === APPLICATION);
+    state.unpinnable = repositories.length > 0 ? [] : targets.filter((t) => t.kind !== APPLICATION);
     let held = await this.releaseStale(
       holder,
-      current.filter((h) => h.method === 'spec.ref.digest'),
-      repositories,
+      current.filter((h) => isPinMethod(h.method)),
+      candidates,
       state,
     );
-    const suspended = current.filter((h) => h.method !== 'spec.ref.digest');
+    const suspended = current.filter((h) => !isPinMethod(h.method));
     held = [...held, ...(await this.releaseStale(holder, suspended, [], state))];
-    for (const target of repositories) {
+    for (const target of candidates) {
       let outcome;
       try {
         outcome = await this.holds.pin(target, holder, digest);
       } catch (error) {
         throw holdFailed(target, error);
+      }
+      if (outcome.fellBackToSuspend) {
+        // No field for a pin on this one (pinOnly: nothing was written). A pin it had is released.
+        state.unpinnable = [...state.unpinnable, target];
+        held = await this.releaseStale(
+          holder,
+          held,
+          held.filter((h) => !sameTarget(h, target)),
+          state,
+        );
+        continue;
       }
       const previous = held.find((h) => sameTarget(h, target));
       held = [

@@ -32,13 +32,39 @@ export const classifyTarget = (target: TargetKind): TargetClass => {
   return targetClass;
 };
 
+/** A hold that keeps the target at a verified reference rather than stopping it. */
+export const isPinMethod = (method: string): boolean =>
+  method === 'spec.ref.digest' || method === 'spec.source.targetRevision';
+
+/**
+ * Whether an Argo CD Application can be pinned: one source (`spec.source`, no `spec.sources`) that is a
+ * native OCI source (`repoURL: oci://…`), whose targetRevision Argo CD accepts as a digest. The Helm-OCI
+ * form (`chart:`) takes only versions, and in `spec.sources` a single item cannot be written without
+ * taking over the whole list (merge patch and server-side apply both replace an atomic list).
+ */
+export const pinnableApplication = (spec: unknown): boolean => {
+  if (typeof spec !== 'object' || spec === null) return false;
+  const { source, sources } = spec as { source?: unknown; sources?: unknown };
+  if (Array.isArray(sources) && sources.length > 0) return false;
+  if (typeof source !== 'object' || source === null) return false;
+  const { repoURL, chart } = source as { repoURL?: unknown; chart?: unknown };
+  return typeof repoURL === 'string' && /^oci:\/\//i.test(repoURL) && chart === undefined;
+};
+
 export interface MethodChoice {
   readonly method: HoldMethod;
   readonly fellBackToSuspend: boolean;
 }
 
-/** Pin needs a digest field and a digest: anything else is held by its suspend method instead. */
-export const chooseMethod = (targetClass: TargetClass, options: HoldOptions): MethodChoice => {
+/**
+ * Pin needs a digest field and a digest: anything else is held by its suspend method instead.
+ * `argoPinnable`: the Application is one native OCI source (pinnableApplication), read from the object.
+ */
+export const chooseMethod = (
+  targetClass: TargetClass,
+  options: HoldOptions,
+  argoPinnable = false,
+): MethodChoice => {
   const pin = options.action === 'Pin';
   switch (targetClass) {
     case 'flux-oci-repository':
@@ -48,6 +74,8 @@ export const chooseMethod = (targetClass: TargetClass, options: HoldOptions): Me
     case 'flux-suspendable':
       return { method: 'spec.suspend', fellBackToSuspend: pin };
     case 'argocd-application':
+      if (pin && argoPinnable && options.pinDigest !== undefined)
+        return { method: 'spec.source.targetRevision', fellBackToSuspend: false };
       return {
         method: options.argocdMethod === 'SkipReconcile' ? 'skip-reconcile' : 'spec.syncPolicy.automated',
         fellBackToSuspend: pin,

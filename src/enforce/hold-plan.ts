@@ -4,7 +4,7 @@
 // must remove a field another manager owns (Argo CD spec.syncPolicy.automated), which apply cannot do.
 import { isDigest } from '../registry/reference.ts';
 import { EnforceError } from './errors.ts';
-import { chooseMethod, classifyTarget } from './hold-method.ts';
+import { chooseMethod, classifyTarget, isPinMethod, pinnableApplication } from './hold-method.ts';
 import {
   HELD_BY_ANNOTATION,
   PRE_HOLD_ANNOTATION,
@@ -42,14 +42,21 @@ const DIGEST_PATH = ['spec', 'ref', 'digest'] as const;
 /** What a held field must be: a value, or absent. */
 type HeldValue = { readonly value: JsonValue } | 'absent';
 
-const isDigestKey = (key: PreHoldKey): boolean => key === 'spec.ref.digest' || key === 'spec.ref';
+/** Keys of a pin: a field that holds the verified digest (OCIRepository ref, Argo CD targetRevision). */
+const isDigestKey = (key: PreHoldKey): boolean =>
+  key === 'spec.ref.digest' || key === 'spec.ref' || key === 'spec.source.targetRevision';
+
+/** Where a pin's digest is written. */
+const pinPath = (key: PreHoldKey): readonly string[] =>
+  key === 'spec.source.targetRevision' ? PRE_HOLD_PATHS[key] : DIGEST_PATH;
 
 const currentValue = (object: TargetObject, key: PreHoldKey): JsonValue | undefined => {
   const value = valueAt(object.json, PRE_HOLD_PATHS[key]);
   return value === null ? undefined : value;
 };
 
-const currentDigest = (object: TargetObject): JsonValue | undefined => valueAt(object.json, DIGEST_PATH);
+const currentDigest = (object: TargetObject, key: PreHoldKey): JsonValue | undefined =>
+  valueAt(object.json, pinPath(key));
 
 /** The digest a pre-hold entry records (null: there was none). */
 const recordedDigest = (preHold: PreHold, key: PreHoldKey): JsonValue => {
@@ -72,6 +79,8 @@ const methodKey = (method: HoldMethod, object: TargetObject, recorded: readonly 
       return 'metadata.annotations.argocd.argoproj.io/skip-reconcile';
     case 'spec.ref.digest':
       return pinKey(object, recorded);
+    case 'spec.source.targetRevision':
+      return 'spec.source.targetRevision';
   }
 };
 
@@ -85,13 +94,14 @@ const heldValue = (key: PreHoldKey, digest: string): HeldValue => {
       return { value: 'true' };
     case 'spec.ref.digest':
     case 'spec.ref':
+    case 'spec.source.targetRevision':
       return { value: digest };
   }
 };
 
 /** The path a held value is written at (a pin recorded as spec.ref still writes only the digest). */
 const heldPath = (key: PreHoldKey): readonly string[] =>
-  isDigestKey(key) ? DIGEST_PATH : PRE_HOLD_PATHS[key];
+  isDigestKey(key) ? pinPath(key) : PRE_HOLD_PATHS[key];
 
 const inPlace = (object: TargetObject, key: PreHoldKey, digest: string): boolean => {
   const held = heldValue(key, digest);
@@ -101,7 +111,7 @@ const inPlace = (object: TargetObject, key: PreHoldKey, digest: string): boolean
 
 /** A recorded field is back at its pre-hold value (a moved pin is not undone). */
 const undone = (object: TargetObject, key: PreHoldKey, preHold: PreHold): boolean => {
-  if (isDigestKey(key)) return (currentDigest(object) ?? null) === recordedDigest(preHold, key);
+  if (isDigestKey(key)) return (currentDigest(object, key) ?? null) === recordedDigest(preHold, key);
   const held = heldValue(key, '');
   const current = currentValue(object, key);
   return held === 'absent' ? current !== undefined : current !== held.value;
@@ -118,15 +128,17 @@ const pinnedDigest = (
   preHold: PreHold,
   key: PreHoldKey | undefined,
 ): string | undefined => {
-  if (method === 'spec.ref.digest') return options.pinDigest;
+  if (isPinMethod(method)) return options.pinDigest;
   if (key === undefined || undone(object, key, preHold)) return undefined;
-  const digest = currentDigest(object);
+  const digest = currentDigest(object, key);
   return typeof digest === 'string' ? digest : undefined;
 };
 
 export const planHold = (object: TargetObject, holder: string, options: HoldOptions): HoldPlan => {
-  const choice = chooseMethod(classifyTarget(object), options);
-  if (choice.method === 'spec.ref.digest' && !isDigest(options.pinDigest ?? '')) {
+  const choice = chooseMethod(classifyTarget(object), options, pinnableApplication(object.json.spec));
+  if (options.pinOnly === true && choice.fellBackToSuspend)
+    return { ...choice, reverted: false, preHoldUnknown: false, write: undefined };
+  if (isPinMethod(choice.method) && !isDigest(options.pinDigest ?? '')) {
     throw new EnforceError('InvalidDigest', `refusing to pin to "${options.pinDigest}": not a digest`);
   }
   const record = readHoldRecord(object);

@@ -14,7 +14,9 @@ export type PreHoldKey =
   | 'metadata.annotations.argocd.argoproj.io/skip-reconcile'
   | 'spec.ref.digest'
   /** Pin of an OCIRepository that had no spec.ref at all: release removes the whole ref again. */
-  | 'spec.ref';
+  | 'spec.ref'
+  /** Pin of an Argo CD Application's native OCI source (the tag or constraint it had before). */
+  | 'spec.source.targetRevision';
 
 export const PRE_HOLD_PATHS: Readonly<Record<PreHoldKey, readonly string[]>> = {
   'spec.suspend': ['spec', 'suspend'],
@@ -26,6 +28,7 @@ export const PRE_HOLD_PATHS: Readonly<Record<PreHoldKey, readonly string[]>> = {
   ],
   'spec.ref.digest': ['spec', 'ref', 'digest'],
   'spec.ref': ['spec', 'ref'],
+  'spec.source.targetRevision': ['spec', 'source', 'targetRevision'],
 };
 
 const isPreHoldKey = (key: string): key is PreHoldKey => Object.hasOwn(PRE_HOLD_PATHS, key);

@@ -74,7 +74,12 @@ export class HoldManager {
 
   /** Pin mode for an OCIRepository: hold it at a verified digest, or move an existing pin to a new one. */
   pin(target: TargetRef, holder: string, digest: string): Promise<HoldOutcome> {
-    return this.hold(target, holder, { action: 'Pin', argocdMethod: 'DisableAutoSync', pinDigest: digest });
+    return this.hold(target, holder, {
+      action: 'Pin',
+      argocdMethod: 'DisableAutoSync',
+      pinDigest: digest,
+      pinOnly: true,
+    });
   }
 
   /**

@@ -13,14 +13,28 @@ export interface TargetKind {
 }
 
 /** What a hold changes on the target (also the `method` of status.heldTargets). */
-export type HoldMethod = 'spec.suspend' | 'spec.syncPolicy.automated' | 'skip-reconcile' | 'spec.ref.digest';
+export type HoldMethod =
+  | 'spec.suspend'
+  | 'spec.syncPolicy.automated'
+  | 'skip-reconcile'
+  | 'spec.ref.digest'
+  /** Pin of an Argo CD Application's single native `oci://` source: targetRevision set to the digest. */
+  | 'spec.source.targetRevision';
 
 export interface HoldOptions {
   /** Warn never reaches the HoldManager: it changes nothing. */
   readonly action: 'Suspend' | 'Pin';
   readonly argocdMethod: 'DisableAutoSync' | 'SkipReconcile';
-  /** Pin: the verified digest to pin an OCIRepository to. Without it Pin falls back to Suspend. */
+  /**
+   * Pin: the verified digest to pin an OCIRepository (or an Argo CD native OCI source) to. Without it Pin
+   * falls back to Suspend.
+   */
   readonly pinDigest?: string;
+  /**
+   * Only pin: where the target has no field for a pin, change nothing (outcome fellBackToSuspend, not
+   * changed) instead of suspending it. For moving pins while the artifact is trusted.
+   */
+  readonly pinOnly?: boolean;
   /**
    * The caller's own record (status.heldTargets) says this holder holds the target. When the target then
    * carries no hold annotations at all, someone removed them: the hold is re-applied and reported reverted.

@@ -124,7 +124,7 @@ describe('the ArtifactVerification CRD and the TypeScript types', () => {
   it('declares the defaults of docs/design.md, each one a value its field allows', () => {
     const defaults = {
       'spec.interval': '1m',
-      'spec.action': 'Suspend',
+      'spec.action': 'Pin',
       'spec.resume': 'Automatic',
       'spec.argocd.suspendMethod': 'DisableAutoSync',
       'spec.scan.failOn': 'high',
@@ -188,6 +188,7 @@ describe('condition and event reasons', () => {
     expect(warnings).toEqual([
       'Held',
       'HoldReverted',
+      'PinUnavailable',
       'RegistryError',
       'ScanFailed',
       'TagMutated',

@@ -42,6 +42,8 @@ interface World {
   held: HeldTarget[];
   holdCalls: number;
   releaseCalls: number;
+  /** The order of the collaborators' calls that matter: hold, check, release, status. */
+  calls: string[];
   statusWrites: ArtifactVerificationStatus[];
   events: { reason: string; note: string }[];
 }
@@ -83,6 +85,7 @@ const world = (options: {
   held: [...(options.status?.heldTargets ?? [])],
   holdCalls: 0,
   releaseCalls: 0,
+  calls: [],
   statusWrites: [],
   events: [],
 });
@@ -96,6 +99,7 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
     readConfigMap: () => Promise.resolve(undefined),
     getArtifactVerification: () => Promise.resolve(w.object),
     writeStatus: (object, status) => {
+      w.calls.push('status');
       fail('writeStatus');
       w.statusWrites.push(status);
       w.object = { ...object, status };
@@ -148,24 +152,31 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
     },
     checker: {
       check: () => {
+        w.calls.push('check');
         fail('check');
         return Promise.resolve(w.check);
       },
     },
     holder: {
-      holdAll: (_holder, targets, current) => {
+      holdAll: (_holder, targets, current, _options, state) => {
         w.holdCalls++;
+        w.calls.push('hold');
         fail('hold');
+        if (current.length > 0) return Promise.resolve([...current]);
         w.held = targets.map((t) => ({ ...t, method: 'spec.suspend', since: '2026-12-04T12:00:00Z' }));
-        return Promise.resolve(current.length > 0 ? [...current] : w.held);
+        for (const t of targets)
+          state.holdEvents.push({ target: t, kind: 'Held', message: `held ${t.name}` });
+        return Promise.resolve(w.held);
       },
       pinTrusted: (_holder, _targets, current) => Promise.resolve([...current]),
       recover: (_holder, _targets, current) => {
         fail('recover');
         return Promise.resolve([...current]);
       },
-      releaseStale: () => {
+      releaseStale: (_holder, current) => {
+        if (current.length === 0) return Promise.resolve([]);
         w.releaseCalls++;
+        w.calls.push('release');
         w.held = [];
         return Promise.resolve([]);
       },
@@ -198,6 +209,9 @@ const unsigned: CheckedArtifact = {
 };
 
 const ready = (w: World) => w.statusWrites.at(-1)?.conditions?.find((c) => c.type === 'Ready');
+
+/** The targets are held when the reconcile ends (the last status written records them). */
+const heldAtEnd = (w: World): boolean => (w.statusWrites.at(-1)?.heldTargets?.length ?? 0) > 0;
 
 describe('fail closed: an error while judging a digest that is not yet trusted holds the targets', () => {
   const judging: { step: Step; thrown: unknown; reason: string }[] = [
@@ -236,7 +250,7 @@ describe('fail closed: an error while judging a digest that is not yet trusted h
       it(`${action}: ${step} throwing ${thrown instanceof Error ? thrown.constructor.name : typeof thrown} holds, Ready False ${reason}`, async () => {
         const w = world({ action, throwIn: step, thrown });
         await run(w);
-        expect(w.holdCalls).toBe(1);
+        expect(heldAtEnd(w)).toBe(true);
         expect(w.statusWrites.at(-1)?.heldTargets).toHaveLength(1);
         expect(ready(w)).toMatchObject({ status: 'False', reason });
       });
@@ -263,7 +277,7 @@ describe('fail closed: an error while judging a digest that is not yet trusted h
       thrown: new RegistryError('Unavailable', '500'),
     });
     await run(w);
-    expect(w.holdCalls).toBe(1);
+    expect(heldAtEnd(w)).toBe(true);
   });
 
   it('a signature read error (verification verdict Error) on a new digest holds', async () => {
@@ -271,7 +285,7 @@ describe('fail closed: an error while judging a digest that is not yet trusted h
       check: { verification: { digest: EVIL, verdict: 'Error', reasons: [], signers: [] } },
     });
     await run(w);
-    expect(w.holdCalls).toBe(1);
+    expect(heldAtEnd(w)).toBe(true);
     expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.RegistryError });
   });
 });
@@ -333,20 +347,20 @@ describe('fail closed: only a digest already trusted stays released while errors
         thrown: new RegistryError(code, code),
       });
       await run(w);
-      expect(w.holdCalls).toBe(1);
+      expect(heldAtEnd(w)).toBe(true);
       expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.RegistryError });
     });
 
   it('a bug while resolving (not a registry error) holds even after a trusted digest', async () => {
     const w = world({ status: trustedStatus(GOOD), throwIn: 'resolve', thrown: new TypeError('undefined') });
     await run(w);
-    expect(w.holdCalls).toBe(1);
+    expect(heldAtEnd(w)).toBe(true);
   });
 
   it('the registry cannot be reached on the first reconcile: nothing was trusted, so the targets are held', async () => {
     const w = world({ throwIn: 'resolve', thrown: new RegistryError('Unavailable', '503') });
     await run(w);
-    expect(w.holdCalls).toBe(1);
+    expect(heldAtEnd(w)).toBe(true);
   });
 
   it('the registry cannot be reached after an untrusted digest: still held', async () => {
@@ -359,7 +373,7 @@ describe('fail closed: only a digest already trusted stays released while errors
     };
     const w = world({ status, throwIn: 'resolve', thrown: new RegistryError('Unavailable', '503') });
     await run(w);
-    expect(w.holdCalls).toBe(1);
+    expect(heldAtEnd(w)).toBe(true);
   });
 });
 
@@ -382,6 +396,7 @@ describe('errors in steps that judge no digest leave the targets as they are and
     });
     const { threw } = await run(w);
     expect(w.holdCalls).toBe(1);
+    expect(w.calls).not.toContain('check'); // the quarantine failed: nothing judged, nothing released
     expect(ready(w)?.status).toBe('False');
     expect(threw).toBeDefined();
   });
@@ -393,15 +408,112 @@ describe('errors in steps that judge no digest leave the targets as they are and
       thrown: Object.assign(new Error('conflict'), { code: 409 }),
     });
     const { threw } = await run(w);
-    expect(w.holdCalls).toBe(1);
+    expect(w.held).toHaveLength(1);
     expect(threw).toBeDefined();
   });
 
   it('a trusted digest with no error releases', async () => {
     const w = world({ digest: GOOD });
     await run(w);
-    expect(w.holdCalls).toBe(0);
+    expect(heldAtEnd(w)).toBe(false);
     expect(ready(w)).toMatchObject({ status: 'True', reason: Reason.Trusted });
+  });
+});
+
+describe('quarantine on detection: a digest not trusted yet is held before it is judged', () => {
+  const signed: CheckedArtifact = {
+    verification: { digest: EVIL, verdict: 'Trusted', reasons: [], signers: [] },
+  };
+
+  it('a re-pushed tag: hold, record Verifying, check, then release in the same reconcile when trusted', async () => {
+    const w = world({ status: trustedStatus(GOOD), digest: EVIL, check: signed });
+    await run(w);
+    expect(w.calls).toEqual(['hold', 'status', 'check', 'release', 'status']);
+    const interim = w.statusWrites[0];
+    expect(interim?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: Reason.Verifying,
+    });
+    expect(interim?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({
+      status: 'True',
+      reason: Reason.Verifying,
+    });
+    expect(interim?.heldTargets).toHaveLength(1);
+    expect(ready(w)).toMatchObject({ status: 'True', reason: Reason.Trusted });
+    expect(heldAtEnd(w)).toBe(false);
+    expect(w.events.filter((e) => e.reason === 'Held')[0]?.note).toContain('(Verifying)');
+  });
+
+  it('a re-pushed tag that turns out untrusted stays held from before the check', async () => {
+    const w = world({ status: trustedStatus(GOOD), digest: EVIL, check: unsigned });
+    await run(w);
+    expect(w.calls.slice(0, 3)).toEqual(['hold', 'status', 'check']);
+    expect(heldAtEnd(w)).toBe(true);
+    expect(ready(w)).toMatchObject({ status: 'False', reason: 'SignatureMissing' });
+  });
+
+  it('the first digest of a new ArtifactVerification is held while it is verified', async () => {
+    const w = world({ digest: GOOD });
+    await run(w);
+    expect(w.calls).toEqual(['hold', 'status', 'check', 'release', 'status']);
+  });
+
+  it('a digest already trusted is not held', async () => {
+    const w = world({ status: trustedStatus(GOOD), digest: GOOD });
+    await run(w);
+    expect(w.holdCalls).toBe(0);
+    expect(w.calls).not.toContain('hold');
+  });
+
+  it('a digest approved by hand is not held', async () => {
+    const w = world({ status: trustedStatus(GOOD), digest: EVIL, check: unsigned });
+    w.object = {
+      ...w.object,
+      metadata: { ...w.object.metadata, annotations: { 'tagguard.dev/approve': EVIL } },
+    };
+    await run(w);
+    expect(w.holdCalls).toBe(0);
+  });
+
+  it('Warn never quarantines', async () => {
+    const w = world({ action: 'Warn', status: trustedStatus(GOOD), digest: EVIL, check: unsigned });
+    await run(w);
+    expect(w.holdCalls).toBe(0);
+  });
+
+  it('with resume Manual, a quarantine is released when the new digest is trusted (it was never a hold of an untrusted digest)', async () => {
+    const w = world({ status: trustedStatus(GOOD), digest: EVIL, check: signed });
+    w.object = { ...w.object, spec: { ...w.object.spec, resume: 'Manual' } };
+    await run(w);
+    expect(heldAtEnd(w)).toBe(false);
+    expect(ready(w)).toMatchObject({ status: 'True' });
+  });
+
+  it('with resume Manual, a hold from an earlier untrusted digest still waits for approval', async () => {
+    const status: ArtifactVerificationStatus = {
+      ...trustedStatus(GOOD),
+      heldTargets: [{ ...target, method: 'spec.suspend', since: '2026-12-04T11:30:00Z' }],
+    };
+    const w = world({ status, digest: EVIL, check: signed });
+    w.object = { ...w.object, spec: { ...w.object.spec, resume: 'Manual' } };
+    await run(w);
+    expect(heldAtEnd(w)).toBe(true);
+    expect(ready(w)).toMatchObject({ status: 'False', reason: Reason.AwaitingApproval });
+  });
+
+  it('the quarantine record cannot be written: the targets stay held and the reconcile is retried', async () => {
+    const w = world({
+      status: trustedStatus(GOOD),
+      digest: EVIL,
+      check: signed,
+      throwIn: 'writeStatus',
+      thrown: Object.assign(new Error('etcd timeout'), { code: 500 }),
+    });
+    const { threw } = await run(w);
+    expect(threw).toBeDefined();
+    expect(w.calls).not.toContain('check');
+    expect(w.releaseCalls).toBe(0);
+    expect(w.held).toHaveLength(1);
   });
 });
 

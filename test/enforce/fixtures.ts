@@ -73,6 +73,24 @@ export const application = (automated: JsonObject | undefined, meta?: Meta): Tar
     meta,
   );
 
+/** An Argo CD Application with one native OCI source (the kind Pin can pin through targetRevision). */
+export const ociApplication = (
+  targetRevision: string,
+  automated: JsonObject | undefined = { prune: true },
+  meta?: Meta,
+): TargetObject =>
+  object(
+    'argoproj.io/v1alpha1',
+    'Application',
+    {
+      project: 'default',
+      source: { repoURL: 'oci://registry.example.com/manifests/payment', targetRevision, path: '.' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'payment' },
+      syncPolicy: { ...(automated ? { automated } : {}) },
+    },
+    meta,
+  );
+
 /** The object after the API server took the write; resourceVersion bumped, an empty annotations map dropped. */
 export const afterWrite = (target: TargetObject, write: TargetWrite | undefined): TargetObject => {
   if (write === undefined) return target;

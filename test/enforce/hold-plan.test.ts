@@ -16,8 +16,10 @@ import {
   application,
   edited,
   helmRelease,
+  ociApplication,
   ociRepository,
 } from './fixtures.ts';
+import { planRelease } from '../../src/enforce/release-plan.ts';
 
 const SUSPEND: HoldOptions = { action: 'Suspend', argocdMethod: 'DisableAutoSync' };
 const SKIP: HoldOptions = { action: 'Suspend', argocdMethod: 'SkipReconcile' };
@@ -148,6 +150,48 @@ describe('Pin', () => {
         fellBackToSuspend: true,
       },
     );
+  });
+
+  it('sets an Argo CD native OCI source targetRevision to the digest and keeps automated sync', () => {
+    const { plan, after } = hold(ociApplication('1.x'), A, pin(DIGEST_GOOD));
+    expect(plan).toMatchObject({ method: 'spec.source.targetRevision', fellBackToSuspend: false });
+    expect(plan.write?.type).toBe('apply');
+    expect(valueAt(after.json, ['spec', 'source', 'targetRevision'])).toBe(DIGEST_GOOD);
+    expect(valueAt(after.json, ['spec', 'syncPolicy', 'automated'])).toEqual({ prune: true });
+    expect(preHoldOf(after)).toEqual({ 'spec.source.targetRevision': '1.x' });
+    // Moving the pin keeps the record; release restores the constraint exactly.
+    const moved = hold(after, A, pin(DIGEST_NEWER));
+    expect(moved.plan.reverted).toBe(false);
+    expect(valueAt(moved.after.json, ['spec', 'source', 'targetRevision'])).toBe(DIGEST_NEWER);
+    const released = afterWrite(moved.after, planRelease(moved.after, A).write);
+    expect(released.json['spec']).toEqual(ociApplication('1.x').json['spec']);
+    expect(released.metadata.annotations).toEqual({});
+  });
+
+  it('re-pins an Argo CD targetRevision someone set back to the tag, as a revert', () => {
+    const pinned = hold(ociApplication('1.0.0'), A, pin(DIGEST_GOOD)).after;
+    const undone = edited(pinned, { spec: { source: { targetRevision: '1.0.0' } } });
+    const { plan, after } = hold(undone, A, pin(DIGEST_GOOD));
+    expect(plan.reverted).toBe(true);
+    expect(valueAt(after.json, ['spec', 'source', 'targetRevision'])).toBe(DIGEST_GOOD);
+  });
+
+  it('falls back on an Argo CD native OCI source in spec.sources (a list item cannot be pinned alone)', () => {
+    const multi = edited(ociApplication('1.0.0'), {
+      spec: {
+        source: null,
+        sources: [{ repoURL: 'oci://registry.example.com/manifests/payment', targetRevision: '1.0.0' }],
+      },
+    });
+    expect(planHold(multi, A, pin(DIGEST_GOOD))).toMatchObject({
+      method: 'spec.syncPolicy.automated',
+      fellBackToSuspend: true,
+    });
+  });
+
+  it('with pinOnly changes nothing where there is no field for a pin', () => {
+    const plan = planHold(application(AUTOMATED), A, { ...pin(DIGEST_GOOD), pinOnly: true });
+    expect(plan).toMatchObject({ fellBackToSuspend: true, write: undefined });
   });
 
   it('refuses a value that is not a digest', () => {

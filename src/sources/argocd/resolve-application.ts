@@ -7,6 +7,7 @@
 // repository and are not read. Target: the Application.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isArgoCdConstraint, isArgoCdVersion } from '../../registry/argocd-semver.ts';
+import { ANNOTATIONS } from '../../api/artifact-verification.ts';
 import { isDigest } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
@@ -46,9 +47,33 @@ export const classifyRevision = (revision: string, helm: boolean): RevisionRef =
   return { tag: revision };
 };
 
-const parseSource = (reader: FieldReader, index: number | undefined): ApplicationSource => {
+/**
+ * The targetRevision before tagguard's Pin wrote a digest into it, per the tagguard.dev/pre-hold record: the
+ * digest then is tagguard's, and the artifact to watch is the tag or constraint the user wrote (its
+ * mutations must still be seen). `null`: there was none. Undefined: not pinned by tagguard.
+ */
+const revisionBeforePin = (annotations: Readonly<Record<string, string>>): string | null | undefined => {
+  const text = annotations[ANNOTATIONS.preHold];
+  if (text === undefined) return undefined;
+  try {
+    const record: unknown = JSON.parse(text);
+    if (typeof record !== 'object' || record === null || !('spec.source.targetRevision' in record))
+      return undefined;
+    const before = (record as Record<string, unknown>)['spec.source.targetRevision'];
+    return typeof before === 'string' ? before : null;
+  } catch {
+    return undefined;
+  }
+};
+
+const parseSource = (
+  reader: FieldReader,
+  index: number | undefined,
+  pinnedFrom?: string | null,
+): ApplicationSource => {
   const chart = reader.optionalString('chart');
-  const targetRevision = reader.optionalString('targetRevision');
+  const written = reader.optionalString('targetRevision');
+  const targetRevision = pinnedFrom === undefined ? written : (pinnedFrom ?? undefined);
   return {
     index,
     reader,
@@ -139,7 +164,7 @@ export const resolveApplication = async (
   reader: ObjectReader,
   argocdNamespace: string,
 ): Promise<ResolvedSource> => {
-  const { namespace, name, where, spec } = readObject(object, 'Application');
+  const { namespace, name, where, spec, annotations } = readObject(object, 'Application');
   const project = spec.optionalString('project') ?? 'default';
   if (spec.optionalObject('sourceHydrator'))
     throw new SourceError(
@@ -149,7 +174,11 @@ export const resolveApplication = async (
   const many = spec.objects('sources');
   const single = spec.optionalObject('source');
   const sources =
-    many.length > 0 ? many.map((s, i) => parseSource(s, i)) : single ? [parseSource(single, undefined)] : [];
+    many.length > 0
+      ? many.map((s, i) => parseSource(s, i))
+      : single
+        ? [parseSource(single, undefined, revisionBeforePin(annotations))]
+        : [];
 
   let selected = sources;
   if (sourceIndex !== undefined) {

@@ -2,6 +2,7 @@
 // holders, reverts by a person, exact restoration, Pin ownership through managedFields, conflicts, and
 // that each hold or release is one write, so no stored version is ever half held.
 import { describe, expect, inject, it } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { HoldManager } from '../../../src/enforce/holds.ts';
 import {
   ARGOCD_SKIP_RECONCILE_ANNOTATION,
@@ -235,6 +236,44 @@ describe('Argo CD Applications', () => {
     expect(heldParts(await readJson(kube, target))).toEqual(heldParts(before));
   });
 
+  it('Pin sets a native OCI source targetRevision to the digest by server-side apply, automated sync stays on, release restores it byte-for-byte', async () => {
+    const ns = await newNamespace(kube, 'hold-argo-ocipin');
+    const created = await kube.apply({
+      ...application(ns, 'payment', { automated: AUTOMATED }),
+      spec: {
+        project: 'default',
+        source: { repoURL: 'oci://registry.example.com/manifests/payment', targetRevision: '1.x', path: '.' },
+        destination: { server: 'https://kubernetes.default.svc', namespace: 'payment' },
+        syncPolicy: { automated: AUTOMATED },
+      },
+    } as KubernetesObject);
+    const target = refOf(created);
+    const before = await readJson(kube, target);
+    const pin = { ...SUSPEND, action: 'Pin' as const, pinDigest: DIGEST };
+    expect(await holds.hold(target, A, pin)).toMatchObject({
+      method: 'spec.source.targetRevision',
+      fellBackToSuspend: false,
+      changed: true,
+    });
+    const held = await readJson(kube, target);
+    expect(valueAt(held, ['spec', 'source', 'targetRevision'])).toBe(DIGEST);
+    expect(valueAt(held, ['spec', 'syncPolicy', 'automated'])).toEqual(AUTOMATED);
+    expect(await holds.pin(target, A, DIGEST_2)).toMatchObject({ changed: true, reverted: false });
+    expect(valueAt(await readJson(kube, target), ['spec', 'source', 'targetRevision'])).toBe(DIGEST_2);
+    await holds.release(target, A);
+    const after = await readJson(kube, target);
+    expect(JSON.stringify(valueAt(after, ['spec']))).toBe(JSON.stringify(valueAt(before, ['spec'])));
+    expect(heldParts(after)).toEqual(heldParts(before));
+  });
+
+  it('pin (pinOnly) writes nothing on a Helm-OCI chart: Application', async () => {
+    const ns = await newNamespace(kube, 'hold-argo-pinonly');
+    const target = refOf(await kube.apply(application(ns, 'payment', { automated: AUTOMATED })));
+    const before = await readJson(kube, target);
+    expect(await holds.pin(target, A, DIGEST)).toMatchObject({ changed: false, fellBackToSuspend: true });
+    expect(await readJson(kube, target)).toEqual(before);
+  });
+
   it('Pin falls back to the Argo CD method and says so', async () => {
     const ns = await newNamespace(kube, 'hold-argo-pin');
     const target = refOf(await kube.apply(application(ns, 'payment', { automated: AUTOMATED })));
@@ -293,10 +332,12 @@ describe('Pin', () => {
     expect(heldParts(await readJson(kube, target))).toEqual(heldParts(before));
   });
 
-  it('falls back to Suspend on a HelmRelease', async () => {
+  it('falls back to Suspend on a HelmRelease when holding; moving pins (pin) leaves it alone', async () => {
     const ns = await newNamespace(kube, 'pin-hr');
     const target = refOf(await kube.apply(helmRelease(ns, 'payment')));
-    expect(await holds.pin(target, A, DIGEST)).toMatchObject({
+    expect(await holds.pin(target, A, DIGEST)).toMatchObject({ changed: false, fellBackToSuspend: true });
+    expect(valueAt(await readJson(kube, target), ['spec', 'suspend'])).toBeUndefined();
+    expect(await holds.hold(target, A, { ...SUSPEND, action: 'Pin', pinDigest: DIGEST })).toMatchObject({
       method: 'spec.suspend',
       fellBackToSuspend: true,
     });

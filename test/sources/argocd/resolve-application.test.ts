@@ -141,6 +141,27 @@ describe('Application', () => {
     ]);
   });
 
+  it('watches the tag written before a pin, not the digest tagguard pinned (tagguard.dev/pre-hold)', async () => {
+    const pinned = `sha256:${'d'.repeat(64)}`;
+    const app = application(NS, 'payment', {
+      source: { repoURL: 'oci://registry.example.com/manifests/payment', targetRevision: pinned },
+    });
+    const withRecord = (preHold: string): KubernetesObject => ({
+      ...app,
+      metadata: {
+        ...app.metadata,
+        annotations: { 'tagguard.dev/held-by': 'apps/payment', 'tagguard.dev/pre-hold': preHold },
+      },
+    });
+    const tagged = await resolveApp([withRecord('{"spec.source.targetRevision":"1.x"}')]);
+    expect(tagged.artifacts.map((a) => [a.digest, a.semver])).toEqual([[undefined, '1.x']]);
+    // A record of another hold (automated sync) leaves the revision as written.
+    const suspended = await resolveApp([withRecord('{"spec.syncPolicy.automated":{}}')]);
+    expect(suspended.artifacts.map((a) => a.digest)).toEqual([pinned]);
+    // Pinned from nothing: Argo CD needs a targetRevision, so the source is refused, not guessed.
+    await expectCode(resolveApp([withRecord('{"spec.source.targetRevision":null}')]), 'InvalidObject');
+  });
+
   it('selects one source with sourceIndex and refuses a non-OCI or missing one', async () => {
     const app = application(NS, 'payment', {
       sources: [{ repoURL: 'https://github.com/acme/config.git', path: 'apps' }, helmOci],

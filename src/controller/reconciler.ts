@@ -68,11 +68,21 @@ const intervalOf = (object: ArtifactVerification): number => {
 
 const actionOf = (object: ArtifactVerification): HoldAction => object.spec.action ?? DEFAULT_ACTION;
 
-const holdOptions = (object: ArtifactVerification): Omit<HoldOptions, 'expectHeld'> => ({
-  action: actionOf(object) === 'Pin' ? 'Pin' : 'Suspend',
-  argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
-  ...(object.status?.trustedDigest ? { pinDigest: object.status.trustedDigest } : {}),
-});
+/**
+ * How to hold. Pin keeps targets at the trusted digest, unless that digest is itself judged untrusted now
+ * (a revoked certificate, a stricter policy): then there is nothing to pin to and Pin falls back to Suspend.
+ */
+const holdOptions = (
+  object: ArtifactVerification,
+  distrusted: readonly string[] = [],
+): Omit<HoldOptions, 'expectHeld'> => {
+  const trusted = object.status?.trustedDigest;
+  return {
+    action: actionOf(object) === 'Pin' ? 'Pin' : 'Suspend',
+    argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
+    ...(trusted && !distrusted.includes(trusted) ? { pinDigest: trusted } : {}),
+  };
+};
 
 export class ArtifactVerificationReconciler {
   private readonly deps: ReconcilerDeps;
@@ -380,11 +390,12 @@ export class ArtifactVerificationReconciler {
     const decision = decideEnforcement(object.status, checks, state.failures);
     if (decision === 'Keep') return;
     if (decision === 'Hold') {
+      const distrusted = checks.filter((c) => c.verdict !== 'Trusted').map((c) => c.digest);
       state.heldTargets = await this.deps.holder.holdAll(
         holder,
         state.targets,
         state.heldTargets,
-        holdOptions(object),
+        holdOptions(object, distrusted),
         state,
       );
       return;
@@ -411,9 +422,17 @@ export class ArtifactVerificationReconciler {
       );
       return;
     }
+    // The chart version of a trusted tag, for version pins (Helm pushes 1.0.0+b as tag 1.0.0_b).
+    const trustedVersion = checks.length === 1 ? checks[0]?.tag?.replace(/_/g, '+') : undefined;
     state.heldTargets =
       action === 'Pin' && trustedDigest
-        ? await this.deps.holder.pinTrusted(holder, state.targets, state.heldTargets, trustedDigest, state)
+        ? await this.deps.holder.pinTrusted(
+            holder,
+            state.targets,
+            state.heldTargets,
+            { digest: trustedDigest, version: trustedVersion },
+            state,
+          )
         : await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
   }
 

@@ -186,15 +186,28 @@ const verdictEvents = (check: ArtifactCheck, previous: HistoryEntry | undefined)
 const listTargets = (targets: readonly HeldTarget[]): string =>
   targets.map((t) => `${t.kind}/${t.namespace}/${t.name} (${t.method})`).join(', ');
 
-/** Targets that are blocked: every hold except a pin at the verified digest while the artifact is trusted. */
-export const blockingHolds = (targets: readonly HeldTarget[], trusted: boolean): HeldTarget[] =>
-  trusted ? targets.filter((t) => !isPinMethod(t.method)) : [...targets];
+/**
+ * Targets that are blocked: every hold but a pin, and a pin too while it keeps back something (`pinsBlock`:
+ * the tag points at a digest other than the trusted one that is not trusted, or cannot be resolved). A pin
+ * at the verified digest of an artifact that did not move is a gate, not a hold.
+ */
+export const blockingHolds = (targets: readonly HeldTarget[], pinsBlock: boolean): HeldTarget[] =>
+  pinsBlock ? [...targets] : targets.filter((t) => !isPinMethod(t.method));
+
+/** Whether this reconcile saw a digest other than the trusted one that is not trusted (or none at all). */
+const pinsKeepBack = (state: ReconcileState): boolean => {
+  const trustedDigest = state.object.status?.trustedDigest;
+  return (
+    state.checks.some((c) => c.verdict !== 'Trusted' && c.digest !== trustedDigest) ||
+    state.failures.some((f) => f.digest !== trustedDigest)
+  );
+};
 
 const heldCondition = (
   targets: readonly HeldTarget[],
-  trusted: boolean,
+  pinsBlock: boolean,
 ): { status: Condition['status']; reason: string; message: string } => {
-  const blocking = blockingHolds(targets, trusted);
+  const blocking = blockingHolds(targets, pinsBlock);
   if (blocking.length > 0)
     return { status: 'True', reason: Reason.Held, message: `holding ${listTargets(blocking)}` };
   if (targets.length > 0)
@@ -258,7 +271,7 @@ export const summarizeQuarantine = (
   };
   set(ConditionType.Ready, 'False', Reason.Verifying, message);
   set(ConditionType.Reconciling, 'True', Reason.Verifying, message);
-  const held = heldCondition(state.heldTargets, false);
+  const held = heldCondition(state.heldTargets, true);
   set(ConditionType.Held, held.status, held.reason, held.message);
   return {
     ...previous,
@@ -302,7 +315,8 @@ export const summarize = (state: ReconcileState): Summary => {
         'every watched tag points at a trusted or first-seen digest',
       );
   }
-  const held = heldCondition(state.heldTargets, trusted);
+  const pinsBlock = pinsKeepBack(state);
+  const held = heldCondition(state.heldTargets, pinsBlock);
   set(ConditionType.Held, held.status, held.reason, held.message);
   const gated = gatedCondition(state.unpinnable);
   const wasGated = previous?.conditions?.find((c) => c.type === ConditionType.Gated);
@@ -479,7 +493,7 @@ export const summarize = (state: ReconcileState): Summary => {
     status,
     events,
     trusted,
-    blocking: blockingHolds(state.heldTargets, trusted).length,
+    blocking: blockingHolds(state.heldTargets, pinsBlock).length,
     findingsBySeverity: countBySeverity(allFindings),
   };
 };

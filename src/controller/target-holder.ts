@@ -3,7 +3,7 @@
 // done, and records the hold Events. Targets are handled one by one; a failure on one stops here and is
 // reported, and what was already done is in the returned list, so no hold is ever left without a record.
 import type { HeldTarget } from '../api/artifact-verification.ts';
-import { chooseMethod, classifyTarget, isPinMethod } from '../enforce/hold-method.ts';
+import { chooseMethod, classifyTarget, isPinMethod, isVersionPinMethod } from '../enforce/hold-method.ts';
 import type { HoldManager } from '../enforce/holds.ts';
 import type { HoldMethod, HoldOptions, TargetKind, TargetRef } from '../enforce/types.ts';
 import { ReconcileError } from './reconcile-error.ts';
@@ -12,6 +12,14 @@ import { Reason } from '../api/conditions.ts';
 
 const OCI_REPOSITORY = 'OCIRepository';
 const APPLICATION = 'Application';
+
+/** The reference without the sources' hints, as status and Events record it. */
+const refOnly = (t: TargetRef): TargetRef => ({
+  apiVersion: t.apiVersion,
+  kind: t.kind,
+  namespace: t.namespace,
+  name: t.name,
+});
 
 const sameTarget = (a: TargetRef, b: TargetRef): boolean =>
   a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
@@ -25,9 +33,7 @@ const describeMethod = (method: HoldMethod): string =>
       ? 'automated sync disabled'
       : method === 'skip-reconcile'
         ? 'argocd.argoproj.io/skip-reconcile: "true"'
-        : method === 'spec.source.targetRevision'
-          ? 'spec.source.targetRevision pinned'
-          : 'spec.ref.digest pinned';
+        : `${method} pinned`;
 
 const holdFailed = (target: TargetRef, error: unknown): ReconcileError =>
   new ReconcileError(
@@ -55,8 +61,9 @@ export class TargetHolder {
   }
 
   /**
-   * Holds every target (Suspend, or Pin with its fallback). With Pin and an OCIRepository among the
-   * targets, only the OCIRepository is pinned: its consumers then only ever see the pinned digest.
+   * Holds every target (Suspend, or Pin with its fallback). With Pin, a trusted digest and an
+   * OCIRepository among the targets, only the OCIRepository is pinned: its consumers then only ever see
+   * the pinned digest.
    */
   async holdAll(
     holder: string,
@@ -65,8 +72,13 @@ export class TargetHolder {
     options: Omit<HoldOptions, 'expectHeld'>,
     state: ReconcileState,
   ): Promise<HeldTarget[]> {
-    const pinnable = options.action === 'Pin' && targets.some((t) => t.kind === OCI_REPOSITORY);
-    const wanted = pinnable ? targets.filter((t) => t.kind === OCI_REPOSITORY) : targets;
+    // Only a pin at a trusted digest protects the consumers: without one (nothing trusted yet) the
+    // OCIRepository may already have fetched the digest being judged, so every target is held.
+    const pinnable =
+      options.action === 'Pin' &&
+      options.pinDigest !== undefined &&
+      targets.some((t) => t.kind === OCI_REPOSITORY);
+    const wanted = (pinnable ? targets.filter((t) => t.kind === OCI_REPOSITORY) : targets).map(refOnly);
     let held = await this.releaseStale(holder, current, wanted, state);
     for (const target of wanted) {
       const previous = held.find((h) => sameTarget(h, target));
@@ -115,22 +127,26 @@ export class TargetHolder {
   }
 
   /**
-   * Pin mode with a trusted digest: pins (or moves the pin of) each target that has a field for it and
-   * releases other holds. With an OCIRepository among the targets only it is pinned (its consumers see
-   * only the pinned digest); else each Argo CD Application with a single native OCI source. Targets that
-   * cannot be pinned (Helm-OCI `chart:` Applications, HelmCharts, HelmReleases) are listed in
-   * state.unpinnable: they follow the tag, and a re-push reaches them before tagguard can hold them.
+   * Pin mode with a trusted artifact: pins (or moves the pin of) each target that has a field for it (the
+   * sources' `pin` hint) and releases other holds. With an OCIRepository among the targets only it is
+   * pinned (its consumers see only the pinned digest); else Argo CD Applications with a single native OCI
+   * source (to the digest) and HelmRelease templates or HelmCharts with a version range (to the exact
+   * version). Targets without a digest pin are listed in state.unpinnable: a re-push of the same tag or
+   * version reaches them before tagguard can hold them (for a version pin: at the next cache miss).
    */
   async pinTrusted(
     holder: string,
     targets: readonly TargetRef[],
     current: readonly HeldTarget[],
-    digest: string,
+    trusted: { readonly digest: string; readonly version?: string | undefined },
     state: ReconcileState,
   ): Promise<HeldTarget[]> {
     const repositories = targets.filter((t) => t.kind === OCI_REPOSITORY);
-    const candidates = repositories.length > 0 ? repositories : targets.filter((t) => t.kind === APPLICATION);
-    state.unpinnable = repositories.length > 0 ? [] : targets.filter((t) => t.kind !== APPLICATION);
+    const candidates =
+      repositories.length > 0
+        ? repositories
+        : targets.filter((t) => t.pin === 'digest' || (t.pin === 'version' && trusted.version !== undefined));
+    state.unpinnable = repositories.length > 0 ? [] : targets.filter((t) => t.pin !== 'digest').map(refOnly);
     let held = await this.releaseStale(
       holder,
       current.filter((h) => isPinMethod(h.method)),
@@ -142,13 +158,16 @@ export class TargetHolder {
     for (const target of candidates) {
       let outcome;
       try {
-        outcome = await this.holds.pin(target, holder, digest);
+        outcome = await this.holds.pin(refOnly(target), holder, {
+          digest: trusted.digest,
+          ...(target.pin === 'version' && trusted.version !== undefined ? { version: trusted.version } : {}),
+        });
       } catch (error) {
         throw holdFailed(target, error);
       }
       if (outcome.fellBackToSuspend) {
-        // No field for a pin on this one (pinOnly: nothing was written). A pin it had is released.
-        state.unpinnable = [...state.unpinnable, target];
+        // No field for a pin on this one after all (pinOnly: nothing was written). A pin it had is released.
+        if (target.pin === 'digest') state.unpinnable = [...state.unpinnable, refOnly(target)];
         held = await this.releaseStale(
           holder,
           held,
@@ -160,14 +179,18 @@ export class TargetHolder {
       const previous = held.find((h) => sameTarget(h, target));
       held = [
         ...held.filter((h) => !sameTarget(h, target)),
-        { ...target, method: outcome.method, since: previous?.since ?? this.stamp() },
+        { ...refOnly(target), method: outcome.method, since: previous?.since ?? this.stamp() },
       ];
       state.heldTargets = held;
       if (outcome.changed)
         state.holdEvents.push({
           target,
           kind: 'Pinned',
-          message: `pinned ${label(target)} to the verified digest ${digest}`,
+          message: `pinned ${label(target)} to the verified ${
+            isVersionPinMethod(outcome.method)
+              ? `version ${trusted.version ?? ''}`
+              : `digest ${trusted.digest}`
+          }`,
         });
     }
     return held;

@@ -34,7 +34,32 @@ export const classifyTarget = (target: TargetKind): TargetClass => {
 
 /** A hold that keeps the target at a verified reference rather than stopping it. */
 export const isPinMethod = (method: string): boolean =>
-  method === 'spec.ref.digest' || method === 'spec.source.targetRevision';
+  method === 'spec.ref.digest' || method === 'spec.source.targetRevision' || isVersionPinMethod(method);
+
+/** A pin to an exact chart version (Flux HelmRelease chart template, HelmChart): not to a digest. */
+export const isVersionPinMethod = (method: string): boolean =>
+  method === 'spec.chart.spec.version' || method === 'spec.version';
+
+/**
+ * The field a pin would write on this object, if it has one: an OCIRepository's digest, an Argo CD native
+ * OCI source's targetRevision, a HelmRelease chart template's or a HelmChart's version.
+ */
+export const pinFieldOf = (kind: string, spec: unknown): HoldMethod | undefined => {
+  switch (kind) {
+    case 'OCIRepository':
+      return 'spec.ref.digest';
+    case 'Application':
+      return pinnableApplication(spec) ? 'spec.source.targetRevision' : undefined;
+    case 'HelmRelease': {
+      const chart = (spec as { chart?: { spec?: unknown } } | null)?.chart?.spec;
+      return typeof chart === 'object' && chart !== null ? 'spec.chart.spec.version' : undefined;
+    }
+    case 'HelmChart':
+      return 'spec.version';
+    default:
+      return undefined;
+  }
+};
 
 /**
  * Whether an Argo CD Application can be pinned: one source (`spec.source`, no `spec.sources`) that is a
@@ -57,15 +82,19 @@ export interface MethodChoice {
 }
 
 /**
- * Pin needs a digest field and a digest: anything else is held by its suspend method instead.
- * `argoPinnable`: the Application is one native OCI source (pinnableApplication), read from the object.
+ * Pin needs a field for it (`pinField`, pinFieldOf the object) and a value: a digest for a digest field, a
+ * version for a version field. Anything else is held by the target's suspend method instead.
  */
 export const chooseMethod = (
   targetClass: TargetClass,
   options: HoldOptions,
-  argoPinnable = false,
+  pinField?: HoldMethod,
 ): MethodChoice => {
   const pin = options.action === 'Pin';
+  if (pin && pinField !== undefined && targetClass !== 'flux-oci-repository') {
+    const value = isVersionPinMethod(pinField) ? options.pinVersion : options.pinDigest;
+    if (value !== undefined) return { method: pinField, fellBackToSuspend: false };
+  }
   switch (targetClass) {
     case 'flux-oci-repository':
       return pin && options.pinDigest !== undefined
@@ -74,8 +103,6 @@ export const chooseMethod = (
     case 'flux-suspendable':
       return { method: 'spec.suspend', fellBackToSuspend: pin };
     case 'argocd-application':
-      if (pin && argoPinnable && options.pinDigest !== undefined)
-        return { method: 'spec.source.targetRevision', fellBackToSuspend: false };
       return {
         method: options.argocdMethod === 'SkipReconcile' ? 'skip-reconcile' : 'spec.syncPolicy.automated',
         fellBackToSuspend: pin,

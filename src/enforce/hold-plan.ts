@@ -4,7 +4,7 @@
 // must remove a field another manager owns (Argo CD spec.syncPolicy.automated), which apply cannot do.
 import { isDigest } from '../registry/reference.ts';
 import { EnforceError } from './errors.ts';
-import { chooseMethod, classifyTarget, isPinMethod, pinnableApplication } from './hold-method.ts';
+import { chooseMethod, classifyTarget, isPinMethod, isVersionPinMethod, pinFieldOf } from './hold-method.ts';
 import {
   HELD_BY_ANNOTATION,
   PRE_HOLD_ANNOTATION,
@@ -42,13 +42,24 @@ const DIGEST_PATH = ['spec', 'ref', 'digest'] as const;
 /** What a held field must be: a value, or absent. */
 type HeldValue = { readonly value: JsonValue } | 'absent';
 
-/** Keys of a pin: a field that holds the verified digest (OCIRepository ref, Argo CD targetRevision). */
+/**
+ * Keys of a pin: a field that holds the verified digest (OCIRepository ref, Argo CD targetRevision) or
+ * version (HelmRelease chart template, HelmChart). ("Digest" below means either.)
+ */
 const isDigestKey = (key: PreHoldKey): boolean =>
-  key === 'spec.ref.digest' || key === 'spec.ref' || key === 'spec.source.targetRevision';
+  key === 'spec.ref.digest' ||
+  key === 'spec.ref' ||
+  key === 'spec.source.targetRevision' ||
+  key === 'spec.chart.spec.version' ||
+  key === 'spec.version';
 
-/** Where a pin's digest is written. */
+/** Where a pin's value is written. */
 const pinPath = (key: PreHoldKey): readonly string[] =>
-  key === 'spec.source.targetRevision' ? PRE_HOLD_PATHS[key] : DIGEST_PATH;
+  key === 'spec.ref' || key === 'spec.ref.digest' ? DIGEST_PATH : PRE_HOLD_PATHS[key];
+
+// fluxcd/pkg/version.ParseVersion: strict semver, an optional leading "v" (what a version pin may be).
+const EXACT_VERSION =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 const currentValue = (object: TargetObject, key: PreHoldKey): JsonValue | undefined => {
   const value = valueAt(object.json, PRE_HOLD_PATHS[key]);
@@ -80,7 +91,9 @@ const methodKey = (method: HoldMethod, object: TargetObject, recorded: readonly 
     case 'spec.ref.digest':
       return pinKey(object, recorded);
     case 'spec.source.targetRevision':
-      return 'spec.source.targetRevision';
+    case 'spec.chart.spec.version':
+    case 'spec.version':
+      return method;
   }
 };
 
@@ -95,6 +108,8 @@ const heldValue = (key: PreHoldKey, digest: string): HeldValue => {
     case 'spec.ref.digest':
     case 'spec.ref':
     case 'spec.source.targetRevision':
+    case 'spec.chart.spec.version':
+    case 'spec.version':
       return { value: digest };
   }
 };
@@ -128,6 +143,7 @@ const pinnedDigest = (
   preHold: PreHold,
   key: PreHoldKey | undefined,
 ): string | undefined => {
+  if (isVersionPinMethod(method)) return options.pinVersion;
   if (isPinMethod(method)) return options.pinDigest;
   if (key === undefined || undone(object, key, preHold)) return undefined;
   const digest = currentDigest(object, key);
@@ -135,10 +151,16 @@ const pinnedDigest = (
 };
 
 export const planHold = (object: TargetObject, holder: string, options: HoldOptions): HoldPlan => {
-  const choice = chooseMethod(classifyTarget(object), options, pinnableApplication(object.json.spec));
+  const choice = chooseMethod(classifyTarget(object), options, pinFieldOf(object.kind, object.json.spec));
   if (options.pinOnly === true && choice.fellBackToSuspend)
     return { ...choice, reverted: false, preHoldUnknown: false, write: undefined };
-  if (isPinMethod(choice.method) && !isDigest(options.pinDigest ?? '')) {
+  if (isVersionPinMethod(choice.method)) {
+    if (!EXACT_VERSION.test(options.pinVersion ?? ''))
+      throw new EnforceError(
+        'InvalidVersion',
+        `refusing to pin to version "${options.pinVersion}": not exact`,
+      );
+  } else if (isPinMethod(choice.method) && !isDigest(options.pinDigest ?? '')) {
     throw new EnforceError('InvalidDigest', `refusing to pin to "${options.pinDigest}": not a digest`);
   }
   const record = readHoldRecord(object);

@@ -16,7 +16,11 @@ export type PreHoldKey =
   /** Pin of an OCIRepository that had no spec.ref at all: release removes the whole ref again. */
   | 'spec.ref'
   /** Pin of an Argo CD Application's native OCI source (the tag or constraint it had before). */
-  | 'spec.source.targetRevision';
+  | 'spec.source.targetRevision'
+  /** Version pin of a HelmRelease chart template (the range it had before; null: none, i.e. `*`). */
+  | 'spec.chart.spec.version'
+  /** Version pin of a HelmChart. */
+  | 'spec.version';
 
 export const PRE_HOLD_PATHS: Readonly<Record<PreHoldKey, readonly string[]>> = {
   'spec.suspend': ['spec', 'suspend'],
@@ -29,6 +33,8 @@ export const PRE_HOLD_PATHS: Readonly<Record<PreHoldKey, readonly string[]>> = {
   'spec.ref.digest': ['spec', 'ref', 'digest'],
   'spec.ref': ['spec', 'ref'],
   'spec.source.targetRevision': ['spec', 'source', 'targetRevision'],
+  'spec.chart.spec.version': ['spec', 'chart', 'spec', 'version'],
+  'spec.version': ['spec', 'version'],
 };
 
 const isPreHoldKey = (key: string): key is PreHoldKey => Object.hasOwn(PRE_HOLD_PATHS, key);

@@ -72,12 +72,20 @@ export class HoldManager {
     });
   }
 
-  /** Pin mode for an OCIRepository: hold it at a verified digest, or move an existing pin to a new one. */
-  pin(target: TargetRef, holder: string, digest: string): Promise<HoldOutcome> {
+  /**
+   * Pin mode while trusted: hold the target at a verified digest (or chart version, for a version field),
+   * or move an existing pin. Pin only: a target without a field for it is left as it is (fellBackToSuspend).
+   */
+  pin(
+    target: TargetRef,
+    holder: string,
+    verified: { readonly digest: string; readonly version?: string },
+  ): Promise<HoldOutcome> {
     return this.hold(target, holder, {
       action: 'Pin',
       argocdMethod: 'DisableAutoSync',
-      pinDigest: digest,
+      pinDigest: verified.digest,
+      ...(verified.version !== undefined ? { pinVersion: verified.version } : {}),
       pinOnly: true,
     });
   }

@@ -19,7 +19,11 @@ export type HoldMethod =
   | 'skip-reconcile'
   | 'spec.ref.digest'
   /** Pin of an Argo CD Application's single native `oci://` source: targetRevision set to the digest. */
-  | 'spec.source.targetRevision';
+  | 'spec.source.targetRevision'
+  /** Pin of a Flux HelmRelease chart template to the exact verified version (a range would move on). */
+  | 'spec.chart.spec.version'
+  /** Pin of a Flux HelmChart to the exact verified version. */
+  | 'spec.version';
 
 export interface HoldOptions {
   /** Warn never reaches the HoldManager: it changes nothing. */
@@ -30,6 +34,11 @@ export interface HoldOptions {
    * falls back to Suspend.
    */
   readonly pinDigest?: string;
+  /**
+   * Pin: the verified chart version to pin a HelmRelease chart template or a HelmChart to (the caller
+   * passes it only for targets that are theirs to pin: not a HelmChart helm-controller generates).
+   */
+  readonly pinVersion?: string;
   /**
    * Only pin: where the target has no field for a pin, change nothing (outcome fellBackToSuspend, not
    * changed) instead of suspending it. For moving pins while the artifact is trusted.

@@ -2,6 +2,7 @@
 // checked once, at the boundary, and a wrong type or a missing required field is an InvalidObject naming
 // the object and the field path. Unknown fields are ignored, as the API server would.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { ANNOTATIONS } from '../api/artifact-verification.ts';
 import { SourceError } from './errors.ts';
 
 export type Fields = Readonly<Record<string, unknown>>;
@@ -128,4 +129,24 @@ export const readObject = (object: KubernetesObject, kind: string): ObjectHeader
     annotations: object.metadata?.annotations ?? {},
     labels: object.metadata?.labels ?? {},
   };
+};
+
+/**
+ * What a field held before tagguard's Pin wrote into it, per the tagguard.dev/pre-hold record on the object
+ * (`{ before: null }` when it was absent), or undefined when tagguard has not pinned that field. The field
+ * then holds tagguard's value, not the user's, and the source to watch is what the user wrote (a pinned tag
+ * keeps moving in the registry, and its mutations must still be seen).
+ */
+export const valueBeforePin = (
+  annotations: Readonly<Record<string, string>>,
+  key: string,
+): { readonly before: unknown } | undefined => {
+  const text = annotations[ANNOTATIONS.preHold];
+  if (text === undefined) return undefined;
+  try {
+    const record: unknown = JSON.parse(text);
+    return isRecord(record) && Object.hasOwn(record, key) ? { before: record[key] ?? null } : undefined;
+  } catch {
+    return undefined;
+  }
 };

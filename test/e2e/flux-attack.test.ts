@@ -14,7 +14,7 @@ import type { ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
 import { pushChart, retagArtifact, type PushedArtifact } from '../env/oci.ts';
 import { signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
-import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../env/av.ts';
+import { avObject, condition, eventReasons, requestCheck, until, waitForAv, judged } from '../env/av.ts';
 
 const env = inject('testEnv');
 const registry = env.registries.referrers;
@@ -115,7 +115,7 @@ describe('the tag re-push attack against real Flux controllers', () => {
         ns,
         name,
         'Held=True',
-        (o) => condition(o, 'Held')?.status === 'True',
+        (o) => condition(o, 'Held')?.status === 'True' && judged(o),
       );
       // Signed, but by a key the policy does not trust.
       expect(condition(held, 'Verified')).toMatchObject({ status: 'False', reason: 'UntrustedSigner' });

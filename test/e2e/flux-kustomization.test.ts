@@ -10,7 +10,7 @@ import { e2eNamespace, fluxReady, startFluxE2e, type FluxE2e, type FluxObject } 
 import type { ToolHome } from '../env/tool-home.ts';
 import { pushFluxArtifact, retagArtifact, type PushedArtifact } from '../env/oci.ts';
 import { signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
-import { avObject, condition, requestCheck, waitForAv } from '../env/av.ts';
+import { avObject, condition, requestCheck, waitForAv, judged } from '../env/av.ts';
 
 const env = inject('testEnv');
 const registry = env.registries.referrers;
@@ -157,7 +157,7 @@ describe('a Kustomization fed by an OCIRepository, with the real kustomize-contr
         ns,
         'payment',
         'Held=True',
-        (o) => condition(o, 'Held')?.status === 'True',
+        (o) => condition(o, 'Held')?.status === 'True' && judged(o),
       );
       expect(condition(held, 'Verified')).toMatchObject({ status: 'False', reason: 'UntrustedSigner' });
       expect(held.status?.heldTargets?.map((t) => t.kind).sort()).toEqual(['Kustomization', 'OCIRepository']);

@@ -194,6 +194,42 @@ describe('Pin', () => {
     expect(plan).toMatchObject({ fellBackToSuspend: true, write: undefined });
   });
 
+  it('pins a HelmRelease chart template range to the exact verified version and restores the range', () => {
+    const ranged = edited(helmRelease(false), {
+      spec: {
+        chartRef: null,
+        chart: {
+          spec: { chart: 'payment', version: '1.x', sourceRef: { kind: 'HelmRepository', name: 'c' } },
+        },
+      },
+    });
+    const options: HoldOptions = { ...pin(DIGEST_GOOD), pinVersion: '1.0.1+build.1', pinOnly: true };
+    const { plan, after } = hold(ranged, A, options);
+    expect(plan).toMatchObject({ method: 'spec.chart.spec.version', fellBackToSuspend: false });
+    expect(valueAt(after.json, ['spec', 'chart', 'spec', 'version'])).toBe('1.0.1+build.1');
+    expect(valueAt(after.json, ['spec', 'suspend'])).toBe(false);
+    expect(preHoldOf(after)).toEqual({ 'spec.chart.spec.version': '1.x' });
+    // Held while a new version is judged: suspended too, and the version pin stays where it was.
+    const suspended = hold(after, A, pin(DIGEST_GOOD));
+    expect(suspended.plan.method).toBe('spec.suspend');
+    expect(valueAt(suspended.after.json, ['spec', 'chart', 'spec', 'version'])).toBe('1.0.1+build.1');
+    expect(valueAt(suspended.after.json, ['spec', 'suspend'])).toBe(true);
+    const released = afterWrite(suspended.after, planRelease(suspended.after, A).write);
+    expect(released.json['spec']).toEqual(ranged.json['spec']);
+  });
+
+  it('refuses a version pin that is not an exact version', () => {
+    const ranged = edited(helmRelease(false), {
+      spec: {
+        chartRef: null,
+        chart: { spec: { chart: 'p', version: '1.x', sourceRef: { kind: 'HelmRepository', name: 'c' } } },
+      },
+    });
+    expect(() => planHold(ranged, A, { ...pin(DIGEST_GOOD), pinVersion: '>=1.0.0' })).toThrow(
+      expect.objectContaining({ code: 'InvalidVersion' }) as Error,
+    );
+  });
+
   it('refuses a value that is not a digest', () => {
     expect(() => planHold(ociRepository({ tag: '1' }), A, pin('latest'))).toThrow(
       expect.objectContaining({ code: 'InvalidDigest' }) as Error,

@@ -16,6 +16,10 @@ export const avObject = (namespace: string, name: string, spec: Record<string, u
 export const condition = (object: ArtifactVerification, type: string) =>
   object.status?.conditions?.find((c) => c.type === type);
 
+/** The digest has been judged: not the quarantine's interim status (Ready reason Verifying). */
+export const judged = (object: ArtifactVerification): boolean =>
+  condition(object, 'Ready')?.reason !== 'Verifying';
+
 /** Polls until the predicate holds (waitFor wants a value; a predicate's false means "not yet"). */
 export const until = (what: string, timeoutMs: number, predicate: () => Promise<boolean>): Promise<true> =>
   waitFor(what, async () => ((await predicate()) ? true : undefined), { timeoutMs, intervalMs: 250 });

@@ -7,11 +7,10 @@
 // repository and are not read. Target: the Application.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isArgoCdConstraint, isArgoCdVersion } from '../../registry/argocd-semver.ts';
-import { ANNOTATIONS } from '../../api/artifact-verification.ts';
 import { isDigest } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
-import { readObject, type FieldReader } from '../object-fields.ts';
+import { readObject, valueBeforePin, type FieldReader } from '../object-fields.ts';
 import { checkOciUrl } from '../flux/artifacts.ts';
 import type { ObjectReader, ResolvedSource, SemverRule, WatchedArtifact } from '../types.ts';
 import { repositorySettings } from './repository-secrets.ts';
@@ -47,23 +46,11 @@ export const classifyRevision = (revision: string, helm: boolean): RevisionRef =
   return { tag: revision };
 };
 
-/**
- * The targetRevision before tagguard's Pin wrote a digest into it, per the tagguard.dev/pre-hold record: the
- * digest then is tagguard's, and the artifact to watch is the tag or constraint the user wrote (its
- * mutations must still be seen). `null`: there was none. Undefined: not pinned by tagguard.
- */
+/** The targetRevision the user wrote, when tagguard's Pin replaced it by a digest (null: there was none). */
 const revisionBeforePin = (annotations: Readonly<Record<string, string>>): string | null | undefined => {
-  const text = annotations[ANNOTATIONS.preHold];
-  if (text === undefined) return undefined;
-  try {
-    const record: unknown = JSON.parse(text);
-    if (typeof record !== 'object' || record === null || !('spec.source.targetRevision' in record))
-      return undefined;
-    const before = (record as Record<string, unknown>)['spec.source.targetRevision'];
-    return typeof before === 'string' ? before : null;
-  } catch {
-    return undefined;
-  }
+  const pinned = valueBeforePin(annotations, 'spec.source.targetRevision');
+  if (pinned === undefined) return undefined;
+  return typeof pinned.before === 'string' ? pinned.before : null;
 };
 
 const parseSource = (
@@ -202,8 +189,22 @@ export const resolveApplication = async (
       );
   }
   if (artifacts.length === 0) throw new SourceError('Unsupported', `${where}: no OCI or Helm-OCI source`);
+  // Pin can set the targetRevision of one native OCI source (not a Helm-OCI chart, not a list item).
+  const pinnable =
+    many.length === 0 &&
+    single !== undefined &&
+    selected[0]?.chart === undefined &&
+    /^oci:\/\//i.test(selected[0]?.repoURL ?? '');
   return {
     artifacts,
-    targets: [{ apiVersion: ARGOCD_API, kind: 'Application', namespace, name }],
+    targets: [
+      {
+        apiVersion: ARGOCD_API,
+        kind: 'Application',
+        namespace,
+        name,
+        ...(pinnable ? { pin: 'digest' } : {}),
+      },
+    ],
   };
 };

@@ -2,10 +2,9 @@
 // helm.toolkit.fluxcd.io/v2, kustomize.toolkit.fluxcd.io/v1, as in the v1.9 / v1.6 controller lines).
 // Defaults are Flux's: a missing OCIRepository ref is tag "latest", a missing chart version is "*",
 // a reference without a namespace is in the referring object's namespace.
-import { ANNOTATIONS } from '../../api/artifact-verification.ts';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { SourceError } from '../errors.ts';
-import { isRecord, readObject, type FieldReader } from '../object-fields.ts';
+import { readObject, valueBeforePin, type FieldReader } from '../object-fields.ts';
 
 export const SOURCE_API = 'source.toolkit.fluxcd.io/v1';
 export const HELM_API = 'helm.toolkit.fluxcd.io/v2';
@@ -89,24 +88,27 @@ const ref = (reader: FieldReader, namespace: string): NamespacedRef => ({
 
 /**
  * The ref.digest (or the whole ref) that tagguard's Pin wrote, per the tagguard.dev/pre-hold record on the
- * object: the digest then is tagguard's, not the user's, and the artifact to watch is what the ref said
- * before the pin (the pinned tag keeps moving in the registry, and its mutations must still be seen).
+ * object: the artifact to watch is what the ref said before the pin.
  */
 const pinnedByTagguard = (
   annotations: Readonly<Record<string, string>>,
 ): { digestBefore?: string } | undefined => {
-  const text = annotations[ANNOTATIONS.preHold];
-  if (text === undefined) return undefined;
-  try {
-    const record: unknown = JSON.parse(text);
-    if (!isRecord(record)) return undefined;
-    if ('spec.ref' in record) return {};
-    if (!('spec.ref.digest' in record)) return undefined;
-    const before = record['spec.ref.digest'];
-    return typeof before === 'string' ? { digestBefore: before } : {};
-  } catch {
-    return undefined;
-  }
+  if (valueBeforePin(annotations, 'spec.ref') !== undefined) return {};
+  const pinned = valueBeforePin(annotations, 'spec.ref.digest');
+  if (pinned === undefined) return undefined;
+  return typeof pinned.before === 'string' ? { digestBefore: pinned.before } : {};
+};
+
+/** A chart version as the user wrote it: the range from before tagguard's version pin, if there is one. */
+const versionAsWritten = (
+  annotations: Readonly<Record<string, string>>,
+  key: 'spec.chart.spec.version' | 'spec.version',
+  written: string | undefined,
+): string => {
+  const pinned = valueBeforePin(annotations, key);
+  const version =
+    pinned === undefined ? written : typeof pinned.before === 'string' ? pinned.before : undefined;
+  return version ?? '*';
 };
 
 export const parseOCIRepository = (object: KubernetesObject): OCIRepositoryObject => {
@@ -155,13 +157,13 @@ export const parseHelmRepository = (object: KubernetesObject): HelmRepositoryObj
 };
 
 export const parseHelmChart = (object: KubernetesObject): HelmChartObject => {
-  const { namespace, name, where, spec } = readObject(object, 'HelmChart');
+  const { namespace, name, where, spec, annotations } = readObject(object, 'HelmChart');
   return {
     namespace,
     name,
     where,
     chart: spec.string('chart'),
-    version: spec.optionalString('version') ?? '*',
+    version: versionAsWritten(annotations, 'spec.version', spec.optionalString('version')),
     // A HelmChart's sourceRef is local: always in the HelmChart's namespace.
     sourceRef: { ...ref(spec.object('sourceRef'), namespace), namespace },
   };
@@ -180,7 +182,7 @@ const parseValuesReference = (reader: FieldReader): ValuesReference => {
 };
 
 export const parseHelmRelease = (object: KubernetesObject): HelmReleaseObject => {
-  const { namespace, name, where, spec, status } = readObject(object, 'HelmRelease');
+  const { namespace, name, where, spec, status, annotations } = readObject(object, 'HelmRelease');
   const template = spec.optionalObject('chart')?.object('spec');
   const chartRef = spec.optionalObject('chartRef');
   if ((template === undefined) === (chartRef === undefined))
@@ -197,7 +199,11 @@ export const parseHelmRelease = (object: KubernetesObject): HelmReleaseObject =>
       ? {
           chartTemplate: {
             chart: template.string('chart'),
-            version: template.optionalString('version') ?? '*',
+            version: versionAsWritten(
+              annotations,
+              'spec.chart.spec.version',
+              template.optionalString('version'),
+            ),
             sourceRef: ref(template.object('sourceRef'), namespace),
           },
         }

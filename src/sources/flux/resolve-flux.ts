@@ -39,12 +39,17 @@ const API_OF: Readonly<Record<string, string>> = {
   Kustomization: KUSTOMIZE_API,
 };
 
-const target = (kind: string, namespace: string, name: string): TargetRef => ({
+const target = (kind: string, namespace: string, name: string, pin?: TargetRef['pin']): TargetRef => ({
   apiVersion: API_OF[kind] ?? SOURCE_API,
   kind,
   namespace,
   name,
+  ...(pin !== undefined ? { pin } : {}),
 });
+
+/** A chart version range can be pinned to the exact verified version; an exact version already is one. */
+const versionPin = (artifact: WatchedArtifact): TargetRef['pin'] =>
+  artifact.semver !== undefined ? 'version' : undefined;
 
 const mustGet = async (
   reader: ObjectReader,
@@ -134,7 +139,7 @@ const resolveOCIRepository = async (
   return {
     artifacts: [await withValues(artifact, releases, ctx.reader)],
     targets: [
-      target('OCIRepository', namespace, name),
+      target('OCIRepository', namespace, name, 'digest'),
       ...kustomizations,
       ...releases.map((hr) => target('HelmRelease', hr.namespace, hr.name)),
     ],
@@ -160,11 +165,16 @@ const resolveHelmChart = async (
   const chart = parseHelmChart(await mustGet(ctx.reader, { kind: 'HelmChart', namespace, name }, where));
   const artifact = await helmChartArtifact(ctx, chart);
   const { releases } = await consumersOf(ctx, 'HelmChart', namespace, name);
+  // A HelmChart helm-controller generates from a HelmRelease template is rewritten from that template:
+  // the template is pinned, not the HelmChart.
+  const generated = releases.some((hr) => hr.chartTemplate !== undefined);
   return {
     artifacts: [await withValues(artifact, releases, ctx.reader)],
     targets: [
-      target('HelmChart', namespace, name),
-      ...releases.map((hr) => target('HelmRelease', hr.namespace, hr.name)),
+      target('HelmChart', namespace, name, generated ? undefined : versionPin(artifact)),
+      ...releases.map((hr) =>
+        target('HelmRelease', hr.namespace, hr.name, hr.chartTemplate ? versionPin(artifact) : undefined),
+      ),
     ],
   };
 };
@@ -178,7 +188,6 @@ const resolveHelmRelease = async (
   const release = parseHelmRelease(
     await mustGet(ctx.reader, { kind: 'HelmRelease', namespace, name }, where),
   );
-  const self = target('HelmRelease', namespace, name);
   let artifact: WatchedArtifact;
   let source: TargetRef | undefined;
 
@@ -198,17 +207,23 @@ const resolveHelmRelease = async (
   } else if (release.chartRef?.kind === 'OCIRepository') {
     const repo = parseOCIRepository(await mustGet(ctx.reader, release.chartRef, where));
     artifact = await ociRepositoryArtifact(repo, ctx.reader);
-    source = target('OCIRepository', repo.namespace, repo.name);
+    source = target('OCIRepository', repo.namespace, repo.name, 'digest');
   } else if (release.chartRef?.kind === 'HelmChart') {
     const chart = parseHelmChart(await mustGet(ctx.reader, release.chartRef, where));
     artifact = await helmChartArtifact(ctx, chart);
-    source = target('HelmChart', chart.namespace, chart.name);
+    source = target('HelmChart', chart.namespace, chart.name, versionPin(artifact));
   } else {
     throw new SourceError(
       'Unsupported',
       `${where}: spec.chartRef.kind "${release.chartRef?.kind}" is not supported`,
     );
   }
+  const self = target(
+    'HelmRelease',
+    namespace,
+    name,
+    release.chartTemplate ? versionPin(artifact) : undefined,
+  );
   return {
     artifacts: [
       { ...artifact, origin: where, helmValues: await composeHelmReleaseValues(release, ctx.reader) },

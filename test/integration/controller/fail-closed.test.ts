@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningOperator } from '../../../src/cli/run-command.ts';
-import { avObject, condition, requestCheck, waitForAv } from '../../env/av.ts';
+import { avObject, condition, requestCheck, waitForAv, judged } from '../../env/av.ts';
 import { packageChart } from '../../env/charts.ts';
 import { KubeTestClient } from '../../env/kube.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
@@ -91,7 +91,7 @@ describe('fail closed in the operator', () => {
       ns,
       'outage-new',
       'Held=True',
-      (o) => condition(o, 'Held')?.status === 'True',
+      (o) => condition(o, 'Held')?.status === 'True' && judged(o),
     );
     expect(condition(held, 'Verified')?.status).toBe('True');
     expect(condition(held, 'Ready')).toMatchObject({ status: 'False', reason: 'RegistryError' });

@@ -308,6 +308,7 @@ describe('tagguard run as a process', () => {
       ...av('orphan'),
       spec: {
         sourceRef: { kind: 'OCIRepository', name: 'orphan' },
+        action: 'Suspend', // the recovered holds are suspends; Pin would keep the OCIRepository pinned
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       },
     } as KubernetesObject);

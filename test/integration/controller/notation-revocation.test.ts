@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { avObject, condition, requestCheck, waitForAv } from '../../env/av.ts';
+import { avObject, condition, requestCheck, waitForAv, judged } from '../../env/av.ts';
 import { packageChart } from '../../env/charts.ts';
 import { serveFile, type FileServer } from '../../env/file-server.ts';
 import { KubeTestClient } from '../../env/kube.ts';
@@ -111,7 +111,7 @@ describe('operator: a Notation signing certificate revoked after its chart was t
       ns,
       'billing',
       'Held=True',
-      (o) => condition(o, 'Held')?.status === 'True',
+      (o) => condition(o, 'Held')?.status === 'True' && judged(o),
     );
     expect(condition(held, 'Verified')).toMatchObject({ status: 'False', reason: 'UntrustedSigner' });
     expect(condition(held, 'Verified')?.message).toContain('revoked');

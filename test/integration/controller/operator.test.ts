@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeTestClient } from '../../env/kube.ts';
-import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../../env/av.ts';
+import { avObject, condition, eventReasons, requestCheck, until, waitForAv, judged } from '../../env/av.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, retagArtifact, type PushedArtifact } from '../../env/oci.ts';
@@ -103,6 +103,7 @@ describe('operator', () => {
     await kube.apply(
       av('web', {
         sourceRef: { kind: 'OCIRepository', name: 'web' },
+        action: 'Suspend',
         interval: '10s',
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
@@ -112,7 +113,11 @@ describe('operator', () => {
     const evil = await chart('web', '2.0.0', true);
     expect(evil.digest).not.toBe(good.digest);
     await recheck('web');
-    const held = await waitAv('web', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    const held = await waitAv(
+      'web',
+      'Held=True',
+      (o) => condition(o, 'Held')?.status === 'True' && judged(o),
+    );
     expect(condition(held, 'TagMutated')?.status).toBe('True');
     expect(condition(held, 'Verified')?.reason).toBe('SignatureMissing');
     expect(held.status?.findings?.some((f) => f.rule === 'privileged-container')).toBe(true);
@@ -151,6 +156,56 @@ describe('operator', () => {
     expect(restored.metadata?.annotations?.['tagguard.dev/pre-hold']).toBeUndefined();
   });
 
+  it('by default (Pin) keeps the OCIRepository at the verified digest through a re-push: Gated, then held at the pin, never suspended', async () => {
+    const good = await chart('pinned', '2.0.0');
+    await signCosignLegacy(home, registry, good, key);
+    await kube.apply({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { name: 'pinned', namespace: ns },
+      spec: { url: `oci://${good.repository}`, ref: { tag: '2.0.0' }, interval: '10m', insecure: true },
+    } as KubernetesObject);
+    await kube.apply(
+      av('pinned', {
+        sourceRef: { kind: 'OCIRepository', name: 'pinned' },
+        interval: '10s',
+        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+      }),
+    );
+    type Repo = KubernetesObject & { spec: { suspend?: boolean; ref?: { tag?: string; digest?: string } } };
+    const readRepo = (): Promise<Repo> =>
+      kube.read<Repo>('source.toolkit.fluxcd.io/v1', 'OCIRepository', 'pinned', ns);
+    const trusted = await waitAv(
+      'pinned',
+      'Ready=True, Gated=True',
+      (o) => condition(o, 'Ready')?.status === 'True' && condition(o, 'Gated')?.status === 'True',
+    );
+    expect(trusted.spec.action).toBe('Pin'); // the CRD's default
+    expect(condition(trusted, 'Held')).toMatchObject({ status: 'False', reason: 'PinnedToVerified' });
+    expect((await readRepo()).spec.ref).toEqual({ tag: '2.0.0', digest: good.digest });
+
+    const evil = await chart('pinned', '2.0.0', true);
+    await recheck('pinned');
+    const held = await waitAv(
+      'pinned',
+      'Held=True (the pin keeps back the re-push)',
+      (o) => condition(o, 'Held')?.status === 'True' && judged(o),
+    );
+    expect(held.status?.history?.[0]).toMatchObject({ digest: evil.digest, verdict: 'Untrusted' });
+    const repo = await readRepo();
+    expect(repo.spec.ref?.digest).toBe(good.digest);
+    expect(repo.spec.suspend).toBeUndefined();
+
+    await retagArtifact(home, registry, good, '2.0.0');
+    await recheck('pinned');
+    await waitAv(
+      'pinned',
+      'Ready=True and Held=False again',
+      (o) => condition(o, 'Ready')?.status === 'True' && condition(o, 'Held')?.status === 'False',
+    );
+    expect((await readRepo()).spec.ref).toEqual({ tag: '2.0.0', digest: good.digest });
+  });
+
   it('is woken by the objects it depends on, not only by its interval: a missing source appearing, a new consumer', async () => {
     const unsigned = await chart('late', '1.0.0');
     await kube.apply(
@@ -168,7 +223,11 @@ describe('operator', () => {
       metadata: { name: 'late', namespace: ns },
       spec: { url: `oci://${unsigned.repository}`, ref: { tag: '1.0.0' }, interval: '10m', insecure: true },
     } as KubernetesObject);
-    const held = await waitAv('late', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    const held = await waitAv(
+      'late',
+      'Held=True',
+      (o) => condition(o, 'Held')?.status === 'True' && judged(o),
+    );
     expect(held.status?.heldTargets?.map((t) => t.kind)).toEqual(['OCIRepository']);
 
     // A Kustomization that starts consuming the held source is held too, long before the 10-minute interval.
@@ -201,6 +260,7 @@ describe('operator', () => {
     await kube.apply(
       av('manual', {
         sourceRef: { kind: 'OCIRepository', name: 'manual' },
+        action: 'Suspend',
         resume: 'Manual',
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
@@ -208,7 +268,7 @@ describe('operator', () => {
     await waitAv('manual', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
     await chart('manual', '1.0.0', true);
     await recheck('manual');
-    await waitAv('manual', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    await waitAv('manual', 'Held=True', (o) => condition(o, 'Held')?.status === 'True' && judged(o));
 
     await retagArtifact(home, registry, good, '1.0.0');
     await recheck('manual');
@@ -259,7 +319,7 @@ describe('operator', () => {
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    await waitAv('reverted', 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    await waitAv('reverted', 'Held=True', (o) => condition(o, 'Held')?.status === 'True' && judged(o));
     const repoRef = {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'OCIRepository',
@@ -359,7 +419,7 @@ describe('operator', () => {
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    await waitAv(name, 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
+    await waitAv(name, 'Held=True', (o) => condition(o, 'Held')?.status === 'True' && judged(o));
     await kube.objects.delete({
       apiVersion: 'tagguard.dev/v1alpha1',
       kind: 'ArtifactVerification',

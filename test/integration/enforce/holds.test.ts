@@ -258,7 +258,10 @@ describe('Argo CD Applications', () => {
     const held = await readJson(kube, target);
     expect(valueAt(held, ['spec', 'source', 'targetRevision'])).toBe(DIGEST);
     expect(valueAt(held, ['spec', 'syncPolicy', 'automated'])).toEqual(AUTOMATED);
-    expect(await holds.pin(target, A, DIGEST_2)).toMatchObject({ changed: true, reverted: false });
+    expect(await holds.pin(target, A, { digest: DIGEST_2 })).toMatchObject({
+      changed: true,
+      reverted: false,
+    });
     expect(valueAt(await readJson(kube, target), ['spec', 'source', 'targetRevision'])).toBe(DIGEST_2);
     await holds.release(target, A);
     const after = await readJson(kube, target);
@@ -270,7 +273,10 @@ describe('Argo CD Applications', () => {
     const ns = await newNamespace(kube, 'hold-argo-pinonly');
     const target = refOf(await kube.apply(application(ns, 'payment', { automated: AUTOMATED })));
     const before = await readJson(kube, target);
-    expect(await holds.pin(target, A, DIGEST)).toMatchObject({ changed: false, fellBackToSuspend: true });
+    expect(await holds.pin(target, A, { digest: DIGEST })).toMatchObject({
+      changed: false,
+      fellBackToSuspend: true,
+    });
     expect(await readJson(kube, target)).toEqual(before);
   });
 
@@ -300,7 +306,10 @@ describe('Pin', () => {
     const target = refOf(await kube.apply(ociRepository(ns, 'payment', { ref: { tag: '3.1.0' } })));
     const before = await readJson(kube, target);
 
-    expect(await holds.pin(target, A, DIGEST)).toMatchObject({ method: 'spec.ref.digest', changed: true });
+    expect(await holds.pin(target, A, { digest: DIGEST })).toMatchObject({
+      method: 'spec.ref.digest',
+      changed: true,
+    });
     const pinned = await readJson(kube, target);
     expect(valueAt(pinned, ['spec', 'ref'])).toEqual({ tag: '3.1.0', digest: DIGEST });
     expect(valueAt(pinned, ['spec', 'suspend'])).toBeUndefined();
@@ -308,7 +317,10 @@ describe('Pin', () => {
     expect(entry?.operation).toBe('Apply');
     expect(valueAt(entry?.fieldsV1 ?? {}, ['f:spec', 'f:ref', 'f:digest'])).toEqual({});
 
-    expect(await holds.pin(target, A, DIGEST_2)).toMatchObject({ changed: true, reverted: false });
+    expect(await holds.pin(target, A, { digest: DIGEST_2 })).toMatchObject({
+      changed: true,
+      reverted: false,
+    });
     const moved = await readJson(kube, target);
     expect(valueAt(moved, ['spec', 'ref'])).toEqual({ tag: '3.1.0', digest: DIGEST_2 });
     expect(annotations(moved)[PRE_HOLD_ANNOTATION]).toBe('{"spec.ref.digest":null}');
@@ -324,9 +336,9 @@ describe('Pin', () => {
     const created = await kube.apply(ociRepository(ns, 'payment', { ref: { semver: '>=3.0.0 <4.0.0' } }));
     const target = refOf(created);
     const before = await readJson(kube, target);
-    await holds.pin(target, A, DIGEST);
+    await holds.pin(target, A, { digest: DIGEST });
     await personPatch(kube, target, { spec: { ref: { digest: null } } });
-    expect(await holds.pin(target, A, DIGEST)).toMatchObject({ reverted: true, changed: true });
+    expect(await holds.pin(target, A, { digest: DIGEST })).toMatchObject({ reverted: true, changed: true });
     expect(valueAt(await readJson(kube, target), ['spec', 'ref', 'digest'])).toBe(DIGEST);
     await holds.release(target, A);
     expect(heldParts(await readJson(kube, target))).toEqual(heldParts(before));
@@ -335,7 +347,10 @@ describe('Pin', () => {
   it('falls back to Suspend on a HelmRelease when holding; moving pins (pin) leaves it alone', async () => {
     const ns = await newNamespace(kube, 'pin-hr');
     const target = refOf(await kube.apply(helmRelease(ns, 'payment')));
-    expect(await holds.pin(target, A, DIGEST)).toMatchObject({ changed: false, fellBackToSuspend: true });
+    expect(await holds.pin(target, A, { digest: DIGEST })).toMatchObject({
+      changed: false,
+      fellBackToSuspend: true,
+    });
     expect(valueAt(await readJson(kube, target), ['spec', 'suspend'])).toBeUndefined();
     expect(await holds.hold(target, A, { ...SUSPEND, action: 'Pin', pinDigest: DIGEST })).toMatchObject({
       method: 'spec.suspend',
@@ -491,7 +506,7 @@ describe('recovery after a restart', () => {
     const release = refOf(await kube.apply(helmRelease(ns2, 'payment')));
     const app = refOf(await kube.apply(application(ns2, 'payment', { automated: { prune: true } })));
     const other = refOf(await kube.apply(kustomization(ns1, 'other')));
-    await holds.pin(repo, A, DIGEST);
+    await holds.pin(repo, A, { digest: DIGEST });
     await holds.hold(release, A, SUSPEND);
     await holds.hold(app, A, SKIP);
     await holds.hold(app, B, SUSPEND);

@@ -303,6 +303,63 @@ describe('HelmRelease', () => {
     ]);
   });
 
+  it('marks which targets Pin may set: the template with a range (version), not the HelmChart generated from it', async () => {
+    const template = (version: string, annotations?: Record<string, string>): KubernetesObject => {
+      const release = helmRelease(NS, 'payment', {
+        chart: { spec: { chart: 'payment', version, sourceRef: { kind: 'HelmRepository', name: 'charts' } } },
+      });
+      return annotations ? { ...release, metadata: { ...release.metadata, annotations } } : release;
+    };
+    const generated = helmChart(NS, 'flux-system-payment', {
+      chart: 'payment',
+      version: '3.x',
+      sourceRef: { kind: 'HelmRepository', name: 'charts' },
+    });
+    const ranged = await resolve([repo, template('3.x'), generated], {
+      kind: 'HelmRelease',
+      name: 'payment',
+    });
+    expect(ranged.targets.map((t) => [t.kind, t.pin])).toEqual([
+      ['HelmRelease', 'version'],
+      ['HelmChart', undefined],
+    ]);
+    const viaChart = await resolve([repo, template('3.x'), generated], {
+      kind: 'HelmChart',
+      name: 'flux-system-payment',
+    });
+    expect(viaChart.targets.map((t) => [t.kind, t.pin])).toEqual([
+      ['HelmChart', undefined],
+      ['HelmRelease', 'version'],
+    ]);
+    // An exact version is already one: nothing to pin.
+    const exact = await resolve([repo, template('3.1.0')], { kind: 'HelmRelease', name: 'payment' });
+    expect(exact.targets.map((t) => t.pin)).toEqual([undefined]);
+    // Pinned by tagguard: the range is read from the record, so a new version is still seen.
+    const pinned = await resolve(
+      [repo, template('3.1.0', { 'tagguard.dev/pre-hold': '{"spec.chart.spec.version":"3.x"}' })],
+      { kind: 'HelmRelease', name: 'payment' },
+    );
+    expect(pinned.artifacts[0]).toMatchObject({ semver: '3.x' });
+    expect(pinned.targets.map((t) => t.pin)).toEqual(['version']);
+  });
+
+  it('marks an OCIRepository behind chartRef as the digest pin', async () => {
+    const { targets } = await resolve(
+      [
+        ociRepository(NS, 'payment', {
+          url: 'oci://registry.example.com/charts/payment',
+          ref: { tag: '3.1.0' },
+        }),
+        helmRelease(NS, 'payment', { chartRef: { kind: 'OCIRepository', name: 'payment' } }),
+      ],
+      { kind: 'HelmRelease', name: 'payment' },
+    );
+    expect(targets.map((t) => [t.kind, t.pin])).toEqual([
+      ['HelmRelease', undefined],
+      ['OCIRepository', 'digest'],
+    ]);
+  });
+
   it('follows chartRef to an OCIRepository', async () => {
     const { artifacts, targets } = await resolve(
       [

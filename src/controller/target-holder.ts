@@ -11,7 +11,6 @@ import type { ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 
 const OCI_REPOSITORY = 'OCIRepository';
-const APPLICATION = 'Application';
 
 /** The reference without the sources' hints, as status and Events record it. */
 const refOnly = (t: TargetRef): TargetRef => ({

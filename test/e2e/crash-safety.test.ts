@@ -285,6 +285,8 @@ beforeAll(async () => {
     metadata: { name: AV_NAME, namespace: ns },
     spec: {
       sourceRef: { kind: 'OCIRepository', name: 'app' },
+      // Suspend: every target is held and released (a pin would keep the OCIRepository recorded as held).
+      action: 'Suspend',
       interval: '10m',
       verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
     },

@@ -92,6 +92,7 @@ const mediaType = (req: IncomingMessage): string =>
 
 export const startWebhookReceiver = async (options: WebhookReceiverOptions): Promise<WebhookReceiver> => {
   const max = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const log = options.logger;
 
   const answer = (
@@ -184,7 +185,14 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions): Pro
   };
 
   const server: Server = createServer(
-    { requestTimeout: options.requestTimeoutMs ?? 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+    {
+      requestTimeout: timeoutMs,
+      headersTimeout: Math.min(5_000, timeoutMs),
+      // node checks the two timeouts every connectionsCheckingInterval (30 s by default): a stalled
+      // sender would hold its connection three times longer than the timeout says.
+      connectionsCheckingInterval: Math.min(1_000, timeoutMs),
+      maxHeaderSize: 16 * 1024,
+    },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
         log.error(
@@ -197,6 +205,8 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions): Pro
     },
   );
   server.keepAliveTimeout = 5_000;
+  // Unauthenticated senders cost a socket each until the request timeout: bound how many at once.
+  server.maxConnections = 256;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.address.port, options.address.host, () => {

@@ -181,10 +181,10 @@ export class DigestPoller {
   }
 
   /** Resolves the key now and wakes its subscribers when the digest moved (or the registry failed). */
-  private async refresh(key: string, state: PollState): Promise<void> {
+  private async refresh(key: string, state: PollState): Promise<boolean> {
     const before = state.last?.digest;
     const resolver = [...state.subscribers.values()][0]?.resolver;
-    if (!resolver) return;
+    if (!resolver) return false;
     let changed: boolean;
     try {
       const now = await this.run(state, resolver);
@@ -194,14 +194,18 @@ export class DigestPoller {
       changed = true;
     }
     if (changed && this.polls.get(key) === state) this.onChange([...state.subscribers.keys()]);
+    return changed;
   }
 
   /**
    * One triggered refresh per key at a time: a resolve already in flight may have asked the registry
    * before the push, so the refresh waits for it and runs after; and no sooner than minSpacingMs after
-   * the previous triggered one. Pushes arriving meanwhile are absorbed by the pending refresh.
+   * the previous triggered one. Pushes arriving meanwhile are absorbed by the pending refresh. A
+   * refresh that finds the digest unchanged looks once more after the spacing: a registry may announce
+   * a push before the tag moves (distribution emits the event when the manifest is stored, before it
+   * links the tag), so the first look can be too early.
    */
-  private refreshSoon(key: string, state: PollState): void {
+  private refreshSoon(key: string, state: PollState, followUp = true): void {
     if (state.pending || this.stopped || this.polls.get(key) !== state) return;
     state.pending = true;
     const go = (): void => {
@@ -218,7 +222,9 @@ export class DigestPoller {
       state.pending = false;
       state.triggeredAt = this.now();
       this.onTriggeredResolve();
-      void this.refresh(key, state);
+      void this.refresh(key, state).then((changed) => {
+        if (!changed && followUp) this.refreshSoon(key, state, false);
+      });
     };
     go();
   }

@@ -186,6 +186,29 @@ describe('DigestPoller.trigger (push notifications)', () => {
     poller.stop();
   });
 
+  it('looks once more a spacing later when the push arrived before the tag moved', async () => {
+    vi.useFakeTimers();
+    const { poller, woken, calls, digests } = await setup({ minSpacingMs: 1_000 });
+    const push = { registry: 'registry.example.com', repository: 'charts/web', tag: '1.0.0' };
+    poller.trigger(push);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.get(tagKey)).toBe(1);
+    expect(woken).toEqual([]);
+    digests.set(tagKey, d(2)); // the registry links the tag only now
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(calls.get(tagKey)).toBe(2);
+    expect(woken).toEqual(['ns/tag']);
+    // One follow-up only: nothing more without another push.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls.get(tagKey)).toBe(2);
+    // A push whose first look already sees the move needs no follow-up.
+    digests.set(tagKey, d(3));
+    poller.trigger(push);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(calls.get(tagKey)).toBe(3);
+    poller.stop();
+  });
+
   it('does nothing after stop', async () => {
     const { poller, calls } = await setup();
     poller.stop();

@@ -34,14 +34,8 @@ describe('distribution notifications (recorded from registry v3.1.2)', () => {
     ]);
   });
 
-  it('reads a manifest pushed by digest as a digest-only push', () => {
-    expect(parse(distribution.manifestPushByDigest)).toEqual([
-      {
-        registry: host,
-        repository: 'charts/web',
-        digest: distribution.manifestPushByDigest.events[0]?.target.digest,
-      },
-    ]);
+  it('ignores a manifest pushed by digest: it moves no tag, the tag push that follows has its own event', () => {
+    expect(parse(distribution.manifestPushByDigest)).toEqual([]);
   });
 
   it('ignores blob pushes and pulls', () => {
@@ -50,11 +44,15 @@ describe('distribution notifications (recorded from registry v3.1.2)', () => {
     expect(parse(distribution.manifestPull)).toEqual([]);
   });
 
-  it('keeps only the manifest push of the documented multi-event envelope', () => {
-    expect(parse(distribution.documentationEnvelope)).toEqual([
+  it('keeps only the tagged manifest push of a multi-event envelope', () => {
+    const envelope = structuredClone(distribution.documentationEnvelope);
+    const tagged = { ...envelope.events[0], target: { ...envelope.events[0]?.target, tag: 'v2' } };
+    envelope.events.push(tagged as (typeof envelope.events)[number]);
+    expect(parse(envelope)).toEqual([
       {
         registry: 'registrycluster.local',
         repository: 'library/test',
+        tag: 'v2',
         digest: 'sha256:fea8895f450959fa676bcc1df0611ea93823a735a01205fd8622846041d0c7cf',
       },
     ]);

@@ -2,25 +2,28 @@
 // registry's `notifications.endpoints` post every event to tagguard with an `Authorization: Bearer`
 // header. The ArtifactVerification polls once an hour, so only the notification can explain a re-pushed
 // tag being seen within seconds. A second endpoint with a wrong token is refused and counted, and an
-// oversized body is refused before it is read.
+// oversized body is refused before it is read. With leader election, a standby answers 503 (distribution
+// retries) until it leads.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Lease } from '@kubernetes/client-node';
 import { KubeTestClient } from '../../env/kube.ts';
 import { avObject, condition, readAv, until, waitForAv } from '../../env/av.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../../env/sign.ts';
-import { startInProcessOperator } from '../../env/operator.ts';
+import { OPERATOR_NAMESPACE, operatorKubeconfig, startInProcessOperator } from '../../env/operator.ts';
+import { startOperatorProcess, type OperatorProcess } from '../../env/operator-process.ts';
 import { freePort } from '../../env/ports.ts';
 import { ProcessSupervisor } from '../../env/processes.ts';
 import { startDistribution, type RegistryEndpoint } from '../../env/registries.ts';
 import type { RunningOperator } from '../../../src/cli/run-command.ts';
+import * as distribution from '../../webhook/fixtures/distribution.ts';
 
 const env = inject('testEnv');
 const ns = `hook-${Math.random().toString(36).slice(2, 7)}`;
@@ -169,5 +172,65 @@ describe('push notifications from distribution', () => {
     expect(
       await metric('tagguard_webhook_requests_total', '{provider="distribution",result="too_large"}'),
     ).toBe(before + 2);
+  });
+});
+
+describe('push notifications with leader election', () => {
+  it('a standby answers 503 so the sender retries, and acts once it leads', async () => {
+    const kubeconfig = await operatorKubeconfig(env);
+    const lease = `hook-${ns}`;
+    const ports = [await freePort(), await freePort()];
+    const replicas: OperatorProcess[] = [];
+    for (const [i, port] of ports.entries())
+      replicas.push(
+        await startOperatorProcess(supervisor, {
+          name: `hook-replica-${i}`,
+          kubeconfig,
+          leaderElect: true,
+          watchNamespace: ns,
+          extraArgs: [
+            '--leader-election-id',
+            lease,
+            '--webhook-addr',
+            `127.0.0.1:${port}`,
+            '--webhook-secret',
+            `${ns}/webhook`,
+          ],
+        }),
+      );
+    const holder = async () =>
+      (
+        await kube.read<V1Lease & KubernetesObject>(
+          'coordination.k8s.io/v1',
+          'Lease',
+          lease,
+          OPERATOR_NAMESPACE,
+        )
+      ).spec?.holderIdentity ?? '';
+    let current = '';
+    await until('one replica holds the Lease', 30_000, async () => {
+      current = await holder().catch(() => '');
+      return replicas.some((r) => r.identity === current);
+    });
+    const leader = replicas.find((r) => r.identity === current);
+    const standby = replicas.find((r) => r.identity !== current);
+    if (!leader || !standby) throw new Error(`no leader among the replicas (holder ${current})`);
+    const hook = (replica: OperatorProcess) =>
+      `http://127.0.0.1:${ports[replicas.indexOf(replica)]}/webhook/distribution`;
+    const body = Buffer.from(JSON.stringify(distribution.manifestPushWithTag));
+    const headers = {
+      'content-type': 'application/vnd.docker.distribution.events.v2+json',
+      authorization: `Bearer ${TOKEN}`,
+    };
+    await until('the leader accepts', 30_000, async () => (await post(hook(leader), headers, body)) === 202);
+    expect(await post(hook(standby), headers, body)).toBe(503);
+
+    await leader.kill('SIGTERM');
+    await until(
+      'the standby takes over and accepts',
+      30_000,
+      async () => (await post(hook(standby), headers, body)) === 202,
+    );
+    await standby.kill('SIGTERM');
   });
 });

@@ -11,8 +11,8 @@ import {
   stringField,
   type JsonObject,
   type PushEvent,
+  pushEvent,
 } from './push-event.ts';
-import { pushEvent } from './push-event.ts';
 
 /** `host` of `host/<repo_full_name>[:tag|@digest]`, or undefined when resource_url is not of that form. */
 const hostOf = (resourceUrl: string | undefined, repository: string): string | undefined => {

@@ -21,9 +21,8 @@ export interface PushEvent {
   readonly digest?: string;
 }
 
-export class WebhookError extends BaseError<
-  'Malformed' | 'UnsupportedMediaType' | 'TooLarge' | 'Unauthorized' | 'SecretInvalid'
-> {}
+/** Malformed: not the provider's JSON; TooLarge: over the body cap; SecretInvalid: the Secret's content. */
+export class WebhookError extends BaseError<'Malformed' | 'TooLarge' | 'SecretInvalid'> {}
 
 export type JsonObject = { readonly [key: string]: unknown };
 

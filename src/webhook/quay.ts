@@ -1,7 +1,7 @@
 // Quay (quay.io and Red Hat Quay) "Push to Repository" notifications: `{docker_url: "quay.io/ns/repo",
 // updated_tags: [...]}`; older payloads give updated_tags as an object keyed by tag. Quay's webhook
 // notification cannot set a header or sign, so it authenticates with the secret token in the URL path.
-// https://docs.redhat.com/en/documentation/red_hat_quay/3.12/html/use_red_hat_quay/repository-events
+// https://docs.quay.io/guides/notifications.html
 import {
   WebhookError,
   distinctEvents,

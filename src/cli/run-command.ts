@@ -66,7 +66,14 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
     },
   });
 
-  const webhook = await startWebhook(config, kubeConfig, logger, metrics, () => operator);
+  let webhook: WebhookReceiver | undefined;
+  try {
+    webhook = await startWebhook(config, kubeConfig, logger, metrics, () => operator);
+  } catch (error) {
+    // The webhook address is taken (or invalid): nothing may stay listening behind the error.
+    await endpoints.close();
+    throw error;
+  }
 
   let starting: Promise<void> | undefined;
 

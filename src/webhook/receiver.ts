@@ -31,6 +31,8 @@ export type WebhookResult =
   | 'unavailable';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Pushes one notification may name (each is matched against every poll key): a bound on the CPU a body costs. */
+export const MAX_EVENTS = 256;
 
 export interface WebhookReceiverOptions {
   readonly address: ListenAddress;
@@ -161,6 +163,8 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions): Pro
     let events: PushEvent[];
     try {
       events = parsePush(provider, parseJsonBody(body), req.headers);
+      if (events.length > MAX_EVENTS)
+        throw new WebhookError('Malformed', `a notification names at most ${MAX_EVENTS} pushes`);
     } catch (error) {
       if (error instanceof WebhookError) return answer(req, res, provider, 'malformed');
       throw error;

@@ -173,6 +173,20 @@ describe('webhook receiver', () => {
     ],
     ['not JSON', () => post('/webhook/distribution', '{"events":', bearer), 400, 'distribution malformed'],
     ['the wrong shape', () => post('/webhook/harbor', '{"events":[]}', bearer), 400, 'harbor malformed'],
+    [
+      'a Quay push of 300 tags (at most 256 pushes per notification)',
+      () =>
+        post(
+          `/webhook/quay/${URL_TOKEN}`,
+          JSON.stringify({
+            docker_url: 'quay.io/a/b',
+            updated_tags: Array.from({ length: 300 }, (_, i) => `t${i}`),
+          }),
+          { 'content-type': 'application/json' },
+        ),
+      400,
+      'quay malformed',
+    ],
   ])('refuses %s and counts it', async (_, send, status, result) => {
     expect((await send()).status).toBe(status);
     expect(last()).toBe(result);

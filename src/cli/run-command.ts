@@ -14,6 +14,9 @@ import { createMetrics } from '../observability/metrics.ts';
 import { startEndpoints } from '../observability/http-endpoints.ts';
 import { LeaderElector } from '../runtime/leader-election.ts';
 import { startOperator, type Operator } from '../controller/operator.ts';
+import { KubeClusterAccess } from '../controller/cluster-access.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../webhook/receiver.ts';
+import { WebhookSecretSource } from '../webhook/webhook-secret.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CommandIo } from './command-io.ts';
 
@@ -34,7 +37,7 @@ const loadKubeConfig = (config: OperatorConfig): KubeConfig => {
 };
 
 export interface RunningOperator {
-  readonly endpoints: { health: number; metrics: number };
+  readonly endpoints: { health: number; metrics: number; webhook?: number };
   /** Resolves with the exit code once the process should exit. */
   readonly done: Promise<ExitCode>;
   shutdown(reason: string): Promise<void>;
@@ -63,6 +66,15 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
     },
   });
 
+  let webhook: WebhookReceiver | undefined;
+  try {
+    webhook = await startWebhook(config, kubeConfig, logger, metrics, () => operator);
+  } catch (error) {
+    // The webhook address is taken (or invalid): nothing may stay listening behind the error.
+    await endpoints.close();
+    throw error;
+  }
+
   let starting: Promise<void> | undefined;
 
   const shutdown = async (reason: string, code: ExitCode = EXIT.ok): Promise<void> => {
@@ -79,6 +91,7 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
       await starting;
       await operator?.stop();
       await elector?.stop();
+      await webhook?.close();
       await endpoints.close();
     } finally {
       clearTimeout(budget);
@@ -125,11 +138,43 @@ export const startRun = async (config: OperatorConfig, logger: Logger): Promise<
   } else await begin();
 
   return {
-    endpoints: { health: endpoints.health.port, metrics: endpoints.metrics.port },
+    endpoints: {
+      health: endpoints.health.port,
+      metrics: endpoints.metrics.port,
+      ...(webhook ? { webhook: webhook.address.port } : {}),
+    },
     done,
     shutdown,
     killRenders: () => operator?.killRenders(),
   };
+};
+
+/**
+ * The push-notification receiver, when --webhook-addr asks for it. It answers on every replica; only a
+ * running operator (the leader) acts on an event, a standby answers 503 so the sender retries.
+ */
+const startWebhook = async (
+  config: OperatorConfig,
+  kubeConfig: KubeConfig,
+  logger: Logger,
+  metrics: ReturnType<typeof createMetrics>,
+  operator: () => Operator | undefined,
+): Promise<WebhookReceiver | undefined> => {
+  if (!config.webhook) return undefined;
+  const { secretNamespace, secretName } = config.webhook;
+  const cluster = new KubeClusterAccess(kubeConfig);
+  const secrets = new WebhookSecretSource(() => cluster.readSecret(secretNamespace, secretName), {
+    name: `${secretNamespace}/${secretName}`,
+    logger: logger.child({ component: 'webhook' }),
+  });
+  void secrets.get();
+  return startWebhookReceiver({
+    address: config.webhook.addr,
+    secret: () => secrets.get(),
+    dispatch: (pushes) => operator()?.trigger(pushes),
+    onRequest: (provider, result) => metrics.webhookRequests.inc({ provider, result }),
+    logger: logger.child({ component: 'webhook' }),
+  });
 };
 
 export const runCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
@@ -154,7 +199,7 @@ export const runCommand = async (argv: readonly string[], io: CommandIo): Promis
   process.once('SIGINT', onSignal('SIGINT'));
   // Past the shutdown budget the process exits with renders possibly in flight: none may outlive it.
   process.once('exit', () => running.killRenders());
-  logger.info({ health: running.endpoints.health, metrics: running.endpoints.metrics }, 'tagguard running');
+  logger.info(running.endpoints, 'tagguard running');
   const code = await running.done;
   // Whatever still holds the event loop open (a socket a library keeps) must not keep a stopped operator
   // alive: exit shortly after, unless the process has already ended on its own.

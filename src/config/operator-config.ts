@@ -42,6 +42,15 @@ export interface OperatorConfig {
   readonly logPretty: boolean;
   /** Seconds to finish in-flight work on SIGTERM before exiting anyway. */
   readonly shutdownTimeoutMs: number;
+  /** The push-notification receiver (--webhook-addr), off when absent. */
+  readonly webhook?: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  readonly addr: ListenAddress;
+  /** The Secret holding token / hmacKey / urlToken (--webhook-secret). */
+  readonly secretNamespace: string;
+  readonly secretName: string;
 }
 
 export const operatorOptions = {
@@ -62,6 +71,8 @@ export const operatorOptions = {
   'kube-version': { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   'log-format': { type: 'string' },
+  'webhook-addr': { type: 'string' },
+  'webhook-secret': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -85,6 +96,9 @@ export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = 
   'kube-version': 'Kubernetes version charts are rendered for (default: helm\'s)',
   'log-level': 'fatal|error|warn|info|debug|trace (default info)',
   'log-format': 'json|pretty (default: pretty on a TTY, else json)',
+  'webhook-addr': 'listen address of the registry push-notification receiver (default: off)',
+  'webhook-secret':
+    'Secret [namespace/]name with token, hmacKey and/or urlToken authenticating push notifications (required with --webhook-addr; namespace default $POD_NAMESPACE)',
   help: 'print this help',
 };
 
@@ -151,6 +165,7 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
   if (format !== undefined && format !== 'json' && format !== 'pretty')
     throw new ConfigError('InvalidValue', `--log-format "${format}" must be json or pretty`);
   const helm = values.helm ?? environment.helmOnPath;
+  const webhook = parseWebhookFlags(values['webhook-addr'], values['webhook-secret'], environment);
   return Object.freeze({
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values['watch-namespace'] ? { watchNamespace: values['watch-namespace'] } : {}),
@@ -171,5 +186,29 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
     logLevel: level,
     logPretty: format === undefined ? environment.isTty : format === 'pretty',
     shutdownTimeoutMs: 8_000,
+    ...(webhook ? { webhook } : {}),
   });
+};
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+/** --webhook-addr and --webhook-secret: both or neither (a receiver without credentials is refused). */
+const parseWebhookFlags = (
+  addr: string | undefined,
+  secret: string | undefined,
+  environment: OperatorEnvironment,
+): WebhookConfig | undefined => {
+  if (addr === undefined) {
+    if (secret !== undefined) throw new ConfigError('InvalidValue', '--webhook-secret needs --webhook-addr');
+    return undefined;
+  }
+  if (secret === undefined)
+    throw new ConfigError('InvalidValue', '--webhook-addr needs --webhook-secret <namespace>/<name>');
+  const [first = '', second] = secret.split('/', 3);
+  const namespace = second === undefined ? (environment.podNamespace ?? 'default') : first;
+  const name = second ?? first;
+  if (secret.split('/').length > 2 || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name))
+    throw new ConfigError('InvalidValue', `--webhook-secret "${secret}" is not [namespace/]name`);
+  return { addr: parseListenAddress('webhook-addr', addr), secretNamespace: namespace, secretName: name };
 };

@@ -1,7 +1,10 @@
 // One poller per distinct artifact key (registry, repository, tag or constraint, credentials), shared by
 // every ArtifactVerification that watches it, ticking at the shortest interval any of them asks for. A
 // tick resolves the tag (one HEAD) and, when the digest moved, wakes every subscriber. Reconciles read
-// the poller's last answer when it is fresh enough instead of asking the registry again.
+// the poller's last answer when it is fresh enough instead of asking the registry again. A push
+// notification (trigger) makes the matching keys tick now, at most once per key per minSpacingMs.
+import { registryIdentity } from '../registry/reference.ts';
+import type { PollTarget } from './registry-access.ts';
 
 export interface Resolution {
   readonly digest: string;
@@ -19,16 +22,47 @@ interface Subscription {
 
 interface PollState {
   readonly subscribers: Map<string, Subscription>;
+  /** What the key watches (undefined: a key no push can match). */
+  readonly target: PollTarget | undefined;
   last?: Resolution;
   inFlight?: Promise<Resolution>;
   timer?: NodeJS.Timeout;
   intervalMs: number;
+  /** When a triggered refresh last started, for the per-key spacing. */
+  triggeredAt?: number;
+  /** A triggered refresh waiting for its turn (spacing, or a resolve already in flight). */
+  pending?: boolean;
 }
+
+/** A pushed artifact as a registry announced it; a digest-only push names no tag. */
+export interface PushMatch {
+  readonly registry: string;
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+/**
+ * A digest key never moves; a semver key may pick any newly pushed tag; a tag key moves when its tag is
+ * pushed, or when the push names no tag (a digest-only event could be any tag's new content).
+ */
+const pushMatches = (target: PollTarget | undefined, push: PushMatch): boolean => {
+  if (!target || target.kind === 'digest') return false;
+  if (target.registry !== registryIdentity(push.registry) || target.repository !== push.repository)
+    return false;
+  return target.kind === 'semver' || push.tag === undefined || push.tag === target.tag;
+};
 
 export interface DigestPollerOptions {
   /** Called with every subscriber of a key whose digest changed on a tick (or whose tick failed). */
   readonly onChange: (subscribers: readonly string[]) => void;
   readonly now?: () => number;
+  /** What a key watches (registry-access's describePollKey); without it no push matches anything. */
+  readonly describe?: (key: string) => PollTarget | undefined;
+  /** Least time between two triggered resolves of one key (default 1 s): a flood of pushes costs one HEAD a second. */
+  readonly minSpacingMs?: number;
+  /** Called for each resolve a push triggered (for the metric). */
+  readonly onTriggeredResolve?: () => void;
 }
 
 export class DigestPoller {
@@ -36,11 +70,17 @@ export class DigestPoller {
   private readonly subscriberKeys = new Map<string, Set<string>>();
   private readonly onChange: (subscribers: readonly string[]) => void;
   private readonly now: () => number;
+  private readonly describe: (key: string) => PollTarget | undefined;
+  private readonly minSpacingMs: number;
+  private readonly onTriggeredResolve: () => void;
   private stopped = false;
 
   constructor(options: DigestPollerOptions) {
     this.onChange = options.onChange;
     this.now = options.now ?? Date.now;
+    this.describe = options.describe ?? (() => undefined);
+    this.minSpacingMs = options.minSpacingMs ?? 1_000;
+    this.onTriggeredResolve = options.onTriggeredResolve ?? (() => undefined);
   }
 
   /**
@@ -71,6 +111,23 @@ export class DigestPoller {
     this.retain(subscriber, []);
   }
 
+  /**
+   * A registry announced a push: the keys it can concern resolve now (or after the per-key spacing;
+   * repeated pushes in between coalesce into that one resolve) and wake their subscribers when the digest
+   * moved, as a tick does. Returns how many keys matched. A push never changes what is trusted: it only
+   * makes the poller look sooner.
+   */
+  trigger(push: PushMatch): number {
+    if (this.stopped) return 0;
+    let matched = 0;
+    for (const [key, state] of this.polls) {
+      if (!pushMatches(state.target, push)) continue;
+      matched += 1;
+      this.refreshSoon(key, state);
+    }
+    return matched;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const state of this.polls.values()) clearTimeout(state.timer);
@@ -85,7 +142,7 @@ export class DigestPoller {
   private subscribe(key: string, subscriber: string, intervalMs: number, resolver: Resolver): PollState {
     let state = this.polls.get(key);
     if (!state) {
-      state = { subscribers: new Map(), intervalMs };
+      state = { subscribers: new Map(), intervalMs, target: this.describe(key) };
       this.polls.set(key, state);
     }
     state.subscribers.set(subscriber, { intervalMs, resolver });
@@ -119,20 +176,57 @@ export class DigestPoller {
 
   private async tick(key: string, state: PollState): Promise<void> {
     if (this.polls.get(key) !== state) return;
+    await this.refresh(key, state);
+    if (this.polls.get(key) === state) this.schedule(key, state);
+  }
+
+  /** Resolves the key now and wakes its subscribers when the digest moved (or the registry failed). */
+  private async refresh(key: string, state: PollState): Promise<boolean> {
     const before = state.last?.digest;
     const resolver = [...state.subscribers.values()][0]?.resolver;
-    let changed = false;
-    if (resolver) {
-      try {
-        const now = await this.run(state, resolver);
-        changed = now.digest !== before;
-      } catch {
-        // A failing registry wakes the subscribers so their status says so; they retry with backoff.
-        changed = true;
-      }
+    if (!resolver) return false;
+    let changed: boolean;
+    try {
+      const now = await this.run(state, resolver);
+      changed = now.digest !== before;
+    } catch {
+      // A failing registry wakes the subscribers so their status says so; they retry with backoff.
+      changed = true;
     }
     if (changed && this.polls.get(key) === state) this.onChange([...state.subscribers.keys()]);
-    if (this.polls.get(key) === state) this.schedule(key, state);
+    return changed;
+  }
+
+  /**
+   * One triggered refresh per key at a time: a resolve already in flight may have asked the registry
+   * before the push, so the refresh waits for it and runs after; and no sooner than minSpacingMs after
+   * the previous triggered one. Pushes arriving meanwhile are absorbed by the pending refresh. A
+   * refresh that finds the digest unchanged looks once more after the spacing: a registry may announce
+   * a push before the tag moves (distribution emits the event when the manifest is stored, before it
+   * links the tag), so the first look can be too early.
+   */
+  private refreshSoon(key: string, state: PollState, followUp = true): void {
+    if (state.pending || this.stopped || this.polls.get(key) !== state) return;
+    state.pending = true;
+    const go = (): void => {
+      if (this.stopped || this.polls.get(key) !== state) return;
+      if (state.inFlight) {
+        void state.inFlight.catch(() => undefined).then(go);
+        return;
+      }
+      const wait = (state.triggeredAt ?? -Infinity) + this.minSpacingMs - this.now();
+      if (wait > 0) {
+        setTimeout(go, wait).unref();
+        return;
+      }
+      state.pending = false;
+      state.triggeredAt = this.now();
+      this.onTriggeredResolve();
+      void this.refresh(key, state).then((changed) => {
+        if (!changed && followUp) this.refreshSoon(key, state, false);
+      });
+    };
+    go();
   }
 
   private run(state: PollState, resolver: Resolver): Promise<Resolution> {

@@ -24,12 +24,12 @@ import { createRevocationHttp } from '../verify/notation/revocation/http.ts';
 import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { ArtifactChecker } from './artifact-checker.ts';
 import { KubeClusterAccess } from './cluster-access.ts';
-import { DigestPoller } from './digest-poller.ts';
+import { DigestPoller, type PushMatch } from './digest-poller.ts';
 import { DependencyIndex } from './dependency-index.ts';
 import { KubeObjectReader, type ObjectCache } from './object-reader.ts';
 import { ArtifactVerificationReconciler } from './reconciler.ts';
 import { LiveRenders } from '../scan/helm/live-renders.ts';
-import { RegistryAccess } from './registry-access.ts';
+import { RegistryAccess, describePollKey } from './registry-access.ts';
 import { SourceLoader } from './source-loader.ts';
 import { TargetHolder } from './target-holder.ts';
 
@@ -92,6 +92,8 @@ export interface Operator {
   stop(): Promise<void>;
   /** Kills every helm render still running and removes its directory (synchronous: for an 'exit' handler). */
   killRenders(): void;
+  /** A registry announced these pushes: resolve the poll keys they concern now. Returns how many matched. */
+  trigger(pushes: readonly PushMatch[]): number;
 }
 
 const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -155,7 +157,11 @@ export const startOperator = async (options: {
   // OCSP and CRL of Notary Project chains (notation-core-go waits 2 s for OCSP, 5 s for a CRL).
   const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard' });
   const revocation = new RevocationChecker(revocationHttp);
-  const poller = new DigestPoller({ onChange: (subscribers) => subscribers.forEach((s) => queue.add(s)) });
+  const poller = new DigestPoller({
+    onChange: (subscribers) => subscribers.forEach((s) => queue.add(s)),
+    describe: describePollKey,
+    onTriggeredResolve: () => metrics.webhookTriggeredResolves.inc(),
+  });
   // helm renders in flight, so that nothing of a render outlives the operator, whatever way it stops.
   const liveRenders = new LiveRenders();
   const holder = new TargetHolder(new HoldManager(kubeConfig, logger.child({ component: 'enforce' })), now);
@@ -216,6 +222,7 @@ export const startOperator = async (options: {
   return {
     ready: () => crs.hasSynced && gitops.every((g) => g.informer.hasSynced),
     killRenders: () => liveRenders.killAll(),
+    trigger: (pushes) => pushes.reduce((matched, push) => matched + poller.trigger(push), 0),
     stop: async () => {
       poller.stop();
       await Promise.all([crs.stop(), ...gitops.map((g) => g.informer.stop())]);

@@ -5,7 +5,13 @@ import { createHash } from 'node:crypto';
 import { RegistryClient } from '../registry/client.ts';
 import { RegistryTransport, type RegistryRequestEvent } from '../registry/transport.ts';
 import { RateLimiter } from '../registry/rate-limiter.ts';
-import { parseReference, redactUserinfo, type OciReference } from '../registry/reference.ts';
+import {
+  isDigest,
+  parseReference,
+  redactUserinfo,
+  registryIdentity,
+  type OciReference,
+} from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { selectTag } from '../registry/semver.ts';
 import { compileRe2 } from '../re2-pattern.ts';
@@ -77,13 +83,40 @@ const pickSemverTag = (tags: string[], semver: string, access: ArtifactAccess): 
   throw new RegistryError(code, `Argo CD deploys no tag of ${access.url} for ${semver}: ${selection.detail}`);
 };
 
-export const pollKey = (access: ArtifactAccess): string =>
-  [
+export const pollKey = (access: ArtifactAccess): string => {
+  const semver = semverKey(access);
+  return [
     access.url,
-    access.digest ?? semverKey(access) ?? access.tag ?? 'latest',
+    // "semver:" keeps a constraint apart from a tag of the same text ("1.2.3"); a tag never holds a colon.
+    access.digest ?? (semver !== undefined ? `semver:${semver}` : (access.tag ?? 'latest')),
     access.insecure ? 'http' : 'https',
     access.credentialId,
   ].join(' ');
+};
+
+/** What a poll key watches, for matching push notifications against it (registry as registryIdentity). */
+export type PollTarget = { readonly registry: string; readonly repository: string } & (
+  { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'semver' } | { readonly kind: 'digest' }
+);
+
+/** The inverse of pollKey; undefined for a key it did not make. */
+export const describePollKey = (key: string): PollTarget | undefined => {
+  const parts = key.split(' ');
+  const [url = '', scheme] = [parts[0], parts.at(-2)];
+  if (parts.length < 4 || !/^oci:\/\//i.test(url) || (scheme !== 'http' && scheme !== 'https'))
+    return undefined;
+  const spec = parts.slice(1, -2).join(' ');
+  let repository: OciReference;
+  try {
+    repository = repositoryReference(url);
+  } catch {
+    return undefined;
+  }
+  const where = { registry: registryIdentity(repository.registry), repository: repository.repository };
+  if (isDigest(spec)) return { ...where, kind: 'digest' };
+  if (spec.startsWith('semver:')) return { ...where, kind: 'semver' };
+  return { ...where, kind: 'tag', tag: spec };
+};
 
 export class RegistryAccess {
   private readonly clients = new Map<string, RegistryClient>();

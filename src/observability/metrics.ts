@@ -18,6 +18,8 @@ export interface OperatorMetrics {
   readonly registryRequestDuration: Histogram<'registry' | 'method'>;
   readonly reconcileDuration: Histogram<'result'>;
   readonly workqueueDepth: Gauge;
+  readonly webhookRequests: Counter<'provider' | 'result'>;
+  readonly webhookTriggeredResolves: Counter;
 }
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
@@ -94,6 +96,17 @@ export const createMetrics = (options: { defaultMetrics?: boolean } = {}): Opera
     workqueueDepth: new Gauge({
       name: 'tagguard_workqueue_depth',
       help: 'Keys waiting in the reconcile work queue.',
+      registers,
+    }),
+    webhookRequests: new Counter({
+      name: 'tagguard_webhook_requests_total',
+      help: 'Push notifications received, by provider and result (accepted, no_match, unauthorized, malformed, too_large, unsupported_media_type, method_not_allowed, not_found, unavailable).',
+      labelNames: ['provider', 'result'],
+      registers,
+    }),
+    webhookTriggeredResolves: new Counter({
+      name: 'tagguard_webhook_triggered_resolves_total',
+      help: 'Tag resolutions run because a push notification named the artifact (after dedupe and spacing).',
       registers,
     }),
   };

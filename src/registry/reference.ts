@@ -168,3 +168,16 @@ export const formatReference = (ref: OciReference): string =>
 /** The host to talk to: Docker Hub's API lives on registry-1.docker.io. */
 export const apiHost = (registry: string): string =>
   registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+
+/**
+ * The identity of a registry host for comparing names that came from different places (a watched URL, a
+ * push notification's Host header): lower case, the default ports 443 and 80 dropped (a Host header
+ * omits them), and Docker Hub's aliases folded into docker.io as parseReference does.
+ */
+export const registryIdentity = (registry: string): string => {
+  const host = registry
+    .trim()
+    .toLowerCase()
+    .replace(/:(443|80)$/, '');
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
+};

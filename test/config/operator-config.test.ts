@@ -72,6 +72,33 @@ describe('operator configuration', () => {
     }
   });
 
+  it('turns the webhook receiver on with its Secret, the namespace defaulting to the Pod\'s', () => {
+    expect(parseOperatorConfig([], environment).webhook).toBeUndefined();
+    expect(
+      parseOperatorConfig(['--webhook-addr', ':9443', '--webhook-secret', 'gitops/registry-hooks'], environment).webhook,
+    ).toEqual({ addr: { host: '0.0.0.0', port: 9443 }, secretNamespace: 'gitops', secretName: 'registry-hooks' });
+    expect(parseOperatorConfig(['--webhook-addr', ':9443', '--webhook-secret', 'hooks'], environment).webhook).toMatchObject({
+      secretNamespace: 'tagguard-system',
+      secretName: 'hooks',
+    });
+  });
+
+  it.each([
+    [['--webhook-addr', ':9443']],
+    [['--webhook-secret', 'ns/name']],
+    [['--webhook-addr', ':9443', '--webhook-secret', 'a/b/c']],
+    [['--webhook-addr', ':9443', '--webhook-secret', 'NS/name']],
+    [['--webhook-addr', ':9443', '--webhook-secret', '/name']],
+    [['--webhook-addr', '9443', '--webhook-secret', 'ns/name']],
+  ])('refuses webhook flags %j with InvalidValue', (argv) => {
+    try {
+      parseOperatorConfig(argv, environment);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).code).toBe('InvalidValue');
+    }
+  });
+
   it('parses listen addresses', () => {
     expect(parseListenAddress('x', ':0')).toEqual({ host: '0.0.0.0', port: 0 });
     expect(parseListenAddress('x', 'localhost:8080')).toEqual({ host: 'localhost', port: 8080 });

@@ -20,6 +20,8 @@ export interface OperatorProcessOptions {
   readonly logLevel?: 'info' | 'debug';
   /** How long to wait for /readyz (default 60 s). */
   readonly readyTimeoutMs?: number;
+  /** Further `tagguard run` flags. */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface ExitReport {
@@ -92,6 +94,7 @@ const startOnce = async (
     'json',
     ...(options.leaderElect ? ['--leader-elect', '--leader-election-namespace', OPERATOR_NAMESPACE] : []),
     ...(options.watchNamespace ? ['--watch-namespace', options.watchNamespace] : []),
+    ...(options.extraArgs ?? []),
   ];
   const handle = supervisor.start(options.name, NODE, args, {
     cwd: projectRoot,

@@ -41,6 +41,8 @@ export interface RegistryOptions {
   tokenAuth?: { realm: string; service: string; issuer: string; jwksFile: string };
   /** A fixed port (a registry restarted in place); default: a free one. */
   port?: number;
+  /** distribution only: `notifications.endpoints`, each sent every event with these headers. */
+  notifications?: readonly { name: string; url: string; headers: Record<string, string> }[];
 }
 
 const waitForRegistry = (endpoint: RegistryEndpoint, handle: ServiceHandle): Promise<true> => {
@@ -131,6 +133,18 @@ export const startDistributionService = async (
     const htpasswd = join(base, 'htpasswd');
     await writeFile(htpasswd, `${options.auth.username}:${bcrypt.hashSync(options.auth.password, 10)}\n`);
     config.push('auth:', `  htpasswd: {realm: tagguard-test, path: ${htpasswd}}`);
+  }
+  if (options.notifications?.length) {
+    config.push('notifications:', '  endpoints:');
+    for (const endpoint of options.notifications) {
+      const headers = Object.entries(endpoint.headers)
+        .map(([name, value]) => `${name}: [${JSON.stringify(value)}]`)
+        .join(', ');
+      // Short backoff: a refused delivery is retried soon (the registry retries until it gets a 2xx/3xx).
+      config.push(
+        `    - {name: ${endpoint.name}, url: "${endpoint.url}", headers: {${headers}}, timeout: 2s, threshold: 3, backoff: 500ms}`,
+      );
+    }
   }
   const configFile = join(base, 'config.yml');
   await writeFile(configFile, `${config.join('\n')}\n`);

@@ -360,7 +360,7 @@ describe('the API server accepts a valid ArtifactVerification', () => {
     expect(stored.spec).toEqual({
       sourceRef,
       interval: '1m',
-      action: 'Suspend',
+      action: 'Pin',
       resume: 'Automatic',
       scan: { failOn: 'high' },
     });

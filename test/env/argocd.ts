@@ -19,7 +19,6 @@ import { waitFor, type ProcessSupervisor, type ServiceHandle } from './processes
 import type { RegistryEndpoint } from './registries.ts';
 
 export const ARGOCD_API = 'argoproj.io/v1alpha1';
-const COMPONENTS = ['argocd-application-controller', 'argocd-repo-server'] as const;
 /** Redis from the Debian package redis-server (README "Prerequisites"). */
 const REDIS = 'redis-server';
 
@@ -45,12 +44,13 @@ export interface ArgoCdOptions {
   readyTimeoutMs?: number;
 }
 
-/** True when the argocd binary and redis-server are installed, so callers can say what is missing. */
-export const argoCdAvailable = (): boolean =>
-  COMPONENTS.every((name) => existsSync(join(testbinDir, name))) &&
-  spawnSync(REDIS, ['--version'], { stdio: 'ignore' }).status === 0;
+/** redis-server from Debian (README "Prerequisites"): a missing one is named with its install command. */
+const requireRedis = (): void => {
+  if (spawnSync(REDIS, ['--version'], { stdio: 'ignore' }).status !== 0)
+    throw new Error(`${REDIS} is missing: apt-get install redis-server (README "Prerequisites")`);
+};
 
-const argoTool = (name: (typeof COMPONENTS)[number]): string => {
+const argoTool = (name: 'argocd-application-controller' | 'argocd-repo-server'): string => {
   const path = join(testbinDir, name);
   if (!existsSync(path))
     throw new Error(`test tool ${name} is missing at ${path}: run 'scripts/testbin.sh argocd'`);
@@ -101,7 +101,12 @@ exec '${helm}' "$@"
   await chmod(join(dir, 'helm'), 0o755);
 };
 
-/** The settings objects the controller reads at start, and the project every test Application names. */
+/**
+ * The settings objects the controller reads at start, and the project every test Application names. Empty
+ * argocd-cm: its timeout.reconciliation reaches the controller only as ARGOCD_RECONCILIATION_TIMEOUT through
+ * the install manifests, so the harness passes --app-resync instead; argocd-cmd-params-cm is read the same way
+ * (environment of the official Deployments) and is not needed when the flags are given.
+ */
 const settingsObjects = (namespace: string, applicationNamespaces: readonly string[]): KubernetesObject[] =>
   [
     {
@@ -178,6 +183,7 @@ export const startArgoCd = async (
   options: ArgoCdOptions = {},
 ): Promise<ArgoCd> => {
   const started = performance.now();
+  requireRedis();
   const namespace = options.namespace ?? 'argocd';
   const applicationNamespaces = options.applicationNamespaces ?? [];
   const timeoutMs = options.readyTimeoutMs ?? 60_000;

@@ -73,6 +73,8 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	node bench/verify.ts 200 40
 	node bench/scan.ts 20
 	node bench/attack-race.ts 20
+	@$(PREREQS) redis-server
+	node bench/attack-race-argocd.ts 20
 	node bench/hostile.ts 1
 
 .PHONY: clean

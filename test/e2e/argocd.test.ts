@@ -4,7 +4,8 @@
 // Application (its default settings and each suspend method) and the attacker's Deployment never reaches the
 // API server, also after a hard refresh; the good digest comes back, tagguard restores the Application byte
 // for byte and Argo CD syncs it again. Argo CD's own resync is long here so that every refresh in a case is
-// one the test asks for: the race between the two polls is what bench/attack-race-argocd.ts measures.
+// one the test asks for: the race between the two polls is what bench/attack-race-argocd.ts measures. One
+// known gap is pinned down below (cacheGap): a Helm-OCI release after Argo CD cached the attacker's chart.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -245,6 +246,21 @@ describe.concurrent.each([
       const { 'argocd.argoproj.io/refresh': _refresh, ...afterAnnotations } =
         after.metadata?.annotations ?? {};
       expect(afterAnnotations).toEqual(before.metadata?.annotations ?? {});
+      if (cacheGap) {
+        // KNOWN GAP, left to the controller's owners (see the report of issue 18): the hard refresh during the
+        // hold made the repo-server cache the attacker's manifests under the chart version (Helm-OCI's cache
+        // key; a cache expiry or a repo-server restart during the hold does the same). The release restores
+        // automated sync and nothing else, so Argo CD self-heals to those cached manifests at once: the
+        // attacker's Deployment reaches the API server after the good digest is back, until the next hard
+        // refresh. This wait times out once the release also makes Argo CD refresh past its cache.
+        await until('Argo CD syncs the manifests it cached during the hold', 30_000, async () =>
+          Promise.resolve(history.privileged().length > 0),
+        );
+      } else {
+        // Nothing to wait for but time: Argo CD reconciles the restored Application at once.
+        await new Promise((r) => setTimeout(r, 5000));
+        expect(history.privileged()).toEqual([]);
+      }
       await requestHardRefresh(kube, ns, name);
       await waitApp(
         name,
@@ -252,17 +268,7 @@ describe.concurrent.each([
         (a) => a.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined && syncedTo(a, revision),
       );
       expect(isPrivileged(await readDeployment(destination, name))).toBe(false);
-      if (cacheGap) {
-        // KNOWN GAP, left to the controller's owners: the hard refresh during the hold made the repo-server
-        // cache the attacker's manifests under the chart version (Helm-OCI's cache key; a cache expiry or a
-        // repo-server restart during the hold does the same). The release restores automated sync and
-        // nothing else, so Argo CD syncs those cached manifests at once: the attacker's Deployment reaches
-        // the API server after the good digest is back, until the next hard refresh (ours above). This
-        // expectation turns red when the release also makes Argo CD refresh past its cache.
-        expect(history.privileged().length).toBeGreaterThan(0);
-      } else {
-        expect(history.privileged()).toEqual([]);
-      }
+      if (!cacheGap) expect(history.privileged()).toEqual([]);
     } finally {
       history.stop();
     }

@@ -249,10 +249,11 @@ describe.concurrent.each([
       if (cacheGap) {
         // KNOWN GAP, left to the controller's owners (see the report of issue 18): the hard refresh during the
         // hold made the repo-server cache the attacker's manifests under the chart version (Helm-OCI's cache
-        // key; a cache expiry or a repo-server restart during the hold does the same). The release restores
-        // automated sync and nothing else, so Argo CD self-heals to those cached manifests at once: the
-        // attacker's Deployment reaches the API server after the good digest is back, until the next hard
-        // refresh. This wait times out once the release also makes Argo CD refresh past its cache.
+        // key; anyone's hard refresh, or a manifest-cache miss on a repo-server without the chart on disk,
+        // does the same). The release restores automated sync and nothing else, so Argo CD self-heals to
+        // those cached manifests at once: the attacker's Deployment reaches the API server after the good
+        // digest is back, until the next hard refresh. This wait times out once the release also makes
+        // Argo CD refresh past its cache.
         await until('Argo CD syncs the manifests it cached during the hold', 30_000, async () =>
           Promise.resolve(history.privileged().length > 0),
         );

@@ -14,7 +14,7 @@ help: ## List the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: prerequisites
-prerequisites: ## Check that bash, node, npm, Go >= 1.26 and openssl are installed (says how to install what is not)
+prerequisites: ## Check that bash, node, npm, Go >= 1.26, openssl and redis-server are installed (says how to install what is not)
 	@$(PREREQS)
 
 $(DEPS): package.json package-lock.json
@@ -73,6 +73,8 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	node bench/verify.ts 200 40
 	node bench/scan.ts 20
 	node bench/attack-race.ts 20
+	@$(PREREQS) redis-server
+	node bench/attack-race-argocd.ts 20
 	node bench/hostile.ts 1
 
 .PHONY: clean

@@ -12,6 +12,7 @@ REQUIREMENTS=(
   "npm|7.0|installs the dependencies from package-lock.json (lockfile v3)|apt-get install npm"
   "go|1.26|builds the pinned test tools (etcd, kube-apiserver, registries, cosign, notation, helm, Flux)|https://go.dev/dl/ (Debian's golang-go is older than 1.26 on bookworm and trixie)"
   "openssl|1.1.1|generates the test certificates and keys at run time (-addext)|apt-get install openssl"
+  "redis-server|6.0|Argo CD's cache in its end-to-end tests and bench (test/env/argocd.ts)|apt-get install redis-server"
 )
 
 # Prints the version of a command as dotted numbers, or nothing when it cannot be read.
@@ -24,6 +25,7 @@ version_of() {
     go) out="$(go version 2>/dev/null)" && out="${out#go version go}" ;;
     # LibreSSL prints another name: its -addext support differs, so it is not read as OpenSSL.
     openssl) out="$(openssl version 2>/dev/null)" && [[ "$out" == OpenSSL\ * ]] && out="${out#OpenSSL }" || out="" ;;
+    redis-server) out="$(redis-server --version 2>/dev/null)" && out="${out#*v=}" ;;
   esac
   [[ "$out" =~ ([0-9]+(\.[0-9]+)*) ]] && printf '%s' "${BASH_REMATCH[1]}"
 }
@@ -44,8 +46,8 @@ version_at_least() {
 
 wanted=("$@")
 for name in "${wanted[@]}"; do
-  case " bash node npm go openssl " in *" $name "*) ;; *)
-    printf 'check-prerequisites: unknown command %s (known: bash node npm go openssl)\n' "$name" >&2
+  case " bash node npm go openssl redis-server " in *" $name "*) ;; *)
+    printf 'check-prerequisites: unknown command %s (known: bash node npm go openssl redis-server)\n' "$name" >&2
     exit 2
     ;;
   esac

@@ -10,11 +10,13 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/tagguard"
 bin="$root/.testbin/bin"
 mkdir -p "$bin" "$cache/tools" "$cache/logs"
 
-# name | version | how | package | output binary | extra -ldflags ({v} = version), so --version tells the truth
+# name | version | how | package | output binary | extra -ldflags ({v} = version, {n} = without its "v"), so
+# --version tells the truth
 # how: "wrapper" builds the package from a throwaway module that requires it (go install pkg@version would
 # also work for most, but it refuses modules with replace directives and needs a module listing that the
 # proxy here does not always serve); "kubernetes" also pins the staging modules; "replaces" is "wrapper" plus
 # the module's own non-local replace directives (Flux controllers pin go-digest and kustomize that way).
+# The package may be below its module's root (Argo CD's is .../v3/cmd).
 TOOLS=(
   "etcd|v3.6.16|wrapper|go.etcd.io/etcd/server/v3|etcd|"
   "kube-apiserver|v1.34.4|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|kube-apiserver|"
@@ -30,6 +32,12 @@ TOOLS=(
   "helm-controller|v1.6.4|replaces|github.com/fluxcd/helm-controller|helm-controller|"
   # The Flux release that pairs with source-controller v1.9.x (its go.mod requires source-controller/api v1.9.0).
   "kustomize-controller|v1.9.6|replaces|github.com/fluxcd/kustomize-controller|kustomize-controller|"
+  # Argo CD: one binary that runs as each component by the name it is called with (the links in ARGOCD_LINKS).
+  # 3.2.x is the newest line that builds from the module proxy: it requires gitops-engine as a module of its
+  # own, while 3.5 and later replace it with a directory of their repository (=> ./gitops-engine) that module
+  # downloads lack, and 3.6 needs Go 1.27. v3.2.12 does not compile (controller/cache calls
+  # settings.ValidateExternalURL, which that tag does not define); v3.2.10 is not served; so v3.2.11.
+  "argocd|v3.2.11|replaces|github.com/argoproj/argo-cd/v3/cmd|argocd|-X github.com/argoproj/argo-cd/v3/common.version={n}"
   # Docker token auth server of the distribution project (htpasswd users, refresh tokens); cesanta/docker_auth
   # is not served by the module proxy here.
   "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"
@@ -41,12 +49,16 @@ TOOLS=(
   "yaml-oracle|v1.6.0|source|scripts/tools/yaml-oracle|yaml-oracle|"
 )
 
+# The names the argocd binary is linked under in .testbin/bin (its main picks the component by that name).
+ARGOCD_LINKS=(argocd-application-controller argocd-repo-server)
+
 # Third-party CRDs that are not a pinned tool's own (the Flux controllers' come with their rows above):
-# name | version | module | directory in the module | files (globs). Argo CD runs no controller here; its
-# CRDs are pinned to the release whose util/versions package the semver-oracle imports (Argo CD v3.5.1).
+# name | version | module | directory in the module | files (globs). Argo CD's are those of the release that
+# runs in the tests (the argocd row above), so the API server stores exactly the fields its controller knows;
+# the semver-oracle still imports Argo CD v3.5.1's util/versions, which has no CRDs to match.
 # ApplicationSet is left out: tagguard does not read it, and its 1.4 MB CRD only slows the API server.
 CRDS=(
-  "argocd|v3.5.1|github.com/argoproj/argo-cd/v3|manifests/crds|application-crd.yaml appproject-crd.yaml"
+  "argocd|v3.2.11|github.com/argoproj/argo-cd/v3|manifests/crds|application-crd.yaml appproject-crd.yaml"
 )
 
 log() { printf '[testbin] %s\n' "$*" >&2; }
@@ -145,12 +157,20 @@ build_wrapper() { # version package out logfile ldflags
 # the published submodule at the same version stands in for them.
 build_replaces() { # version package out logfile ldflags
   local version="$1" pkg="$2" out="$3" logf="$4" ldflags="${5//\{v\}/$1}" work
+  ldflags="${ldflags//\{n\}/${1#v}}"
   work="$(mktemp -d)"
   (
     cd "$work"
     printf 'module tagguard.local/testbin/replaces\ngo 1.24.0\n' > go.mod
-    local gomod
-    gomod="$(go mod download -json "$pkg@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    # The module is the longest prefix of the package path that the proxy serves at this version.
+    local gomod="" module="$pkg"
+    while [ -z "$gomod" ]; do
+      gomod="$(go mod download -json "$module@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')" || gomod=""
+      if [ -z "$gomod" ]; then
+        [[ "$module" == */*/* ]] || { echo "no module of $pkg at $version"; exit 1; }
+        module="${module%/*}"
+      fi
+    done
     awk '/^replace \($/ { block = 1; next }
          block && /^\)/ { block = 0; next }
          block && $2 == "=>" && $3 !~ /^\.\.?\// { print "replace " $0; next }
@@ -216,8 +236,11 @@ for row in "${TOOLS[@]}"; do
   fi
   # A controller brings its own CRDs (config/crd/bases of the module it is built from), so the tests
   # install exactly the versions the controller was built with.
-  if [ "$how" = replaces ]; then fetch_crds "$name" "$version" "$pkg" config/crd/bases '*.fluxcd.io_*.yaml'; fi
+  if [ "$how" = replaces ] && [[ "$pkg" == github.com/fluxcd/* ]]; then
+    fetch_crds "$name" "$version" "$pkg" config/crd/bases '*.fluxcd.io_*.yaml'
+  fi
   ln -sfn "$out" "$bin/$name"
+  if [ "$name" = argocd ]; then for link in "${ARGOCD_LINKS[@]}"; do ln -sfn "$out" "$bin/$link"; done; fi
 done
 
 for row in "${CRDS[@]}"; do

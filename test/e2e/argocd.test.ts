@@ -1,12 +1,16 @@
-// Issue 7, flow 4: an Argo CD Application deploying a Helm-OCI chart with automated sync. There is no
-// Argo CD controller here: the test asserts that tagguard changes the Application exactly as specified
-// when the tag is re-pushed (automated sync off, or skip-reconcile) and restores the fields it touched
-// byte for byte when the good digest returns.
+// Issue 7 flow 4 and issue 18 with the real Argo CD application-controller and repo-server: an Application
+// with a Helm-OCI source (`chart` + repoURL without scheme) or a native `oci://` source syncs a signed chart
+// into the test API server; the tag is re-pushed with a privileged init container; tagguard holds the
+// Application (its default settings and each suspend method) and the attacker's Deployment never reaches the
+// API server, also after a hard refresh; the good digest comes back, tagguard restores the Application byte
+// for byte and Argo CD syncs it again. Argo CD's own resync is long here so that every refresh in a case is
+// one the test asks for: the race between the two polls is what bench/attack-race-argocd.ts measures. One
+// known gap is pinned down below (cacheGap): a Helm-OCI release after Argo CD cached the attacker's chart.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { KubeTestClient } from '../env/kube.ts';
 import { createToolHome, type ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
@@ -14,115 +18,155 @@ import { pushChart, retagArtifact, type PushedArtifact } from '../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../env/sign.ts';
 import { startInProcessOperator } from '../env/operator.ts';
 import { avObject, condition, eventReasons, requestCheck, until, waitForAv } from '../env/av.ts';
+import { e2eNamespace } from '../env/flux-e2e.ts';
+import { ProcessSupervisor } from '../env/processes.ts';
+import {
+  ARGOCD_API,
+  ociRepositorySecret,
+  requestHardRefresh,
+  startArgoCd,
+  type ArgoCd,
+} from '../env/argocd.ts';
+import { isPrivileged, watchDeployments } from '../env/deployment-watch.ts';
 import type { RunningOperator } from '../../src/cli/run-command.ts';
 
 const env = inject('testEnv');
 const registry = env.registries.referrers;
-const ns = `argo-${Math.random().toString(36).slice(2, 7)}`;
-const argocdNamespace = 'argocd';
+// Argo CD's own namespace: its settings, repository Secrets, the Applications and their ArtifactVerifications.
+const ns = e2eNamespace('argo');
+const charts = `${ns}-charts`;
+const VERSION = '1.4.0';
 let kube: KubeTestClient;
 let home: ToolHome;
 let key: CosignKeyPair;
+let supervisor: ProcessSupervisor;
+let argocd: ArgoCd;
 let operator: RunningOperator;
 
 type Application = KubernetesObject & {
   spec: { syncPolicy?: Record<string, unknown>; source?: Record<string, unknown> };
+  status?: {
+    sync?: { status?: string; revision?: string };
+    operationState?: { phase?: string; syncResult?: { revision?: string } };
+  };
 };
 
-const automated = { prune: true, selfHeal: true, allowEmpty: false };
+// Without false fields: Argo CD writes the Application back with Go's omitempty, which drops them.
+const automated = { prune: true, selfHeal: true };
 
 const readApp = (name: string): Promise<Application> =>
-  kube.read<Application>('argoproj.io/v1alpha1', 'Application', name, ns);
+  kube.read<Application>(ARGOCD_API, 'Application', name, ns);
 
-const pushSigned = async (name: string, version: string): Promise<PushedArtifact> => {
-  const dir = await mkdtemp(join(tmpdir(), 'tagguard-argo-'));
-  const pushed = await pushChart(
-    home,
-    registry,
-    `${ns}-charts`,
-    await packageChart(home, dir, { name, version }),
-  );
-  await signCosignLegacy(home, registry, pushed, key);
-  return pushed;
+const waitApp = async (
+  name: string,
+  what: string,
+  predicate: (app: Application) => boolean,
+): Promise<Application> => {
+  let last: Application | undefined;
+  await until(`Application ${name}: ${what}`, 90_000, async () => {
+    last = await readApp(name);
+    return predicate(last);
+  }).catch((error: unknown) => {
+    throw new Error(`${String(error)}\nlast status: ${JSON.stringify(last?.status, null, 2)}`);
+  });
+  return last as Application;
 };
 
-const pushEvil = async (name: string, version: string): Promise<PushedArtifact> => {
+const readDeployment = (namespace: string, name: string): Promise<V1Deployment> =>
+  kube.read<V1Deployment & KubernetesObject>('apps/v1', 'Deployment', name, namespace);
+
+const push = async (name: string, malicious: boolean): Promise<PushedArtifact> => {
   const dir = await mkdtemp(join(tmpdir(), 'tagguard-argo-'));
-  return pushChart(
-    home,
-    registry,
-    `${ns}-charts`,
-    await packageChart(home, dir, { name, version, maliciousInitContainer: true }),
-  );
+  const chart = await packageChart(home, dir, { name, version: VERSION, maliciousInitContainer: malicious });
+  return pushChart(home, registry, charts, chart);
 };
 
-const application = (name: string, chart: string, version: string): Application =>
+type Form = 'helm-oci' | 'native-oci';
+
+const application = (name: string, form: Form, destination: string): Application =>
   ({
-    apiVersion: 'argoproj.io/v1alpha1',
+    apiVersion: ARGOCD_API,
     kind: 'Application',
     metadata: { name, namespace: ns },
     spec: {
       project: 'default',
-      source: {
-        repoURL: `${registry.host}/${ns}-charts`,
-        chart,
-        targetRevision: version,
-        helm: { valuesObject: { replicas: 3 } },
-      },
-      destination: { server: 'https://kubernetes.default.svc', namespace: 'payments' },
+      source:
+        form === 'helm-oci'
+          ? {
+              repoURL: `${registry.host}/${charts}`,
+              chart: name,
+              targetRevision: VERSION,
+              helm: { valuesObject: { replicas: 3 } },
+            }
+          : {
+              repoURL: `oci://${registry.host}/${charts}/${name}`,
+              targetRevision: VERSION,
+              path: '.',
+              helm: { valuesObject: { replicas: 3 } },
+            },
+      destination: { server: 'https://kubernetes.default.svc', namespace: destination },
       syncPolicy: { automated, syncOptions: ['CreateNamespace=true'] },
     },
   }) as unknown as Application;
+
+/** Argo CD applied what it synced: the operation finished and the revision it names is the tag's. */
+const syncedTo = (app: Application, revision: string): boolean =>
+  app.status?.sync?.status === 'Synced' &&
+  app.status.sync.revision === revision &&
+  app.status.operationState?.phase === 'Succeeded';
 
 beforeAll(async () => {
   kube = KubeTestClient.fromFile(env.kubeconfig);
   home = await createToolHome(env);
   key = await generateCosignKeyPair(home, 'argo');
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: argocdNamespace } });
-  // How Argo CD reaches a plain-HTTP OCI registry: a repository Secret for the Helm-OCI repoURL.
-  await kube.apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: `${ns}-repo`,
-      namespace: argocdNamespace,
-      labels: { 'argocd.argoproj.io/secret-type': 'repository' },
-    },
-    stringData: {
-      type: 'helm',
-      url: `${registry.host}/${ns}-charts`,
-      enableOCI: 'true',
-      insecureOCIForceHttp: 'true',
-    },
-  } as KubernetesObject);
-  operator = await startInProcessOperator(env, [
-    '--argocd-namespace',
-    argocdNamespace,
-    '--watch-namespace',
-    ns,
+  const dir = join(env.runDir, ns);
+  await mkdir(dir, { recursive: true });
+  supervisor = new ProcessSupervisor(dir);
+  // A resync of 10 min: every refresh within a case is one that the case asks for (see the top).
+  [argocd, operator] = await Promise.all([
+    startArgoCd(supervisor, dir, env.kubeconfig, { namespace: ns, resyncSeconds: 600 }),
+    startInProcessOperator(env, ['--argocd-namespace', ns, '--watch-namespace', ns]),
   ]);
+  console.log(`Argo CD ready in ${argocd.startSeconds} s`);
+  await kube.apply(ociRepositorySecret(ns, 'helm-oci', registry, { helmOci: charts }));
 });
 
 afterAll(async () => {
   await operator?.shutdown('test done');
+  await argocd?.stop();
+  await supervisor?.stopAll();
 });
 
-describe.each([
-  { method: 'DisableAutoSync', name: 'payment' },
-  { method: 'SkipReconcile', name: 'billing' },
-] as const)('Argo CD Application, $method', ({ method, name }) => {
-  it('holds the Application when the chart tag is re-pushed and restores exactly what it changed', async () => {
-    const good = await pushSigned(name, '1.4.0');
-    await kube.apply(application(name, name, '1.4.0'));
-    const before = await readApp(name);
+// cacheGap: the case where Argo CD's repo-server caches the attacker's manifests during the hold (see below).
+describe.concurrent.each([
+  { form: 'helm-oci', method: undefined, name: 'helm-default', cacheGap: true },
+  { form: 'helm-oci', method: 'DisableAutoSync', name: 'helm-disable', cacheGap: true },
+  { form: 'helm-oci', method: 'SkipReconcile', name: 'helm-skip', cacheGap: false },
+  { form: 'native-oci', method: undefined, name: 'oci-default', cacheGap: false },
+  { form: 'native-oci', method: 'SkipReconcile', name: 'oci-skip', cacheGap: false },
+] as const)('Argo CD Application, $form, suspend method $method', ({ form, method, name, cacheGap }) => {
+  it('syncs the signed chart, never applies the re-pushed one, and syncs again once the tag is restored', async () => {
+    const destination = `${ns}-${name}`;
+    const good = await push(name, false);
+    await signCosignLegacy(home, registry, good, key);
+    if (form === 'native-oci')
+      await kube.apply(ociRepositorySecret(ns, `repo-${name}`, registry, { native: `${charts}/${name}` }));
     await kube.apply(
       avObject(ns, name, {
         sourceRef: { kind: 'Application', name },
-        argocd: { suspendMethod: method },
+        ...(method ? { argocd: { suspendMethod: method } } : {}),
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
+    await kube.apply(application(name, form, destination));
+
+    // Argo CD syncs the signed chart: Helm-OCI names the version, native OCI the digest the tag resolved to.
+    const revision = form === 'helm-oci' ? VERSION : good.digest;
+    const synced = await waitApp(name, `synced to ${revision}`, (app) => syncedTo(app, revision));
+    expect(synced.status?.operationState?.syncResult?.revision).toBe(revision);
+    const deployed = await readDeployment(destination, name);
+    expect(deployed.spec?.replicas).toBe(3);
+    expect(isPrivileged(deployed)).toBe(false);
     const trusted = await waitForAv(
       kube,
       ns,
@@ -130,45 +174,104 @@ describe.each([
       'Ready=True',
       (o) => condition(o, 'Ready')?.status === 'True',
     );
-    expect(trusted.status?.artifact).toMatchObject({ tag: '1.4.0', digest: good.digest });
+    expect(trusted.status?.artifact).toMatchObject({ tag: VERSION, digest: good.digest });
+    const before = await readApp(name);
 
-    const evil = await pushEvil(name, '1.4.0');
-    await requestCheck(kube, ns, name);
-    const held = await waitForAv(kube, ns, name, 'Held=True', (o) => condition(o, 'Held')?.status === 'True');
-    expect(condition(held, 'TagMutated')?.status).toBe('True');
-    expect(held.status?.artifact?.digest).toBe(evil.digest);
-    expect(held.status?.findings?.map((f) => f.rule)).toContain('privileged-container');
-    const app = await readApp(name);
-    const annotations = app.metadata?.annotations ?? {};
-    expect(annotations['tagguard.dev/held-by']).toBe(`${ns}/${name}`);
-    if (method === 'DisableAutoSync') {
-      expect(app.spec.syncPolicy?.automated).toBeUndefined();
-      expect(app.spec.syncPolicy?.syncOptions).toEqual(['CreateNamespace=true']);
-      expect(JSON.parse(annotations['tagguard.dev/pre-hold'] ?? '{}')).toEqual({
-        'spec.syncPolicy.automated': automated,
-      });
-    } else {
-      expect(annotations['argocd.argoproj.io/skip-reconcile']).toBe('true');
-      expect(app.spec.syncPolicy?.automated).toEqual(automated);
+    // Every version of the Deployment the API server stores from here on.
+    const history = await watchDeployments(kube, destination);
+    try {
+      const evil = await push(name, true);
+      await requestCheck(kube, ns, name);
+      const held = await waitForAv(
+        kube,
+        ns,
+        name,
+        'Held=True',
+        (o) => condition(o, 'Held')?.status === 'True',
+      );
+      expect(condition(held, 'TagMutated')?.status).toBe('True');
+      expect(held.status?.artifact?.digest).toBe(evil.digest);
+      expect(held.status?.findings?.map((f) => f.rule)).toContain('privileged-container');
+      const app = await readApp(name);
+      const annotations = app.metadata?.annotations ?? {};
+      expect(annotations['tagguard.dev/held-by']).toBe(`${ns}/${name}`);
+      if (method === 'DisableAutoSync') {
+        expect(app.spec.syncPolicy?.automated).toBeUndefined();
+        expect(app.spec.syncPolicy?.syncOptions).toEqual(['CreateNamespace=true']);
+        expect(JSON.parse(annotations['tagguard.dev/pre-hold'] ?? '{}')).toEqual({
+          'spec.syncPolicy.automated': automated,
+        });
+      } else if (method === 'SkipReconcile') {
+        expect(annotations['argocd.argoproj.io/skip-reconcile']).toBe('true');
+        expect(app.spec.syncPolicy?.automated).toEqual(automated);
+      }
+      await until('Held Event on the Application', 10_000, async () =>
+        (await eventReasons(kube, ns, name, 'Application')).includes('Held'),
+      );
+
+      // A hard refresh makes Argo CD fetch the chart again, past its caches: it sees the attacker's chart
+      // (OutOfSync) but does not apply it while held. A skipped Application is not refreshed at all.
+      await requestHardRefresh(kube, ns, name);
+      if (method === 'SkipReconcile') {
+        await new Promise((r) => setTimeout(r, 5000));
+        const skipped = await readApp(name);
+        expect(skipped.metadata?.annotations?.['argocd.argoproj.io/refresh']).toBe('hard');
+      } else {
+        await waitApp(
+          name,
+          'hard refresh done',
+          (a) => a.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined,
+        );
+      }
+      const during = await readDeployment(destination, name);
+      expect(isPrivileged(during)).toBe(false);
+      expect(during.metadata?.resourceVersion).toBe(deployed.metadata?.resourceVersion);
+      expect(history.privileged()).toEqual([]);
+
+      // The good digest returns: tagguard restores exactly what it changed and Argo CD syncs again.
+      await retagArtifact(home, registry, good, VERSION);
+      await requestCheck(kube, ns, name);
+      await waitForAv(
+        kube,
+        ns,
+        name,
+        'released',
+        (o) => condition(o, 'Held')?.status === 'False' && condition(o, 'Ready')?.status === 'True',
+      );
+      await until('Released Event on the Application', 10_000, async () =>
+        (await eventReasons(kube, ns, name, 'Application')).includes('Released'),
+      );
+      const after = await readApp(name);
+      expect(JSON.stringify(after.spec)).toBe(JSON.stringify(before.spec));
+      const { 'argocd.argoproj.io/refresh': _refresh, ...afterAnnotations } =
+        after.metadata?.annotations ?? {};
+      expect(afterAnnotations).toEqual(before.metadata?.annotations ?? {});
+      if (cacheGap) {
+        // KNOWN GAP, left to the controller's owners (see the report of issue 18): the hard refresh during the
+        // hold made the repo-server cache the attacker's manifests under the chart version (Helm-OCI's cache
+        // key; anyone's hard refresh, or a manifest-cache miss on a repo-server without the chart on disk,
+        // does the same). The release restores automated sync and nothing else, so Argo CD self-heals to
+        // those cached manifests at once: the attacker's Deployment reaches the API server after the good
+        // digest is back, until the next hard refresh. This wait times out once the release also makes
+        // Argo CD refresh past its cache.
+        await until('Argo CD syncs the manifests it cached during the hold', 30_000, async () =>
+          Promise.resolve(history.privileged().length > 0),
+        );
+      } else {
+        // Nothing to wait for but time: Argo CD reconciles the restored Application at once.
+        await new Promise((r) => setTimeout(r, 5000));
+        expect(history.privileged()).toEqual([]);
+      }
+      await requestHardRefresh(kube, ns, name);
+      await waitApp(
+        name,
+        `synced to ${revision} again`,
+        (a) => a.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined && syncedTo(a, revision),
+      );
+      expect(isPrivileged(await readDeployment(destination, name))).toBe(false);
+      if (!cacheGap) expect(history.privileged()).toEqual([]);
+    } finally {
+      history.stop();
     }
-    await until('Held Event on the Application', 10_000, async () =>
-      (await eventReasons(kube, ns, name, 'Application')).includes('Held'),
-    );
-
-    await retagArtifact(home, registry, good, '1.4.0');
-    await requestCheck(kube, ns, name);
-    await waitForAv(
-      kube,
-      ns,
-      name,
-      'released',
-      (o) => condition(o, 'Held')?.status === 'False' && condition(o, 'Ready')?.status === 'True',
-    );
-    const after = await readApp(name);
-    expect(JSON.stringify(after.spec)).toBe(JSON.stringify(before.spec));
-    expect(after.metadata?.annotations ?? {}).toEqual(before.metadata?.annotations ?? {});
-    await until('Released Event on the Application', 10_000, async () =>
-      (await eventReasons(kube, ns, name, 'Application')).includes('Released'),
-    );
   });
 });

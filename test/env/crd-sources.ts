@@ -62,10 +62,15 @@ export const binaryModules = async (
   return modules;
 };
 
-/** The version scripts/testbin.sh pins for a tool row or a CRD row (`name|version|…`). */
+/**
+ * The version scripts/testbin.sh pins for a tool row or a CRD row (`name|version|…`). A name with both rows
+ * (argocd: the controller and its CRDs) must pin one version in both.
+ */
 export const pinnedVersion = async (name: string): Promise<string> => {
   const script = await readFile(join(projectRoot, 'scripts', 'testbin.sh'), 'utf8');
   const rows = [...script.matchAll(/^\s*"([^"|]+)\|([^"|]+)\|/gm)].filter((m) => m[1] === name);
-  if (rows.length !== 1) throw new Error(`scripts/testbin.sh pins ${name} ${rows.length} times`);
+  const versions = new Set(rows.map((m) => m[2]));
+  if (rows.length === 0 || versions.size !== 1)
+    throw new Error(`scripts/testbin.sh pins ${name} ${rows.length} times, at ${[...versions].join(', ')}`);
   return rows[0]?.[2] ?? '';
 };

@@ -115,13 +115,10 @@ describe('the test control plane', () => {
 
 describe('the third-party CRDs of the test control plane', () => {
   const kube = KubeTestClient.fromFile(env.kubeconfig);
-  // Argo CD runs no controller here: the Argo CD code under test is the util/versions package the semver
-  // oracle is built from, so its CRDs must come from that same module version.
+  // The binary the harness runs for each component: a Flux controller, or the argocd binary that
+  // test/env/argocd.ts starts as application-controller and repo-server.
   const runs = (component: (typeof CRD_COMPONENTS)[number]): string =>
-    join(
-      testbinDir,
-      (FLUX_CONTROLLERS as readonly string[]).includes(component) ? component : 'semver-oracle',
-    );
+    join(testbinDir, (FLUX_CONTROLLERS as readonly string[]).includes(component) ? component : 'argocd');
 
   const crdFiles = async (component: (typeof CRD_COMPONENTS)[number]): Promise<string[]> =>
     (await readdir(crdDir(component))).filter((f) => f.endsWith('.yaml')).sort();
@@ -159,8 +156,8 @@ describe('the third-party CRDs of the test control plane', () => {
         ).toBe(true);
       }
 
-      // The binary the harness starts (or, for Argo CD, the oracle that runs Argo CD's code) was built from
-      // the same module version, and the same module content (go.sum hash).
+      // The binary the harness starts was built from the same module version, and the same module content
+      // (go.sum hash).
       const compiled = (await binaryModules(runs(component))).get(source.module);
       expect(compiled).toEqual({ version: source.version, sum: source.sum });
     },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = path.resolve(import.meta.dirname, '../../scripts/check-prerequisites.sh');
-const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl'] as const;
+const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl', 'redis-server'] as const;
 
 /** Where the machine's own copy of a tool is (the test environment has them all: `make test` checks it). */
 const realPath = (tool: string): string => {
@@ -49,6 +49,7 @@ describe('scripts/check-prerequisites.sh', () => {
     ['openssl', '1.1.1', 'apt-get install openssl'],
     ['npm', '7.0', 'apt-get install npm'],
     ['node', '18.0', 'apt-get install nodejs'],
+    ['redis-server', '6.0', 'apt-get install redis-server'],
   ])(
     'names a missing %s, the version needed and how to install it, and exits 1',
     (tool, version, install) => {

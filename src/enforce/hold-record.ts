@@ -6,6 +6,8 @@ import { isJsonObject, type JsonValue, type TargetObject } from './target-object
 export const HELD_BY_ANNOTATION = 'tagguard.dev/held-by';
 export const PRE_HOLD_ANNOTATION = 'tagguard.dev/pre-hold';
 export const ARGOCD_SKIP_RECONCILE_ANNOTATION = 'argocd.argoproj.io/skip-reconcile';
+/** Set to "hard" on release of an Application: Argo CD re-renders past its manifest cache, then removes it. */
+export const ARGOCD_REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
 
 /** The fields a hold may change, named as they appear in tagguard.dev/pre-hold. */
 export type PreHoldKey =

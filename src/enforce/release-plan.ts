@@ -3,6 +3,7 @@
 // the same JSON merge patch (apply cannot remove fields other managers co-own). resourceVersion-guarded.
 import { EnforceError } from './errors.ts';
 import {
+  ARGOCD_REFRESH_ANNOTATION,
   HELD_BY_ANNOTATION,
   PRE_HOLD_ANNOTATION,
   PRE_HOLD_PATHS,
@@ -10,6 +11,7 @@ import {
   preHoldKeys,
   readHoldRecord,
 } from './hold-record.ts';
+import { classifyTarget } from './hold-method.ts';
 import { writeBase, type TargetWrite } from './hold-plan.ts';
 import { mergePatchValue, setAt } from './merge-patch.ts';
 import { jsonEqual, valueAt, type TargetObject } from './target-object.ts';
@@ -52,5 +54,11 @@ export const planRelease = (object: TargetObject, holder: string): ReleasePlan =
   }
   setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], null);
   setAt(body, ['metadata', 'annotations', PRE_HOLD_ANNOTATION], null);
+  // Argo CD's repo-server caches a Helm-OCI chart's manifests by chart version: a refresh during the hold
+  // (anyone's, or a cache miss) may have cached the attacker's chart under the version that is trusted
+  // again now, and automated sync would apply it the moment it is restored. A hard refresh in the same
+  // write makes Argo CD render the chart afresh first (Argo CD removes the annotation when done).
+  if (classifyTarget(object) === 'argocd-application')
+    setAt(body, ['metadata', 'annotations', ARGOCD_REFRESH_ANNOTATION], 'hard');
   return { restores: true, remainingHolders, write: { type: 'merge-patch', body: body } };
 };

@@ -165,7 +165,7 @@ describe('Pin', () => {
     expect(valueAt(moved.after.json, ['spec', 'source', 'targetRevision'])).toBe(DIGEST_NEWER);
     const released = afterWrite(moved.after, planRelease(moved.after, A).write);
     expect(released.json['spec']).toEqual(ociApplication('1.x').json['spec']);
-    expect(released.metadata.annotations).toEqual({});
+    expect(released.metadata.annotations).toEqual({ 'argocd.argoproj.io/refresh': 'hard' });
   });
 
   it('re-pins an Argo CD targetRevision someone set back to the tag, as a revert', () => {

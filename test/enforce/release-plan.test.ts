@@ -143,8 +143,24 @@ describe('hold then release returns the target to exactly its state before', () 
     ['OCIRepository, suspended', ociRepository({ tag: '3.1.0' }, {}, false), SUSPEND, SUSPEND_UNDONE],
   ];
 
+  /**
+   * The state after the last release, less the hard refresh a released Application asks Argo CD for (the
+   * one addition: Argo CD removes it once it has re-rendered the manifests past its cache).
+   */
+  const restored = (target: TargetObject): JsonObject => {
+    const state = stateOf(target);
+    if (target.kind !== 'Application') return state;
+    expect(target.metadata.annotations['argocd.argoproj.io/refresh']).toBe('hard');
+    const { 'argocd.argoproj.io/refresh': _refresh, ...annotations } = target.metadata.annotations;
+    const { annotations: _all, ...meta } = state['metadata'] as JsonObject;
+    return {
+      ...state,
+      metadata: { ...meta, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+    };
+  };
+
   it.each(states)('%s, one holder', (_what, original, options) => {
-    expect(stateOf(released(held(original, A, options), A))).toEqual(stateOf(original));
+    expect(restored(released(held(original, A, options), A))).toEqual(stateOf(original));
   });
 
   it.each(states)(
@@ -160,7 +176,7 @@ describe('hold then release returns the target to exactly its state before', () 
       ] as const) {
         const afterFirst = released(reheld, first);
         expect(afterFirst.metadata.annotations[HELD_BY_ANNOTATION]).toBe(last);
-        expect(stateOf(released(afterFirst, last))).toEqual(stateOf(original));
+        expect(restored(released(afterFirst, last))).toEqual(stateOf(original));
       }
     },
   );

@@ -210,6 +210,8 @@ describe('Argo CD Applications', () => {
     const after = await readJson(kube, target);
     expect(JSON.stringify(valueAt(after, ['spec', 'syncPolicy', 'automated']))).toBe(automatedBefore);
     expect(heldParts(after)).toEqual(heldParts(before));
+    // In the same write: Argo CD re-renders past its manifest cache before automated sync applies anything.
+    expect(annotations(after)['argocd.argoproj.io/refresh']).toBe('hard');
   });
 
   it('DisableAutoSync takes automated sync away again when someone turns it back on', async () => {

@@ -119,10 +119,15 @@ export const readJson = async (kube: KubeTestClient, target: TargetRef): Promise
     JSON.stringify(await kube.read(target.apiVersion, target.kind, target.name, target.namespace)),
   ) as JsonObject;
 
-/** The parts of an object a hold may touch: its spec and its annotations. */
+/**
+ * The parts of an object a hold may touch: its spec and its annotations — less the hard refresh a release
+ * asks of Argo CD (`argocd.argoproj.io/refresh`, which Argo CD itself removes; asserted where it matters).
+ */
 export const heldParts = (object: JsonObject): { spec: unknown; annotations: unknown } => {
   const metadata = object['metadata'] as JsonObject;
-  return { spec: object['spec'], annotations: metadata['annotations'] ?? {} };
+  const { 'argocd.argoproj.io/refresh': _refresh, ...annotations } = (metadata['annotations'] ??
+    {}) as JsonObject;
+  return { spec: object['spec'], annotations };
 };
 
 /** A real API client with a hook that runs before each write and a log of the writes made. */

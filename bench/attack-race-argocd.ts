@@ -52,7 +52,7 @@ interface Trial {
   applied: boolean;
   /** ... or after the hard refresh that stands for the next cache miss. */
   appliedAfterRefresh: boolean;
-  /** From the push to the Application carrying tagguard's hold; NaN when it never did. */
+  /** From the push to the ArtifactVerification's Held=True (a hold, or a pin keeping the attack back). */
   holdMs: number;
   /** From the push to the first privileged Deployment version; NaN when none. */
   appliedMs: number;
@@ -151,9 +151,10 @@ try {
         while (performance.now() - attackAt < untilMs) {
           if (Number.isNaN(appliedMs) && history.privileged().length > 0)
             appliedMs = performance.now() - attackAt;
+          // Held: the ArtifactVerification says a target is held back (a suspend method, or a pin while the
+          // tag points at something untrusted: a pin is on the Application before the attack already).
           if (mode.tagguard && Number.isNaN(holdMs)) {
-            const app = await kube.read<Application>(ARGOCD_API, 'Application', name, ns);
-            if (app.metadata?.annotations?.['tagguard.dev/held-by'] !== undefined)
+            if (condition(await readAv(kube, ns, name), 'Held')?.status === 'True')
               holdMs = performance.now() - attackAt;
           }
           await sleep(200);

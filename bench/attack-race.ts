@@ -117,7 +117,11 @@ try {
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const rows = summarize(results);
+  const rows = summarize(
+    results,
+    scenarios.map((s) => s.id),
+    modes,
+  );
   const wallSeconds = Math.round((performance.now() - started) / 1000);
   console.log(
     `attack-race: Flux and tagguard intervals ${INTERVAL_S} s, ${OBSERVE_S} s observed after each push, ` +

@@ -30,25 +30,29 @@ const stats = (values: readonly (number | undefined)[]): Stats | null => {
   return { n: sorted.length, median: Number(median.toFixed(1)), max: sorted.at(-1) ?? 0 };
 };
 
-export const summarize = (results: readonly TrialResult[]): Row[] => {
-  const keys = [...new Set(results.map((r) => `${r.scenario}\u0000${r.mode}`))];
-  return keys.map((key) => {
-    const [scenario = '', mode] = key.split('\u0000') as [string, Mode];
-    const all = results.filter((r) => r.scenario === scenario && r.mode === mode);
-    const ok = all.filter((r) => r.error === undefined);
-    return {
-      scenario,
-      mode,
-      attacks: ok.length,
-      errors: all.length - ok.length,
-      applied: ok.filter((r) => r.applied).length,
-      reachedSource: ok.filter((r) => r.reachedSource).length,
-      appliedS: stats(ok.map((r) => r.appliedS)),
-      detectS: stats(ok.map((r) => r.detectS)),
-      holdS: stats(ok.map((r) => r.holdS)),
-    };
-  });
-};
+/** One row per scenario × mode, in the order given (scenario-major). */
+export const summarize = (
+  results: readonly TrialResult[],
+  scenarios: readonly string[],
+  modes: readonly Mode[],
+): Row[] =>
+  scenarios.flatMap((scenario) =>
+    modes.map((mode) => {
+      const all = results.filter((r) => r.scenario === scenario && r.mode === mode);
+      const ok = all.filter((r) => r.error === undefined);
+      return {
+        scenario,
+        mode,
+        attacks: ok.length,
+        errors: all.length - ok.length,
+        applied: ok.filter((r) => r.applied).length,
+        reachedSource: ok.filter((r) => r.reachedSource).length,
+        appliedS: stats(ok.map((r) => r.appliedS)),
+        detectS: stats(ok.map((r) => r.detectS)),
+        holdS: stats(ok.map((r) => r.holdS)),
+      };
+    }),
+  );
 
 const cell = (s: Stats | null, of: number): string =>
   s === null ? '—' : `${s.median} / ${s.max}${s.n < of ? ` (${s.n})` : ''}`;

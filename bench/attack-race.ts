@@ -24,6 +24,7 @@ import { ociHelmRelease } from './attack-race/scenarios/oci-helmrelease.ts';
 import { ociKustomization } from './attack-race/scenarios/oci-kustomization.ts';
 import {
   helmChartExact,
+  helmChartExactMiss,
   helmChartRangeNew,
   helmChartRangeRepush,
 } from './attack-race/scenarios/helmchart.ts';
@@ -33,6 +34,7 @@ const SCENARIOS: readonly Scenario[] = [
   ociHelmRelease,
   ociKustomization,
   helmChartExact,
+  helmChartExactMiss,
   helmChartRangeRepush,
   helmChartRangeNew,
 ];

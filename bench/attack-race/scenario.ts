@@ -48,6 +48,11 @@ export interface Scenario {
   deploy(ctx: TrialContext): Promise<Deployed>;
   /** Builds the malicious artifact now (the slow part) and returns the push, made at the chosen moment. */
   prepareAttack(ctx: TrialContext): Promise<() => Promise<Attack>>;
+  /**
+   * Something that happens in the cluster at a random moment of the first poll interval after the push
+   * (e.g. source-controller losing its chart cache), for scenarios where Flux would otherwise never look.
+   */
+  readonly afterAttack?: (ctx: TrialContext) => Promise<void>;
 }
 
 /** The attacker's payload: a privileged init container in the workload's pod template. */

@@ -145,7 +145,12 @@ export const runTrial = async (
     await sleep(Math.random() * options.intervalS * 1000);
     const attack = await push();
     const attackAt = performance.now();
-    await sleep(options.observeMs);
+    const { afterAttack } = scenario;
+    if (afterAttack !== undefined) {
+      await sleep(Math.random() * options.intervalS * 1000);
+      await afterAttack(ctx);
+    }
+    await sleep(Math.max(0, options.observeMs - (performance.now() - attackAt)));
 
     const after = (kind: Parameters<Recorder['seen']>[1], pick: (o: Stored) => boolean): number | undefined =>
       recorder.seen(ns, kind).find((s) => s.at >= attackAt && pick(s.object))?.at;

@@ -1,7 +1,9 @@
 // Scenario 3: a HelmRelease with chart.spec from an OCI HelmRepository (helm-controller makes the
 // HelmChart); the ArtifactVerification names the HelmRelease (a HelmRepository sourceRef is refused today,
 // issue 16). Three variants: an exact version with the version re-pushed; a `1.x` range with 1.0.0
-// re-pushed; a `1.x` range with a new malicious 1.0.1. The attacker's charts are unsigned.
+// re-pushed; a `1.x` range with a new malicious 1.0.1; and the exact version again with a cache miss soon
+// after the push and then a values change (source-controller does not download a version it has, and
+// helm-controller does not upgrade for a chart of the same version). The attacker's charts are unsigned.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,14 +19,40 @@ const chart = async (ctx: TrialContext, version: string, malicious: boolean): Pr
     maliciousInitContainer: malicious,
   });
 
+/**
+ * A cache miss, then the team's next upgrade. source-controller downloads a chart again only when the
+ * HelmChart's generation changed or its stored artifact is gone (a restart without a persistent volume):
+ * here its spec changes (the interval by 1 s), which makes the next reconcile download. helm-controller
+ * does not upgrade a release whose chart version did not change, so the fetched chart waits for the next
+ * upgrade: one interval later a values change (replicas) on the HelmRelease, as a team makes any day.
+ * Flux skips suspended objects either way, as a restarted source-controller does.
+ */
+const cacheMissThenUpgrade = async (ctx: TrialContext): Promise<void> => {
+  await ctx.kube.mergePatch(
+    {
+      apiVersion: SOURCE_API,
+      kind: 'HelmChart',
+      metadata: { name: `${ctx.ns}-${WORKLOAD}`, namespace: ctx.ns },
+    },
+    { spec: { interval: `${Number.parseInt(ctx.interval, 10) + 1}s` } },
+  );
+  await new Promise((r) => setTimeout(r, Number.parseInt(ctx.interval, 10) * 1000));
+  await ctx.kube.mergePatch(
+    { apiVersion: HELM_API, kind: 'HelmRelease', metadata: { name: WORKLOAD, namespace: ctx.ns } },
+    { spec: { values: { replicas: 3 } } },
+  );
+};
+
 const helmChartScenario = (
   id: string,
   title: string,
   specVersion: string,
   attackVersion: string,
+  withCacheMiss = false,
 ): Scenario => ({
   id,
   title,
+  ...(withCacheMiss ? { afterAttack: cacheMissThenUpgrade } : {}),
   deploy: async (ctx) => {
     const good = await pushChart(ctx.home, ctx.registry, ctx.ns, await chart(ctx, '1.0.0', false));
     await signCosignLegacy(ctx.home, ctx.registry, good, ctx.release);
@@ -86,6 +114,13 @@ export const helmChartExact = helmChartScenario(
   'HelmRepository (oci) → HelmRelease chart.spec, version 1.0.0, 1.0.0 re-pushed',
   '1.0.0',
   '1.0.0',
+);
+export const helmChartExactMiss = helmChartScenario(
+  'helmchart-exact-miss',
+  'as helmchart-exact; a chart cache miss within an interval of the push, a values change one interval later',
+  '1.0.0',
+  '1.0.0',
+  true,
 );
 export const helmChartRangeRepush = helmChartScenario(
   'helmchart-range-repush',

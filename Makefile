@@ -72,7 +72,7 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	node bench/resolve.ts 500 100
 	node bench/verify.ts 200 40
 	node bench/scan.ts 20
-	@# The full attack race (--trials 20: 300 attacks, ~25 min) is run by hand; 5 per scenario × mode here (~7 min).
+	@# The full attack race (--trials 20: 360 attacks, ~28 min) is run by hand; 5 per scenario × mode here (~7 min).
 	node bench/attack-race.ts --trials 5
 	node bench/hostile.ts 1
 

@@ -1,163 +1,149 @@
-// Measurement (issue 7): with Flux and tagguard both polling every 10 s, how often does the attacker's
-// re-pushed digest reach an OCIRepository's status.artifact before tagguard acts — in Suspend mode and in
-// Pin mode? N independent trials per mode run side by side, each with its own chart repository,
-// OCIRepository and ArtifactVerification, the attack landing at a random moment of the poll cycle. The
-// real Flux source-controller, the operator (in this process) and the test registry; no asserts.
-// Usage: node bench/attack-race.ts [trials per mode = 20]
-import { mkdir, mkdtemp } from 'node:fs/promises';
+// Measurement (issue 18): with Flux and tagguard both polling every 10 s, how often does the attacker's
+// privileged Deployment get applied to the API server by helm-controller or kustomize-controller, for each
+// Flux source kind, with Flux alone, with tagguard's default ArtifactVerification and with `action: Pin`?
+// Trials run side by side, each in its own namespace and repository, the attack landing at a random moment
+// of the poll cycle (bench/attack-race/trial.ts). The real Flux controllers, the operator in this process
+// and the test registry; no asserts: it prints a Markdown table (and JSON with --json).
+// Usage: node bench/attack-race.ts [--trials 20] [--scenario a,b] [--mode flux-alone,default,pin]
+//          [--concurrency 12] [--interval 10] [--observe 40] [--workers 8] [--json]
+// (a bare number as the first argument is --trials, as before)
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseArgs } from 'node:util';
 import { startTestEnv } from '../test/env/test-env.ts';
 import { KubeTestClient } from '../test/env/kube.ts';
 import { ProcessSupervisor } from '../test/env/processes.ts';
 import { startFluxControllers } from '../test/env/flux.ts';
 import { createToolHome } from '../test/env/tool-home.ts';
-import { packageChart } from '../test/env/charts.ts';
-import { pushChart } from '../test/env/oci.ts';
-import { generateCosignKeyPair, signCosignLegacy } from '../test/env/sign.ts';
+import { generateCosignKeyPair } from '../test/env/sign.ts';
 import { startInProcessOperator } from '../test/env/operator.ts';
-import { avObject, condition, readAv, until } from '../test/env/av.ts';
+import { Recorder } from './attack-race/recorder.ts';
+import { markdown, summarize } from './attack-race/report.ts';
+import type { Scenario } from './attack-race/scenario.ts';
+import { ociHelmRelease } from './attack-race/scenarios/oci-helmrelease.ts';
+import { ociKustomization } from './attack-race/scenarios/oci-kustomization.ts';
+import {
+  helmChartExact,
+  helmChartExactMiss,
+  helmChartRangeNew,
+  helmChartRangeRepush,
+} from './attack-race/scenarios/helmchart.ts';
+import { MODES, runTrial, type Mode, type TrialResult } from './attack-race/trial.ts';
 
-const TRIALS = Number(process.argv[2] ?? 20);
-const INTERVAL_S = 10;
-const OBSERVE_MS = 3 * INTERVAL_S * 1000;
+const SCENARIOS: readonly Scenario[] = [
+  ociHelmRelease,
+  ociKustomization,
+  helmChartExact,
+  helmChartExactMiss,
+  helmChartRangeRepush,
+  helmChartRangeNew,
+];
 
-type Repo = KubernetesObject & { status?: { artifact?: { revision?: string } } };
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    trials: { type: 'string' },
+    scenario: { type: 'string', default: SCENARIOS.map((s) => s.id).join(',') },
+    mode: { type: 'string', default: MODES.join(',') },
+    concurrency: { type: 'string', default: '12' },
+    interval: { type: 'string', default: '10' },
+    observe: { type: 'string', default: '40' },
+    workers: { type: 'string', default: '8' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const positiveInt = (name: string, text: string | undefined): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return n;
+};
+const TRIALS = positiveInt('trials', values.trials ?? positionals[0] ?? '20');
+const CONCURRENCY = positiveInt('concurrency', values.concurrency);
+const INTERVAL_S = positiveInt('interval', values.interval);
+const OBSERVE_S = positiveInt('observe', values.observe);
+const WORKERS = positiveInt('workers', values.workers);
+const scenarios = values.scenario.split(',').map((id) => {
+  const found = SCENARIOS.find((s) => s.id === id.trim());
+  if (!found) throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  return found;
+});
+const modes = values.mode.split(',').map((m) => {
+  if (!(MODES as readonly string[]).includes(m.trim()))
+    throw new Error(`unknown mode ${m}; known: ${MODES.join(', ')}`);
+  return m.trim() as Mode;
+});
 
 const env = await startTestEnv();
-const fluxDir = join(env.info.runDir, 'attack-race');
-await mkdir(fluxDir, { recursive: true });
+const runDir = join(env.info.runDir, 'attack-race');
+await mkdir(runDir, { recursive: true });
 // Its own supervisor (and process-group file) in a subdirectory: the environment's belongs to startTestEnv.
-const supervisor = new ProcessSupervisor(fluxDir);
+const supervisor = new ProcessSupervisor(runDir);
+const recorder = new Recorder(KubeTestClient.fromFile(env.info.kubeconfig).kubeConfig);
 try {
   const kube = KubeTestClient.fromFile(env.info.kubeconfig);
-  const registry = env.info.registries.referrers;
   const home = await createToolHome(env.info);
-  const key = await generateCosignKeyPair(home, 'release');
-  const flux = await startFluxControllers(supervisor, fluxDir, env.info.kubeconfig);
-  const operator = await startInProcessOperator(env.info);
-  const ns = 'race';
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const release = await generateCosignKeyPair(home, 'release');
+  // Every controller reconciles as many objects at once as tagguard does: with dozens of trials at a time,
+  // Flux's defaults (2 for source-controller) would queue and slow Flux down, not tagguard.
+  const concurrent = [`--concurrent=${WORKERS}`];
+  const flux = await startFluxControllers(supervisor, runDir, env.info.kubeconfig, {
+    sourceControllerArgs: concurrent,
+    helmControllerArgs: concurrent,
+    kustomizeControllerArgs: concurrent,
+  });
+  const operator = await startInProcessOperator(env.info, ['--concurrency', String(WORKERS)]);
+  await recorder.start();
 
-  const packaged = async (name: string, malicious: boolean): Promise<string> =>
-    packageChart(home, await mkdtemp(join(tmpdir(), 'tagguard-race-')), {
-      name,
-      version: '1.0.0',
-      maliciousInitContainer: malicious,
-    });
-  const chart = async (name: string, malicious: boolean) =>
-    pushChart(home, registry, 'race', await packaged(name, malicious));
-
-  const trial = async (
-    mode: 'Suspend' | 'Pin',
-    index: number,
-  ): Promise<{ mode: string; reached: boolean; detectedMs: number }> => {
-    const name = `${mode.toLowerCase()}-${index}`;
-    const good = await chart(name, false);
-    await signCosignLegacy(home, registry, good, key);
-    await kube.applyAll([
-      {
-        apiVersion: 'source.toolkit.fluxcd.io/v1',
-        kind: 'OCIRepository',
-        metadata: { name, namespace: ns },
-        spec: {
-          interval: `${INTERVAL_S}s`,
-          url: `oci://${registry.host}/race/${name}`,
-          ref: { tag: '1.0.0' },
-          insecure: true,
-          layerSelector: {
-            mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
-            operation: 'copy',
-          },
-        },
-      } as KubernetesObject,
-    ]);
-    // Flux's and tagguard's poll cycles start at independent moments, as in a real cluster.
-    await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_S * 1000));
-    await kube.apply(
-      avObject(ns, name, {
-        sourceRef: { kind: 'OCIRepository', name },
-        interval: `${INTERVAL_S}s`,
-        action: mode,
-        verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
-      }),
-    );
-    await until(`${name} trusted and fetched`, 120_000, async () => {
-      const [av, repo] = await Promise.all([
-        readAv(kube, ns, name),
-        kube.read<Repo>('source.toolkit.fluxcd.io/v1', 'OCIRepository', name, ns),
-      ]);
-      return (
-        condition(av, 'Ready')?.status === 'True' &&
-        (repo.status?.artifact?.revision ?? '').includes(good.digest)
-      );
-    });
-    // The attack lands at a random moment of both poll cycles; time runs from the moment the push is done.
-    const evilChart = await packaged(name, true);
-    await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_S * 1000));
-    const evil = await pushChart(home, registry, 'race', evilChart);
-    const attackAt = performance.now();
-    let reached = false;
-    let detectedMs = Number.NaN;
-    while (performance.now() - attackAt < OBSERVE_MS) {
-      const [av, repo] = await Promise.all([
-        readAv(kube, ns, name),
-        kube.read<Repo>('source.toolkit.fluxcd.io/v1', 'OCIRepository', name, ns),
-      ]);
-      if ((repo.status?.artifact?.revision ?? '').includes(evil.digest)) reached = true;
-      if (Number.isNaN(detectedMs) && condition(av, 'Verified')?.status === 'False')
-        detectedMs = performance.now() - attackAt;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return { mode, reached, detectedMs };
-  };
-
+  // Index-major order: whatever the concurrency, every scenario × mode advances at the same pace.
+  const jobs = Array.from({ length: TRIALS }, (_, index) =>
+    scenarios.flatMap((scenario) => modes.map((mode) => ({ scenario, mode, index }))),
+  ).flat();
+  const results: TrialResult[] = [];
   const started = performance.now();
-  // Batches of a few trials of each mode at a time: 2 cores, and each trial runs helm, cosign and a scan.
-  const BATCH = 5;
-  const results: Awaited<ReturnType<typeof trial>>[] = [];
-  for (let first = 0; first < TRIALS; first += BATCH) {
-    const indexes = Array.from({ length: Math.min(BATCH, TRIALS - first) }, (_, i) => first + i);
-    results.push(
-      ...(await Promise.all([
-        ...indexes.map((i) => trial('Suspend', i)),
-        ...indexes.map((i) => trial('Pin', i)),
-      ])),
-    );
-  }
-  const summary = (mode: string) => {
-    const rows = results.filter((r) => r.mode === mode);
-    const detected = rows
-      .map((r) => r.detectedMs)
-      .filter((v) => !Number.isNaN(v))
-      .sort((a, b) => a - b);
-    return {
-      mode,
-      trials: rows.length,
-      attackerDigestReachedStatusArtifact: rows.filter((r) => r.reached).length,
-      detectedWithin30s: detected.length,
-      detectionMedianS: detected.length
-        ? Number(((detected[Math.floor(detected.length / 2)] ?? 0) / 1000).toFixed(1))
-        : null,
-      detectionMaxS: detected.length ? Number(((detected.at(-1) ?? 0) / 1000).toFixed(1)) : null,
-    };
+  const trialEnv = {
+    kube,
+    home,
+    registry: env.info.registries.referrers,
+    release,
+    recorder,
+    baseDir: runDir,
   };
-  console.log(
-    JSON.stringify(
-      {
-        benchmark: 'attack-race',
-        intervalSeconds: INTERVAL_S,
-        wallSeconds: Math.round((performance.now() - started) / 1000),
-        results: [summary('Suspend'), summary('Pin')],
-      },
-      null,
-      2,
-    ),
+  const options = { intervalS: INTERVAL_S, observeMs: OBSERVE_S * 1000, setupTimeoutMs: 180_000 };
+  const worker = async (): Promise<void> => {
+    for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
+      const result = await runTrial(trialEnv, job.scenario, job.mode, job.index, options);
+      results.push(result);
+      process.stderr.write(
+        `[${Math.round((performance.now() - started) / 1000)}s] ${results.length} done: ${JSON.stringify(result)}\n`,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const rows = summarize(
+    results,
+    scenarios.map((s) => s.id),
+    modes,
   );
+  const wallSeconds = Math.round((performance.now() - started) / 1000);
+  console.log(
+    `attack-race: Flux and tagguard intervals ${INTERVAL_S} s, ${OBSERVE_S} s observed after each push, ` +
+      `${CONCURRENCY} trials at a time, ${wallSeconds} s wall\n`,
+  );
+  for (const s of scenarios) console.log(`- ${s.id}: ${s.title}`);
+  console.log(`\n${markdown(rows)}`);
+  if (values.json)
+    console.log(
+      JSON.stringify(
+        { benchmark: 'attack-race', intervalSeconds: INTERVAL_S, wallSeconds, rows, results },
+        null,
+        2,
+      ),
+    );
+  recorder.stop();
   await operator.shutdown('done');
   await flux.stop();
 } finally {
+  recorder.stop();
   await supervisor.stopAll();
   await env.stop();
 }

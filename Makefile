@@ -35,7 +35,7 @@ build: $(DEPS) ## Compile TypeScript to dist/
 	npm run build
 
 .PHONY: lint
-lint: $(DEPS) ## eslint + prettier check
+lint: $(DEPS) ## eslint, the layering of src/ (dependency-cruiser) and prettier check
 	npm run lint
 
 .PHONY: typecheck

@@ -36,11 +36,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js', 'vitest.config.ts'],
+    files: ['eslint.config.js', 'vitest.config.ts', 'dependency-cruiser.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['eslint.config.js', 'dependency-cruiser.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

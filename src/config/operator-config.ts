@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import { findOnPath } from './find-on-path.ts';
 import { parseDuration } from './duration.ts';
 import { BaseError } from '../errors.ts';
-import type { LogLevel } from '../observability/logger.ts';
 
 export class ConfigError extends BaseError<'InvalidFlag' | 'InvalidValue'> {}
 
@@ -101,6 +100,9 @@ export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = 
     'Secret [namespace/]name with token, hmacKey and/or urlToken authenticating push notifications (required with --webhook-addr; namespace default $POD_NAMESPACE)',
   help: 'print this help',
 };
+
+/** pino's levels; the setting is parsed here, observability/logger.ts takes it. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

@@ -1,7 +1,7 @@
 // The vocabulary of holds: which GitOps object is held, by which method, and what a hold or a release
 // did. The controller codes against these; the mechanics live in hold-plan.ts, release-plan.ts, holds.ts.
 
-import type { TargetRef } from '../sources/types.ts';
+import type { TargetRef } from '../api/target-ref.ts';
 
 /** A GitOps object tagguard can hold: the sources adapters produce them. */
 export type { TargetRef };

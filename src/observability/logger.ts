@@ -1,8 +1,7 @@
 // pino loggers: JSON by default, pretty on a TTY when pino-pretty is installed (dev only). Secrets never
 // reach a logger: the redact paths below are a second line of defence, not the first.
 import { pino, type Logger, type LoggerOptions } from 'pino';
-
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+import type { LogLevel } from '../config/operator-config.ts';
 
 const REDACT = [
   'password',

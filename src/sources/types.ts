@@ -2,6 +2,7 @@
 // with which credentials) and the GitOps objects to hold when trust fails. Plain data; the adapters in
 // flux/ and argocd/ produce it, credentials.ts turns a CredentialSource into registry credentials.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { TargetRef } from '../api/target-ref.ts';
 
 export interface SecretRef {
   readonly namespace: string;
@@ -55,18 +56,8 @@ export interface WatchedArtifact {
   readonly origin: string;
 }
 
-export interface TargetRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-  /**
-   * The target has a field that action Pin may set for this artifact: `digest` (an OCIRepository's
-   * spec.ref.digest, an Argo CD single native OCI source's targetRevision) or `version` (the chart version
-   * range of a HelmRelease template or of a HelmChart that no HelmRelease generates). Absent: no pin.
-   */
-  readonly pin?: 'digest' | 'version';
-}
+/** The GitOps objects an adapter finds to hold (defined in api/, which enforce also reads). */
+export type { TargetRef };
 
 export interface ResolvedSource {
   readonly artifacts: readonly WatchedArtifact[];

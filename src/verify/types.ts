@@ -6,7 +6,6 @@ import type {
   SignatureFormat,
   Verdict,
 } from '../api/artifact-verification.ts';
-import type { NotationEnvelope } from './notation/notation-verifier.ts';
 
 /** Why a signer (or the whole verification) failed; docs/verification.md#reason-codes. */
 export type VerifyReason =
@@ -106,6 +105,16 @@ export interface CosignBundleSignature {
   readonly bytes: Buffer;
   readonly signatureManifestDigest: string;
   /** Set (to the declared size) when the bundle was not read: larger than any real signature. */
+  readonly tooLarge?: number;
+}
+
+/** A Notary Project signature envelope (the signature manifest's single layer). */
+export interface NotationEnvelope {
+  /** application/jose+json | application/cose */
+  readonly mediaType: string;
+  readonly bytes: Buffer;
+  readonly signatureManifestDigest: string;
+  /** Set (to the declared size) when the envelope was not read: larger than notation's MAX_ENVELOPE_BYTES. */
   readonly tooLarge?: number;
 }
 

@@ -15,12 +15,12 @@ import { NotationSignerVerifier } from './notation-signer.ts';
 import { evaluatePolicy } from './evaluate-policy.ts';
 import type { Verifier, VerifierIo } from './verifier.ts';
 import type { ChainRevocation } from './notation/revocation/revocation.ts';
-import type { NotationEnvelope } from './notation/notation-verifier.ts';
 import { MAX_ENVELOPE_BYTES } from './notation/envelope.ts';
 import type {
   SignerResult,
   CosignBundleSignature,
   CosignLegacySignature,
+  NotationEnvelope,
   SignatureMaterial,
   TrustPolicy,
   VerificationResult,

@@ -5,7 +5,7 @@
 // (trust store + trusted identity), expiry, authentic timestamp, the payload descriptor, then revocation
 // of a chain that leads to the trust store.
 import type { SignatureFormat } from '../../api/artifact-verification.ts';
-import type { NotationTrust, SignerResult, VerifyReason } from '../types.ts';
+import type { NotationEnvelope, NotationTrust, SignerResult, VerifyReason } from '../types.ts';
 import { parseCoseEnvelope } from './cose-envelope.ts';
 import {
   formatSubject,
@@ -28,16 +28,6 @@ import { actionFor, revocationActionFor, type ValidationType } from './verificat
 import { verifyTimestamp, type VerifiedTimestamp } from './timestamp.ts';
 import type { ChainRevocation, ChainRevocationResult } from './revocation/revocation.ts';
 import { causeText, judgeOrFailAsync } from '../judge-each.ts';
-
-/** A Notary Project signature envelope (the signature manifest's single layer). */
-export interface NotationEnvelope {
-  /** application/jose+json | application/cose */
-  readonly mediaType: string;
-  readonly bytes: Buffer;
-  readonly signatureManifestDigest: string;
-  /** Set (to the declared size) when the envelope was not read: larger than MAX_ENVELOPE_BYTES. */
-  readonly tooLarge?: number;
-}
 
 /** notation verify's default is 100; a signer entry rarely has more than a handful. */
 export const MAX_ENVELOPES = 50;

@@ -21,7 +21,8 @@ import {
 } from '../../env/sign.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { NOTATION_SIGNATURE_ARTIFACT_TYPE } from '../../../src/registry/media-types.ts';
-import { verifyNotation, type NotationEnvelope } from '../../../src/verify/notation/notation-verifier.ts';
+import { verifyNotation } from '../../../src/verify/notation/notation-verifier.ts';
+import type { NotationEnvelope } from '../../../src/verify/types.ts';
 import { createRevocationHttp } from '../../../src/verify/notation/revocation/http.ts';
 import { RevocationChecker } from '../../../src/verify/notation/revocation/revocation.ts';
 import type { RevocationAction } from '../../../src/api/artifact-verification.ts';

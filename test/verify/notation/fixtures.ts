@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCA, issueCertificate, type CertUsage } from '../../env/pki.ts';
 import { encodeCbor } from '../../../src/verify/notation/cbor.ts';
-import type { NotationEnvelope } from '../../../src/verify/notation/notation-verifier.ts';
-import type { NotationTrust } from '../../../src/verify/types.ts';
+import type { NotationEnvelope, NotationTrust } from '../../../src/verify/types.ts';
 
 export const PAYLOAD_CTY = 'application/vnd.cncf.notary.payload.v1+json';
 

@@ -25,7 +25,7 @@ import { RegistryClient } from '../src/registry/client.ts';
 import { RegistryTransport } from '../src/registry/transport.ts';
 import { parseReference } from '../src/registry/reference.ts';
 import { OCI_EMPTY, OCI_MANIFEST } from '../src/registry/media-types.ts';
-import { verifyArtifact } from '../src/verify/verify-artifact.ts';
+import { verifyArtifact } from '../src/controller/signature-check.ts';
 import { trustPolicyFromSpec } from '../src/verify/trust-policy.ts';
 import type { TrustPolicy } from '../src/verify/types.ts';
 

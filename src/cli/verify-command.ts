@@ -7,7 +7,7 @@ import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { readFileSync } from 'node:fs';
 import { formatReference, parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
-import { verifyArtifact } from '../verify/verify-artifact.ts';
+import { verifyArtifact } from '../controller/signature-check.ts';
 import { trustPolicyFromSpec, TRUSTED_ROOT_KEY } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';

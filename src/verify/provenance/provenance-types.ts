@@ -5,7 +5,7 @@ import { BaseError } from '../../errors.ts';
 
 /** Why a provenance check failed; docs/provenance.md#reason-codes. */
 export type ProvenanceReason =
-  /** Not a provenance file tagguard reads exactly as helm does (docs/provenance.md#what-is-refused). */
+  /** Not a provenance file tagguard reads exactly as helm does (docs/provenance.md#what-is-refused-where-helm-is-lenient). */
   | 'ProvenanceMalformed'
   /** Larger than MAX_PROVENANCE_BYTES: no real provenance file comes close. */
   | 'ProvenanceTooLarge'

@@ -32,11 +32,16 @@ const CHECKSUM_LINE = /^=([A-Za-z0-9+/]{4})$/;
 /** What helm's yaml.Marshal writes for the sums: `files:` and one entry, nothing else. */
 const SUMS_SHAPE = /^files:\n {2}[^\s][^\n]*\n$/;
 const ARCHIVE_DIGEST = /^sha256:[0-9a-f]{64}$/;
-/** C0 controls but tab and line feed, and DEL: helm's YAML writer never emits them. */
+/**
+ * C0 controls but tab and line feed, DEL, and the characters go-yaml v2 (YAML 1.1) takes for line breaks or a
+ * byte order mark (U+0085, U+2028, U+2029, U+FEFF): a line that is one line for tagguard's reader could be two
+ * for helm's. helm's YAML writer escapes all of them, so a provenance file it wrote never holds them raw.
+ */
 const hasControl = (text: string): boolean => {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f) return true;
+    if (c === 0x85 || c === 0x2028 || c === 0x2029 || c === 0xfeff) return true;
   }
   return false;
 };
@@ -317,6 +322,9 @@ const splitLines = (bytes: Uint8Array): string[] => {
       'ProvenanceTooLarge',
       `the provenance file has ${bytes.length} bytes, more than ${MAX_PROVENANCE_BYTES}`,
     );
+  // TextDecoder drops a leading byte order mark; helm then finds no message at the start of the file.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    malformed('the provenance file starts with a byte order mark');
   let text: string;
   try {
     text = decodeUtf8(bytes);
@@ -325,7 +333,7 @@ const splitLines = (bytes: Uint8Array): string[] => {
   }
   // x/crypto turns CRLF into LF and openpgp.js does too, but the same bytes then stand for two texts.
   if (text.includes('\r')) malformed('the provenance file has a carriage return');
-  if (hasControl(text)) malformed('the provenance file has a control character');
+  if (hasControl(text)) malformed('the provenance file has a control character or a YAML 1.1 line break');
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   return body.split('\n');
 };

@@ -87,6 +87,9 @@ describe('parseProvenance', () => {
       (p) => p.slice(0, p.indexOf('-----BEGIN PGP SIGNATURE-----')) + '-----END PGP SIGNATURE-----\n',
     ],
     ['a NUL byte', (p) => p.replace('A payment', 'A\u0000payment')],
+    ['a line separator (a line break for YAML 1.1)', (p) => p.replace('A payment', 'A\u2028payment')],
+    ['a next-line character', (p) => p.replace('A payment', 'A\u0085payment')],
+    ['a byte order mark', (p) => `\ufeff${p}`],
   ])('refuses %s', (_what, mutate) => {
     expect(reasonOf(mutate(good))).toBe('ProvenanceMalformed');
   });

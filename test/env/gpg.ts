@@ -14,6 +14,8 @@ export interface GpgHome {
   run(args: readonly string[], input?: string | Uint8Array): Promise<Buffer>;
   /** Generates an unprotected signing key; `createdAt` fakes gpg's clock (a key made in the past). */
   generateKey(userId: string, options?: { expire?: string; createdAt?: Date }): Promise<string>;
+  /** Adds a signing subkey (gpg then signs with it); `createdAt` as for generateKey. */
+  addSigningSubkey(fingerprint: string, options?: { expire?: string; createdAt?: Date }): Promise<void>;
   /** Imports the revocation certificate gpg stored for the key: the key is revoked from then on. */
   revoke(fingerprint: string): Promise<void>;
   /** Binary public keys of the given user ids (gpg --export), the keyring helm verify reads. */
@@ -67,6 +69,19 @@ export const createGpgHome = async (): Promise<GpgHome> => {
       const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
       if (fingerprint === undefined) throw new Error(`gpg made no key for ${userId}`);
       return fingerprint;
+    },
+    addSigningSubkey: async (fingerprint, options = {}) => {
+      const faked = options.createdAt ? ['--faked-system-time', gpgTime(options.createdAt)] : [];
+      await run([
+        ...faked,
+        '--passphrase',
+        '',
+        '--quick-add-key',
+        fingerprint,
+        'rsa2048',
+        'sign',
+        options.expire ?? 'never',
+      ]);
     },
     revoke: async (fingerprint) => {
       const stored = await readFile(join(dir, 'openpgp-revocs.d', `${fingerprint}.rev`), 'utf8');

@@ -20,6 +20,8 @@ const OTHER = 'Other Signer <other@example.com>';
 const REVOKED = 'Revoked Signer <revoked@example.com>';
 const EXPIRED = 'Expired Signer <expired@example.com>';
 const OLD = 'Old Signer <old@example.com>';
+const SUBKEY = 'Subkey Signer <subkey@example.com>';
+const EXPIRED_SUBKEY = 'Expired Subkey Signer <expired-subkey@example.com>';
 const PAYMENT: ExpectedChart = { name: 'payment', version: '0.1.0' };
 
 const CHART_YAML = `apiVersion: v2
@@ -100,6 +102,11 @@ beforeAll(async () => {
   const revoked = await gpg.generateKey(REVOKED);
   await gpg.generateKey(EXPIRED, { createdAt: past, expire: '1d' });
   await gpg.generateKey(OLD, { createdAt: past });
+  await gpg.addSigningSubkey(await gpg.generateKey(SUBKEY));
+  await gpg.addSigningSubkey(await gpg.generateKey(EXPIRED_SUBKEY, { createdAt: past }), {
+    createdAt: past,
+    expire: '1d',
+  });
 
   ({ archive, provenance } = await packageSigned('Good Signer', 'good'));
   const signedByRevoked = await packageSigned('Revoked Signer', 'revoked');
@@ -147,6 +154,25 @@ const CASES: Record<string, Case> = {
     make: async () => ({ prov: await gpgClearSign(signedText(await read(provenance)), ['-u', GOOD]) }),
     keys: [GOOD],
     tagguard: 'verified',
+    helm: true,
+  },
+  'a signature by a signing subkey': {
+    make: async () => ({ prov: await gpgClearSign(signedText(await read(provenance)), ['-u', SUBKEY]) }),
+    keys: [SUBKEY],
+    tagguard: 'verified',
+    helm: true,
+  },
+  'a signing subkey that expired after it signed': {
+    make: async () => ({
+      prov: await gpgClearSign(signedText(await read(provenance)), [
+        '-u',
+        EXPIRED_SUBKEY,
+        '--faked-system-time',
+        gpgTime(new Date(Date.now() - 10 * DAY + 3600_000)),
+      ]),
+    }),
+    keys: [EXPIRED_SUBKEY],
+    tagguard: 'ProvenanceKeyExpired',
     helm: true,
   },
   'another archive under the same name and version': {
@@ -340,5 +366,76 @@ describe('Helm provenance: tagguard and helm verify on the same files', () => {
     console.log(
       `provenance verification per chart: tagguard ${tagguardMs.toFixed(1)} ms, helm verify ${helmMs.toFixed(1)} ms (process included), ratio ${(tagguardMs / helmMs).toFixed(2)}`,
     );
+  });
+});
+
+/** mulberry32: a small seeded generator, so that a failing mutation can be replayed with FUZZ_SEED. */
+const generator = (seed: number): (() => number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+
+const INSERTS = [' ', '\t', '\r', '\n', '-', '.', 'a', '=', '\n...\n', '- '];
+
+const mutate = (text: string, random: () => number): string => {
+  const at = Math.floor(random() * text.length);
+  const lines = text.split('\n');
+  const line = Math.floor(random() * lines.length);
+  switch (Math.floor(random() * 5)) {
+    case 0: {
+      const code = text.charCodeAt(at) ^ (1 + Math.floor(random() * 127));
+      return text.slice(0, at) + String.fromCharCode(code) + text.slice(at + 1);
+    }
+    case 1:
+      return text.slice(0, at) + text.slice(at + 1);
+    case 2:
+      return text.slice(0, at) + (INSERTS[Math.floor(random() * INSERTS.length)] ?? ' ') + text.slice(at);
+    case 3:
+      return [...lines.slice(0, line + 1), ...lines.slice(line)].join('\n');
+    default:
+      return [...lines.slice(0, line), ...lines.slice(line + 1)].join('\n');
+  }
+};
+
+describe('Helm provenance: mutations of a signed file', () => {
+  it('are never accepted by tagguard when helm verify refuses them', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? 16);
+    const random = generator(seed);
+    const good = await read(provenance);
+    const where = join(dir, 'mutations');
+    await mkdir(where, { recursive: true });
+    const tgz = join(where, 'payment-0.1.0.tgz');
+    await copyFile(archive, tgz);
+    const keyringFile = join(where, 'pubring.gpg');
+    await writeFile(keyringFile, await gpg.exportPublic(GOOD));
+    const keyring = await readProvenanceKeyring([await readFile(keyringFile)]);
+    const archiveBytes = await readFile(tgz);
+    const counts = { bothRefuse: 0, bothAccept: 0, onlyHelmAccepts: 0 };
+    for (let i = 0; i < 60; i++) {
+      const mutated = mutate(good, random);
+      await writeFile(`${tgz}.prov`, mutated);
+      const result = await verifyProvenance({
+        name: 'release',
+        provenance: Buffer.from(mutated),
+        archive: archiveBytes,
+        expected: PAYMENT,
+        keyring,
+        now: new Date(),
+      });
+      const helmOk = await helmAccepts(tgz, keyringFile);
+      if (result.verified && !helmOk)
+        throw new Error(`seed ${seed}, mutation ${i}: tagguard accepts what helm refuses:\n${mutated}`);
+      if (result.verified) counts.bothAccept++;
+      else if (helmOk) counts.onlyHelmAccepts++;
+      else counts.bothRefuse++;
+    }
+    console.log(`provenance mutations (seed ${seed}): ${JSON.stringify(counts)}`);
+    expect(counts.bothRefuse).toBeGreaterThan(0);
   });
 });

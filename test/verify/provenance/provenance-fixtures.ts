@@ -1,7 +1,14 @@
 // Provenance files made at run time with openpgp.js (the real library, no stand-in): keys generated per test
 // file, messages laid out as helm's messageBlock writes them (Chart.yaml metadata, `...`, one files entry).
 import { createHash } from 'node:crypto';
-import { createMessage, generateKey, sign, type PrivateKey, type PublicKey } from 'openpgp';
+import {
+  createMessage,
+  generateKey,
+  sign,
+  type PrivateKey,
+  type PublicKey,
+  type SubkeyOptions,
+} from 'openpgp';
 
 export interface TestKey {
   readonly privateKey: PrivateKey;
@@ -12,7 +19,7 @@ export interface TestKey {
 
 export const makeKey = async (
   name: string,
-  options: { date?: Date; keyExpirationTime?: number } = {},
+  options: { date?: Date; keyExpirationTime?: number; subkeys?: SubkeyOptions[] } = {},
 ): Promise<TestKey> => {
   const { privateKey, publicKey, revocationCertificate } = await generateKey({
     userIDs: [{ name, email: `${name}@example.com` }],

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { readKey, revokeKey } from 'openpgp';
+import { readKey, revokeKey, type SecretKeyPacket } from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PROVENANCE_BYTES } from '../../../src/verify/provenance/parse-provenance.ts';
 import {
@@ -78,6 +78,28 @@ describe('verifyProvenance', () => {
   it('finds the signer in a keyring of several keys, armored and binary', async () => {
     const keyring = await readProvenanceKeyring([other.armored + good.armored, revoked.publicKey.write()]);
     expect((await check(await signed(), { keyring })).verified).toBe(true);
+  });
+
+  it('verifies a signature by a signing subkey, and the same key given twice', async () => {
+    const withSubkey = await makeKey('subkey', { subkeys: [{ sign: true }] });
+    const prov = await signed({}, [withSubkey]);
+    const keyring = await readProvenanceKeyring([withSubkey.armored, withSubkey.armored]);
+    const result = await check(prov, { keyring });
+    expect(result).toMatchObject({
+      verified: true,
+      identity: withSubkey.publicKey.getFingerprint().toUpperCase(),
+    });
+  });
+
+  it('refuses a signature by a revoked signing subkey', async () => {
+    const withSubkey = await makeKey('revoked-subkey', { subkeys: [{ sign: true }] });
+    const prov = await signed({}, [withSubkey]);
+    const [subkey] = withSubkey.privateKey.subkeys;
+    if (subkey === undefined) throw new Error('generateKey made no subkey');
+    const revokedCopy = await subkey.revoke(withSubkey.privateKey.keyPacket as SecretKeyPacket);
+    subkey.revocationSignatures.push(...revokedCopy.revocationSignatures);
+    const keyring = await readProvenanceKeyring([withSubkey.privateKey.toPublic().armor()]);
+    expect(await check(prov, { keyring })).toMatchObject({ verified: false, reason: 'ProvenanceKeyRevoked' });
   });
 
   it.each([

@@ -278,6 +278,18 @@ const CASES: Record<string, Case> = {
     tagguard: 'ProvenanceMalformed',
     helm: true,
   },
+  'a byte order mark before the message': {
+    make: async () => ({ prov: `\ufeff${await read(provenance)}` }),
+    keys: [GOOD],
+    tagguard: 'ProvenanceMalformed',
+    helm: false,
+  },
+  'a Hash header naming another hash than the signature': {
+    make: async () => ({ prov: (await read(provenance)).replace('Hash: SHA512', 'Hash: SHA256') }),
+    keys: [GOOD],
+    tagguard: 'ProvenanceMalformed',
+    helm: true,
+  },
   garbage: {
     make: () => Promise.resolve({ prov: Buffer.from('\x89PNG not a provenance file') }),
     keys: [GOOD],

@@ -57,7 +57,7 @@ interface Candidate {
 
 const readOneSignature = async (
   parsed: ParsedProvenance,
-): Promise<{ signature: Signature; packet: SignaturePacket; created: Date }> => {
+): Promise<{ packet: SignaturePacket; created: Date }> => {
   let signature: Signature;
   try {
     signature = await readSignature({ binarySignature: parsed.signature });
@@ -76,7 +76,7 @@ const readOneSignature = async (
   if (packet.hashAlgorithm !== HASH_ALGORITHMS[parsed.hash])
     fail('ProvenanceMalformed', `the signature's hash is not the ${parsed.hash} its Hash header names`);
   if (packet.created === null) fail('ProvenanceMalformed', 'the signature has no creation time');
-  return { signature, packet, created: packet.created ?? new Date(0) };
+  return { packet, created: packet.created ?? new Date(0) };
 };
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>

@@ -39,6 +39,8 @@ const exec = (args: readonly string[], input?: string | Uint8Array): Promise<Buf
         else resolve(stdout);
       },
     );
+    // gpg may exit before it reads its input (most commands read none): its exit code tells, not EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 

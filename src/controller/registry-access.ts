@@ -13,9 +13,7 @@ import {
   type OciReference,
 } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
-import { selectTag } from '../registry/semver.ts';
-import { compileRe2 } from '../re2-pattern.ts';
-import { selectArgoCdTag } from '../registry/argocd-semver.ts';
+import { pickSemverTag } from '../sources/tag-selection.ts';
 import type { SemverRule } from '../sources/types.ts';
 import type { Credential } from '../registry/credentials.ts';
 import type { Resolution } from './digest-poller.ts';
@@ -66,22 +64,6 @@ const semverKey = (access: ArtifactAccess): string | undefined =>
     : access.semver !== undefined && access.semverFilter !== undefined
       ? `${access.semver} (filter ${access.semverFilter})`
       : access.semver;
-
-/** The tag the GitOps tool would deploy for a semver constraint, by its own rule. */
-const pickSemverTag = (tags: string[], semver: string, access: ArtifactAccess): string => {
-  const rule = access.semverRule ?? 'flux';
-  if (rule === 'flux') {
-    const filter = access.semverFilter !== undefined ? compileRe2(access.semverFilter) : undefined;
-    const picked = selectTag(tags, semver, filter && { test: (tag) => filter.matchesAnywhere(tag) });
-    if (!picked) throw new RegistryError('NotFound', `no tag of ${access.url} satisfies ${semver}`);
-    return picked;
-  }
-  const selection = selectArgoCdTag(tags, semver, rule === 'argocd-helm' ? 'helm' : 'oci');
-  if ('tag' in selection) return selection.tag;
-  const code =
-    selection.error === 'no-match' || selection.error === 'not-found' ? 'NotFound' : 'InvalidReference';
-  throw new RegistryError(code, `Argo CD deploys no tag of ${access.url} for ${semver}: ${selection.detail}`);
-};
 
 export const pollKey = (access: ArtifactAccess): string => {
   const semver = semverKey(access);
@@ -175,7 +157,12 @@ export class RegistryAccess {
       return { digest: resolved.digest, tag: undefined, mediaType: resolved.mediaType };
     }
     let tag = access.tag ?? 'latest';
-    if (access.semver) tag = pickSemverTag(await client.listTags(repository), access.semver, access);
+    if (access.semver)
+      tag = pickSemverTag(
+        await client.listTags(repository),
+        { ...access, semver: access.semver },
+        access.url,
+      );
     const resolved = await client.resolve({ ...repository, tag });
     return { digest: resolved.digest, tag, mediaType: resolved.mediaType };
   }

@@ -25,7 +25,7 @@ export type CredentialSource =
 
 /**
  * Whose rule picks the tag for a semver constraint: Flux's (OCIRepository `ref.semver`, the default) or
- * Argo CD's for a Helm-OCI or a native `oci://` source (src/registry/argocd-semver.ts).
+ * Argo CD's for a Helm-OCI or a native `oci://` source (src/sources/argocd/semver.ts).
  */
 export type SemverRule = 'flux' | 'argocd-helm' | 'argocd-oci';
 

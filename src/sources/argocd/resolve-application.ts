@@ -1,12 +1,12 @@
 // Argo CD Application → the OCI artifacts it deploys (docs/design.md#sources-and-targets): each Helm-OCI
 // source (`chart` with a repoURL without scheme, or an http(s) repoURL whose repository Secret sets
 // enableOCI) and each native `oci://` source, with its targetRevision read as Argo CD v3.5 does
-// (src/registry/argocd-semver.ts): a version (`1.2`, `v1`: the tag as written), a semver constraint (`1.x`,
+// (src/sources/argocd/semver.ts): a version (`1.2`, `v1`: the tag as written), a semver constraint (`1.x`,
 // `>=1.0.0`, `*`: Argo's pick among the tags), else a digest or plain tag for native OCI only. Helm values
 // come from helm.valuesObject or helm.values and helm.parameters; valueFiles and fileParameters live in a
 // repository and are not read. Target: the Application.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isArgoCdConstraint, isArgoCdVersion } from '../../registry/argocd-semver.ts';
+import { isArgoCdConstraint, isArgoCdVersion } from './semver.ts';
 import { isDigest } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';

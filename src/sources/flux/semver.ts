@@ -2,9 +2,9 @@
 // Masterminds/semver v3.5.0 (NewVersion in its default coercing mode, NewConstraint, Check, Compare) plus
 // fluxcd/pkg/version.ParseVersion (a tag needs three dot-separated parts) and source-controller's pick of
 // the highest match. Quirks are kept on purpose (`<=*` matches only 0.x, `>*` excludes only 0.0.0, a
-// hyphen range is rewritten textually); test/integration/registry/semver-oracle.test.ts checks this module
+// hyphen range is rewritten textually); test/integration/sources/semver-oracle.test.ts checks this module
 // against the Go library. Numbers are uint64 as in Go, hence bigint.
-import { RegistryError } from './errors.ts';
+import { RegistryError } from '../../registry/errors.ts';
 
 export interface SemVer {
   readonly major: bigint;

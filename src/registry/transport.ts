@@ -54,7 +54,7 @@ export interface TransportConfig {
   readonly now?: () => number;
 }
 
-export const defaultTransportConfig: TransportConfig = {
+const defaultTransportConfig: TransportConfig = {
   credentials: new Map(),
   hostOptions: () => ({}),
   maxConcurrencyPerRegistry: 16,
@@ -100,7 +100,7 @@ const TIMEOUT_CODES = new Set([
 const TLS_CODE = /^(CERT_|ERR_TLS|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL)/;
 
 /** Maps a network-level failure to a typed error. */
-export const networkError = (error: unknown, host: string): RegistryError => {
+const networkError = (error: unknown, host: string): RegistryError => {
   if (error instanceof RegistryError) return error;
   const code = (error as { code?: string }).code ?? '';
   const message = error instanceof Error ? error.message : String(error);

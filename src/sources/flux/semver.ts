@@ -74,7 +74,7 @@ export const parseVersion = (text: string): SemVer | undefined => {
 };
 
 /** fluxcd/pkg/version.ParseVersion: as parseVersion, but only text with at least two dots is a version. */
-export const parseFluxVersion = (tag: string): SemVer | undefined =>
+const parseFluxVersion = (tag: string): SemVer | undefined =>
   tag.split('.').length >= 3 ? parseVersion(tag) : undefined;
 
 const compareNumbers = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -299,7 +299,7 @@ export interface ConstraintLimits {
 }
 
 /** Masterminds v3.5.0 (Flux). */
-export const MASTERMINDS_3_5_LIMITS: ConstraintLimits = {
+const MASTERMINDS_3_5_LIMITS: ConstraintLimits = {
   maxLength: MAX_CONSTRAINT_LENGTH,
   maxGroups: MAX_CONSTRAINT_GROUPS,
   maxVersionLength: MAX_VERSION_LENGTH,

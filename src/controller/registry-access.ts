@@ -7,12 +7,10 @@ import { RegistryTransport, type RegistryRequestEvent } from '../registry/transp
 import { RateLimiter } from '../registry/rate-limiter.ts';
 import {
   isDigest,
-  parseReference,
-  redactUserinfo,
   registryIdentity,
-  type OciReference,
+  repositoryReference,
+  type RepositoryReference,
 } from '../registry/reference.ts';
-import { RegistryError } from '../registry/errors.ts';
 import { pickSemverTag } from '../sources/tag-selection.ts';
 import type { SemverRule } from '../sources/types.ts';
 import type { Credential } from '../registry/credentials.ts';
@@ -20,8 +18,10 @@ import type { Resolution } from './digest-poller.ts';
 
 /** One artifact to watch, with everything needed to reach it (credentials already read). */
 export interface ArtifactAccess {
-  /** oci://host/repository */
+  /** oci://host/repository, as the source wrote it: for messages, keys and status. */
   readonly url: string;
+  /** The repository `url` names, parsed once where the source was read. */
+  readonly reference: RepositoryReference;
   readonly tag?: string;
   readonly semver?: string;
   /** Whose rule picks the tag for `semver`; absent is Flux's. */
@@ -40,23 +40,6 @@ export const credentialId = (credential: Credential): string =>
   credential.kind === 'anonymous'
     ? 'anonymous'
     : createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 16);
-
-/** The OCI reference of the repository (no tag or digest) behind an oci:// URL. */
-export const repositoryReference = (url: string): OciReference => {
-  const lastSegment =
-    url
-      .replace(/^oci:\/\//i, '')
-      .split('/')
-      .slice(1)
-      .pop() ?? '';
-  if (lastSegment.includes(':') || lastSegment.includes('@'))
-    throw new RegistryError(
-      'InvalidReference',
-      `${redactUserinfo(url)} must name a repository without a tag or digest`,
-    );
-  const { registry, repository } = parseReference(url);
-  return { registry, repository };
-};
 
 const semverKey = (access: ArtifactAccess): string | undefined =>
   access.semver !== undefined && access.semverRule !== undefined && access.semverRule !== 'flux'
@@ -88,7 +71,7 @@ export const describePollKey = (key: string): PollTarget | undefined => {
   if (parts.length < 4 || !/^oci:\/\//i.test(url) || (scheme !== 'http' && scheme !== 'https'))
     return undefined;
   const spec = parts.slice(1, -2).join(' ');
-  let repository: OciReference;
+  let repository: RepositoryReference;
   try {
     repository = repositoryReference(url);
   } catch {
@@ -123,7 +106,7 @@ export class RegistryAccess {
   }
 
   clientFor(access: ArtifactAccess): RegistryClient {
-    const registry = repositoryReference(access.url).registry;
+    const { registry } = access.reference;
     const key = [registry, access.insecure, access.caPem ?? '', access.credentialId].join('|');
     let client = this.clients.get(key);
     if (!client) {
@@ -151,7 +134,7 @@ export class RegistryAccess {
   /** Resolves what the artifact names now: the digest, and for a semver constraint the tag chosen. */
   async resolve(access: ArtifactAccess): Promise<Omit<Resolution, 'at'>> {
     const client = this.clientFor(access);
-    const repository = repositoryReference(access.url);
+    const repository = access.reference;
     if (access.digest) {
       const resolved = await client.resolve({ ...repository, digest: access.digest });
       return { digest: resolved.digest, tag: undefined, mediaType: resolved.mediaType };

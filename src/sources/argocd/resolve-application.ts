@@ -11,7 +11,7 @@ import { isDigest } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
 import { readObject, valueBeforePin, type FieldReader } from '../object-fields.ts';
-import { checkOciUrl } from '../flux/artifacts.ts';
+import { parseOciUrl } from '../flux/artifacts.ts';
 import type { ObjectReader, ResolvedSource, SemverRule, WatchedArtifact } from '../types.ts';
 import { repositorySettings } from './repository-secrets.ts';
 
@@ -125,9 +125,12 @@ const artifactOf = async (
   if (revision === undefined)
     throw new SourceError('InvalidObject', `${origin}: targetRevision is required for an OCI source`);
   const base = source.repoURL.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
-  const url = checkOciUrl(native ? `oci://${base}` : `oci://${base}/${source.chart ?? ''}`, origin);
-  const reference = classifyRevision(revision, !native);
-  if ('unpullable' in reference)
+  const { url, reference } = parseOciUrl(
+    native ? `oci://${base}` : `oci://${base}/${source.chart ?? ''}`,
+    origin,
+  );
+  const ref = classifyRevision(revision, !native);
+  if ('unpullable' in ref)
     throw new SourceError(
       'InvalidObject',
       `${origin}: targetRevision "${revision}" is neither a version nor a semver constraint; Argo CD cannot pull a Helm-OCI chart by it`,
@@ -135,7 +138,8 @@ const artifactOf = async (
   const { values, notes } = helmValuesOf(source, origin);
   return {
     url,
-    ...reference,
+    reference,
+    ...ref,
     credentials: settings.credentials,
     insecure: settings.insecureOCIForceHttp,
     tlsSkipVerify: settings.insecure,

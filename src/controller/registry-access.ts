@@ -14,7 +14,7 @@ import {
 import { pickSemverTag } from '../sources/tag-selection.ts';
 import type { SemverRule } from '../sources/types.ts';
 import type { Credential } from '../registry/credentials.ts';
-import type { Resolution } from './digest-poller.ts';
+import type { PollTarget, Resolution } from './digest-poller.ts';
 
 /** One artifact to watch, with everything needed to reach it (credentials already read). */
 export interface ArtifactAccess {
@@ -58,11 +58,6 @@ export const pollKey = (access: ArtifactAccess): string => {
     access.credentialId,
   ].join(' ');
 };
-
-/** What a poll key watches, for matching push notifications against it (registry as registryIdentity). */
-export type PollTarget = { readonly registry: string; readonly repository: string } & (
-  { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'semver' } | { readonly kind: 'digest' }
-);
 
 /** The inverse of pollKey; undefined for a key it did not make. */
 export const describePollKey = (key: string): PollTarget | undefined => {

@@ -3,7 +3,8 @@
 // ConfigMaps) is read here and handed to the verifier as data; a missing one stalls the CR.
 import type { ArtifactVerification, VerifySpec } from '../api/artifact-verification.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { repositoryReference, type RegistryAccess } from './registry-access.ts';
+import type { RepositoryReference } from '../registry/reference.ts';
+import type { RegistryAccess } from './registry-access.ts';
 import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import { verifyArtifact } from './signature-check.ts';
@@ -107,7 +108,7 @@ export class ArtifactChecker {
     options: { reverify?: boolean } = {},
   ): Promise<CheckedArtifact> {
     const client = this.options.registries.clientFor(artifact.access);
-    const reference = { ...repositoryReference(artifact.access.url), digest };
+    const reference = { ...artifact.access.reference, digest };
     const computed = { any: false };
     const started = performance.now();
     const [verification, scan] = await Promise.all([
@@ -124,7 +125,7 @@ export class ArtifactChecker {
     object: ArtifactVerification,
     spec: VerifySpec,
     client: RegistryClient,
-    reference: ReturnType<typeof repositoryReference> & { digest: string },
+    reference: RepositoryReference & { digest: string },
     digest: string,
     computed: { any: boolean },
     reverify = false,
@@ -186,7 +187,7 @@ export class ArtifactChecker {
     object: ArtifactVerification,
     artifact: LoadedArtifact,
     client: RegistryClient,
-    reference: ReturnType<typeof repositoryReference> & { digest: string },
+    reference: RepositoryReference & { digest: string },
     digest: string,
     computed: { any: boolean },
   ): Promise<ScanSummary | undefined> {

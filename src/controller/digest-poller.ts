@@ -4,7 +4,11 @@
 // the poller's last answer when it is fresh enough instead of asking the registry again. A push
 // notification (trigger) makes the matching keys tick now, at most once per key per minSpacingMs.
 import { registryIdentity } from '../registry/reference.ts';
-import type { PollTarget } from './registry-access.ts';
+
+/** What a poll key watches, for matching push notifications against it (registry as registryIdentity). */
+export type PollTarget = { readonly registry: string; readonly repository: string } & (
+  { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'semver' } | { readonly kind: 'digest' }
+);
 
 export interface Resolution {
   readonly digest: string;

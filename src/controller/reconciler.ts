@@ -30,7 +30,7 @@ import {
 } from './fail-closed.ts';
 import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
-import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
+import { pollKey, type RegistryAccess } from './registry-access.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';
 import type { SourceLoader, LoadedArtifact } from './source-loader.ts';
@@ -216,12 +216,12 @@ export class ArtifactVerificationReconciler {
           maxAge,
         );
         this.deps.metrics.digestResolutions.inc({
-          registry: repositoryReference(artifact.access.url).registry,
+          registry: artifact.access.reference.registry,
           result: 'ok',
         });
       } catch (error) {
         this.deps.metrics.digestResolutions.inc({
-          registry: safeRegistry(artifact.access.url),
+          registry: artifact.access.reference.registry,
           result: 'error',
         });
         const failure = {
@@ -491,11 +491,3 @@ interface ResolvedArtifact {
   readonly mediaType: string;
   readonly resolvedAt: Date;
 }
-
-const safeRegistry = (url: string): string => {
-  try {
-    return repositoryReference(url).registry;
-  } catch {
-    return 'invalid';
-  }
-};

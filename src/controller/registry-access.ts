@@ -7,23 +7,21 @@ import { RegistryTransport, type RegistryRequestEvent } from '../registry/transp
 import { RateLimiter } from '../registry/rate-limiter.ts';
 import {
   isDigest,
-  parseReference,
-  redactUserinfo,
   registryIdentity,
-  type OciReference,
+  repositoryReference,
+  type RepositoryReference,
 } from '../registry/reference.ts';
-import { RegistryError } from '../registry/errors.ts';
-import { selectTag } from '../registry/semver.ts';
-import { compileRe2 } from '../re2-pattern.ts';
-import { selectArgoCdTag } from '../registry/argocd-semver.ts';
+import { pickSemverTag } from '../sources/tag-selection.ts';
 import type { SemverRule } from '../sources/types.ts';
 import type { Credential } from '../registry/credentials.ts';
-import type { Resolution } from './digest-poller.ts';
+import type { PollTarget, Resolution } from './digest-poller.ts';
 
 /** One artifact to watch, with everything needed to reach it (credentials already read). */
 export interface ArtifactAccess {
-  /** oci://host/repository */
+  /** oci://host/repository, as the source wrote it: for messages, keys and status. */
   readonly url: string;
+  /** The repository `url` names, parsed once where the source was read. */
+  readonly reference: RepositoryReference;
   readonly tag?: string;
   readonly semver?: string;
   /** Whose rule picks the tag for `semver`; absent is Flux's. */
@@ -43,45 +41,12 @@ export const credentialId = (credential: Credential): string =>
     ? 'anonymous'
     : createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 16);
 
-/** The OCI reference of the repository (no tag or digest) behind an oci:// URL. */
-export const repositoryReference = (url: string): OciReference => {
-  const lastSegment =
-    url
-      .replace(/^oci:\/\//i, '')
-      .split('/')
-      .slice(1)
-      .pop() ?? '';
-  if (lastSegment.includes(':') || lastSegment.includes('@'))
-    throw new RegistryError(
-      'InvalidReference',
-      `${redactUserinfo(url)} must name a repository without a tag or digest`,
-    );
-  const { registry, repository } = parseReference(url);
-  return { registry, repository };
-};
-
 const semverKey = (access: ArtifactAccess): string | undefined =>
   access.semver !== undefined && access.semverRule !== undefined && access.semverRule !== 'flux'
     ? `${access.semver} (${access.semverRule})`
     : access.semver !== undefined && access.semverFilter !== undefined
       ? `${access.semver} (filter ${access.semverFilter})`
       : access.semver;
-
-/** The tag the GitOps tool would deploy for a semver constraint, by its own rule. */
-const pickSemverTag = (tags: string[], semver: string, access: ArtifactAccess): string => {
-  const rule = access.semverRule ?? 'flux';
-  if (rule === 'flux') {
-    const filter = access.semverFilter !== undefined ? compileRe2(access.semverFilter) : undefined;
-    const picked = selectTag(tags, semver, filter && { test: (tag) => filter.matchesAnywhere(tag) });
-    if (!picked) throw new RegistryError('NotFound', `no tag of ${access.url} satisfies ${semver}`);
-    return picked;
-  }
-  const selection = selectArgoCdTag(tags, semver, rule === 'argocd-helm' ? 'helm' : 'oci');
-  if ('tag' in selection) return selection.tag;
-  const code =
-    selection.error === 'no-match' || selection.error === 'not-found' ? 'NotFound' : 'InvalidReference';
-  throw new RegistryError(code, `Argo CD deploys no tag of ${access.url} for ${semver}: ${selection.detail}`);
-};
 
 export const pollKey = (access: ArtifactAccess): string => {
   const semver = semverKey(access);
@@ -94,11 +59,6 @@ export const pollKey = (access: ArtifactAccess): string => {
   ].join(' ');
 };
 
-/** What a poll key watches, for matching push notifications against it (registry as registryIdentity). */
-export type PollTarget = { readonly registry: string; readonly repository: string } & (
-  { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'semver' } | { readonly kind: 'digest' }
-);
-
 /** The inverse of pollKey; undefined for a key it did not make. */
 export const describePollKey = (key: string): PollTarget | undefined => {
   const parts = key.split(' ');
@@ -106,7 +66,7 @@ export const describePollKey = (key: string): PollTarget | undefined => {
   if (parts.length < 4 || !/^oci:\/\//i.test(url) || (scheme !== 'http' && scheme !== 'https'))
     return undefined;
   const spec = parts.slice(1, -2).join(' ');
-  let repository: OciReference;
+  let repository: RepositoryReference;
   try {
     repository = repositoryReference(url);
   } catch {
@@ -141,7 +101,7 @@ export class RegistryAccess {
   }
 
   clientFor(access: ArtifactAccess): RegistryClient {
-    const registry = repositoryReference(access.url).registry;
+    const { registry } = access.reference;
     const key = [registry, access.insecure, access.caPem ?? '', access.credentialId].join('|');
     let client = this.clients.get(key);
     if (!client) {
@@ -169,13 +129,18 @@ export class RegistryAccess {
   /** Resolves what the artifact names now: the digest, and for a semver constraint the tag chosen. */
   async resolve(access: ArtifactAccess): Promise<Omit<Resolution, 'at'>> {
     const client = this.clientFor(access);
-    const repository = repositoryReference(access.url);
+    const repository = access.reference;
     if (access.digest) {
       const resolved = await client.resolve({ ...repository, digest: access.digest });
       return { digest: resolved.digest, tag: undefined, mediaType: resolved.mediaType };
     }
     let tag = access.tag ?? 'latest';
-    if (access.semver) tag = pickSemverTag(await client.listTags(repository), access.semver, access);
+    if (access.semver)
+      tag = pickSemverTag(
+        await client.listTags(repository),
+        { ...access, semver: access.semver },
+        access.url,
+      );
     const resolved = await client.resolve({ ...repository, tag });
     return { digest: resolved.digest, tag, mediaType: resolved.mediaType };
   }

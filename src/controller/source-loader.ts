@@ -1,10 +1,12 @@
 // From an ArtifactVerification's spec to what the controller watches and holds: sourceRef objects are
-// read through the sources adapters (Flux, Argo CD); a raw spec.artifact stands alone (nothing to hold).
-// Credentials and CA material are read from Secrets here, so the registry layer only sees data.
+// read through the sources adapters (Flux, Argo CD), which parse each URL once; a raw spec.artifact stands
+// alone (nothing to hold) and its URL is parsed here. Credentials and CA material are read from Secrets
+// here, so the registry layer only sees data.
 import type { ArtifactVerification } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
 import type { Credential } from '../registry/credentials.ts';
 import { RegistryError } from '../registry/errors.ts';
+import { repositoryReference } from '../registry/reference.ts';
 import { resolveSource } from '../sources/resolve-source.ts';
 import { caBundleFromSecret, registryCredential } from '../sources/credentials.ts';
 import { SourceError } from '../sources/errors.ts';
@@ -12,7 +14,7 @@ import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sou
 import { compileRe2 } from '../re2-pattern.ts';
 import { stalled, waiting } from './reconcile-error.ts';
 import { Reason } from '../api/conditions.ts';
-import { credentialId, repositoryReference, type ArtifactAccess } from './registry-access.ts';
+import { credentialId, type ArtifactAccess } from './registry-access.ts';
 
 export interface LoadedArtifact {
   readonly access: ArtifactAccess;
@@ -40,8 +42,15 @@ export class SourceLoader {
     const namespace = object.metadata.namespace ?? '';
     if (object.spec.artifact) {
       const a = object.spec.artifact;
+      let reference;
+      try {
+        reference = repositoryReference(a.url);
+      } catch (error) {
+        throw stalled(Reason.InvalidSpec, `spec.artifact: ${(error as Error).message}`, error);
+      }
       const watched: WatchedArtifact = {
         url: a.url,
+        reference,
         ...(a.tag !== undefined ? { tag: a.tag } : {}),
         ...(a.semver !== undefined ? { semver: a.semver } : {}),
         ...(a.digest !== undefined ? { digest: a.digest } : {}),
@@ -81,12 +90,6 @@ export class SourceLoader {
   }
 
   private async access(watched: WatchedArtifact): Promise<LoadedArtifact> {
-    let registry;
-    try {
-      registry = repositoryReference(watched.url).registry;
-    } catch (error) {
-      throw stalled(Reason.InvalidSpec, `${watched.origin}: ${(error as Error).message}`, error);
-    }
     if (watched.tlsSkipVerify)
       throw stalled(
         Reason.UnsupportedSource,
@@ -104,10 +107,11 @@ export class SourceLoader {
         );
       }
     }
-    const credential = await this.credential(watched, registry);
+    const credential = await this.credential(watched, watched.reference.registry);
     const caPem = watched.caSecret ? await this.caPem(watched.caSecret, watched.origin) : undefined;
     const access: ArtifactAccess = {
       url: watched.url,
+      reference: watched.reference,
       ...(watched.tag !== undefined ? { tag: watched.tag } : {}),
       ...(watched.semver !== undefined ? { semver: watched.semver } : {}),
       ...(watched.semverRule !== undefined ? { semverRule: watched.semverRule } : {}),

@@ -26,7 +26,7 @@ export interface RegistryClientLimits {
   readonly tagsPageSize: number;
 }
 
-export const defaultLimits: RegistryClientLimits = {
+const defaultLimits: RegistryClientLimits = {
   maxManifestBytes: 4 * 1024 * 1024,
   maxBlobBytes: 64 * 1024 * 1024,
   maxTags: 10_000,

@@ -26,9 +26,3 @@ export const createDigester = (algorithm: DigestAlgorithm): Digester => {
     digest: () => `${algorithm}:${hash.digest('hex')}`,
   };
 };
-
-export const digestOf = (data: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string => {
-  const digester = createDigester(algorithm);
-  digester.update(data);
-  return digester.digest();
-};

@@ -45,7 +45,7 @@ const parseAnnotations = (value: unknown, where: string): Record<string, string>
   return value as Record<string, string>;
 };
 
-export const parseDescriptor = (value: unknown, where: string): Descriptor => {
+const parseDescriptor = (value: unknown, where: string): Descriptor => {
   if (!isRecord(value)) throw invalid(where, 'descriptor is not an object');
   const { mediaType, digest, size, artifactType } = value;
   if (typeof mediaType !== 'string' || mediaType === '') throw invalid(where, 'descriptor has no mediaType');

@@ -135,6 +135,26 @@ export const parseReference = (input: string): OciReference => {
   };
 };
 
+/** A repository on a registry, without tag or digest: what an oci:// URL names. */
+export type RepositoryReference = Pick<OciReference, 'registry' | 'repository'>;
+
+/** The repository (no tag or digest) behind an oci:// URL; InvalidReference for a tag, a digest or a bad name. */
+export const repositoryReference = (url: string): RepositoryReference => {
+  const lastSegment =
+    url
+      .replace(/^oci:\/\//i, '')
+      .split('/')
+      .slice(1)
+      .pop() ?? '';
+  if (lastSegment.includes(':') || lastSegment.includes('@'))
+    throw new RegistryError(
+      'InvalidReference',
+      `${redactUserinfo(url)} must name a repository without a tag or digest`,
+    );
+  const { registry, repository } = parseReference(url);
+  return { registry, repository };
+};
+
 /**
  * Argo CD's Helm-OCI source: `repoURL` is a registry path without a scheme (an `oci://` prefix is
  * tolerated), `chart` the chart name, `revision` the chart version or a digest.

@@ -1,15 +1,14 @@
-// HTTP to OCI registries on undici: per-registry TLS settings and concurrency limit, the auth dance
-// (Basic, Bearer tokens cached per origin and scope), bounded redirects, typed errors, retries with backoff
-// and jitter for transient failures (honouring Retry-After), and deadlines per request and per operation
-// besides undici's idle timeouts. Credentials are bound to the registry's origin (scheme, host, port) at
-// every hop: a redirect elsewhere carries none, a challenge from elsewhere is refused, a token realm gets
-// them only by the rule of auth.ts. Knows HTTP and OCI, nothing of Kubernetes.
+// HTTP to OCI registries on undici: per-registry TLS settings and concurrency limit, bounded redirects,
+// typed errors, retries with backoff and jitter for transient failures (honouring Retry-After), and
+// deadlines per request and per operation besides undici's idle timeouts. Credentials are bound to the
+// registry's origin (scheme, host, port) at every hop: a redirect elsewhere carries none; answering a
+// challenge is token-auth.ts's. Knows HTTP and OCI, nothing of Kubernetes.
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorCode } from './errors.ts';
-import { TokenCache, parseChallenge, parseTokenResponse, tokenRealm, type Challenge } from './auth.ts';
+import { TokenAuth, type TokenRequest } from './token-auth.ts';
 import { currentDeadline, deadlineError, untilAborted, withDeadline } from './deadline.ts';
-import { credentialFor, type Credential, type CredentialStore } from './credentials.ts';
+import { credentialFor, type CredentialStore } from './credentials.ts';
 import { apiHost } from './reference.ts';
 import { Semaphore } from './semaphore.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -55,7 +54,7 @@ export interface TransportConfig {
   readonly now?: () => number;
 }
 
-export const defaultTransportConfig: TransportConfig = {
+const defaultTransportConfig: TransportConfig = {
   credentials: new Map(),
   hostOptions: () => ({}),
   maxConcurrencyPerRegistry: 16,
@@ -69,8 +68,6 @@ export const defaultTransportConfig: TransportConfig = {
   maxRedirects: 5,
   userAgent: 'tagguard',
 };
-
-export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 
 export interface RegistryRequest {
   readonly registry: string;
@@ -103,7 +100,7 @@ const TIMEOUT_CODES = new Set([
 const TLS_CODE = /^(CERT_|ERR_TLS|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL)/;
 
 /** Maps a network-level failure to a typed error. */
-export const networkError = (error: unknown, host: string): RegistryError => {
+const networkError = (error: unknown, host: string): RegistryError => {
   if (error instanceof RegistryError) return error;
   const code = (error as { code?: string }).code ?? '';
   const message = error instanceof Error ? error.message : String(error);
@@ -150,9 +147,7 @@ const headerOf =
 
 export class RegistryTransport {
   private readonly config: TransportConfig;
-  private readonly tokens: TokenCache;
-  /** The last challenge of each registry origin (scheme://host:port). */
-  private readonly challenges = new Map<string, Challenge>();
+  private readonly auth: TokenAuth;
   private readonly semaphores = new Map<string, Semaphore>();
   private readonly agents = new Map<string, Agent>();
   private readonly defaultAgent: Agent;
@@ -165,7 +160,11 @@ export class RegistryTransport {
     this.now = this.config.now ?? Date.now;
     this.sleep = this.config.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = this.config.random ?? Math.random;
-    this.tokens = new TokenCache(this.now);
+    this.auth = new TokenAuth({
+      userAgent: this.config.userAgent,
+      now: this.now,
+      fetchToken: (registry, realm, request, signal) => this.fetchToken(registry, realm, request, signal),
+    });
     this.defaultAgent = this.newAgent(undefined);
   }
 
@@ -258,29 +257,25 @@ export class RegistryTransport {
   private async send(req: RegistryRequest, signal: AbortSignal): Promise<RegistryResponse> {
     const origin = this.baseUrl(req.registry);
     const credential = credentialFor(this.config.credentials, req.registry);
-    let authorization = this.cachedAuthorization(origin, req.scope, credential);
+    let authorization = this.auth.cached(origin, req.scope, credential);
     let res = await this.follow(req, authorization, signal);
     if (res.status === 401) {
       await res.body.dump({ signal, limit: DUMP_LIMIT });
-      if (res.url.origin !== origin.origin) {
-        // A redirect led elsewhere and that host wants credentials: they are the registry's, not its.
-        throw new RegistryError(
-          'Unauthorized',
-          `${req.registry}: ${res.url.host}, reached by a redirect, asks for authentication; no credentials are sent to another host`,
-          { host: req.registry, status: 401 },
-        );
-      }
-      const challenge = parseChallenge(res.header('www-authenticate'));
-      if (challenge) this.challenges.set(origin.origin, challenge);
-      authorization = challenge
-        ? await this.authorize(req.registry, origin, challenge, req.scope, credential, signal)
-        : undefined;
+      const unauthorized = { url: res.url, wwwAuthenticate: res.header('www-authenticate') };
+      authorization = await this.auth.answer(
+        req.registry,
+        origin,
+        unauthorized,
+        req.scope,
+        credential,
+        signal,
+      );
       if (authorization === undefined) throw statusError(401, req.registry, req.path, undefined);
       res = await this.follow(req, authorization, signal);
     }
     if (res.status >= 200 && res.status < 300) return res;
     await res.body.dump({ signal, limit: DUMP_LIMIT });
-    if (res.status === 401) this.tokens.delete(this.tokenKey(origin, req.scope, credential));
+    if (res.status === 401) this.auth.forget(origin, req.scope, credential);
     throw statusError(
       res.status,
       req.registry,
@@ -428,51 +423,13 @@ export class RegistryTransport {
     });
   }
 
-  private tokenKey(origin: URL, scope: string, credential: Credential): string {
-    const identity = credential.kind === 'anonymous' ? '' : `${credential.kind}:${credential.username}`;
-    return TokenCache.key(origin.origin, scope, identity);
-  }
-
-  private cachedAuthorization(origin: URL, scope: string, credential: Credential): string | undefined {
-    const challenge = this.challenges.get(origin.origin);
-    if (challenge?.scheme === 'basic') return basicAuthorization(credential);
-    if (challenge?.scheme === 'bearer') {
-      const token = this.tokens.get(this.tokenKey(origin, scope, credential));
-      return token === undefined ? undefined : `Bearer ${token}`;
-    }
-    return undefined;
-  }
-
-  /** Answers a challenge of the registry's own origin (the caller has checked that). */
-  private async authorize(
+  /** A token request for `auth`: sent with the transport's TLS settings and metrics, its JSON body read. */
+  private async fetchToken(
     registry: string,
-    origin: URL,
-    challenge: Challenge,
-    scope: string,
-    credential: Credential,
+    realm: URL,
+    { method, headers, body }: TokenRequest,
     signal: AbortSignal,
-  ): Promise<string | undefined> {
-    if (challenge.scheme === 'basic') return basicAuthorization(credential);
-    const { url: realm, withCredentials } = tokenRealm(origin, challenge.realm, registry);
-    const params = new URLSearchParams();
-    if (challenge.service) params.set('service', challenge.service);
-    params.set('scope', scope);
-    const headers: Record<string, string> = { 'user-agent': this.config.userAgent };
-    let method: HttpMethod = 'GET';
-    let body: string | undefined;
-    if (withCredentials && credential.kind === 'identity-token') {
-      // OAuth2 refresh-token grant, as docker does with an identity token.
-      method = 'POST';
-      params.set('grant_type', 'refresh_token');
-      params.set('refresh_token', credential.token);
-      params.set('client_id', this.config.userAgent);
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = params.toString();
-    } else {
-      const basic = withCredentials ? basicAuthorization(credential) : undefined;
-      if (basic) headers.authorization = basic;
-      for (const [k, v] of params) realm.searchParams.set(k, v);
-    }
+  ): Promise<unknown> {
     // The token server is part of the registry's deployment (often another host name signed by the same
     // private CA), so the registry's CA is trusted for it too. Its redirects are not followed.
     const agent = this.agentFor(registry, realm);
@@ -489,10 +446,7 @@ export class RegistryTransport {
       await res.body.dump({ signal, limit: DUMP_LIMIT });
       throw statusError(res.statusCode === 404 ? 502 : res.statusCode, realm.host, realm.pathname, undefined);
     }
-    const parsed = parseTokenResponse(await readJson(res.body, 1024 * 1024, realm.host), realm.host);
-    // Kept under this identity even when asked for anonymously: it is what this identity sends there.
-    this.tokens.set(this.tokenKey(origin, scope, credential), parsed);
-    return `Bearer ${parsed.token}`;
+    return readJson(res.body, 1024 * 1024, realm.host);
   }
 }
 
@@ -504,11 +458,6 @@ const pathOf = (path: string): string => {
     return path.split('?')[0] ?? '';
   }
 };
-
-const basicAuthorization = (credential: Credential): string | undefined =>
-  credential.kind === 'basic'
-    ? `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`
-    : undefined;
 
 /** Reads a small JSON body with a size cap. */
 export const readJson = async (

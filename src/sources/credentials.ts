@@ -17,7 +17,7 @@ interface SecretData {
 }
 
 /** Decodes a Secret's data (base64 in the API) to strings. */
-export const decodeSecret = (object: KubernetesObject, ref: SecretRef): SecretData => {
+const decodeSecret = (object: KubernetesObject, ref: SecretRef): SecretData => {
   const raw: unknown = object;
   const data: Record<string, string> = {};
   if (isRecord(raw) && isRecord(raw.data))
@@ -56,7 +56,7 @@ const fromUsernamePassword = (secret: SecretData, required: boolean): Credential
 };
 
 /** The credential a Secret gives for `registry`, by the rules of the GitOps tool that named it. */
-export const credentialFromSecret = (
+const credentialFromSecret = (
   kind: Exclude<CredentialSource['kind'], 'anonymous'>,
   secret: SecretData,
   registry: string,

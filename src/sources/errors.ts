@@ -16,6 +16,3 @@ export class SourceError extends BaseError<SourceErrorCode> {
     return STALLING.has(this.code);
   }
 }
-
-export const isSourceError = (error: unknown, code?: SourceErrorCode): error is SourceError =>
-  error instanceof SourceError && (code === undefined || error.code === code);

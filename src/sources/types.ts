@@ -3,6 +3,7 @@
 // flux/ and argocd/ produce it, credentials.ts turns a CredentialSource into registry credentials.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { TargetRef } from '../api/target-ref.ts';
+import type { RepositoryReference } from '../registry/reference.ts';
 
 export interface SecretRef {
   readonly namespace: string;
@@ -25,13 +26,15 @@ export type CredentialSource =
 
 /**
  * Whose rule picks the tag for a semver constraint: Flux's (OCIRepository `ref.semver`, the default) or
- * Argo CD's for a Helm-OCI or a native `oci://` source (src/registry/argocd-semver.ts).
+ * Argo CD's for a Helm-OCI or a native `oci://` source (src/sources/argocd/semver.ts).
  */
 export type SemverRule = 'flux' | 'argocd-helm' | 'argocd-oci';
 
 export interface WatchedArtifact {
   /** oci://host[:port]/repository */
   readonly url: string;
+  /** The repository `url` names, parsed once here so that no later step parses the URL again. */
+  readonly reference: RepositoryReference;
   /** Exactly one of tag / semver / digest is the reference to follow (digest > semver > tag, as Flux). */
   readonly tag?: string;
   /** A semver constraint: the highest matching tag is the one the GitOps tool would deploy. */

@@ -14,6 +14,7 @@ import { ReconcileError } from '../../src/controller/reconcile-error.ts';
 import { RegistryAccess } from '../../src/controller/registry-access.ts';
 import type { LoadedArtifact } from '../../src/controller/source-loader.ts';
 import type { RegistryRequestEvent } from '../../src/registry/transport.ts';
+import { repositoryReference } from '../../src/registry/reference.ts';
 import { TrustPolicyError, type TrustPolicyErrorCode } from '../../src/verify/errors.ts';
 
 const NS = 'apps';
@@ -80,6 +81,7 @@ const avWith = (verify: VerifySpec | undefined, name = 'payment'): ArtifactVerif
 const artifactAt = (url = 'oci://registry.example/charts/payment'): LoadedArtifact => ({
   access: {
     url,
+    reference: repositoryReference(url),
     tag: '3.1.0',
     insecure: false,
     credential: { kind: 'anonymous' },

@@ -3,6 +3,7 @@ import { describePollKey, pollKey, type ArtifactAccess } from '../../src/control
 
 const base: ArtifactAccess = {
   url: 'oci://Registry.Example.com:443/charts/web',
+  reference: { registry: 'Registry.Example.com:443', repository: 'charts/web' },
   insecure: false,
   credential: { kind: 'anonymous' },
   credentialId: 'anonymous',

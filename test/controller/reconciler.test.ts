@@ -113,6 +113,7 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       {
         access: {
           url: 'oci://registry.example/charts/payment',
+          reference: { registry: 'registry.example', repository: 'charts/payment' },
           tag: '3.1.0',
           insecure: false,
           credential: { kind: 'anonymous' },

@@ -104,6 +104,7 @@ describe('a raw spec.artifact', () => {
         {
           access: {
             url: 'oci://registry.example/charts/payment',
+            reference: { registry: 'registry.example', repository: 'charts/payment' },
             tag: '3.1.0',
             insecure: false,
             credential: { kind: 'anonymous' },
@@ -140,6 +141,7 @@ describe('a raw spec.artifact', () => {
     );
     expect(loaded.artifacts[0]?.access).toEqual({
       url: 'oci://registry.example:5000/charts/payment',
+      reference: { registry: 'registry.example:5000', repository: 'charts/payment' },
       semver: '3.x',
       digest: DIGEST,
       insecure: true,
@@ -245,6 +247,7 @@ describe('sourceRef OCIRepository', () => {
       {
         access: {
           url: 'oci://registry.example/charts/payment',
+          reference: { registry: 'registry.example', repository: 'charts/payment' },
           tag: '3.1.0',
           insecure: false,
           caPem: CA,
@@ -362,6 +365,7 @@ describe('sourceRef HelmChart and HelmRelease', () => {
     expect(loaded.artifacts.map((a) => a.access)).toEqual([
       {
         url: 'oci://registry.example/charts/payment',
+        reference: { registry: 'registry.example', repository: 'charts/payment' },
         tag: '3.1.0',
         insecure: false,
         credential: ALICE,
@@ -409,6 +413,7 @@ describe('sourceRef HelmChart and HelmRelease', () => {
       {
         access: {
           url: 'oci://registry.example/charts/payment',
+          reference: { registry: 'registry.example', repository: 'charts/payment' },
           semver: '3.x',
           insecure: false,
           credential: ALICE,
@@ -444,6 +449,7 @@ describe('sourceRef Application', () => {
       {
         access: {
           url: 'oci://registry.example/charts/payment',
+          reference: { registry: 'registry.example', repository: 'charts/payment' },
           tag: '3.1.0',
           insecure: false,
           credential: ALICE,

@@ -8,7 +8,7 @@ import { SourceError } from '../errors.ts';
 import { isRecord } from '../object-fields.ts';
 import type { CredentialSource, ObjectReader } from '../types.ts';
 
-export const SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
+const SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
 
 export interface RepositorySettings {
   readonly credentials: CredentialSource;
@@ -40,7 +40,7 @@ const decodeSecret = (object: KubernetesObject): RepoSecret | undefined => {
 };
 
 /** Argo CD's NormalizeGitURL for the URLs that matter here (no SSH forms for OCI). */
-export const normalizeRepoUrl = (url: string): string =>
+const normalizeRepoUrl = (url: string): string =>
   url
     .trim()
     .toLowerCase()

@@ -1,17 +1,17 @@
 // Argo CD Application → the OCI artifacts it deploys (docs/design.md#sources-and-targets): each Helm-OCI
 // source (`chart` with a repoURL without scheme, or an http(s) repoURL whose repository Secret sets
 // enableOCI) and each native `oci://` source, with its targetRevision read as Argo CD v3.5 does
-// (src/registry/argocd-semver.ts): a version (`1.2`, `v1`: the tag as written), a semver constraint (`1.x`,
+// (src/sources/argocd/semver.ts): a version (`1.2`, `v1`: the tag as written), a semver constraint (`1.x`,
 // `>=1.0.0`, `*`: Argo's pick among the tags), else a digest or plain tag for native OCI only. Helm values
 // come from helm.valuesObject or helm.values and helm.parameters; valueFiles and fileParameters live in a
 // repository and are not read. Target: the Application.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isArgoCdConstraint, isArgoCdVersion } from '../../registry/argocd-semver.ts';
+import { isArgoCdConstraint, isArgoCdVersion } from './semver.ts';
 import { isDigest } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
 import { readObject, valueBeforePin, type FieldReader } from '../object-fields.ts';
-import { checkOciUrl } from '../flux/artifacts.ts';
+import { parseOciUrl } from '../flux/artifacts.ts';
 import type { ObjectReader, ResolvedSource, SemverRule, WatchedArtifact } from '../types.ts';
 import { repositorySettings } from './repository-secrets.ts';
 
@@ -125,9 +125,12 @@ const artifactOf = async (
   if (revision === undefined)
     throw new SourceError('InvalidObject', `${origin}: targetRevision is required for an OCI source`);
   const base = source.repoURL.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
-  const url = checkOciUrl(native ? `oci://${base}` : `oci://${base}/${source.chart ?? ''}`, origin);
-  const reference = classifyRevision(revision, !native);
-  if ('unpullable' in reference)
+  const { url, reference } = parseOciUrl(
+    native ? `oci://${base}` : `oci://${base}/${source.chart ?? ''}`,
+    origin,
+  );
+  const ref = classifyRevision(revision, !native);
+  if ('unpullable' in ref)
     throw new SourceError(
       'InvalidObject',
       `${origin}: targetRevision "${revision}" is neither a version nor a semver constraint; Argo CD cannot pull a Helm-OCI chart by it`,
@@ -135,7 +138,8 @@ const artifactOf = async (
   const { values, notes } = helmValuesOf(source, origin);
   return {
     url,
-    ...reference,
+    reference,
+    ...ref,
     credentials: settings.credentials,
     insecure: settings.insecureOCIForceHttp,
     tlsSkipVerify: settings.insecure,

@@ -3,14 +3,21 @@
 // insecure) and a chart of an OCI HelmRepository (url/chart + version: an exact version is a tag, anything
 // else a semver constraint, as source-controller). Cloud providers' workload identity is not supported.
 import { RegistryError } from '../../registry/errors.ts';
-import { parseReference } from '../../registry/reference.ts';
+import { parseReference, type RepositoryReference } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { isRecord } from '../object-fields.ts';
 import type { CredentialSource, ObjectReader, SecretRef, WatchedArtifact } from '../types.ts';
 import type { HelmRepositoryObject, OCIRepositoryObject } from './objects.ts';
 
-/** `oci://host/repo` checked and without a trailing slash; anything else is an InvalidObject. */
-export const checkOciUrl = (url: string, where: string): string => {
+/** An oci:// URL as checked, and the repository it names. */
+export interface OciRepositoryUrl {
+  /** Without a trailing slash. */
+  readonly url: string;
+  readonly reference: RepositoryReference;
+}
+
+/** `oci://host/repo` checked, without a trailing slash, and parsed; anything else is an InvalidObject. */
+export const parseOciUrl = (url: string, where: string): OciRepositoryUrl => {
   const trimmed = url.trim().replace(/\/+$/, '');
   const rest = trimmed.replace(/^oci:\/\//i, '');
   const slash = rest.indexOf('/');
@@ -20,14 +27,14 @@ export const checkOciUrl = (url: string, where: string): string => {
       `${where}: url "${url}" is not oci://host/repository (without tag or digest)`,
     );
   try {
-    parseReference(trimmed);
+    const { registry, repository } = parseReference(trimmed);
+    return { url: trimmed, reference: { registry, repository } };
   } catch (cause) {
     if (!(cause instanceof RegistryError)) throw cause;
     throw new SourceError('InvalidObject', `${where}: url "${url}" is not a valid OCI repository`, {
       cause,
     });
   }
-  return trimmed;
 };
 
 const unsupportedProvider = (provider: string, where: string): void => {
@@ -63,9 +70,9 @@ export const ociRepositoryArtifact = async (
   reader: ObjectReader,
 ): Promise<WatchedArtifact> => {
   unsupportedProvider(repo.provider, repo.where);
-  const url = checkOciUrl(repo.url, repo.where);
+  const { url, reference } = parseOciUrl(repo.url, repo.where);
   const { digest, semver, semverFilter, tag } = repo.ref;
-  const reference =
+  const ref =
     digest !== undefined
       ? { digest, ...(tag !== undefined ? { tag } : {}) }
       : semver !== undefined
@@ -81,7 +88,8 @@ export const ociRepositoryArtifact = async (
     secrets.length > 0 ? { kind: 'dockerconfigjson', secrets } : { kind: 'anonymous' };
   return {
     url,
-    ...reference,
+    reference,
+    ...ref,
     credentials,
     insecure: repo.insecure,
     tlsSkipVerify: false,
@@ -108,15 +116,16 @@ export const helmRepositoryChartArtifact = (
       `${repo.where}: only HelmRepositories of type oci are supported (an HTTP chart index has no digests)`,
     );
   unsupportedProvider(repo.provider, repo.where);
-  const url = `${checkOciUrl(repo.url, repo.where)}/${chart}`;
-  checkOciUrl(url, origin);
+  const url = `${parseOciUrl(repo.url, repo.where).url}/${chart}`;
+  const { reference } = parseOciUrl(url, origin);
   // OCI tags cannot hold "+": Helm pushes 1.0.0+build as tag 1.0.0_build.
-  const reference = STRICT_VERSION.test(version)
+  const ref = STRICT_VERSION.test(version)
     ? { tag: version.replace(/\+/g, '_') }
     : { semver: version === '' ? '*' : version };
   return {
     url,
-    ...reference,
+    reference,
+    ...ref,
     credentials:
       repo.secretRef !== undefined
         ? { kind: 'basic', secret: { namespace: repo.namespace, name: repo.secretRef } }

@@ -24,6 +24,7 @@ const access = (
   semverRule?: ArtifactAccess['semverRule'],
 ): ArtifactAccess => ({
   url: `oci://${registry.host}/${repository}`,
+  reference: { registry: registry.host, repository },
   semver,
   ...(semverRule ? { semverRule } : {}),
   insecure: true,

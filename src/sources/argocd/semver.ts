@@ -1,14 +1,14 @@
 // The tag Argo CD v3.5 deploys for an OCI source's targetRevision, from the repository's tag list: Argo's
 // util/versions.MaxVersion on Masterminds/semver v3.4.0 (no length limits, unlike Flux's v3.5.0), wrapped
 // as its repo-server does for a Helm-OCI chart (helm pull --version) and for a native oci:// source (the
-// literal tag first). No I/O; test/integration/registry/semver-oracle.test.ts checks it against Argo's code.
+// literal tag first). No I/O; test/integration/sources/semver-oracle.test.ts checks it against Argo's code.
 import {
   compareVersions,
   parseConstraint,
   readVersion,
   type ConstraintLimits,
   type SemVer,
-} from './semver.ts';
+} from '../flux/semver.ts';
 
 /** Masterminds v3.4.0, the version Argo CD v3.2 to v3.5 pins: no input limits. */
 const MASTERMINDS_3_4_LIMITS: ConstraintLimits = {

@@ -6,8 +6,8 @@ import {
   isArgoCdConstraint,
   isArgoCdVersion,
   selectArgoCdTag,
-} from '../../src/registry/argocd-semver.ts';
-import { selectTag } from '../../src/registry/semver.ts';
+} from '../../../src/sources/argocd/semver.ts';
+import { selectTag } from '../../../src/sources/flux/semver.ts';
 
 describe('selectArgoCdTag', () => {
   it('counts lax tags (1.5, v2) as candidates, where Flux needs three parts', () => {

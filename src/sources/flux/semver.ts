@@ -2,9 +2,9 @@
 // Masterminds/semver v3.5.0 (NewVersion in its default coercing mode, NewConstraint, Check, Compare) plus
 // fluxcd/pkg/version.ParseVersion (a tag needs three dot-separated parts) and source-controller's pick of
 // the highest match. Quirks are kept on purpose (`<=*` matches only 0.x, `>*` excludes only 0.0.0, a
-// hyphen range is rewritten textually); test/integration/registry/semver-oracle.test.ts checks this module
+// hyphen range is rewritten textually); test/integration/sources/semver-oracle.test.ts checks this module
 // against the Go library. Numbers are uint64 as in Go, hence bigint.
-import { RegistryError } from './errors.ts';
+import { RegistryError } from '../../registry/errors.ts';
 
 export interface SemVer {
   readonly major: bigint;
@@ -74,7 +74,7 @@ export const parseVersion = (text: string): SemVer | undefined => {
 };
 
 /** fluxcd/pkg/version.ParseVersion: as parseVersion, but only text with at least two dots is a version. */
-export const parseFluxVersion = (tag: string): SemVer | undefined =>
+const parseFluxVersion = (tag: string): SemVer | undefined =>
   tag.split('.').length >= 3 ? parseVersion(tag) : undefined;
 
 const compareNumbers = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -299,7 +299,7 @@ export interface ConstraintLimits {
 }
 
 /** Masterminds v3.5.0 (Flux). */
-export const MASTERMINDS_3_5_LIMITS: ConstraintLimits = {
+const MASTERMINDS_3_5_LIMITS: ConstraintLimits = {
   maxLength: MAX_CONSTRAINT_LENGTH,
   maxGroups: MAX_CONSTRAINT_GROUPS,
   maxVersionLength: MAX_VERSION_LENGTH,

@@ -1,11 +1,11 @@
-// Cross-checks src/registry/semver.ts against Flux's own semver code: the semver-oracle tool
+// Cross-checks src/sources/flux/semver.ts against Flux's own semver code: the semver-oracle tool
 // (scripts/tools/semver-oracle, built by scripts/testbin.sh with Masterminds/semver and fluxcd/pkg/version at
 // the versions source-controller v1.9.2 pins) answers which tag Flux's OCIRepository would pick. Generated
 // cases (seeded, reproducible) and hand-picked odd ones go through both; every answer must agree. The same
-// for src/registry/argocd-semver.ts against Argo CD v3.5.1's util/versions in the oracle's Argo CD modes.
+// for src/sources/argocd/semver.ts against Argo CD v3.5.1's util/versions in the oracle's Argo CD modes.
 import { describe, expect, it } from 'vitest';
-import { selectTag } from '../../../src/registry/semver.ts';
-import { selectArgoCdTag, type ArgoCdSourceKind } from '../../../src/registry/argocd-semver.ts';
+import { selectTag } from '../../../src/sources/flux/semver.ts';
+import { selectArgoCdTag, type ArgoCdSourceKind } from '../../../src/sources/argocd/semver.ts';
 import { RegistryError } from '../../../src/registry/errors.ts';
 import { compileRe2 } from '../../../src/re2-pattern.ts';
 import { runTool } from '../../env/run-tool.ts';

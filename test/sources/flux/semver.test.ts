@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, parseConstraint, parseVersion, selectTag } from '../../src/registry/semver.ts';
+import {
+  compareVersions,
+  parseConstraint,
+  parseVersion,
+  selectTag,
+} from '../../../src/sources/flux/semver.ts';
 
 const TAGS = [
   '0.9.0',

@@ -61,7 +61,7 @@ export interface ReconcileState {
   readonly now: Date;
   targets: readonly TargetKey[];
   checks: ArtifactCheck[];
-  /** Artifacts that could not be resolved or judged in this reconcile (fail-closed.ts decides what holds). */
+  /** Artifacts that could not be resolved or judged in this reconcile (verdict.ts decides what holds). */
   failures: JudgementFailure[];
   /** What is held after this reconcile (status.heldTargets). */
   heldTargets: readonly HeldTarget[];

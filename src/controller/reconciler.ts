@@ -8,11 +8,10 @@ import {
   DEFAULT_ACTION,
   FINALIZER,
   type ArtifactVerification,
-  type HistoryEntry,
   type HoldAction,
+  type Verdict,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
-import { isPinMethod } from '../enforce/hold-method.ts';
 import type { HoldOptions } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
@@ -22,19 +21,15 @@ import type { DigestPoller } from './digest-poller.ts';
 import { parseDuration } from './duration.ts';
 import { lastDigestForTag } from './history.ts';
 import { stalled } from './reconcile-error.ts';
-import {
-  alreadyTrusted,
-  asReconcileError,
-  decideEnforcement,
-  digestOfFailedResolution,
-} from './fail-closed.ts';
+import { alreadyTrusted, asReconcileError, digestOfFailedResolution } from './fail-closed.ts';
 import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, repositoryReference, type RegistryAccess } from './registry-access.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
-import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';
+import type { ArtifactChecker } from './artifact-checker.ts';
 import type { SourceLoader, LoadedArtifact } from './source-loader.ts';
 import type { TargetHolder } from './target-holder.ts';
+import { decide, type CheckedDigest, type CheckOutcome, type Enforcement } from './verdict.ts';
 
 /** What the reconciler uses of each collaborator (so a step can be tested with an in-memory stand-in). */
 export interface ReconcilerDeps {
@@ -132,11 +127,11 @@ export class ArtifactVerificationReconciler {
       state.heldBefore = state.heldTargets;
       const resolved = await this.resolveDigests(state, loaded);
       await this.quarantine(state, resolved, log);
-      await this.checkArtifacts(state, resolved);
-      await this.enforce(state);
+      const checked = await this.checkArtifacts(state, resolved);
+      await this.enforce(state, this.decide(state, checked));
     } catch (error) {
       // Only steps that judge no digest throw here (reading the source, recovering or applying holds): the
-      // targets stay as they are. Errors while judging a digest are verdicts (fail-closed.ts) and held above.
+      // targets stay as they are. Errors while judging a digest are verdicts (verdict.ts) and held above.
       state.error = asReconcileError(error, 'reconcile');
     }
     if (state.error)
@@ -293,8 +288,12 @@ export class ArtifactVerificationReconciler {
   private readonly lastRequestedAt = new Map<string, string>();
   private readonly recordComplete = new Set<string>();
 
-  private async checkArtifacts(state: ReconcileState, resolved: readonly ResolvedArtifact[]): Promise<void> {
+  private async checkArtifacts(
+    state: ReconcileState,
+    resolved: readonly ResolvedArtifact[],
+  ): Promise<CheckedDigest[]> {
     const { object } = state;
+    const checked: CheckedDigest[] = [];
     const history = object.status?.history;
     const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
     for (const item of resolved) {
@@ -319,121 +318,90 @@ export class ArtifactVerificationReconciler {
           namespace: object.metadata.namespace ?? '',
           name: object.metadata.name,
         });
-      let result: CheckedArtifact;
+      let outcome: CheckOutcome;
       try {
-        result = await this.deps.checker.check(object, item.artifact, item.digest, {
+        outcome = await this.deps.checker.check(object, item.artifact, item.digest, {
           reverify: state.reverify === true,
         });
       } catch (thrown) {
-        // No verdict could be reached on this digest: that is the verdict Error (fail-closed.ts decides
+        // No verdict could be reached on this digest: that is the verdict Error (verdict.ts decides
         // whether it holds), unless a person approved this digest by hand.
         const error = asReconcileError(thrown, `checking ${item.artifact.access.url}@${item.digest}`);
         state.error ??= error;
-        check.verdict = check.approved ? 'Trusted' : 'Error';
-        check.reason = check.approved ? Reason.ApprovedManually : error.reason;
-        check.message = error.message;
-        this.countVerdict(object, check, history);
-        state.checks.push(check);
-        continue;
+        outcome = { error };
       }
-      if (result.verification) check.verification = result.verification;
-      if (result.scan) check.scan = result.scan;
-      const verifyFailed = result.verification !== undefined && result.verification.verdict !== 'Trusted';
-      const scanFailed = result.scan !== undefined && (result.scan.failed || result.scan.problems.length > 0);
-      if (result.verification?.verdict === 'Error' && !check.approved) {
-        // Signatures could not be read: no verdict on this digest. Fail closed for enforcement, retry.
-        check.verdict = 'Error';
-        check.reason = Reason.RegistryError;
-        check.message = result.verification.signers.map((s) => s.message).join('; ');
-      } else if ((verifyFailed || scanFailed) && !check.approved) {
-        check.verdict = 'Untrusted';
-        check.reason = verifyFailed
-          ? (result.verification?.reasons[0] ?? Reason.SignatureInvalid)
-          : result.scan?.failed
-            ? Reason.FindingsAtThreshold
-            : Reason.ScanRequirementFailed;
-        check.message = verifyFailed
-          ? (result.verification?.signers.map((s) => `${s.name}: ${s.message}`).join('; ') ?? '')
-          : `${result.scan?.findings.length ?? 0} finding(s)${result.scan?.problems.length ? `; ${result.scan.problems.join('; ')}` : ''}`;
-      } else {
-        check.verdict = 'Trusted';
-        if (check.approved && (verifyFailed || scanFailed)) check.reason = Reason.ApprovedManually;
+      if (outcome.error === undefined) {
+        if (outcome.verification) check.verification = outcome.verification;
+        if (outcome.scan) check.scan = outcome.scan;
       }
-      this.countVerdict(object, check, history);
       state.checks.push(check);
+      checked.push({ digest: check.digest, tag: check.tag, approved: check.approved, outcome });
     }
+    return checked;
+  }
+
+  /** The verdicts and what enforcement does (verdict.ts), recorded on the checks. */
+  private decide(state: ReconcileState, checked: readonly CheckedDigest[]): Enforcement {
+    const { object } = state;
+    const decision = decide({
+      status: object.status,
+      action: actionOf(object),
+      resume: object.spec.resume ?? 'Automatic',
+      checked,
+      failures: state.failures,
+      heldBefore: state.heldBefore ?? state.heldTargets,
+    });
+    for (const [index, check] of state.checks.entries()) {
+      const verdict = decision.verdicts[index];
+      if (!verdict) continue;
+      check.verdict = verdict.verdict;
+      if (verdict.reason !== undefined) check.reason = verdict.reason;
+      if (verdict.message !== undefined) check.message = verdict.message;
+      this.countVerdict(object, check, verdict.judged);
+    }
+    return decision.enforcement;
   }
 
   /** Counted once per verdict on a digest, not on every reconcile (cached results are not new verifications). */
-  private countVerdict(
-    object: ArtifactVerification,
-    check: ArtifactCheck,
-    history: readonly HistoryEntry[] | undefined,
-  ): void {
-    const prior = history?.find((h) => h.digest === check.digest && h.tag === check.tag);
-    if (check.verdict !== undefined && prior?.verdict !== check.verdict)
+  private countVerdict(object: ArtifactVerification, check: ArtifactCheck, verdict: Verdict): void {
+    const prior = object.status?.history?.find((h) => h.digest === check.digest && h.tag === check.tag);
+    if (prior?.verdict !== verdict)
       this.deps.metrics.verifications.inc({
         namespace: object.metadata.namespace ?? '',
         name: object.metadata.name,
-        result: check.verdict,
+        result: verdict,
       });
   }
 
-  private async enforce(state: ReconcileState): Promise<void> {
-    const { object, checks } = state;
+  /** Carries out the decision on the targets. */
+  private async enforce(state: ReconcileState, enforcement: Enforcement): Promise<void> {
+    const { object } = state;
     const holder = objectKey(object);
-    const action = actionOf(object);
-    if (action === 'Warn') {
-      state.heldTargets = await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
-      return;
+    switch (enforcement.kind) {
+      case 'Keep':
+        return;
+      case 'Hold':
+        state.heldTargets = await this.deps.holder.holdAll(
+          holder,
+          state.targets,
+          state.heldTargets,
+          holdOptions(object, enforcement.distrusted),
+          state,
+        );
+        return;
+      case 'Pin':
+        state.heldTargets = await this.deps.holder.pinTrusted(
+          holder,
+          state.targets,
+          state.heldTargets,
+          { digest: enforcement.digest, version: enforcement.version },
+          state,
+        );
+        return;
+      case 'Release':
+        state.heldTargets = await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
+        return;
     }
-    const decision = decideEnforcement(object.status, checks, state.failures);
-    if (decision === 'Keep') return;
-    if (decision === 'Hold') {
-      const distrusted = checks.filter((c) => c.verdict !== 'Trusted').map((c) => c.digest);
-      state.heldTargets = await this.deps.holder.holdAll(
-        holder,
-        state.targets,
-        state.heldTargets,
-        holdOptions(object, distrusted),
-        state,
-      );
-      return;
-    }
-    const trustedDigest = checks[0]?.digest;
-    const manual = (object.spec.resume ?? 'Automatic') === 'Manual';
-    const approvedNow = checks.every((c) => c.approved);
-    // Holds from before this reconcile, not the quarantine of a digest judged just now: a new digest that
-    // turns out trusted is released in the same reconcile even with Manual resume.
-    const heldBefore = state.heldBefore ?? state.heldTargets;
-    if (heldBefore.some((t) => !isPinMethod(t.method)) && manual && !approvedNow) {
-      // Trust returned but resume is Manual: stay held until a person approves this digest.
-      for (const c of checks) {
-        c.verdict = 'Untrusted';
-        c.reason = Reason.AwaitingApproval;
-        c.message = `trusted again, but spec.resume is Manual: annotate ${ANNOTATIONS.approve}=${c.digest} to release`;
-      }
-      state.heldTargets = await this.deps.holder.holdAll(
-        holder,
-        state.targets,
-        state.heldTargets,
-        holdOptions(object),
-        state,
-      );
-      return;
-    }
-    // The chart version of a trusted tag, for version pins (Helm pushes 1.0.0+b as tag 1.0.0_b).
-    const trustedVersion = checks.length === 1 ? checks[0]?.tag?.replace(/_/g, '+') : undefined;
-    state.heldTargets =
-      action === 'Pin' && trustedDigest
-        ? await this.deps.holder.pinTrusted(
-            holder,
-            state.targets,
-            state.heldTargets,
-            { digest: trustedDigest, version: trustedVersion },
-            state,
-          )
-        : await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
   }
 
   /** The one exit: status, Events, metrics. */

@@ -12,10 +12,10 @@ import type {
 } from '../api/artifact-verification.ts';
 import { isPinMethod } from '../enforce/hold-method.ts';
 import { removeCondition, setCondition } from './conditions.ts';
-import { alreadyTrusted } from './fail-closed.ts';
 import { recordVerdict } from './history.ts';
 import type { ArtifactCheck, ReconcileState, TargetKey } from './reconcile-state.ts';
 import { ConditionType, Reason } from '../api/conditions.ts';
+import { isTrusted, recordsVerdict } from './verdict.ts';
 import { EventReason } from '../api/event-reasons.ts';
 
 export const MAX_FINDINGS = 50;
@@ -286,7 +286,7 @@ export const summarize = (state: ReconcileState): Summary => {
   const previous = object.status;
   const generation = object.metadata.generation;
   const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const trusted = !error && checks.length > 0 && checks.every((c) => c.verdict === 'Trusted');
+  const trusted = isTrusted(checks, error);
   const untrusted = checks.find((c) => c.verdict !== 'Trusted');
   let conditions: Condition[] = [...(previous?.conditions ?? [])];
   const set = (type: string, status: Condition['status'], reason: string, message: string): void => {
@@ -373,8 +373,7 @@ export const summarize = (state: ReconcileState): Summary => {
   for (const check of checks) {
     if (!check.verdict) continue;
     events.push(...verdictEvents(check, previousVerdict(previous?.history, check)));
-    // An error on a digest trusted before is an outage, not a new verdict: its history keeps Trusted.
-    if (check.verdict === 'Error' && alreadyTrusted(previous, check.digest)) continue;
+    if (!recordsVerdict(previous, check.digest, check.verdict)) continue;
     history = recordVerdict(
       history,
       {

@@ -12,7 +12,6 @@ import { Reason } from '../../src/api/conditions.ts';
 import type { OperatorConfig } from '../../src/config/operator-config.ts';
 import type { CheckedArtifact } from '../../src/controller/artifact-checker.ts';
 import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
-import { decideEnforcement } from '../../src/controller/fail-closed.ts';
 import { ArtifactVerificationReconciler, type ReconcilerDeps } from '../../src/controller/reconciler.ts';
 import { stalled } from '../../src/controller/reconcile-error.ts';
 import type { LoadedSource } from '../../src/controller/source-loader.ts';
@@ -514,53 +513,5 @@ describe('quarantine on detection: a digest not trusted yet is held before it is
     expect(w.calls).not.toContain('check');
     expect(w.releaseCalls).toBe(0);
     expect(w.held).toHaveLength(1);
-  });
-});
-
-describe('decideEnforcement', () => {
-  const status = trustedStatus(GOOD);
-  const failure = (digest: string | undefined) => ({
-    url: 'oci://r/x',
-    tag: '1',
-    digest,
-    error: stalled(Reason.InvalidSpec, 'x'),
-  });
-  it.each([
-    {
-      name: 'every check trusted',
-      checks: [{ digest: EVIL, verdict: 'Trusted' as const }],
-      failures: [],
-      want: 'Release',
-    },
-    {
-      name: 'an untrusted check',
-      checks: [{ digest: GOOD, verdict: 'Untrusted' as const }],
-      failures: [],
-      want: 'Hold',
-    },
-    { name: 'a check with no verdict', checks: [{ digest: GOOD }], failures: [], want: 'Hold' },
-    {
-      name: 'an error on a new digest',
-      checks: [{ digest: EVIL, verdict: 'Error' as const }],
-      failures: [],
-      want: 'Hold',
-    },
-    {
-      name: 'an error on the trusted digest',
-      checks: [{ digest: GOOD, verdict: 'Error' as const }],
-      failures: [],
-      want: 'Keep',
-    },
-    { name: 'an unresolved artifact last seen trusted', checks: [], failures: [failure(GOOD)], want: 'Keep' },
-    { name: 'an unresolved artifact never seen', checks: [], failures: [failure(undefined)], want: 'Hold' },
-    {
-      name: 'a trusted check beside an unresolved artifact never seen',
-      checks: [{ digest: GOOD, verdict: 'Trusted' as const }],
-      failures: [failure(undefined)],
-      want: 'Hold',
-    },
-    { name: 'nothing judged at all', checks: [], failures: [], want: 'Keep' },
-  ])('$name → $want', ({ checks, failures, want }) => {
-    expect(decideEnforcement(status, checks, failures)).toBe(want);
   });
 });

@@ -157,27 +157,27 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       },
     },
     holder: {
-      holdAll: (_holder, targets, current, _options, state) => {
+      holdAll: (_holder, targets, current) => {
         w.holdCalls++;
         w.calls.push('hold');
         fail('hold');
-        if (current.length > 0) return Promise.resolve([...current]);
+        if (current.length > 0) return Promise.resolve({ held: [...current], events: [] });
         w.held = targets.map((t) => ({ ...t, method: 'spec.suspend', since: '2026-12-04T12:00:00Z' }));
-        for (const t of targets)
-          state.holdEvents.push({ target: t, kind: 'Held', message: `held ${t.name}` });
-        return Promise.resolve(w.held);
+        const events = targets.map((t) => ({ target: t, kind: 'Held' as const, message: `held ${t.name}` }));
+        return Promise.resolve({ held: w.held, events });
       },
-      pinTrusted: (_holder, _targets, current) => Promise.resolve([...current]),
+      pinTrusted: (_holder, _targets, current) =>
+        Promise.resolve({ held: [...current], events: [], unpinnable: [] }),
       recover: (_holder, _targets, current) => {
         fail('recover');
         return Promise.resolve([...current]);
       },
       releaseStale: (_holder, current) => {
-        if (current.length === 0) return Promise.resolve([]);
+        if (current.length === 0) return Promise.resolve({ held: [], events: [] });
         w.releaseCalls++;
         w.calls.push('release');
         w.held = [];
-        return Promise.resolve([]);
+        return Promise.resolve({ held: [], events: [] });
       },
       releaseAll: () => Promise.resolve([]),
     },

@@ -4,23 +4,21 @@
 import type { Logger } from 'pino';
 import {
   ANNOTATIONS,
-  DEFAULT_ACTION,
   FINALIZER,
   type ArtifactVerification,
   type ArtifactVerificationStatus,
   type HeldTarget,
-  type HoldAction,
   type Verdict,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
-import type { HoldOptions, TargetRef } from '../enforce/types.ts';
+import type { TargetRef } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import { forgetObject, recordFindings, type OperatorMetrics } from '../observability/metrics.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import type { DigestPoller } from './digest-poller.ts';
-import { parseDuration } from './duration.ts';
-import { lastDigestForTag } from './history.ts';
+import { actionOf, holdOptions, intervalOf, objectKey } from './reconcile-spec.ts';
+import { tagHistory } from './history.ts';
 import { stalled } from './reconcile-error.ts';
 import {
   alreadyTrusted,
@@ -55,35 +53,6 @@ export interface ReconcilerDeps {
 export interface ReconcileResult {
   readonly requeueAfterMs?: number;
 }
-
-const DEFAULT_INTERVAL_MS = 60_000;
-const MIN_INTERVAL_MS = 10_000;
-
-const objectKey = (object: ArtifactVerification): string =>
-  `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-
-const intervalOf = (object: ArtifactVerification): number => {
-  const parsed = object.spec.interval ? parseDuration(object.spec.interval) : undefined;
-  return Math.max(parsed ?? DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS);
-};
-
-const actionOf = (object: ArtifactVerification): HoldAction => object.spec.action ?? DEFAULT_ACTION;
-
-/**
- * How to hold. Pin keeps targets at the trusted digest, unless that digest is itself judged untrusted now
- * (a revoked certificate, a stricter policy): then there is nothing to pin to and Pin falls back to Suspend.
- */
-const holdOptions = (
-  object: ArtifactVerification,
-  distrusted: readonly string[] = [],
-): Omit<HoldOptions, 'expectHeld'> => {
-  const trusted = object.status?.trustedDigest;
-  return {
-    action: actionOf(object) === 'Pin' ? 'Pin' : 'Suspend',
-    argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
-    ...(trusted && !distrusted.includes(trusted) ? { pinDigest: trusted } : {}),
-  };
-};
 
 export class ArtifactVerificationReconciler {
   private readonly deps: ReconcilerDeps;
@@ -334,20 +303,13 @@ export class ArtifactVerificationReconciler {
     const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
     const checked: CheckedResult[] = [];
     for (const item of resolved) {
-      const last = lastDigestForTag(history, item.tag);
-      // The digest this tag had before the current one: kept while the current one is not trusted, so
-      // TagMutated stays True across re-checks, not only in the reconcile that saw the move.
-      const before = history?.find((h) => h.tag === item.tag && h.digest !== item.digest)?.digest;
-      const known = history?.some((h) => h.digest === item.digest && h.tag === item.tag) ?? false;
       const check: ArtifactCheck = {
         url: item.artifact.access.url,
         tag: item.tag,
         digest: item.digest,
         mediaType: item.mediaType,
         resolvedAt: item.resolvedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        previousDigest: item.tag !== undefined ? before : undefined,
-        moved: last !== undefined && last !== item.digest,
-        firstSeen: !known,
+        ...tagHistory(history, item.tag, item.digest),
         approved: approved !== undefined && isDigest(approved) && approved === item.digest,
       };
       if (check.moved)

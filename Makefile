@@ -14,7 +14,7 @@ help: ## List the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: prerequisites
-prerequisites: ## Check that bash, node, npm, Go >= 1.26, openssl and redis-server are installed (says how to install what is not)
+prerequisites: ## Check that bash, node, npm, Go >= 1.26, openssl, redis-server and gpg are installed (says how to install what is not)
 	@$(PREREQS)
 
 $(DEPS): package.json package-lock.json

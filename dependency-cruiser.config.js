@@ -33,6 +33,14 @@ export default {
       to: { circular: true },
     },
     {
+      name: 'verify-does-no-registry-io',
+      comment:
+        'verify/ judges the material it is given (issue 15): signatures are fetched by registry/signature-fetch.ts and OCSP/CRL by registry/revocation-http.ts, both composed by the caller.',
+      severity: 'error',
+      from: { path: '^src/verify/' },
+      to: { path: '^src/registry/(client|transport|signature-fetch|revocation-http)[.]ts$' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'An import the checker cannot resolve is an arrow it cannot judge.',
       severity: 'error',

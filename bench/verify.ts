@@ -3,7 +3,7 @@
 // warm process (concurrent, the registry client's per-registry limit applies) against `cosign verify
 // --key` and `notation verify` run on a sample of the same artifacts, side by side. Reports per-artifact
 // times, throughput ratios and HTTP requests per verification. No absolute asserts.
-import { createRevocationHttp } from '../src/verify/notation/revocation/http.ts';
+import { createRevocationHttp } from '../src/registry/revocation-http.ts';
 import { RevocationChecker } from '../src/verify/notation/revocation/revocation.ts';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import { RegistryClient } from '../src/registry/client.ts';
 import { RegistryTransport } from '../src/registry/transport.ts';
 import { parseReference } from '../src/registry/reference.ts';
 import { OCI_EMPTY, OCI_MANIFEST } from '../src/registry/media-types.ts';
-import { verifyArtifact } from '../src/verify/verify-artifact.ts';
+import { verifyArtifact } from '../src/controller/signature-check.ts';
 import { trustPolicyFromSpec } from '../src/verify/trust-policy.ts';
 import type { TrustPolicy } from '../src/verify/types.ts';
 

@@ -13,6 +13,7 @@ REQUIREMENTS=(
   "go|1.26|builds the pinned test tools (etcd, kube-apiserver, registries, cosign, notation, helm, Flux)|https://go.dev/dl/ (Debian's golang-go is older than 1.26 on bookworm and trixie)"
   "openssl|1.1.1|generates the test certificates and keys at run time (-addext)|apt-get install openssl"
   "redis-server|6.0|Argo CD's cache in its end-to-end tests and bench (test/env/argocd.ts)|apt-get install redis-server"
+  "gpg|2.2|Helm provenance tests: keys and .prov signatures made by the real GnuPG (test/env/gpg.ts)|apt-get install gnupg"
 )
 
 # Prints the version of a command as dotted numbers, or nothing when it cannot be read.
@@ -26,6 +27,7 @@ version_of() {
     # LibreSSL prints another name: its -addext support differs, so it is not read as OpenSSL.
     openssl) out="$(openssl version 2>/dev/null)" && [[ "$out" == OpenSSL\ * ]] && out="${out#OpenSSL }" || out="" ;;
     redis-server) out="$(redis-server --version 2>/dev/null)" && out="${out#*v=}" ;;
+    gpg) out="$(gpg --version 2>/dev/null | head -n 1)" ;;
   esac
   [[ "$out" =~ ([0-9]+(\.[0-9]+)*) ]] && printf '%s' "${BASH_REMATCH[1]}"
 }
@@ -46,8 +48,8 @@ version_at_least() {
 
 wanted=("$@")
 for name in "${wanted[@]}"; do
-  case " bash node npm go openssl redis-server " in *" $name "*) ;; *)
-    printf 'check-prerequisites: unknown command %s (known: bash node npm go openssl redis-server)\n' "$name" >&2
+  case " bash node npm go openssl redis-server gpg " in *" $name "*) ;; *)
+    printf 'check-prerequisites: unknown command %s (known: bash node npm go openssl redis-server gpg)\n' "$name" >&2
     exit 2
     ;;
   esac

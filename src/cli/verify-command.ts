@@ -2,12 +2,12 @@
 // digest's signatures against the policy's spec.verify and prints the verdict. Exit codes
 // (docs/design.md#command-line): 0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network
 // error.
-import { createRevocationHttp } from '../verify/notation/revocation/http.ts';
+import { createRevocationHttp } from '../registry/revocation-http.ts';
 import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { readFileSync } from 'node:fs';
 import { formatReference, parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
-import { verifyArtifact } from '../verify/verify-artifact.ts';
+import { verifyArtifact } from '../controller/signature-check.ts';
 import { trustPolicyFromSpec, TRUSTED_ROOT_KEY } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';

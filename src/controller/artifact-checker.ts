@@ -6,7 +6,7 @@ import type { RegistryClient } from '../registry/client.ts';
 import { repositoryReference, type RegistryAccess } from './registry-access.ts';
 import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
-import { verifyArtifact } from '../verify/verify-artifact.ts';
+import { verifyArtifact } from './signature-check.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
 import { revocationActionFor } from '../verify/notation/verification-level.ts';

@@ -20,7 +20,7 @@ import { discoverInstalledKinds } from '../runtime/discovery.ts';
 import { Informer, type InformerEvent } from '../runtime/informer.ts';
 import type { ResourceKind } from '../runtime/resource-kind.ts';
 import { WorkQueue } from '../runtime/work-queue.ts';
-import { createRevocationHttp } from '../verify/notation/revocation/http.ts';
+import { createRevocationHttp } from '../registry/revocation-http.ts';
 import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { ArtifactChecker } from './artifact-checker.ts';
 import { KubeClusterAccess } from './cluster-access.ts';

@@ -19,7 +19,7 @@ export class NotationSignerVerifier implements Verifier {
     now: Date,
     io: VerifierIo,
   ): Promise<SignerResult> {
-    // verifyArtifact reads the manifest whenever the policy has a notation entry.
+    // The caller reads the manifest whenever the policy has a notation entry.
     return verifyNotation(
       { mediaType: target.mediaType ?? '', digest: target.digest, size: target.size ?? -1 },
       material.notation,

@@ -115,6 +115,22 @@ describe('layering rule (dependency-cruiser.config.js)', () => {
     ]);
   });
 
+  it('fails verify/ importing the registry client or transport, not other registry modules', async () => {
+    const result = await check({
+      ...CLEAN,
+      'src/registry/transport.ts':
+        "import type { Api } from '../api/types.ts';\nexport type Transport = Api;\n",
+      'src/registry/shapes.ts': "import type { Api } from '../api/types.ts';\nexport type Shape = Api;\n",
+      'src/verify/judge.ts':
+        "import type { Shape } from '../registry/shapes.ts';\nimport type { Client } from '../registry/client.ts';\nimport type { Transport } from '../registry/transport.ts';\nexport type J = Shape | Client | Transport;\n",
+    });
+    expect(result.code).not.toBe(0);
+    expect(names(result.violations)).toEqual([
+      'verify-does-no-registry-io src/verify/judge.ts -> src/registry/client.ts',
+      'verify-does-no-registry-io src/verify/judge.ts -> src/registry/transport.ts',
+    ]);
+  });
+
   it('fails a cycle made only of type imports inside one module', async () => {
     const result = await check({
       ...CLEAN,

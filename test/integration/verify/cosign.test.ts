@@ -26,7 +26,7 @@ import type { RegistryEndpoint } from '../../env/registries.ts';
 import { RegistryClient } from '../../../src/registry/client.ts';
 import { RegistryTransport } from '../../../src/registry/transport.ts';
 import { parseReference } from '../../../src/registry/reference.ts';
-import { verifyArtifact } from '../../../src/verify/verify-artifact.ts';
+import { verifyArtifact } from '../../../src/controller/signature-check.ts';
 import { trustPolicyFromSpec } from '../../../src/verify/trust-policy.ts';
 import type { VerifySpec } from '../../../src/api/artifact-verification.ts';
 import type { VerificationResult, VerifyReason } from '../../../src/verify/types.ts';

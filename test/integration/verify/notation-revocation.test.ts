@@ -23,7 +23,7 @@ import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { NOTATION_SIGNATURE_ARTIFACT_TYPE } from '../../../src/registry/media-types.ts';
 import { verifyNotation } from '../../../src/verify/notation/notation-verifier.ts';
 import type { NotationEnvelope } from '../../../src/verify/types.ts';
-import { createRevocationHttp } from '../../../src/verify/notation/revocation/http.ts';
+import { createRevocationHttp } from '../../../src/registry/revocation-http.ts';
 import { RevocationChecker } from '../../../src/verify/notation/revocation/revocation.ts';
 import type { RevocationAction } from '../../../src/api/artifact-verification.ts';
 import type { SignerResult } from '../../../src/verify/types.ts';

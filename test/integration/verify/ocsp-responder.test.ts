@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SigningCertificate } from '../../../src/verify/notation/certificate.ts';
 import type { CertRevocationResult } from '../../../src/verify/notation/revocation/types.ts';
-import { createRevocationHttp } from '../../../src/verify/notation/revocation/http.ts';
+import { createRevocationHttp } from '../../../src/registry/revocation-http.ts';
 import { checkOcsp } from '../../../src/verify/notation/revocation/ocsp.ts';
 import { freePort } from '../../env/ports.ts';
 import { ProcessSupervisor, waitFor, type ServiceHandle } from '../../env/processes.ts';

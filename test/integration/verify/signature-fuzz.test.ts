@@ -38,7 +38,7 @@ import {
 } from '../../../src/registry/media-types.ts';
 import { CosignVerifier } from '../../../src/verify/cosign/cosign-verifier.ts';
 import { verifyNotation } from '../../../src/verify/notation/notation-verifier.ts';
-import { verifyArtifact } from '../../../src/verify/verify-artifact.ts';
+import { verifyArtifact } from '../../../src/controller/signature-check.ts';
 import { trustPolicyFromSpec } from '../../../src/verify/trust-policy.ts';
 import type { VerifySpec } from '../../../src/api/artifact-verification.ts';
 import type { CosignLegacySignature, NotationTrust, SignerResult } from '../../../src/verify/types.ts';

@@ -28,7 +28,7 @@ import {
 import { RegistryClient } from '../../../src/registry/client.ts';
 import { RegistryTransport } from '../../../src/registry/transport.ts';
 import { parseReference } from '../../../src/registry/reference.ts';
-import { verifyArtifact } from '../../../src/verify/verify-artifact.ts';
+import { verifyArtifact } from '../../../src/controller/signature-check.ts';
 import { trustPolicyFromSpec } from '../../../src/verify/trust-policy.ts';
 import { TrustPolicyError } from '../../../src/verify/errors.ts';
 

@@ -14,7 +14,7 @@ import {
   type DerNode,
 } from '../der.ts';
 import { isSupportedX509Signature, verifyX509Signature } from '../x509-signature.ts';
-import { RevocationError } from './errors.ts';
+import { BaseError } from '../../../errors.ts';
 import type { CertCheckOptions, CertRevocationResult, RevocationHttp } from './types.ts';
 
 /** notation-core-go's limit (a typical response is about 4 KB). */
@@ -394,7 +394,8 @@ const checkServer = async (
   try {
     body = await fetchResponse(url, encodeOcspRequest(cert, issuer), http);
   } catch (error) {
-    const code = error instanceof RevocationError ? `${error.code}: ` : '';
+    // The caller's RevocationHttp throws coded errors (FetchFailed, TooLarge, …): the code says what failed.
+    const code = error instanceof BaseError ? `${error.code}: ` : '';
     return unknown(`${code}${error instanceof Error ? error.message : String(error)}`);
   }
   try {

@@ -1,6 +1,6 @@
-// What revocation checking of a Notary Project certificate chain reports, and the HTTP it needs.
-// Results follow notation-core-go: per certificate ok / revoked / unknown / non-revocable (no OCSP or
-// CRL location), by OCSP, CRL, or CRL after OCSP gave no answer.
+// What revocation checking of a Notary Project certificate chain reports, following notation-core-go (per
+// certificate ok / revoked / unknown / non-revocable, by OCSP, CRL, or CRL after OCSP gave no answer), and
+// the HTTP it needs: an interface, since verify/ does no I/O of its own; the caller passes one in.
 
 export type RevocationStatus = 'ok' | 'revoked' | 'unknown' | 'non-revocable';
 
@@ -14,8 +14,10 @@ export interface CertRevocationResult {
 }
 
 /**
- * HTTP for revocation data: plain `http:` URLs only (as notation; CRLs and OCSP responses are signed),
- * bounded size and time, no credentials, at most a few same-scheme redirects. Throws RevocationFetchError.
+ * HTTP for revocation data, implemented by the caller (src/registry/revocation-http.ts): plain `http:` URLs
+ * only (as notation; CRLs and OCSP responses are signed), at most `maxBytes`, bounded time, no
+ * credentials, at most a few same-scheme redirects. Whatever it throws makes the status unknown; the code
+ * of a coded error (a BaseError) is quoted in the detail.
  */
 export interface RevocationHttp {
   get(url: string, maxBytes: number): Promise<Buffer>;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OpensslCa } from '../../../env/openssl-ca.ts';
 import { checkCrl, CrlCache, parseCrl } from '../../../../src/verify/notation/revocation/crl.ts';
-import { RevocationError } from '../../../../src/verify/notation/revocation/errors.ts';
+import { RevocationFetchError } from '../../../../src/registry/revocation-http.ts';
 import type { RevocationHttp } from '../../../../src/verify/notation/revocation/types.ts';
 
 const URL_A = 'http://crl.example/a.crl';
@@ -21,8 +21,9 @@ class MemoryHttp implements RevocationHttp {
   get(url: string, maxBytes: number): Promise<Buffer> {
     this.fetched.push(url);
     const body = this.files.get(url);
-    if (!body) return Promise.reject(new RevocationError('FetchFailed', `${url}: HTTP 404`));
-    if (body.length > maxBytes) return Promise.reject(new RevocationError('TooLarge', `${url}: too large`));
+    if (!body) return Promise.reject(new RevocationFetchError('FetchFailed', `${url}: HTTP 404`));
+    if (body.length > maxBytes)
+      return Promise.reject(new RevocationFetchError('TooLarge', `${url}: too large`));
     return Promise.resolve(body);
   }
   post(): Promise<Buffer> {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigningCertificate } from '../../../../src/verify/notation/certificate.ts';
-import { RevocationError } from '../../../../src/verify/notation/revocation/errors.ts';
+import { RevocationFetchError } from '../../../../src/registry/revocation-http.ts';
 import {
   checkOcsp,
   encodeOcspRequest,
@@ -51,7 +51,8 @@ class ExchangeHttp implements RevocationHttp {
 
   // The real transport (http.ts) stops reading past maxBytes with TooLarge; so does this one.
   private capped(body: Buffer, url: string, maxBytes: number): Buffer {
-    if (body.length > maxBytes) throw new RevocationError('TooLarge', `${url}: more than ${maxBytes} bytes`);
+    if (body.length > maxBytes)
+      throw new RevocationFetchError('TooLarge', `${url}: more than ${maxBytes} bytes`);
     return body;
   }
 }
@@ -455,14 +456,14 @@ describe('servers', () => {
   it('a failing server is followed by the next; when all fail, every problem is reported', async () => {
     const cert: SigningCertificate = { ...leaf.cert, ocspServers: [SERVER, SECOND_SERVER] };
     const answered = new ExchangeHttp(async (request, url) => {
-      if (url.startsWith(SERVER)) throw new RevocationError('FetchFailed', `${SERVER}: HTTP 503`);
+      if (url.startsWith(SERVER)) throw new RevocationFetchError('FetchFailed', `${SERVER}: HTTP 503`);
       return ca.respond(request, { signer: ca.ca, days: 1 });
     });
     expect((await check(cert, answered)).status).toBe('ok');
     expect(answered.calls.map((c) => c.url.startsWith(SECOND_SERVER))).toEqual([false, true]);
 
     const down = new ExchangeHttp(() =>
-      Promise.reject(new RevocationError('FetchFailed', 'connection refused')),
+      Promise.reject(new RevocationFetchError('FetchFailed', 'connection refused')),
     );
     const result = await check(cert, down);
     expect(result.status).toBe('unknown');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OpensslCa, type Issued } from '../../../env/openssl-ca.ts';
 import { RevocationChecker } from '../../../../src/verify/notation/revocation/revocation.ts';
-import { RevocationError } from '../../../../src/verify/notation/revocation/errors.ts';
+import { RevocationFetchError } from '../../../../src/registry/revocation-http.ts';
 import type { RevocationHttp } from '../../../../src/verify/notation/revocation/types.ts';
 
 const OCSP = 'http://ocsp.example/';
@@ -31,7 +31,7 @@ class ChainHttp implements RevocationHttp {
       return this.responder.respond(request, { signer: this.responder.ca, days: 1 });
     }
     const crl = this.crls.get(url);
-    if (!crl) throw new RevocationError('FetchFailed', `${url}: HTTP 503`);
+    if (!crl) throw new RevocationFetchError('FetchFailed', `${url}: HTTP 503`);
     return crl;
   }
   post(): Promise<Buffer> {

@@ -1,9 +1,27 @@
-// RevocationHttp on undici: GET and POST to plain http: URLs only, a timeout per request, a size cap
-// read while streaming, up to 3 redirects that stay on http:, no cookies, no credentials.
+// HTTP for certificate revocation data (OCSP, CRL) on undici: GET and POST to plain http: URLs only, a
+// timeout per request, a size cap read while streaming, up to 3 redirects that stay on http:, no cookies,
+// no credentials. The caller builds it and hands it to verify/'s RevocationChecker (its RevocationHttp).
 import { Agent, request, type Dispatcher } from 'undici';
-import { RevocationError } from './errors.ts';
-import type { RevocationHttp } from './types.ts';
-import { discardBody, readCapped } from '../../../registry/response-body.ts';
+import { BaseError } from '../errors.ts';
+import { discardBody, readCapped } from './response-body.ts';
+
+export type RevocationFetchErrorCode =
+  /** The location is not a plain http: URL (notation reads CRLs and OCSP over http only). */
+  | 'UnsupportedUrl'
+  /** No answer, a timeout, a refused connection, an HTTP status other than 200, too many redirects. */
+  | 'FetchFailed'
+  /** More bytes than the limit. */
+  | 'TooLarge';
+
+/** Why revocation data could not be had; the revocation checker makes the certificate's status unknown. */
+export class RevocationFetchError extends BaseError<RevocationFetchErrorCode> {}
+
+/** What verify/'s RevocationHttp needs, and close() for the owner. */
+export interface RevocationHttpClient {
+  get(url: string, maxBytes: number): Promise<Buffer>;
+  post(url: string, body: Buffer, contentType: string, maxBytes: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
 
 export interface RevocationHttpOptions {
   readonly timeoutMs: number;
@@ -18,18 +36,19 @@ const httpUrl = (location: string, base?: URL): URL => {
   try {
     url = new URL(location, base);
   } catch (cause) {
-    throw new RevocationError('UnsupportedUrl', `${JSON.stringify(location)} is not a URL`, { cause });
+    throw new RevocationFetchError('UnsupportedUrl', `${JSON.stringify(location)} is not a URL`, { cause });
   }
   if (url.protocol !== 'http:')
-    throw new RevocationError('UnsupportedUrl', `${url.origin}: only http: revocation URLs are read`);
+    throw new RevocationFetchError('UnsupportedUrl', `${url.origin}: only http: revocation URLs are read`);
   if (url.username || url.password)
-    throw new RevocationError('UnsupportedUrl', `${url.host}: revocation URLs may not carry credentials`);
+    throw new RevocationFetchError(
+      'UnsupportedUrl',
+      `${url.host}: revocation URLs may not carry credentials`,
+    );
   return url;
 };
 
-export const createRevocationHttp = (
-  options: RevocationHttpOptions,
-): RevocationHttp & { close(): Promise<void> } => {
+export const createRevocationHttp = (options: RevocationHttpOptions): RevocationHttpClient => {
   const agent = new Agent({
     connect: { timeout: options.timeoutMs },
     headersTimeout: options.timeoutMs,
@@ -58,7 +77,7 @@ export const createRevocationHttp = (
           signal: AbortSignal.timeout(options.timeoutMs),
         });
       } catch (cause) {
-        throw new RevocationError(
+        throw new RevocationFetchError(
           'FetchFailed',
           `${where}: ${(cause as Error).message ?? 'request failed'}`,
           {
@@ -74,25 +93,25 @@ export const createRevocationHttp = (
       }
       if (res.statusCode !== 200) {
         await res.body.dump();
-        throw new RevocationError('FetchFailed', `${where}: HTTP ${res.statusCode}`);
+        throw new RevocationFetchError('FetchFailed', `${where}: HTTP ${res.statusCode}`);
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
         discardBody(res.body);
-        throw new RevocationError('TooLarge', `${where}: ${declared} bytes is more than ${maxBytes}`);
+        throw new RevocationFetchError('TooLarge', `${where}: ${declared} bytes is more than ${maxBytes}`);
       }
       try {
         return await readCapped(
           res.body,
           maxBytes,
-          () => new RevocationError('TooLarge', `${where}: more than ${maxBytes} bytes`),
+          () => new RevocationFetchError('TooLarge', `${where}: more than ${maxBytes} bytes`),
         );
       } catch (cause) {
-        if (cause instanceof RevocationError) throw cause;
-        throw new RevocationError('FetchFailed', `${where}: reading the body failed`, { cause });
+        if (cause instanceof RevocationFetchError) throw cause;
+        throw new RevocationFetchError('FetchFailed', `${where}: reading the body failed`, { cause });
       }
     }
-    throw new RevocationError('FetchFailed', `${location}: more than ${MAX_REDIRECTS} redirects`);
+    throw new RevocationFetchError('FetchFailed', `${location}: more than ${MAX_REDIRECTS} redirects`);
   };
 
   return {

@@ -1,0 +1,73 @@
+// The signatures of one digest, fetched and then judged: the registry reads them (registry/signature-fetch.ts),
+// verify/ judges the material with no registry I/O of its own. Referrers first, then the legacy `.sig` tag
+// only for cosign entries the referrers did not satisfy. Fails closed: a registry failure while fetching
+// is the verdict Error (RegistryError for every signer), never an exception.
+import type { RegistryClient } from '../registry/client.ts';
+import { isRegistryError } from '../registry/errors.ts';
+import type { OciReference } from '../registry/reference.ts';
+import { registrySignatures, type SignatureFetcher } from '../registry/signature-fetch.ts';
+import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
+import { NO_SIGNATURES, signatureMaterial } from '../verify/signature-material.ts';
+import type { TrustPolicy, VerificationResult, VerificationTarget } from '../verify/types.ts';
+import {
+  registryFailure,
+  signerEntries,
+  verify,
+  wantsLegacySignatures,
+  type VerifyDeps,
+} from '../verify/verify.ts';
+
+export interface SignatureCheckOptions {
+  readonly now: () => Date;
+  /** OCSP / CRL of Notary Project chains. */
+  readonly revocation?: ChainRevocation;
+}
+
+/**
+ * Fetches through `fetcher` what the policy can use and judges it. The trust material is parsed before
+ * anything is fetched: unusable material throws TrustPolicyError (the caller's stalling error).
+ */
+export const checkSignatures = async (
+  fetcher: SignatureFetcher,
+  target: Pick<VerificationTarget, 'repository' | 'digest'>,
+  policy: TrustPolicy,
+  options: SignatureCheckOptions,
+): Promise<VerificationResult> => {
+  const deps: VerifyDeps = {
+    now: options.now(),
+    ...(options.revocation ? { revocation: options.revocation } : {}),
+  };
+  if (signerEntries(policy).length === 0) return verify(NO_SIGNATURES, policy, target, deps);
+  try {
+    // Notation signs the target's media type and size: read (and re-hash) its manifest only for it.
+    const referrers = await fetcher.referrers({
+      target: policy.notation.length > 0,
+      bundles: policy.cosign.length > 0,
+      notation: policy.notation.length > 0,
+    });
+    const judged: VerificationTarget = { ...target, ...referrers.target };
+    const first = await verify(signatureMaterial(referrers), policy, judged, deps);
+    // The common case costs one request less; a legacy-only artifact one round trip more.
+    if (!wantsLegacySignatures(first)) return first;
+    const legacy = await fetcher.legacy();
+    return await verify(signatureMaterial(referrers, legacy), policy, judged, deps, first);
+  } catch (error) {
+    if (!isRegistryError(error)) throw error;
+    return registryFailure(policy, target.digest, `${error.code}: ${error.message}`);
+  }
+};
+
+/** The signatures of `digest` in the repository of `reference`, read through `client` and judged. */
+export const verifyArtifact = (
+  client: RegistryClient,
+  reference: Pick<OciReference, 'registry' | 'repository'>,
+  digest: string,
+  policy: TrustPolicy,
+  options: SignatureCheckOptions,
+): Promise<VerificationResult> =>
+  checkSignatures(
+    registrySignatures(client, reference, digest),
+    { repository: `${reference.registry}/${reference.repository}`, digest },
+    policy,
+    options,
+  );

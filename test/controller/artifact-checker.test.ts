@@ -1,0 +1,337 @@
+// ArtifactChecker with an in-memory ClusterAccess (tagguard's own interface): trust material read from the
+// CR's namespace and each refusal as a stalling ReconcileError with its reason, and the verification cache
+// (digest + repository + policy, a requested re-check bypassing it). Only what needs no registry I/O.
+import { describe, expect, it } from 'vitest';
+import type { ArtifactVerification, ScanSpec, VerifySpec } from '../../src/api/artifact-verification.ts';
+import { Reason } from '../../src/api/conditions.ts';
+import {
+  ArtifactChecker,
+  REVOCATION_RECHECK_MS,
+  type CheckedArtifact,
+} from '../../src/controller/artifact-checker.ts';
+import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
+import { ReconcileError } from '../../src/controller/reconcile-error.ts';
+import { RegistryAccess } from '../../src/controller/registry-access.ts';
+import type { LoadedArtifact } from '../../src/controller/source-loader.ts';
+import type { RegistryRequestEvent } from '../../src/registry/transport.ts';
+import { TrustPolicyError, type TrustPolicyErrorCode } from '../../src/verify/errors.ts';
+
+const NS = 'apps';
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const OTHER_DIGEST = `sha256:${'b'.repeat(64)}`;
+const NO_SCAN: ScanSpec = { helm: { enabled: false } };
+
+interface World {
+  readonly checker: ArtifactChecker;
+  /** `Secret ns/name` and `ConfigMap ns/name`, in the order read. */
+  readonly reads: string[];
+  /** Registry requests made: none of these tests may reach a registry. */
+  readonly requests: RegistryRequestEvent[];
+  /** Seconds reported per computed (not cached) check. */
+  readonly checked: number[];
+}
+
+const worldWith = (
+  material: {
+    secrets?: Record<string, Record<string, string>>;
+    configMaps?: Record<string, Record<string, string>>;
+  } = {},
+): World => {
+  const reads: string[] = [];
+  const requests: RegistryRequestEvent[] = [];
+  const checked: number[] = [];
+  const notUsed = (): Promise<never> => Promise.reject(new Error('the checker does not use this'));
+  const cluster: ClusterAccess = {
+    readSecret: (namespace, name) => {
+      reads.push(`Secret ${namespace}/${name}`);
+      const data = material.secrets?.[`${namespace}/${name}`];
+      return Promise.resolve(
+        data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8')])),
+      );
+    },
+    readConfigMap: (namespace, name) => {
+      reads.push(`ConfigMap ${namespace}/${name}`);
+      return Promise.resolve(material.configMaps?.[`${namespace}/${name}`]);
+    },
+    getArtifactVerification: notUsed,
+    writeStatus: notUsed,
+    writeFinalizers: notUsed,
+  };
+  const checker = new ArtifactChecker({
+    cluster,
+    registries: new RegistryAccess({ onRequest: (event) => requests.push(event), requestsPerSecond: 0 }),
+    now: () => new Date('2026-12-04T12:00:00Z'),
+    onChecked: (seconds) => checked.push(seconds),
+  });
+  return { checker, reads, requests, checked };
+};
+
+const avWith = (verify: VerifySpec | undefined, name = 'payment'): ArtifactVerification => ({
+  apiVersion: 'tagguard.dev/v1alpha1',
+  kind: 'ArtifactVerification',
+  metadata: { name, namespace: NS },
+  spec: {
+    sourceRef: { kind: 'OCIRepository', name: 'payment' },
+    ...(verify ? { verify } : {}),
+    scan: NO_SCAN,
+  },
+});
+
+const artifactAt = (url = 'oci://registry.example/charts/payment'): LoadedArtifact => ({
+  access: {
+    url,
+    tag: '3.1.0',
+    insecure: false,
+    credential: { kind: 'anonymous' },
+    credentialId: 'anonymous',
+  },
+  origin: 'OCIRepository/apps/payment',
+});
+
+const refusal = async (promise: Promise<CheckedArtifact>): Promise<ReconcileError> => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ReconcileError);
+  return error as ReconcileError;
+};
+
+const policyCause = (error: ReconcileError): TrustPolicyErrorCode => {
+  expect(error.cause).toBeInstanceOf(TrustPolicyError);
+  return (error.cause as TrustPolicyError).code;
+};
+
+describe('trust material', () => {
+  it('a cosign Secret that does not exist in the CR’s namespace stalls (TrustMaterialMissing) before any registry request', async () => {
+    const w = worldWith({ secrets: { 'other/cosign-keys': { 'cosign.pub': 'x' } } });
+    const error = await refusal(
+      w.checker.check(
+        avWith({ cosign: [{ name: 'release', secretRef: { name: 'cosign-keys' } }] }),
+        artifactAt(),
+        DIGEST,
+      ),
+    );
+    expect(error.code).toBe('Stalled');
+    expect(error.reason).toBe(Reason.TrustMaterialMissing);
+    expect(error.message).toBe('Secret apps/cosign-keys named in spec.verify does not exist');
+    expect(w.reads).toEqual(['Secret apps/cosign-keys']);
+    expect(w.requests).toEqual([]);
+    expect(w.checked).toEqual([]);
+  });
+
+  it('a notation trust-store Secret that does not exist stalls the same way', async () => {
+    const w = worldWith();
+    const error = await refusal(
+      w.checker.check(
+        avWith({
+          notation: [
+            { name: 'release', trustStore: { secretRef: { name: 'notation-ca' } }, trustedIdentities: ['*'] },
+          ],
+        }),
+        artifactAt(),
+        DIGEST,
+      ),
+    );
+    expect(error.code).toBe('Stalled');
+    expect(error.reason).toBe(Reason.TrustMaterialMissing);
+    expect(error.message).toBe('Secret apps/notation-ca named in spec.verify does not exist');
+  });
+
+  it('a trusted-root ConfigMap that does not exist stalls (TrustMaterialMissing)', async () => {
+    const w = worldWith();
+    const error = await refusal(
+      w.checker.check(
+        avWith({
+          cosign: [
+            {
+              name: 'keyless',
+              keyless: { issuer: 'https://token.actions.githubusercontent.com', subject: 'ci@example.com' },
+              trustedRoot: { configMapRef: { name: 'sigstore-root' } },
+            },
+          ],
+        }),
+        artifactAt(),
+        DIGEST,
+      ),
+    );
+    expect(error.code).toBe('Stalled');
+    expect(error.reason).toBe(Reason.TrustMaterialMissing);
+    expect(error.message).toBe('ConfigMap apps/sigstore-root named in spec.verify does not exist');
+    expect(w.reads).toEqual(['ConfigMap apps/sigstore-root']);
+  });
+
+  it('reads each named Secret once, in the order of the spec, and stops at the first missing one', async () => {
+    const w = worldWith({ secrets: { 'apps/keys': { 'cosign.pub': 'x' } } });
+    await refusal(
+      w.checker.check(
+        avWith({
+          cosign: [{ name: 'a', secretRef: { name: 'keys' } }],
+          notation: [
+            { name: 'b', trustStore: { secretRef: { name: 'keys' } }, trustedIdentities: ['*'] },
+            { name: 'c', trustStore: { secretRef: { name: 'missing' } }, trustedIdentities: ['*'] },
+            { name: 'd', trustStore: { secretRef: { name: 'never-read' } }, trustedIdentities: ['*'] },
+          ],
+        }),
+        artifactAt(),
+        DIGEST,
+      ),
+    );
+    expect(w.reads).toEqual(['Secret apps/keys', 'Secret apps/missing']);
+  });
+
+  it.each<[string, VerifySpec, Record<string, Record<string, string>>, TrustPolicyErrorCode, string]>([
+    [
+      'a cosign Secret without a *.pub key',
+      { cosign: [{ name: 'release', secretRef: { name: 'cosign-keys' } }] },
+      { 'apps/cosign-keys': { 'cosign.key': 'private!' } },
+      'MaterialMissing',
+      'signer "release": Secret "cosign-keys" has no *.pub key',
+    ],
+    [
+      'an inline public key that does not parse',
+      { cosign: [{ name: 'release', publicKey: 'not a key' }] },
+      {},
+      'InvalidKey',
+      'signer "release": ',
+    ],
+    [
+      'a notation trust store that does not parse',
+      {
+        notation: [
+          { name: 'release', trustStore: { secretRef: { name: 'notation-ca' } }, trustedIdentities: ['*'] },
+        ],
+      },
+      { 'apps/notation-ca': { 'ca.crt': 'not a certificate' } },
+      'InvalidCertificate',
+      'signer "release": the trust store does not parse: ',
+    ],
+  ])(
+    '%s stalls (TrustMaterialMissing) with the policy error as cause',
+    async (_what, verify, secrets, code, message) => {
+      const w = worldWith({ secrets });
+      const error = await refusal(w.checker.check(avWith(verify), artifactAt(), DIGEST));
+      expect(error.code).toBe('Stalled');
+      expect(error.reason).toBe(Reason.TrustMaterialMissing);
+      expect(policyCause(error)).toBe(code);
+      expect(error.message.startsWith(message)).toBe(true);
+      expect(w.requests).toEqual([]);
+    },
+  );
+
+  it('a trusted_root.json that is not JSON stalls (TrustMaterialMissing, InvalidTrustedRoot)', async () => {
+    const w = worldWith({ configMaps: { 'apps/sigstore-root': { 'trusted_root.json': '{not json' } } });
+    const error = await refusal(
+      w.checker.check(
+        avWith({
+          cosign: [
+            {
+              name: 'keyless',
+              keyless: { issuer: 'https://token.actions.githubusercontent.com', subject: 'ci@example.com' },
+              trustedRoot: { configMapRef: { name: 'sigstore-root' } },
+            },
+          ],
+        }),
+        artifactAt(),
+        DIGEST,
+      ),
+    );
+    expect(error.reason).toBe(Reason.TrustMaterialMissing);
+    expect(policyCause(error)).toBe('InvalidTrustedRoot');
+    expect(error.message).toBe('signer "keyless": ConfigMap "sigstore-root" trusted_root.json is not JSON');
+  });
+
+  it('a keyless subjectRegex RE2 refuses is the spec’s fault: Stalled InvalidSpec', async () => {
+    const w = worldWith();
+    const error = await refusal(
+      w.checker.check(
+        avWith({
+          cosign: [
+            {
+              name: 'keyless',
+              keyless: {
+                issuer: 'https://token.actions.githubusercontent.com',
+                subjectRegex: '(?<=ci)@example',
+              },
+            },
+          ],
+        }),
+        artifactAt(),
+        DIGEST,
+      ),
+    );
+    expect(error.code).toBe('Stalled');
+    expect(error.reason).toBe(Reason.InvalidSpec);
+    expect(policyCause(error)).toBe('InvalidIdentityPattern');
+    expect(w.reads).toEqual([]);
+  });
+});
+
+describe('the verification cache', () => {
+  // A spec.verify without signers requires nothing and needs no signature from the registry: the cache
+  // is then observable without any registry I/O (onChecked counts the checks that were computed).
+  const REQUIRES_NOTHING: VerifySpec = {};
+  const REQUIRES_ONE: VerifySpec = { minSignatures: 1 };
+
+  it('nothing to check (no spec.verify, scan off): an empty result, no reads, nothing computed', async () => {
+    const w = worldWith();
+    expect(await w.checker.check(avWith(undefined), artifactAt(), DIGEST)).toEqual({});
+    expect(w.reads).toEqual([]);
+    expect(w.checked).toEqual([]);
+  });
+
+  it('computes a digest once per policy; another CR with the same digest and policy is answered from the cache', async () => {
+    const w = worldWith();
+    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    expect(first).toEqual({ verification: { digest: DIGEST, verdict: 'Trusted', reasons: [], signers: [] } });
+    expect(w.checked).toHaveLength(1);
+
+    const again = await w.checker.check(avWith(REQUIRES_NOTHING, 'payment-canary'), artifactAt(), DIGEST);
+    expect(again.verification).toBe(first.verification);
+    expect(w.checked).toHaveLength(1);
+    expect(w.requests).toEqual([]);
+  });
+
+  it('a new digest, policy or repository is a miss', async () => {
+    const w = worldWith();
+    await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+
+    const digest = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), OTHER_DIGEST);
+    expect(digest.verification?.digest).toBe(OTHER_DIGEST);
+    expect(w.checked).toHaveLength(2);
+
+    const policy = await w.checker.check(avWith(REQUIRES_ONE), artifactAt(), DIGEST);
+    expect(policy.verification).toEqual({
+      digest: DIGEST,
+      verdict: 'Untrusted',
+      reasons: ['ThresholdNotMet'],
+      signers: [],
+    });
+    expect(w.checked).toHaveLength(3);
+
+    await w.checker.check(
+      avWith(REQUIRES_NOTHING),
+      artifactAt('oci://registry.example/charts/other'),
+      DIGEST,
+    );
+    expect(w.checked).toHaveLength(4);
+  });
+
+  it('reverify computes again although the result is cached, and the fresh result is then the cached one', async () => {
+    const w = worldWith();
+    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+
+    const fresh = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST, { reverify: true });
+    expect(fresh.verification).toEqual(first.verification);
+    expect(fresh.verification).not.toBe(first.verification);
+    expect(w.checked).toHaveLength(2);
+
+    const after = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    expect(after.verification).toBe(fresh.verification);
+    expect(w.checked).toHaveLength(2);
+  });
+
+  it('a result that depended on revocation data is looked at again within the hour', () => {
+    expect(REVOCATION_RECHECK_MS).toBe(60 * 60 * 1000);
+  });
+});

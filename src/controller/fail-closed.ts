@@ -1,8 +1,7 @@
-// The fail-closed rule, decided here and nowhere else: an error while judging a digest (resolving the tag,
-// reading trust material, fetching signatures or content, verifying, scanning — or a bug) is a verdict,
-// `Error`, and it holds the targets in every action but Warn. The one exception keeps a registry outage from
-// holding what is already running: a digest an earlier reconcile trusted stays released while errors last.
-import type { ArtifactVerificationStatus, Verdict } from '../api/artifact-verification.ts';
+// Where an error in a reconcile comes from and which digest it is judged as: any error becomes a
+// ReconcileError whose reason names its origin, and a failed resolution is attributed to a digest (the one
+// last seen only for an outage). What an error then does to the targets is decided in verdict.ts.
+import type { ArtifactVerificationStatus } from '../api/artifact-verification.ts';
 import { Reason } from '../api/conditions.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { ScanError } from '../scan/errors.ts';
@@ -18,9 +17,6 @@ export interface JudgementFailure {
   readonly digest: string | undefined;
   readonly error: ReconcileError;
 }
-
-/** What enforcement does after the checks: hold, release (trusted), or leave every target as it is. */
-export type EnforcementDecision = 'Hold' | 'Release' | 'Keep';
 
 /**
  * The digest a failed resolution is judged as. Only an outage (timeout, 5xx, 429, connection refused or
@@ -57,33 +53,6 @@ export const alreadyTrusted = (
   digest !== undefined &&
   (status?.trustedDigest === digest ||
     (status?.history ?? []).some((entry) => entry.digest === digest && entry.verdict === 'Trusted'));
-
-/** Whether an error on this digest holds the targets: always, unless the digest was already trusted. */
-export const errorHolds = (
-  status: ArtifactVerificationStatus | undefined,
-  digest: string | undefined,
-): boolean => !alreadyTrusted(status, digest);
-
-/**
- * The decision for one reconcile. `checks` are the artifacts judged (verdict per digest), `failures` those
- * that could not be resolved. Any Untrusted verdict holds; an Error (a check's or a failure's) holds unless
- * its digest was already trusted; an Error that does not hold leaves the targets as they are (a release
- * needs every artifact trusted now).
- */
-export const decideEnforcement = (
-  status: ArtifactVerificationStatus | undefined,
-  checks: readonly { readonly digest: string; readonly verdict?: Verdict | undefined }[],
-  failures: readonly JudgementFailure[],
-): EnforcementDecision => {
-  if (checks.some((c) => c.verdict === 'Untrusted' || c.verdict === undefined)) return 'Hold';
-  const errors = [
-    ...checks.filter((c) => c.verdict === 'Error').map((c) => c.digest),
-    ...failures.map((f) => f.digest),
-  ];
-  if (errors.some((digest) => errorHolds(status, digest))) return 'Hold';
-  if (errors.length > 0) return 'Keep';
-  return checks.length > 0 ? 'Release' : 'Keep';
-};
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

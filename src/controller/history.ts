@@ -11,6 +11,25 @@ export const lastDigestForTag = (
 ): string | undefined => history?.find((entry) => entry.tag === tag)?.digest;
 
 /**
+ * What the history says of a digest just resolved for a tag: the tag moved (it pointed at another digest
+ * last), the digest is seen for the first time, and the digest the tag had before (kept while the current
+ * one is not trusted, so TagMutated stays True across re-checks, not only in the reconcile that saw the move).
+ */
+export const tagHistory = (
+  history: readonly HistoryEntry[] | undefined,
+  tag: string | undefined,
+  digest: string,
+): { previousDigest: string | undefined; moved: boolean; firstSeen: boolean } => {
+  const last = lastDigestForTag(history, tag);
+  const before = history?.find((h) => h.tag === tag && h.digest !== digest)?.digest;
+  return {
+    previousDigest: tag !== undefined ? before : undefined,
+    moved: last !== undefined && last !== digest,
+    firstSeen: !(history?.some((h) => h.digest === digest && h.tag === tag) ?? false),
+  };
+};
+
+/**
  * Records the verdict for a digest: updates the newest entry when it is the same digest and tag (a
  * re-check), otherwise prepends a new entry. firstSeen of an existing entry never moves.
  */

@@ -1,5 +1,5 @@
-// What one reconcile learned, step by step. Steps fill it in; only summarize() turns it into a status,
-// Events and metrics (the one exit point).
+// What one reconcile learned, as summarize() needs it: the reconciler records here what its steps return,
+// and only summarize() turns it into a status, Events and metrics (the one exit point).
 import type {
   ArtifactVerification,
   ArtifactVerificationStatus,
@@ -40,14 +40,15 @@ export interface ArtifactCheck {
   readonly moved: boolean;
   /** This digest was not in the history yet. */
   readonly firstSeen: boolean;
-  verification?: VerificationResult;
-  scan?: ScanSummary;
+  readonly verification?: VerificationResult;
+  readonly scan?: ScanSummary;
   /** tagguard.dev/approve names this digest. */
-  approved: boolean;
-  verdict?: Verdict;
+  readonly approved: boolean;
+  /** Set by the decide step (verdict.ts). */
+  readonly verdict?: Verdict;
   /** Short machine reason of an untrusted verdict. */
-  reason?: string;
-  message?: string;
+  readonly reason?: string;
+  readonly message?: string;
 }
 
 export interface HoldEvent {
@@ -59,10 +60,10 @@ export interface HoldEvent {
 export interface ReconcileState {
   readonly object: ArtifactVerification;
   readonly now: Date;
-  targets: readonly TargetKey[];
-  checks: ArtifactCheck[];
-  /** Artifacts that could not be resolved or judged in this reconcile (fail-closed.ts decides what holds). */
-  failures: JudgementFailure[];
+  /** The artifacts judged in this reconcile, with their verdicts. */
+  checks: readonly ArtifactCheck[];
+  /** Artifacts that could not be resolved in this reconcile (verdict.ts decides what holds). */
+  failures: readonly JudgementFailure[];
   /** What is held after this reconcile (status.heldTargets). */
   heldTargets: readonly HeldTarget[];
   /**
@@ -70,18 +71,8 @@ export interface ReconcileState {
    * protected only by holds after detection. Undefined when Pin did not run.
    */
   unpinnable?: readonly TargetKey[];
-  /** What was held when the digests were resolved, before any quarantine of this reconcile. */
-  heldBefore?: readonly HeldTarget[];
   /** The status written mid-reconcile (the quarantine's record), which report() compares against. */
   writtenStatus?: ArtifactVerificationStatus;
   holdEvents: HoldEvent[];
   error?: ReconcileError;
-  /** Ask to run again after this long (the earliest of the steps' requests). */
-  requeueAfterMs?: number;
-  /** A new tagguard.dev/requested-at: verify again instead of answering from the cache. */
-  reverify?: boolean;
 }
-
-export const requeueAfter = (state: ReconcileState, ms: number): void => {
-  state.requeueAfterMs = state.requeueAfterMs === undefined ? ms : Math.min(state.requeueAfterMs, ms);
-};

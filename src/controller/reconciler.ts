@@ -1,40 +1,39 @@
-// The reconcile of one ArtifactVerification, as a list of named steps over a ReconcileState:
-//   finalize (deletion) → ensureFinalizer → loadSources → resolveDigests → checkArtifacts → enforce
-// and one exit, report(), that summarises the state into the status, Events and metrics. Steps never write
-// the status themselves; the first step error stops the list and is summarised like any other outcome.
+// The reconcile of one ArtifactVerification, as a list of named steps: finalize (deletion) →
+// ensureFinalizer → loadSources → recoverHolds → resolveDigests → quarantine → checkArtifacts → decide →
+// enforce, and one exit, report(), that summarises what they returned into the status, Events and metrics.
 import type { Logger } from 'pino';
 import {
   ANNOTATIONS,
-  DEFAULT_ACTION,
   FINALIZER,
   type ArtifactVerification,
-  type HistoryEntry,
-  type HoldAction,
+  type ArtifactVerificationStatus,
+  type HeldTarget,
+  type Verdict,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
-import { isPinMethod } from '../enforce/hold-method.ts';
-import type { HoldOptions } from '../enforce/types.ts';
+import type { TargetRef } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import { forgetObject, recordFindings, type OperatorMetrics } from '../observability/metrics.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import type { DigestPoller } from './digest-poller.ts';
-import { parseDuration } from './duration.ts';
-import { lastDigestForTag } from './history.ts';
+import { actionOf, holdOptions, intervalOf, objectKey } from './reconcile-spec.ts';
+import { tagHistory } from './history.ts';
 import { stalled } from './reconcile-error.ts';
 import {
   alreadyTrusted,
   asReconcileError,
-  decideEnforcement,
   digestOfFailedResolution,
+  type JudgementFailure,
 } from './fail-closed.ts';
-import { requeueAfter, type ArtifactCheck, type ReconcileState } from './reconcile-state.ts';
+import type { ArtifactCheck, ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, type RegistryAccess } from './registry-access.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
-import type { ArtifactChecker, CheckedArtifact } from './artifact-checker.ts';
-import type { SourceLoader, LoadedArtifact } from './source-loader.ts';
-import type { TargetHolder } from './target-holder.ts';
+import type { ArtifactChecker } from './artifact-checker.ts';
+import type { SourceLoader, LoadedArtifact, LoadedSource } from './source-loader.ts';
+import type { HoldChange, PinChange, TargetHolder } from './target-holder.ts';
+import { decide, type CheckedDigest, type CheckOutcome, type Enforcement } from './verdict.ts';
 
 /** What the reconciler uses of each collaborator (so a step can be tested with an in-memory stand-in). */
 export interface ReconcilerDeps {
@@ -55,63 +54,41 @@ export interface ReconcileResult {
   readonly requeueAfterMs?: number;
 }
 
-const DEFAULT_INTERVAL_MS = 60_000;
-const MIN_INTERVAL_MS = 10_000;
-
-const objectKey = (object: ArtifactVerification): string =>
-  `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-
-const intervalOf = (object: ArtifactVerification): number => {
-  const parsed = object.spec.interval ? parseDuration(object.spec.interval) : undefined;
-  return Math.max(parsed ?? DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS);
-};
-
-const actionOf = (object: ArtifactVerification): HoldAction => object.spec.action ?? DEFAULT_ACTION;
-
-/**
- * How to hold. Pin keeps targets at the trusted digest, unless that digest is itself judged untrusted now
- * (a revoked certificate, a stricter policy): then there is nothing to pin to and Pin falls back to Suspend.
- */
-const holdOptions = (
-  object: ArtifactVerification,
-  distrusted: readonly string[] = [],
-): Omit<HoldOptions, 'expectHeld'> => {
-  const trusted = object.status?.trustedDigest;
-  return {
-    action: actionOf(object) === 'Pin' ? 'Pin' : 'Suspend',
-    argocdMethod: object.spec.argocd?.suspendMethod ?? 'DisableAutoSync',
-    ...(trusted && !distrusted.includes(trusted) ? { pinDigest: trusted } : {}),
-  };
-};
-
 export class ArtifactVerificationReconciler {
   private readonly deps: ReconcilerDeps;
+  private readonly lastRequestedAt = new Map<string, string>();
+  /**
+   * The CRs whose status.heldTargets is known to list every hold: not on a CR's first reconcile in this
+   * process (a crash may have come between holding a target and recording it), nor after a reconcile whose
+   * status write failed. For the others, the targets' held-by annotations are looked at first.
+   */
+  private readonly recordComplete = new Set<string>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
   }
 
+  /**
+   * finalize (deletion) → ensureFinalizer → loadSources → recoverHolds → resolveDigests → quarantine →
+   * checkArtifacts → decide → enforce, then report(). Each step returns what it produced and the
+   * reconcile records it in the state; the first step that throws stops the list.
+   */
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
-    const { cluster, logger } = this.deps;
-    let object = await cluster.getArtifactVerification(namespace, name);
-    const log = logger.child({ artifactVerification: `${namespace}/${name}` });
-    // Whether status.heldTargets is known to list every hold of this CR: not on its first reconcile in
-    // this process (a crash may have come between holding a target and recording it), nor after a
-    // reconcile whose status write failed. Then the targets' held-by annotations are looked at first.
-    let recordComplete = this.recordComplete.delete(`${namespace}/${name}`);
-    if (!object) {
-      this.deps.poller.forget(`${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    const found = await this.deps.cluster.getArtifactVerification(namespace, name);
+    const log = this.deps.logger.child({ artifactVerification: key });
+    let recordComplete = this.recordComplete.delete(key);
+    if (!found) {
+      this.deps.poller.forget(key);
       forgetObject(this.deps.metrics, { namespace, name });
       return {};
     }
-    if (object.metadata.deletionTimestamp) return this.finalize(object, log);
-    if (!object.metadata.finalizers?.includes(FINALIZER))
-      object = await cluster.writeFinalizers(object, [...(object.metadata.finalizers ?? []), FINALIZER]);
+    if (found.metadata.deletionTimestamp) return this.finalize(found, log);
+    const object = await this.ensureFinalizer(found);
 
     const state: ReconcileState = {
       object,
       now: this.deps.now(),
-      targets: [],
       checks: [],
       failures: [],
       heldTargets: object.status?.heldTargets ?? [],
@@ -119,24 +96,30 @@ export class ArtifactVerificationReconciler {
     };
     const started = process.hrtime.bigint();
     try {
-      const loaded = await this.loadSources(state);
+      const { artifacts, targets } = await this.loadSources(object);
       if (!recordComplete) {
-        state.heldTargets = await this.deps.holder.recover(
-          objectKey(object),
-          state.targets,
-          state.heldTargets,
-          holdOptions(object),
-        );
+        state.heldTargets = await this.recoverHolds(object, targets, state.heldTargets);
         recordComplete = true;
       }
-      state.heldBefore = state.heldTargets;
-      const resolved = await this.resolveDigests(state, loaded);
-      await this.quarantine(state, resolved, log);
-      await this.checkArtifacts(state, resolved);
-      await this.enforce(state);
+      const heldBefore = state.heldTargets;
+      const { resolved, failures, reverify } = await this.resolveDigests(object, artifacts);
+      state.failures = failures;
+      if (failures[0]) state.error ??= failures[0].error;
+      const quarantine = await this.quarantine(object, targets, resolved, state.heldTargets);
+      if (quarantine) {
+        record(state, quarantine);
+        if (quarantine.recorded) state.writtenStatus = await this.recordQuarantine(state, quarantine, log);
+      }
+      const checked = await this.checkArtifacts(object, resolved, reverify);
+      const checkError = checked.find((c) => c.outcome.error)?.outcome.error;
+      if (checkError) state.error ??= checkError;
+      const { checks, enforcement } = this.decide(object, checked, failures, heldBefore);
+      state.checks = checks;
+      const enforced = await this.enforce(object, targets, state.heldTargets, enforcement);
+      if (enforced) record(state, enforced);
     } catch (error) {
       // Only steps that judge no digest throw here (reading the source, recovering or applying holds): the
-      // targets stay as they are. Errors while judging a digest are verdicts (fail-closed.ts) and held above.
+      // targets stay as they are. Errors while judging a digest are verdicts (verdict.ts) and held above.
       state.error = asReconcileError(error, 'reconcile');
     }
     if (state.error)
@@ -145,13 +128,12 @@ export class ArtifactVerificationReconciler {
         'reconcile step failed',
       );
     await this.report(state, log);
-    if (recordComplete) this.recordComplete.add(`${namespace}/${name}`);
+    if (recordComplete) this.recordComplete.add(key);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.deps.metrics.reconcileDuration.observe({ result: state.error ? 'error' : 'success' }, seconds);
     if (state.error?.code === 'Stalled') return {};
     if (state.error?.code === 'Generic') throw state.error;
-    requeueAfter(state, state.error?.retryAfterMs ?? intervalOf(object));
-    return state.requeueAfterMs !== undefined ? { requeueAfterMs: state.requeueAfterMs } : {};
+    return { requeueAfterMs: state.error?.retryAfterMs ?? intervalOf(object) };
   }
 
   /** Deletion: release every hold this CR has (from its status and from the targets' annotations), then let go. */
@@ -180,29 +162,46 @@ export class ArtifactVerificationReconciler {
     return {};
   }
 
-  private async loadSources(state: ReconcileState): Promise<readonly LoadedArtifact[]> {
-    const loaded = await this.deps.sources.load(state.object);
-    state.targets = loaded.targets;
-    if (loaded.artifacts.length === 0)
-      throw stalled(Reason.UnsupportedSource, 'the source names no OCI artifact tagguard can watch');
-    return loaded.artifacts;
+  /** The finalizer goes on before anything can be held, so a deletion always releases. */
+  private async ensureFinalizer(object: ArtifactVerification): Promise<ArtifactVerification> {
+    if (object.metadata.finalizers?.includes(FINALIZER)) return object;
+    return this.deps.cluster.writeFinalizers(object, [...(object.metadata.finalizers ?? []), FINALIZER]);
   }
 
+  private async loadSources(object: ArtifactVerification): Promise<LoadedSource> {
+    const loaded = await this.deps.sources.load(object);
+    if (loaded.artifacts.length === 0)
+      throw stalled(Reason.UnsupportedSource, 'the source names no OCI artifact tagguard can watch');
+    return loaded;
+  }
+
+  /** The record with the holds the cluster shows for this CR that it lacks (TargetHolder.recover). */
+  private recoverHolds(
+    object: ArtifactVerification,
+    targets: readonly TargetRef[],
+    held: readonly HeldTarget[],
+  ): Promise<HeldTarget[]> {
+    return this.deps.holder.recover(objectKey(object), targets, held, holdOptions(object));
+  }
+
+  /**
+   * Each artifact's digest through the shared poller. A failure is not thrown: it is a JudgementFailure
+   * attributed to a digest (fail-closed.ts), judged with the others.
+   */
   private async resolveDigests(
-    state: ReconcileState,
+    object: ArtifactVerification,
     artifacts: readonly LoadedArtifact[],
-  ): Promise<ResolvedArtifact[]> {
-    const { object } = state;
+  ): Promise<Resolution> {
     const subscriber = objectKey(object);
     const interval = intervalOf(object);
     const requested = object.metadata.annotations?.[ANNOTATIONS.requestedAt];
     // A new requested-at value asks for a fresh answer from the registry, not the poller's last one.
-    const fresh = requested !== undefined && requested !== this.lastRequestedAt.get(subscriber);
-    state.reverify = fresh;
-    const maxAge = fresh ? 0 : interval;
+    const reverify = requested !== undefined && requested !== this.lastRequestedAt.get(subscriber);
+    const maxAge = reverify ? 0 : interval;
     if (requested !== undefined) this.lastRequestedAt.set(subscriber, requested);
     const keys: string[] = [];
     const resolved: ResolvedArtifact[] = [];
+    const failures: JudgementFailure[] = [];
     for (const artifact of artifacts) {
       const key = pollKey(artifact.access);
       keys.push(key);
@@ -224,14 +223,12 @@ export class ArtifactVerificationReconciler {
           registry: artifact.access.reference.registry,
           result: 'error',
         });
-        const failure = {
+        failures.push({
           url: artifact.access.url,
           tag: artifact.access.tag,
           digest: digestOfFailedResolution(object.status, artifact.access, error),
           error: asReconcileError(error, `resolving ${artifact.access.url}`),
-        };
-        state.failures.push(failure);
-        state.error ??= failure.error;
+        });
         continue;
       }
       resolved.push({
@@ -243,75 +240,76 @@ export class ArtifactVerificationReconciler {
       });
     }
     this.deps.poller.retain(subscriber, keys);
-    return resolved;
+    return { resolved, failures, reverify };
   }
 
   /**
    * Quarantine on detection: a digest that is not trusted yet (first seen, re-pushed, or judged before and
    * not trusted) holds the targets *before* it is verified and scanned, so the GitOps tool cannot deploy it
-   * while tagguard is still judging; the hold is recorded in the status at once (Ready=False, Verifying) and
+   * while tagguard is still judging; the hold is recorded in the status at once (recordQuarantine) and
    * released in the same reconcile when the digest turns out trusted. A digest already trusted or approved
    * holds nothing. With Pin, a target already pinned to the trusted digest needs no write at all.
    */
   private async quarantine(
-    state: ReconcileState,
+    object: ArtifactVerification,
+    targets: readonly TargetRef[],
     resolved: readonly ResolvedArtifact[],
-    log: Logger,
-  ): Promise<void> {
-    const { object } = state;
-    if (actionOf(object) === 'Warn') return;
+    held: readonly HeldTarget[],
+  ): Promise<Quarantine | undefined> {
+    if (actionOf(object) === 'Warn') return undefined;
     const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
     const unjudged = resolved.filter(
       (item) => !alreadyTrusted(object.status, item.digest) && item.digest !== approved,
     );
-    if (unjudged.length === 0) return;
-    const first = state.holdEvents.length;
-    state.heldTargets = await this.deps.holder.holdAll(
-      objectKey(object),
-      state.targets,
-      state.heldTargets,
-      holdOptions(object),
-      state,
-    );
-    const digests = unjudged.map((item) => item.digest);
-    const note = `while ${digests.map((d) => d.slice(0, 19)).join(', ')} is verified (Verifying)`;
-    const added = state.holdEvents.splice(first);
-    state.holdEvents.push(
-      ...added.map((e) => (e.kind === 'Held' ? { ...e, message: `${e.message} ${note}` } : e)),
-    );
-    if (!added.some((e) => e.kind === 'Held' || e.kind === 'HoldReverted')) return;
-    // The record of the hold, written before the (possibly long) verification: kubectl shows Verifying.
-    const status = summarizeQuarantine(
-      state,
-      unjudged.map((item) => ({ url: item.artifact.access.url, digest: item.digest })),
-    );
-    await this.deps.cluster.writeStatus(object, status);
-    state.writtenStatus = status;
-    log.info({ digests, held: state.heldTargets.length }, 'quarantined: holding the targets while verifying');
+    if (unjudged.length === 0) return undefined;
+    const change = await this.deps.holder.holdAll(objectKey(object), targets, held, holdOptions(object));
+    const digests = unjudged.map((item) => ({ url: item.artifact.access.url, digest: item.digest }));
+    if (change.error) return { ...change, digests, recorded: false };
+    const note = `while ${digests.map((d) => d.digest.slice(0, 19)).join(', ')} is verified (Verifying)`;
+    return {
+      held: change.held,
+      events: change.events.map((e) => (e.kind === 'Held' ? { ...e, message: `${e.message} ${note}` } : e)),
+      digests,
+      recorded: change.events.some((e) => e.kind === 'Held' || e.kind === 'HoldReverted'),
+    };
   }
 
-  private readonly lastRequestedAt = new Map<string, string>();
-  private readonly recordComplete = new Set<string>();
+  /** The record of the quarantine's holds, written before the (possibly long) verification: kubectl shows Verifying. */
+  private async recordQuarantine(
+    state: ReconcileState,
+    quarantine: Quarantine,
+    log: Logger,
+  ): Promise<ArtifactVerificationStatus> {
+    const status = summarizeQuarantine(state, quarantine.digests);
+    await this.deps.cluster.writeStatus(state.object, status);
+    log.info(
+      { digests: quarantine.digests.map((d) => d.digest), held: state.heldTargets.length },
+      'quarantined: holding the targets while verifying',
+    );
+    return status;
+  }
 
-  private async checkArtifacts(state: ReconcileState, resolved: readonly ResolvedArtifact[]): Promise<void> {
-    const { object } = state;
+  /**
+   * The checks of each resolved digest (verification and scan, ArtifactChecker), with what the history
+   * says of it. An error while checking is the digest's outcome, never thrown: no verdict could be reached,
+   * which decide() judges as Error.
+   */
+  private async checkArtifacts(
+    object: ArtifactVerification,
+    resolved: readonly ResolvedArtifact[],
+    reverify: boolean,
+  ): Promise<CheckedResult[]> {
     const history = object.status?.history;
     const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
+    const checked: CheckedResult[] = [];
     for (const item of resolved) {
-      const last = lastDigestForTag(history, item.tag);
-      // The digest this tag had before the current one: kept while the current one is not trusted, so
-      // TagMutated stays True across re-checks, not only in the reconcile that saw the move.
-      const before = history?.find((h) => h.tag === item.tag && h.digest !== item.digest)?.digest;
-      const known = history?.some((h) => h.digest === item.digest && h.tag === item.tag) ?? false;
       const check: ArtifactCheck = {
         url: item.artifact.access.url,
         tag: item.tag,
         digest: item.digest,
         mediaType: item.mediaType,
         resolvedAt: item.resolvedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        previousDigest: item.tag !== undefined ? before : undefined,
-        moved: last !== undefined && last !== item.digest,
-        firstSeen: !known,
+        ...tagHistory(history, item.tag, item.digest),
         approved: approved !== undefined && isDigest(approved) && approved === item.digest,
       };
       if (check.moved)
@@ -319,121 +317,90 @@ export class ArtifactVerificationReconciler {
           namespace: object.metadata.namespace ?? '',
           name: object.metadata.name,
         });
-      let result: CheckedArtifact;
+      let outcome: CheckOutcome;
       try {
-        result = await this.deps.checker.check(object, item.artifact, item.digest, {
-          reverify: state.reverify === true,
-        });
+        outcome = await this.deps.checker.check(object, item.artifact, item.digest, { reverify });
       } catch (thrown) {
-        // No verdict could be reached on this digest: that is the verdict Error (fail-closed.ts decides
-        // whether it holds), unless a person approved this digest by hand.
-        const error = asReconcileError(thrown, `checking ${item.artifact.access.url}@${item.digest}`);
-        state.error ??= error;
-        check.verdict = check.approved ? 'Trusted' : 'Error';
-        check.reason = check.approved ? Reason.ApprovedManually : error.reason;
-        check.message = error.message;
-        this.countVerdict(object, check, history);
-        state.checks.push(check);
-        continue;
+        outcome = { error: asReconcileError(thrown, `checking ${item.artifact.access.url}@${item.digest}`) };
       }
-      if (result.verification) check.verification = result.verification;
-      if (result.scan) check.scan = result.scan;
-      const verifyFailed = result.verification !== undefined && result.verification.verdict !== 'Trusted';
-      const scanFailed = result.scan !== undefined && (result.scan.failed || result.scan.problems.length > 0);
-      if (result.verification?.verdict === 'Error' && !check.approved) {
-        // Signatures could not be read: no verdict on this digest. Fail closed for enforcement, retry.
-        check.verdict = 'Error';
-        check.reason = Reason.RegistryError;
-        check.message = result.verification.signers.map((s) => s.message).join('; ');
-      } else if ((verifyFailed || scanFailed) && !check.approved) {
-        check.verdict = 'Untrusted';
-        check.reason = verifyFailed
-          ? (result.verification?.reasons[0] ?? Reason.SignatureInvalid)
-          : result.scan?.failed
-            ? Reason.FindingsAtThreshold
-            : Reason.ScanRequirementFailed;
-        check.message = verifyFailed
-          ? (result.verification?.signers.map((s) => `${s.name}: ${s.message}`).join('; ') ?? '')
-          : `${result.scan?.findings.length ?? 0} finding(s)${result.scan?.problems.length ? `; ${result.scan.problems.join('; ')}` : ''}`;
-      } else {
-        check.verdict = 'Trusted';
-        if (check.approved && (verifyFailed || scanFailed)) check.reason = Reason.ApprovedManually;
-      }
-      this.countVerdict(object, check, history);
-      state.checks.push(check);
+      checked.push({
+        check: {
+          ...check,
+          ...(outcome.error === undefined && outcome.verification
+            ? { verification: outcome.verification }
+            : {}),
+          ...(outcome.error === undefined && outcome.scan ? { scan: outcome.scan } : {}),
+        },
+        digest: item.digest,
+        tag: item.tag,
+        approved: check.approved,
+        outcome,
+      });
     }
+    return checked;
+  }
+
+  /** The verdicts and what enforcement does (verdict.ts); each verdict is counted once per digest. */
+  private decide(
+    object: ArtifactVerification,
+    checked: readonly CheckedResult[],
+    failures: readonly JudgementFailure[],
+    heldBefore: readonly HeldTarget[],
+  ): { checks: ArtifactCheck[]; enforcement: Enforcement } {
+    const decision = decide({
+      status: object.status,
+      action: actionOf(object),
+      resume: object.spec.resume ?? 'Automatic',
+      checked,
+      failures,
+      heldBefore,
+    });
+    const checks = checked.map(({ check }, index): ArtifactCheck => {
+      const verdict = decision.verdicts[index];
+      if (!verdict) return check;
+      this.countVerdict(object, check, verdict.judged);
+      return {
+        ...check,
+        verdict: verdict.verdict,
+        ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
+        ...(verdict.message !== undefined ? { message: verdict.message } : {}),
+      };
+    });
+    return { checks, enforcement: decision.enforcement };
   }
 
   /** Counted once per verdict on a digest, not on every reconcile (cached results are not new verifications). */
-  private countVerdict(
-    object: ArtifactVerification,
-    check: ArtifactCheck,
-    history: readonly HistoryEntry[] | undefined,
-  ): void {
-    const prior = history?.find((h) => h.digest === check.digest && h.tag === check.tag);
-    if (check.verdict !== undefined && prior?.verdict !== check.verdict)
+  private countVerdict(object: ArtifactVerification, check: ArtifactCheck, verdict: Verdict): void {
+    const prior = object.status?.history?.find((h) => h.digest === check.digest && h.tag === check.tag);
+    if (prior?.verdict !== verdict)
       this.deps.metrics.verifications.inc({
         namespace: object.metadata.namespace ?? '',
         name: object.metadata.name,
-        result: check.verdict,
+        result: verdict,
       });
   }
 
-  private async enforce(state: ReconcileState): Promise<void> {
-    const { object, checks } = state;
+  /** Carries out the decision on the targets; undefined when they are kept as they are. */
+  private async enforce(
+    object: ArtifactVerification,
+    targets: readonly TargetRef[],
+    held: readonly HeldTarget[],
+    enforcement: Enforcement,
+  ): Promise<HoldChange | PinChange | undefined> {
     const holder = objectKey(object);
-    const action = actionOf(object);
-    if (action === 'Warn') {
-      state.heldTargets = await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
-      return;
+    switch (enforcement.kind) {
+      case 'Keep':
+        return undefined;
+      case 'Hold':
+        return this.deps.holder.holdAll(holder, targets, held, holdOptions(object, enforcement.distrusted));
+      case 'Pin':
+        return this.deps.holder.pinTrusted(holder, targets, held, {
+          digest: enforcement.digest,
+          version: enforcement.version,
+        });
+      case 'Release':
+        return this.deps.holder.releaseStale(holder, held, []);
     }
-    const decision = decideEnforcement(object.status, checks, state.failures);
-    if (decision === 'Keep') return;
-    if (decision === 'Hold') {
-      const distrusted = checks.filter((c) => c.verdict !== 'Trusted').map((c) => c.digest);
-      state.heldTargets = await this.deps.holder.holdAll(
-        holder,
-        state.targets,
-        state.heldTargets,
-        holdOptions(object, distrusted),
-        state,
-      );
-      return;
-    }
-    const trustedDigest = checks[0]?.digest;
-    const manual = (object.spec.resume ?? 'Automatic') === 'Manual';
-    const approvedNow = checks.every((c) => c.approved);
-    // Holds from before this reconcile, not the quarantine of a digest judged just now: a new digest that
-    // turns out trusted is released in the same reconcile even with Manual resume.
-    const heldBefore = state.heldBefore ?? state.heldTargets;
-    if (heldBefore.some((t) => !isPinMethod(t.method)) && manual && !approvedNow) {
-      // Trust returned but resume is Manual: stay held until a person approves this digest.
-      for (const c of checks) {
-        c.verdict = 'Untrusted';
-        c.reason = Reason.AwaitingApproval;
-        c.message = `trusted again, but spec.resume is Manual: annotate ${ANNOTATIONS.approve}=${c.digest} to release`;
-      }
-      state.heldTargets = await this.deps.holder.holdAll(
-        holder,
-        state.targets,
-        state.heldTargets,
-        holdOptions(object),
-        state,
-      );
-      return;
-    }
-    // The chart version of a trusted tag, for version pins (Helm pushes 1.0.0+b as tag 1.0.0_b).
-    const trustedVersion = checks.length === 1 ? checks[0]?.tag?.replace(/_/g, '+') : undefined;
-    state.heldTargets =
-      action === 'Pin' && trustedDigest
-        ? await this.deps.holder.pinTrusted(
-            holder,
-            state.targets,
-            state.heldTargets,
-            { digest: trustedDigest, version: trustedVersion },
-            state,
-          )
-        : await this.deps.holder.releaseStale(holder, state.heldTargets, [], state);
   }
 
   /** The one exit: status, Events, metrics. */
@@ -484,10 +451,36 @@ export class ArtifactVerificationReconciler {
   }
 }
 
+/** Records a hold change in the state; its error (a hold or release that failed part way) stops the steps. */
+const record = (state: ReconcileState, change: HoldChange | PinChange): void => {
+  state.heldTargets = change.held;
+  state.holdEvents.push(...change.events);
+  if ('unpinnable' in change) state.unpinnable = change.unpinnable;
+  if (change.error) throw change.error;
+};
+
 interface ResolvedArtifact {
   readonly artifact: LoadedArtifact;
   readonly digest: string;
   readonly tag: string | undefined;
   readonly mediaType: string;
   readonly resolvedAt: Date;
+}
+
+interface Resolution {
+  readonly resolved: readonly ResolvedArtifact[];
+  readonly failures: JudgementFailure[];
+  /** A new tagguard.dev/requested-at: verify again instead of answering from the cache. */
+  readonly reverify: boolean;
+}
+
+/** The quarantine's holds, the digests being judged, and whether a hold was written (then it is recorded). */
+interface Quarantine extends HoldChange {
+  readonly digests: readonly { readonly url: string; readonly digest: string }[];
+  readonly recorded: boolean;
+}
+
+/** One digest's checks: the facts the status shows, and the outcome decide() judges. */
+interface CheckedResult extends CheckedDigest {
+  readonly check: ArtifactCheck;
 }

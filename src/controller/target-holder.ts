@@ -1,13 +1,13 @@
 // Holds and releases for one ArtifactVerification across all its targets, on top of the enforce layer's
-// per-target HoldManager: keeps status.heldTargets (with the time each hold began) in step with what was
-// done, and records the hold Events. Targets are handled one by one; a failure on one stops here and is
-// reported, and what was already done is in the returned list, so no hold is ever left without a record.
+// per-target HoldManager: returns the new status.heldTargets (with the time each hold began) and the hold
+// Events of what was done. Targets are handled one by one; a failure on one stops there and is returned
+// with what was already done, so no hold is ever left without a record.
 import type { HeldTarget } from '../api/artifact-verification.ts';
 import { chooseMethod, classifyTarget, isPinMethod, isVersionPinMethod } from '../enforce/hold-method.ts';
 import type { HoldManager } from '../enforce/holds.ts';
 import type { HoldMethod, HoldOptions, TargetKind, TargetRef } from '../enforce/types.ts';
 import { ReconcileError } from './reconcile-error.ts';
-import type { ReconcileState } from './reconcile-state.ts';
+import type { HoldEvent, TargetKey } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 
 const OCI_REPOSITORY = 'OCIRepository';
@@ -33,6 +33,20 @@ const describeMethod = (method: HoldMethod): string =>
       : method === 'skip-reconcile'
         ? 'argocd.argoproj.io/skip-reconcile: "true"'
         : `${method} pinned`;
+
+/** What a call did: what is held now, the Events, and the error that stopped it part way (if any). */
+export interface HoldChange {
+  /** The record after the call (status.heldTargets), also when it stopped part way. */
+  readonly held: HeldTarget[];
+  readonly events: HoldEvent[];
+  /** Reason HoldFailed; what was done before it is in `held` and `events`. */
+  readonly error?: ReconcileError;
+}
+
+/** Pin's change, with the targets that follow the tag because they have no field for a digest pin. */
+export interface PinChange extends HoldChange {
+  readonly unpinnable: TargetKey[];
+}
 
 const holdFailed = (target: TargetRef, error: unknown): ReconcileError =>
   new ReconcileError(
@@ -69,8 +83,7 @@ export class TargetHolder {
     targets: readonly TargetRef[],
     current: readonly HeldTarget[],
     options: Omit<HoldOptions, 'expectHeld'>,
-    state: ReconcileState,
-  ): Promise<HeldTarget[]> {
+  ): Promise<HoldChange> {
     // Only a pin at a trusted digest protects the consumers: without one (nothing trusted yet) the
     // OCIRepository may already have fetched the digest being judged, so every target is held.
     const pinnable =
@@ -78,7 +91,10 @@ export class TargetHolder {
       options.pinDigest !== undefined &&
       targets.some((t) => t.kind === OCI_REPOSITORY);
     const wanted = (pinnable ? targets.filter((t) => t.kind === OCI_REPOSITORY) : targets).map(refOnly);
-    let held = await this.releaseStale(holder, current, wanted, state);
+    const released = await this.releaseStale(holder, current, wanted);
+    if (released.error) return released;
+    let held = released.held;
+    const events = [...released.events];
     for (const target of wanted) {
       const previous = held.find((h) => sameTarget(h, target));
       let outcome;
@@ -87,11 +103,8 @@ export class TargetHolder {
       } catch (error) {
         // The target may or may not carry the hold now: keep it in the record so the next reconcile
         // (or a release) looks at it again.
-        if (!previous) {
-          held = [...held, { ...target, method: 'spec.suspend', since: this.stamp() }];
-          state.heldTargets = held;
-        }
-        throw holdFailed(target, error);
+        if (!previous) held = [...held, { ...target, method: 'spec.suspend', since: this.stamp() }];
+        return { held, events, error: holdFailed(target, error) };
       }
       const entry: HeldTarget = {
         apiVersion: target.apiVersion,
@@ -102,27 +115,26 @@ export class TargetHolder {
         since: previous?.since ?? this.stamp(),
       };
       held = [...held.filter((h) => !sameTarget(h, target)), entry];
-      state.heldTargets = held;
       if (outcome.reverted)
-        state.holdEvents.push({
+        events.push({
           target,
           kind: 'HoldReverted',
           message: `hold on ${label(target)} was undone while trust is failing; re-applied (${describeMethod(outcome.method)})`,
         });
       else if (outcome.changed || !previous)
-        state.holdEvents.push({
+        events.push({
           target,
           kind: 'Held',
           message: `held ${label(target)}: ${describeMethod(outcome.method)}`,
         });
       if (outcome.fellBackToSuspend && outcome.changed)
-        state.holdEvents.push({
+        events.push({
           target,
           kind: 'PinFallback',
           message: `${label(target)} has no digest field (or no trusted digest yet): Pin falls back to Suspend`,
         });
     }
-    return held;
+    return { held, events };
   }
 
   /**
@@ -130,7 +142,7 @@ export class TargetHolder {
    * sources' `pin` hint) and releases other holds. With an OCIRepository among the targets only it is
    * pinned (its consumers see only the pinned digest); else Argo CD Applications with a single native OCI
    * source (to the digest) and HelmRelease templates or HelmCharts with a version range (to the exact
-   * version). Targets without a digest pin are listed in state.unpinnable: a re-push of the same tag or
+   * version). Targets without a digest pin are returned as `unpinnable`: a re-push of the same tag or
    * version reaches them before tagguard can hold them (for a version pin: at the next cache miss).
    */
   async pinTrusted(
@@ -138,22 +150,23 @@ export class TargetHolder {
     targets: readonly TargetRef[],
     current: readonly HeldTarget[],
     trusted: { readonly digest: string; readonly version?: string | undefined },
-    state: ReconcileState,
-  ): Promise<HeldTarget[]> {
+  ): Promise<PinChange> {
     const repositories = targets.filter((t) => t.kind === OCI_REPOSITORY);
     const candidates =
       repositories.length > 0
         ? repositories
         : targets.filter((t) => t.pin === 'digest' || (t.pin === 'version' && trusted.version !== undefined));
-    state.unpinnable = repositories.length > 0 ? [] : targets.filter((t) => t.pin !== 'digest').map(refOnly);
-    let held = await this.releaseStale(
-      holder,
-      current.filter((h) => isPinMethod(h.method)),
-      candidates,
-      state,
-    );
+    const unpinnable = repositories.length > 0 ? [] : targets.filter((t) => t.pin !== 'digest').map(refOnly);
+    const pins = current.filter((h) => isPinMethod(h.method));
     const suspended = current.filter((h) => !isPinMethod(h.method));
-    held = [...held, ...(await this.releaseStale(holder, suspended, [], state))];
+    const events: HoldEvent[] = [];
+    const stale = await this.releaseStale(holder, pins, candidates);
+    events.push(...stale.events);
+    if (stale.error) return { held: [...stale.held, ...suspended], events, unpinnable, error: stale.error };
+    const resumed = await this.releaseStale(holder, suspended, []);
+    events.push(...resumed.events);
+    let held = [...stale.held, ...resumed.held];
+    if (resumed.error) return { held, events, unpinnable, error: resumed.error };
     for (const target of candidates) {
       let outcome;
       try {
@@ -162,17 +175,19 @@ export class TargetHolder {
           ...(target.pin === 'version' && trusted.version !== undefined ? { version: trusted.version } : {}),
         });
       } catch (error) {
-        throw holdFailed(target, error);
+        return { held, events, unpinnable, error: holdFailed(target, error) };
       }
       if (outcome.fellBackToSuspend) {
         // No field for a pin on this one after all (pinOnly: nothing was written). A pin it had is released.
-        if (target.pin === 'digest') state.unpinnable = [...state.unpinnable, refOnly(target)];
-        held = await this.releaseStale(
+        if (target.pin === 'digest') unpinnable.push(refOnly(target));
+        const unpinned = await this.releaseStale(
           holder,
           held,
           held.filter((h) => !sameTarget(h, target)),
-          state,
         );
+        events.push(...unpinned.events);
+        held = unpinned.held;
+        if (unpinned.error) return { held, events, unpinnable, error: unpinned.error };
         continue;
       }
       const previous = held.find((h) => sameTarget(h, target));
@@ -180,9 +195,8 @@ export class TargetHolder {
         ...held.filter((h) => !sameTarget(h, target)),
         { ...refOnly(target), method: outcome.method, since: previous?.since ?? this.stamp() },
       ];
-      state.heldTargets = held;
       if (outcome.changed)
-        state.holdEvents.push({
+        events.push({
           target,
           kind: 'Pinned',
           message: `pinned ${label(target)} to the verified ${
@@ -192,7 +206,7 @@ export class TargetHolder {
           }`,
         });
     }
-    return held;
+    return { held, events, unpinnable };
   }
 
   /**
@@ -229,17 +243,17 @@ export class TargetHolder {
     return held;
   }
 
-  /** Releases the held targets that are not in `keep`; returns what stays held. */
+  /** Releases the held targets that are not in `keep`; `held` is what stays held. */
   async releaseStale(
     holder: string,
     current: readonly HeldTarget[],
     keep: readonly TargetRef[],
-    state: ReconcileState,
-  ): Promise<HeldTarget[]> {
-    const remaining: HeldTarget[] = [];
+  ): Promise<HoldChange> {
+    const held: HeldTarget[] = [];
+    const events: HoldEvent[] = [];
     for (const [index, entry] of current.entries()) {
       if (keep.some((k) => sameTarget(k, entry))) {
-        remaining.push(entry);
+        held.push(entry);
         continue;
       }
       const target: TargetRef = {
@@ -250,7 +264,7 @@ export class TargetHolder {
       };
       try {
         const outcome = await this.holds.release(target, holder);
-        state.holdEvents.push({
+        events.push({
           target,
           kind: 'Released',
           message: outcome.released
@@ -258,17 +272,19 @@ export class TargetHolder {
             : `released ${label(target)} by this ArtifactVerification; still held by ${outcome.remainingHolders.join(', ')}`,
         });
       } catch (error) {
-        remaining.push(...current.slice(index));
-        state.heldTargets = remaining;
-        throw new ReconcileError(
-          'Generic',
-          Reason.HoldFailed,
-          `could not release ${label(target)}: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
+        return {
+          held: [...held, ...current.slice(index)],
+          events,
+          error: new ReconcileError(
+            'Generic',
+            Reason.HoldFailed,
+            `could not release ${label(target)}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+        };
       }
     }
-    return remaining;
+    return { held, events };
   }
 
   /** Deletion of the CR: releases what its status lists and whatever still names it in held-by. */

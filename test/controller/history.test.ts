@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastDigestForTag, MAX_HISTORY, recordVerdict } from '../../src/controller/history.ts';
+import { lastDigestForTag, MAX_HISTORY, recordVerdict, tagHistory } from '../../src/controller/history.ts';
 
 const d = (n: number): string => `sha256:${n.toString(16).padStart(64, '0')}`;
 const now = new Date('2026-11-23T10:00:00.000Z');
@@ -39,5 +39,46 @@ describe('digest history', () => {
     expect(lastDigestForTag(history, '1.0.0')).toBe(d(2));
     expect(lastDigestForTag(history, '3.0.0')).toBeUndefined();
     expect(lastDigestForTag(undefined, '1.0.0')).toBeUndefined();
+  });
+});
+
+describe('tagHistory', () => {
+  const history = [
+    { digest: d(2), tag: '1.0.0', firstSeen: 't2', verdict: 'Untrusted' as const },
+    { digest: d(1), tag: '1.0.0', firstSeen: 't1', verdict: 'Trusted' as const },
+  ];
+  it.each([
+    [
+      'a first sighting',
+      undefined,
+      '1.0.0',
+      d(1),
+      { previousDigest: undefined, moved: false, firstSeen: true },
+    ],
+    [
+      'the same digest again',
+      history,
+      '1.0.0',
+      d(2),
+      { previousDigest: d(1), moved: false, firstSeen: false },
+    ],
+    ['a re-push', history, '1.0.0', d(3), { previousDigest: d(2), moved: true, firstSeen: true }],
+    [
+      'back to an older digest',
+      history,
+      '1.0.0',
+      d(1),
+      { previousDigest: d(2), moved: true, firstSeen: false },
+    ],
+    ['a new tag', history, '2.0.0', d(3), { previousDigest: undefined, moved: false, firstSeen: true }],
+    [
+      'a digest reference (no tag)',
+      history,
+      undefined,
+      d(3),
+      { previousDigest: undefined, moved: false, firstSeen: true },
+    ],
+  ])('%s', (_what, entries, tag, digest, want) => {
+    expect(tagHistory(entries, tag, digest)).toEqual(want);
   });
 });

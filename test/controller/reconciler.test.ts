@@ -12,7 +12,6 @@ import { Reason } from '../../src/api/conditions.ts';
 import type { OperatorConfig } from '../../src/config/operator-config.ts';
 import type { CheckedArtifact } from '../../src/controller/artifact-checker.ts';
 import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
-import { decideEnforcement } from '../../src/controller/fail-closed.ts';
 import { ArtifactVerificationReconciler, type ReconcilerDeps } from '../../src/controller/reconciler.ts';
 import { stalled } from '../../src/controller/reconcile-error.ts';
 import type { LoadedSource } from '../../src/controller/source-loader.ts';
@@ -159,27 +158,27 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       },
     },
     holder: {
-      holdAll: (_holder, targets, current, _options, state) => {
+      holdAll: (_holder, targets, current) => {
         w.holdCalls++;
         w.calls.push('hold');
         fail('hold');
-        if (current.length > 0) return Promise.resolve([...current]);
+        if (current.length > 0) return Promise.resolve({ held: [...current], events: [] });
         w.held = targets.map((t) => ({ ...t, method: 'spec.suspend', since: '2026-12-04T12:00:00Z' }));
-        for (const t of targets)
-          state.holdEvents.push({ target: t, kind: 'Held', message: `held ${t.name}` });
-        return Promise.resolve(w.held);
+        const events = targets.map((t) => ({ target: t, kind: 'Held' as const, message: `held ${t.name}` }));
+        return Promise.resolve({ held: w.held, events });
       },
-      pinTrusted: (_holder, _targets, current) => Promise.resolve([...current]),
+      pinTrusted: (_holder, _targets, current) =>
+        Promise.resolve({ held: [...current], events: [], unpinnable: [] }),
       recover: (_holder, _targets, current) => {
         fail('recover');
         return Promise.resolve([...current]);
       },
       releaseStale: (_holder, current) => {
-        if (current.length === 0) return Promise.resolve([]);
+        if (current.length === 0) return Promise.resolve({ held: [], events: [] });
         w.releaseCalls++;
         w.calls.push('release');
         w.held = [];
-        return Promise.resolve([]);
+        return Promise.resolve({ held: [], events: [] });
       },
       releaseAll: () => Promise.resolve([]),
     },
@@ -515,53 +514,5 @@ describe('quarantine on detection: a digest not trusted yet is held before it is
     expect(w.calls).not.toContain('check');
     expect(w.releaseCalls).toBe(0);
     expect(w.held).toHaveLength(1);
-  });
-});
-
-describe('decideEnforcement', () => {
-  const status = trustedStatus(GOOD);
-  const failure = (digest: string | undefined) => ({
-    url: 'oci://r/x',
-    tag: '1',
-    digest,
-    error: stalled(Reason.InvalidSpec, 'x'),
-  });
-  it.each([
-    {
-      name: 'every check trusted',
-      checks: [{ digest: EVIL, verdict: 'Trusted' as const }],
-      failures: [],
-      want: 'Release',
-    },
-    {
-      name: 'an untrusted check',
-      checks: [{ digest: GOOD, verdict: 'Untrusted' as const }],
-      failures: [],
-      want: 'Hold',
-    },
-    { name: 'a check with no verdict', checks: [{ digest: GOOD }], failures: [], want: 'Hold' },
-    {
-      name: 'an error on a new digest',
-      checks: [{ digest: EVIL, verdict: 'Error' as const }],
-      failures: [],
-      want: 'Hold',
-    },
-    {
-      name: 'an error on the trusted digest',
-      checks: [{ digest: GOOD, verdict: 'Error' as const }],
-      failures: [],
-      want: 'Keep',
-    },
-    { name: 'an unresolved artifact last seen trusted', checks: [], failures: [failure(GOOD)], want: 'Keep' },
-    { name: 'an unresolved artifact never seen', checks: [], failures: [failure(undefined)], want: 'Hold' },
-    {
-      name: 'a trusted check beside an unresolved artifact never seen',
-      checks: [{ digest: GOOD, verdict: 'Trusted' as const }],
-      failures: [failure(undefined)],
-      want: 'Hold',
-    },
-    { name: 'nothing judged at all', checks: [], failures: [], want: 'Keep' },
-  ])('$name → $want', ({ checks, failures, want }) => {
-    expect(decideEnforcement(status, checks, failures)).toBe(want);
   });
 });

@@ -31,7 +31,6 @@ const check = (overrides: Partial<ArtifactCheck>): ArtifactCheck => ({
 const state = (partial: Partial<ReconcileState>): ReconcileState => ({
   object: object(),
   now,
-  targets: [],
   checks: [],
   failures: [],
   heldTargets: [],

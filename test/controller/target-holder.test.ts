@@ -7,7 +7,7 @@ import type { ArtifactVerification, HeldTarget } from '../../src/api/artifact-ve
 import { Reason } from '../../src/api/conditions.ts';
 import { ReconcileError } from '../../src/controller/reconcile-error.ts';
 import type { HoldEvent, ReconcileState } from '../../src/controller/reconcile-state.ts';
-import { TargetHolder } from '../../src/controller/target-holder.ts';
+import { TargetHolder, type HoldChange, type PinChange } from '../../src/controller/target-holder.ts';
 import { EnforceError } from '../../src/enforce/errors.ts';
 import { HELD_BY_ANNOTATION, PRE_HOLD_ANNOTATION } from '../../src/enforce/hold-record.ts';
 import { HoldManager } from '../../src/enforce/holds.ts';
@@ -96,16 +96,51 @@ const av: ArtifactVerification = {
 const newState = (): ReconcileState => ({
   object: av,
   now: new Date(T0),
-  targets: [],
   checks: [],
   failures: [],
   heldTargets: [],
   holdEvents: [],
 });
 
+/** A change recorded in the state as the reconciler records it; the error that stopped it part way thrown. */
+const record = (into: ReconcileState, change: HoldChange | PinChange): HeldTarget[] => {
+  into.heldTargets = change.held;
+  into.holdEvents.push(...change.events);
+  if ('unpinnable' in change) into.unpinnable = change.unpinnable;
+  if (change.error) throw change.error;
+  return change.held;
+};
+
+/** TargetHolder with each change recorded in a ReconcileState, so a test reads the record and the Events. */
+const recording = (inner: TargetHolder) => ({
+  holdAll: async (
+    holderKey: string,
+    targets: readonly TargetRef[],
+    current: readonly HeldTarget[],
+    options: Omit<HoldOptions, 'expectHeld'>,
+    into: ReconcileState,
+  ): Promise<HeldTarget[]> => record(into, await inner.holdAll(holderKey, targets, current, options)),
+  pinTrusted: async (
+    holderKey: string,
+    targets: readonly TargetRef[],
+    current: readonly HeldTarget[],
+    trusted: { readonly digest: string; readonly version?: string | undefined },
+    into: ReconcileState,
+  ): Promise<HeldTarget[]> => record(into, await inner.pinTrusted(holderKey, targets, current, trusted)),
+  releaseStale: async (
+    holderKey: string,
+    current: readonly HeldTarget[],
+    keep: readonly TargetRef[],
+    into: ReconcileState,
+  ): Promise<HeldTarget[]> => record(into, await inner.releaseStale(holderKey, current, keep)),
+  recover: (...args: Parameters<TargetHolder['recover']>) => inner.recover(...args),
+  releaseAll: (...args: Parameters<TargetHolder['releaseAll']>) => inner.releaseAll(...args),
+});
+type RecordingHolder = ReturnType<typeof recording>;
+
 let api: MemoryTargetApi;
 let clock: Date;
-let holder: TargetHolder;
+let holder: RecordingHolder;
 let state: ReconcileState;
 
 const setUp = (objects: unknown[] = cluster()): void => {
@@ -114,7 +149,7 @@ const setUp = (objects: unknown[] = cluster()): void => {
   const holds = new HoldManager(api, pino({ level: 'silent' }), 'tagguard', {
     backoff: () => Promise.resolve(),
   });
-  holder = new TargetHolder(holds, () => clock);
+  holder = recording(new TargetHolder(holds, () => clock));
   state = newState();
 };
 

@@ -27,7 +27,7 @@ version_of() {
     # LibreSSL prints another name: its -addext support differs, so it is not read as OpenSSL.
     openssl) out="$(openssl version 2>/dev/null)" && [[ "$out" == OpenSSL\ * ]] && out="${out#OpenSSL }" || out="" ;;
     redis-server) out="$(redis-server --version 2>/dev/null)" && out="${out#*v=}" ;;
-    gpg) out="$(gpg --version 2>/dev/null | head -n 1)" ;;
+    gpg) out="$(gpg --version 2>/dev/null)" && out="${out%%$'\n'*}" ;;
   esac
   [[ "$out" =~ ([0-9]+(\.[0-9]+)*) ]] && printf '%s' "${BASH_REMATCH[1]}"
 }

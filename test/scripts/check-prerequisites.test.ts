@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = path.resolve(import.meta.dirname, '../../scripts/check-prerequisites.sh');
-const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl', 'redis-server'] as const;
+const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl', 'redis-server', 'gpg'] as const;
 
 /** Where the machine's own copy of a tool is (the test environment has them all: `make test` checks it). */
 const realPath = (tool: string): string => {
@@ -50,6 +50,7 @@ describe('scripts/check-prerequisites.sh', () => {
     ['npm', '7.0', 'apt-get install npm'],
     ['node', '18.0', 'apt-get install nodejs'],
     ['redis-server', '6.0', 'apt-get install redis-server'],
+    ['gpg', '2.2', 'apt-get install gnupg'],
   ])(
     'names a missing %s, the version needed and how to install it, and exits 1',
     (tool, version, install) => {

@@ -162,11 +162,10 @@ export class TargetHolder {
     const events: HoldEvent[] = [];
     const stale = await this.releaseStale(holder, pins, candidates);
     events.push(...stale.events);
-    if (stale.error) return { held: [...stale.held, ...suspended], events, unpinnable, error: stale.error };
-    const resumed = await this.releaseStale(holder, suspended, []);
-    events.push(...resumed.events);
-    let held = [...stale.held, ...resumed.held];
-    if (resumed.error) return { held, events, unpinnable, error: resumed.error };
+    let held = [...stale.held, ...suspended];
+    if (stale.error) return { held, events, unpinnable, error: stale.error };
+    // Pins first, suspends lifted after: a consumer resumed before its source is pinned could fetch the
+    // tag. A candidate this holder suspended is pinned and resumed in one write (hold-plan.ts).
     for (const target of candidates) {
       let outcome;
       try {
@@ -178,7 +177,7 @@ export class TargetHolder {
         return { held, events, unpinnable, error: holdFailed(target, error) };
       }
       if (outcome.fellBackToSuspend) {
-        // No field for a pin on this one after all (pinOnly: nothing was written). A pin it had is released.
+        // No field for a pin on this one after all (pinOnly: nothing was written). A hold it had is released.
         if (target.pin === 'digest') unpinnable.push(refOnly(target));
         const unpinned = await this.releaseStale(
           holder,
@@ -191,9 +190,15 @@ export class TargetHolder {
         continue;
       }
       const previous = held.find((h) => sameTarget(h, target));
+      const wasSuspended = previous !== undefined && !isPinMethod(previous.method);
       held = [
         ...held.filter((h) => !sameTarget(h, target)),
-        { ...refOnly(target), method: outcome.method, since: previous?.since ?? this.stamp() },
+        // A pin that takes over from a suspend is a new hold (no longer blocking): its time starts now.
+        {
+          ...refOnly(target),
+          method: outcome.method,
+          since: wasSuspended ? this.stamp() : (previous?.since ?? this.stamp()),
+        },
       ];
       if (outcome.changed)
         events.push({
@@ -203,9 +208,17 @@ export class TargetHolder {
             isVersionPinMethod(outcome.method)
               ? `version ${trusted.version ?? ''}`
               : `digest ${trusted.digest}`
-          }`,
+          }${wasSuspended ? ', its suspend lifted in the same write' : ''}`,
         });
     }
+    const resumed = await this.releaseStale(
+      holder,
+      held.filter((h) => !isPinMethod(h.method)),
+      [],
+    );
+    events.push(...resumed.events);
+    held = [...held.filter((h) => isPinMethod(h.method)), ...resumed.held];
+    if (resumed.error) return { held, events, unpinnable, error: resumed.error };
     return { held, events, unpinnable };
   }
 

@@ -18,8 +18,8 @@ import {
   type PreHold,
   type PreHoldKey,
 } from './hold-record.ts';
-import { setAt, type JsonDraft } from './merge-patch.ts';
-import { valueAt, type JsonObject, type JsonValue, type TargetObject } from './target-object.ts';
+import { mergePatchValue, setAt, type JsonDraft } from './merge-patch.ts';
+import { jsonEqual, valueAt, type JsonObject, type JsonValue, type TargetObject } from './target-object.ts';
 import type { HoldMethod, HoldOptions } from './types.ts';
 
 /** One request: server-side apply or JSON merge patch; both carry metadata.resourceVersion. */
@@ -171,6 +171,22 @@ export const planHold = (object: TargetObject, holder: string, options: HoldOpti
   const recorded = record.preHold ? preHoldKeys(record.preHold) : [];
   const preHold: Partial<Record<PreHoldKey, JsonValue>> = { ...record.preHold };
   const keys = new Set<PreHoldKey>([...recorded, methodKey(choice.method, object, recorded)]);
+  // A pin taking over from this holder's own suspend (the digest was quarantined before anything was
+  // trusted, and is trusted now): the pin is set and the suspend restored in the same write. Releasing
+  // first and pinning after would leave a moment in which the source follows the tag again (seen with the
+  // real source-controller). Another holder's suspend stays: it is not this holder's to lift.
+  const resumed =
+    options.pinOnly === true &&
+    isPinMethod(choice.method) &&
+    record.preHold !== undefined &&
+    record.holders.every((h) => h === holder)
+      ? recorded.filter((key) => !isDigestKey(key))
+      : [];
+  const restores = resumed.map((key) => ({ path: PRE_HOLD_PATHS[key], before: preHold[key] ?? null }));
+  for (const key of resumed) {
+    keys.delete(key);
+    delete preHold[key];
+  }
   const digest = pinnedDigest(object, options, choice.method, preHold, recorded.find(isDigestKey));
   // An undone pin whose digest this holder does not know stays to its owner's next pin; this holder's
   // own method (then always spec.suspend) holds the target meanwhile.
@@ -190,23 +206,31 @@ export const planHold = (object: TargetObject, holder: string, options: HoldOpti
     (options.expectHeld === true && !record.holders.includes(holder));
   const reverted =
     recordTampered ||
-    recorded.some((key) => undone(object, key, preHold) && !inPlace(object, key, digest ?? ''));
+    recorded
+      .filter((key) => !resumed.includes(key))
+      .some((key) => undone(object, key, preHold) && !inPlace(object, key, digest ?? ''));
   const holders = normalizeHolders([...record.holders, holder]);
   const preHoldText = formatPreHold(preHold);
   const recordChanged =
     !sameHolders(holders, record.holders) || preHoldText !== object.metadata.annotations[PRE_HOLD_ANNOTATION];
   const allInPlace = enforced.every((key) => inPlace(object, key, digest ?? ''));
   const base = { ...choice, reverted, preHoldUnknown };
-  if (!recordChanged && allInPlace) return { ...base, write: undefined };
+  if (!recordChanged && allInPlace && resumed.length === 0) return { ...base, write: undefined };
 
   const fields = enforced.map((key) => ({ path: heldPath(key), held: heldValue(key, digest ?? '') }));
-  const mustRemove = fields.some(
-    ({ path, held }) => held === 'absent' && valueAt(object.json, path) !== undefined,
-  );
+  const mustRemove =
+    resumed.length > 0 ||
+    fields.some(({ path, held }) => held === 'absent' && valueAt(object.json, path) !== undefined);
   const body = writeBase(object);
   for (const { path, held } of fields) {
     if (held !== 'absent') setAt(body, path, held.value);
     else if (mustRemove) setAt(body, path, null);
+  }
+  for (const { path, before } of restores) {
+    const now = valueAt(object.json, path);
+    if (before === null) {
+      if (now !== undefined) setAt(body, path, null);
+    } else if (!jsonEqual(now, before)) setAt(body, path, mergePatchValue(now, before));
   }
   setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], formatHolders(holders));
   setAt(body, ['metadata', 'annotations', PRE_HOLD_ANNOTATION], preHoldText);

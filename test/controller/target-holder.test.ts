@@ -471,9 +471,10 @@ describe('holdAll when a target write fails', () => {
 describe('pinTrusted', () => {
   const TRUSTED = { digest: GOOD, version: '1.4.2' };
 
-  it('with an OCIRepository pins only it, releases suspend holds on the others, nothing unpinnable', async () => {
+  it('with an OCIRepository pins only it (its suspend lifted in the same write), then releases the others', async () => {
     const current = await holder.holdAll(HOLDER, [REPOSITORY, RELEASE], [], SUSPEND, newState());
     clock = new Date(T1);
+    const before = api.writes.length;
 
     const result = await holder.pinTrusted(
       HOLDER,
@@ -491,21 +492,19 @@ describe('pinTrusted', () => {
     expect(field(REPOSITORY, 'spec.suspend')).toBeUndefined();
     expect(field(RELEASE, 'spec.suspend')).toBeUndefined();
     expect(heldBy(RELEASE)).toBeUndefined();
+    // One write takes the OCIRepository from suspended to pinned (never following the tag in between), and
+    // the consumer resumes only after its source is pinned.
+    expect(written().slice(before)).toEqual(['OCIRepository apps/payment', 'HelmRelease apps/payment']);
     expect(events()).toEqual([
       {
-        kind: 'Released',
+        kind: 'Pinned',
         name: 'payment',
-        message: 'released OCIRepository apps/payment: restored to its state before the hold',
+        message: `pinned OCIRepository apps/payment to the verified digest ${GOOD}, its suspend lifted in the same write`,
       },
       {
         kind: 'Released',
         name: 'payment',
         message: 'released HelmRelease apps/payment: restored to its state before the hold',
-      },
-      {
-        kind: 'Pinned',
-        name: 'payment',
-        message: `pinned OCIRepository apps/payment to the verified digest ${GOOD}`,
       },
     ]);
   });

@@ -189,6 +189,28 @@ describe('Pin', () => {
     });
   });
 
+  it('a pin taking over from its own suspend pins and resumes in one write, restoring the recorded suspend', () => {
+    const suspended = hold(ociRepository({ tag: '3.1.0' }), A, SUSPEND).after;
+    expect(valueAt(suspended.json, ['spec', 'suspend'])).toBe(true);
+    const { plan, after } = hold(suspended, A, { ...pin(DIGEST_GOOD), pinOnly: true });
+    expect(plan).toMatchObject({ method: 'spec.ref.digest', reverted: false, fellBackToSuspend: false });
+    expect(plan.write?.type).toBe('merge-patch');
+    expect(valueAt(after.json, ['spec', 'ref', 'digest'])).toBe(DIGEST_GOOD);
+    expect(valueAt(after.json, ['spec', 'suspend'])).toBeUndefined();
+    expect(preHoldOf(after)).not.toHaveProperty('spec.suspend');
+    // Released later, the pin goes and nothing else changes.
+    const released = afterWrite(after, planRelease(after, A).write);
+    expect(valueAt(released.json, ['spec', 'ref', 'digest'])).toBeUndefined();
+    expect(valueAt(released.json, ['spec', 'suspend'])).toBeUndefined();
+  });
+
+  it("a pin does not lift another holder's suspend", () => {
+    const byBoth = hold(hold(ociRepository({ tag: '3.1.0' }), B, SUSPEND).after, A, SUSPEND).after;
+    const { after } = hold(byBoth, A, { ...pin(DIGEST_GOOD), pinOnly: true });
+    expect(valueAt(after.json, ['spec', 'suspend'])).toBe(true);
+    expect(valueAt(after.json, ['spec', 'ref', 'digest'])).toBe(DIGEST_GOOD);
+  });
+
   it('with pinOnly changes nothing where there is no field for a pin', () => {
     const plan = planHold(application(AUTOMATED), A, { ...pin(DIGEST_GOOD), pinOnly: true });
     expect(plan).toMatchObject({ fellBackToSuspend: true, write: undefined });

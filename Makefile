@@ -72,7 +72,8 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	node bench/resolve.ts 500 100
 	node bench/verify.ts 200 40
 	node bench/scan.ts 20
-	@# The full attack race (--trials 20: 360 attacks, ~28 min) is run by hand; 5 per scenario × mode here (~7 min).
+	@# The full attack race (--trials 20) is run by hand; 5 per scenario × mode here (4 modes, with default-push:
+	@# all modes push to distribution, default-push's notifying tagguard's receiver; ~10 min).
 	node bench/attack-race.ts --trials 5
 	@$(PREREQS) redis-server
 	@# Argo CD: 20 attacks per mode, ~7 min.

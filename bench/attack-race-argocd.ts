@@ -7,10 +7,15 @@
 // poll cycles. A Deployment watch started before the push sees every version the API server stores. After
 // the observation window a hard refresh stands for the repo-server's next cache miss (Helm-OCI charts are
 // cached by name and version), and the watch goes on. No asserts.
-// Usage: node bench/attack-race-argocd.ts [trials per mode = 20]
+// With --push, two more modes: tagguard's defaults with push notifications (the registry posts every push
+// to `tagguard run --webhook-addr`). Only CNCF distribution sends them, so then every mode pushes to
+// distribution: the push modes to an instance notifying tagguard, the others to one that does not.
+// Usage: node bench/attack-race-argocd.ts [trials per mode = 20] [--push]
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { startTestEnv } from '../test/env/test-env.ts';
 import { KubeTestClient } from '../test/env/kube.ts';
@@ -23,8 +28,15 @@ import { pushChart } from '../test/env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy } from '../test/env/sign.ts';
 import { startInProcessOperator } from '../test/env/operator.ts';
 import { avObject, condition, readAv, until } from '../test/env/av.ts';
+import { freePort } from '../test/env/ports.ts';
+import { startDistribution, type RegistryEndpoint } from '../test/env/registries.ts';
 
-const TRIALS = Number(process.argv[2] ?? 20);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { push: { type: 'boolean', default: false } },
+});
+const TRIALS = Number(positionals[0] ?? 20);
+const PUSH = values.push;
 const INTERVAL_S = 10;
 const OBSERVE_MS = 3 * INTERVAL_S * 1000;
 const AFTER_REFRESH_MS = 15_000;
@@ -32,15 +44,22 @@ const VERSION = '1.0.0';
 const ns = 'argocd';
 
 type Form = 'native-oci' | 'helm-oci';
-type Mode = { form: Form; tagguard: boolean };
+/** push: the registry notifies tagguard of every push (only with tagguard). */
+type Mode = { form: Form; tagguard: boolean; push: boolean };
 const MODES: readonly Mode[] = [
-  { form: 'native-oci', tagguard: true },
-  { form: 'helm-oci', tagguard: true },
-  { form: 'native-oci', tagguard: false },
-  { form: 'helm-oci', tagguard: false },
+  { form: 'native-oci', tagguard: true, push: false },
+  { form: 'helm-oci', tagguard: true, push: false },
+  ...(PUSH
+    ? [
+        { form: 'native-oci', tagguard: true, push: true } as const,
+        { form: 'helm-oci', tagguard: true, push: true } as const,
+      ]
+    : []),
+  { form: 'native-oci', tagguard: false, push: false },
+  { form: 'helm-oci', tagguard: false, push: false },
 ];
 const label = (mode: Mode): string =>
-  `${mode.form}, ${mode.tagguard ? 'tagguard defaults' : 'Argo CD alone'}`;
+  `${mode.form}, ${mode.push ? 'tagguard defaults + push notifications' : mode.tagguard ? 'tagguard defaults' : 'Argo CD alone'}`;
 
 type Application = KubernetesObject & {
   status?: { sync?: { status?: string; revision?: string }; operationState?: { phase?: string } };
@@ -54,6 +73,8 @@ interface Trial {
   appliedAfterRefresh: boolean;
   /** From the push to the ArtifactVerification's Held=True (a hold, or a pin keeping the attack back). */
   holdMs: number;
+  /** From the push to the ArtifactVerification's Verified=False. */
+  detectMs: number;
   /** From the push to the first privileged Deployment version; NaN when none. */
   appliedMs: number;
 }
@@ -67,7 +88,35 @@ await mkdir(dir, { recursive: true });
 const supervisor = new ProcessSupervisor(dir);
 try {
   const kube = KubeTestClient.fromFile(env.info.kubeconfig);
-  const registry = env.info.registries.referrers;
+  // Without --push the referrers registry (olareg) as before; with it, distribution for every mode.
+  const plain = PUSH ? env.info.registries.tagSchema : env.info.registries.referrers;
+  let notifying: RegistryEndpoint | undefined;
+  const webhookArgs: string[] = [];
+  if (PUSH) {
+    // As in the webhook integration test: every event posted with a bearer token the receiver reads from a Secret.
+    const port = await freePort();
+    const token = randomBytes(24).toString('hex');
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'tagguard-webhook', namespace: ns },
+      stringData: { token },
+    } as KubernetesObject);
+    notifying = await startDistribution(supervisor, dir, {
+      name: 'distribution-notify',
+      notifications: [
+        {
+          name: 'tagguard',
+          url: `http://127.0.0.1:${port}/webhook/distribution`,
+          headers: { Authorization: `Bearer ${token}` },
+        },
+      ],
+    });
+    webhookArgs.push('--webhook-addr', `127.0.0.1:${port}`, '--webhook-secret', `${ns}/tagguard-webhook`);
+  }
+  const registryOf = (mode: Mode): RegistryEndpoint => (mode.push && notifying ? notifying : plain);
+  const helmOciSecret = (mode: Mode): string => (mode.push ? 'helm-oci-push' : 'helm-oci');
   const home = await createToolHome(env.info);
   const key = await generateCosignKeyPair(home, 'release');
   const argocd = await startArgoCd(supervisor, dir, env.info.kubeconfig, {
@@ -79,10 +128,14 @@ try {
     ns,
     '--watch-namespace',
     ns,
+    ...webhookArgs,
   ]);
-  await kube.apply(ociRepositorySecret(ns, 'helm-oci', registry, { helmOci: 'race-helm' }));
+  for (const mode of MODES.filter((m) => m.form === 'helm-oci'))
+    await kube.apply(
+      ociRepositorySecret(ns, helmOciSecret(mode), registryOf(mode), { helmOci: 'race-helm' }),
+    );
 
-  const chart = async (repo: string, name: string, malicious: boolean) =>
+  const chart = async (registry: RegistryEndpoint, repo: string, name: string, malicious: boolean) =>
     pushChart(
       home,
       registry,
@@ -95,10 +148,11 @@ try {
     );
 
   const trial = async (mode: Mode, index: number): Promise<Trial> => {
-    const name = `${mode.form === 'native-oci' ? 'oci' : 'helm'}-${mode.tagguard ? 'tg' : 'alone'}-${index}`;
+    const name = `${mode.form === 'native-oci' ? 'oci' : 'helm'}-${mode.push ? 'push' : mode.tagguard ? 'tg' : 'alone'}-${index}`;
     const repo = mode.form === 'native-oci' ? 'race-oci' : 'race-helm';
     const destination = `race-${name}`;
-    const good = await chart(repo, name, false);
+    const registry = registryOf(mode);
+    const good = await chart(registry, repo, name, false);
     await signCosignLegacy(home, registry, good, key);
     if (mode.form === 'native-oci')
       await kube.apply(ociRepositorySecret(ns, `repo-${name}`, registry, { native: `${repo}/${name}` }));
@@ -143,9 +197,10 @@ try {
     try {
       // The attack lands at a random moment of both poll cycles; time runs from the moment the push is done.
       await sleep(Math.random() * INTERVAL_S * 1000);
-      await chart(repo, name, true);
+      await chart(registry, repo, name, true);
       const attackAt = performance.now();
       let holdMs = Number.NaN;
+      let detectMs = Number.NaN;
       let appliedMs = Number.NaN;
       const observe = async (untilMs: number): Promise<void> => {
         while (performance.now() - attackAt < untilMs) {
@@ -153,9 +208,11 @@ try {
             appliedMs = performance.now() - attackAt;
           // Held: the ArtifactVerification says a target is held back (a suspend method, or a pin while the
           // tag points at something untrusted: a pin is on the Application before the attack already).
-          if (mode.tagguard && Number.isNaN(holdMs)) {
-            if (condition(await readAv(kube, ns, name), 'Held')?.status === 'True')
-              holdMs = performance.now() - attackAt;
+          if (mode.tagguard && (Number.isNaN(holdMs) || Number.isNaN(detectMs))) {
+            const av = await readAv(kube, ns, name);
+            const now = performance.now() - attackAt;
+            if (Number.isNaN(holdMs) && condition(av, 'Held')?.status === 'True') holdMs = now;
+            if (Number.isNaN(detectMs) && condition(av, 'Verified')?.status === 'False') detectMs = now;
           }
           await sleep(200);
         }
@@ -169,6 +226,7 @@ try {
         applied,
         appliedAfterRefresh: history.privileged().length > 0,
         holdMs,
+        detectMs,
         appliedMs,
       };
     } finally {
@@ -179,7 +237,8 @@ try {
   const started = performance.now();
   // Batches of a few trials of each mode at a time: 2 cores, and each trial runs helm, cosign, Argo CD's
   // manifest generation and (with tagguard) a scan.
-  const BATCH = 5;
+  // With --push six modes: 3 of each keeps about as many trials at a time as 5 of four modes.
+  const BATCH = PUSH ? 3 : 5;
   const results: Trial[] = [];
   for (let first = 0; first < TRIALS; first += BATCH) {
     const indexes = Array.from({ length: Math.min(BATCH, TRIALS - first) }, (_, i) => first + i);
@@ -203,6 +262,7 @@ try {
         ? {
             held: rows.filter((r) => !Number.isNaN(r.holdMs)).length,
             pushToHold: seconds(rows.map((r) => r.holdMs)),
+            pushToVerifiedFalse: seconds(rows.map((r) => r.detectMs)),
           }
         : {}),
     };
@@ -213,6 +273,9 @@ try {
         benchmark: 'attack-race-argocd',
         argocdStartSeconds: argocd.startSeconds,
         intervalSeconds: INTERVAL_S,
+        registries: Object.fromEntries(
+          MODES.map((m) => [label(m), `${registryOf(m).kind}${m.push ? ' notifying tagguard' : ''}`]),
+        ),
         observeSeconds: OBSERVE_MS / 1000,
         afterHardRefreshSeconds: AFTER_REFRESH_MS / 1000,
         wallSeconds: Math.round((performance.now() - started) / 1000),

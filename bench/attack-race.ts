@@ -1,14 +1,23 @@
 // Measurement (issue 18): with Flux and tagguard both polling every 10 s, how often does the attacker's
 // privileged Deployment get applied to the API server by helm-controller or kustomize-controller, for each
-// Flux source kind, with Flux alone, with tagguard's default ArtifactVerification and with `action: Pin`?
-// Trials run side by side, each in its own namespace and repository, the attack landing at a random moment
-// of the poll cycle (bench/attack-race/trial.ts). The real Flux controllers, the operator in this process
-// and the test registry; no asserts: it prints a Markdown table (and JSON with --json).
-// Usage: node bench/attack-race.ts [--trials 20] [--scenario a,b] [--mode flux-alone,default,pin]
-//          [--concurrency 12] [--interval 10] [--observe 40] [--workers 8] [--json]
+// Flux source kind, with Flux alone, with tagguard's default ArtifactVerification, with `action: Pin`, and
+// with the defaults plus push notifications (default-push: the registry notifies tagguard's receiver,
+// `tagguard run --webhook-addr`, of every push)? Trials run side by side, each in its own namespace and
+// repository, the attack landing at a random moment of the poll cycle (bench/attack-race/trial.ts). The
+// real Flux controllers, the operator in this process and the test registries; no asserts: it prints a
+// Markdown table (and JSON with --json).
+// Registries: only CNCF distribution sends notifications, so default-push trials push to a distribution
+// instance notifying the operator; the other modes push to olareg (--registry olareg) or to a distribution
+// instance without notifications (--registry distribution, the default when a push mode runs: then the
+// notification is the only difference between default and default-push).
+// Usage: node bench/attack-race.ts [--trials 20] [--scenario a,b] [--mode flux-alone,default,pin,default-push]
+//          [--registry olareg|distribution] [--concurrency 12] [--interval 10] [--observe 40] [--workers 8]
+//          [--json]
 // (a bare number as the first argument is --trials, as before)
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseArgs } from 'node:util';
 import { startTestEnv } from '../test/env/test-env.ts';
 import { KubeTestClient } from '../test/env/kube.ts';
@@ -17,6 +26,8 @@ import { startFluxControllers } from '../test/env/flux.ts';
 import { createToolHome } from '../test/env/tool-home.ts';
 import { generateCosignKeyPair } from '../test/env/sign.ts';
 import { startInProcessOperator } from '../test/env/operator.ts';
+import { freePort } from '../test/env/ports.ts';
+import { startDistribution, type RegistryEndpoint } from '../test/env/registries.ts';
 import { Recorder } from './attack-race/recorder.ts';
 import { markdown, summarize } from './attack-race/report.ts';
 import type { Scenario } from './attack-race/scenario.ts';
@@ -28,7 +39,7 @@ import {
   helmChartRangeNew,
   helmChartRangeRepush,
 } from './attack-race/scenarios/helmchart.ts';
-import { MODES, runTrial, type Mode, type TrialResult } from './attack-race/trial.ts';
+import { MODES, isPushMode, runTrial, type Mode, type TrialResult } from './attack-race/trial.ts';
 
 const SCENARIOS: readonly Scenario[] = [
   ociHelmRelease,
@@ -45,6 +56,7 @@ const { values, positionals } = parseArgs({
     trials: { type: 'string' },
     scenario: { type: 'string', default: SCENARIOS.map((s) => s.id).join(',') },
     mode: { type: 'string', default: MODES.join(',') },
+    registry: { type: 'string' },
     concurrency: { type: 'string', default: '12' },
     interval: { type: 'string', default: '10' },
     observe: { type: 'string', default: '40' },
@@ -72,6 +84,24 @@ const modes = values.mode.split(',').map((m) => {
     throw new Error(`unknown mode ${m}; known: ${MODES.join(', ')}`);
   return m.trim() as Mode;
 });
+const withPush = modes.some(isPushMode);
+const REGISTRY = values.registry ?? (withPush ? 'distribution' : 'olareg');
+if (REGISTRY !== 'olareg' && REGISTRY !== 'distribution')
+  throw new Error(`--registry must be olareg or distribution, got ${REGISTRY}`);
+
+/** The receiver's counters from the operator's /metrics: requests by result, and the resolves they triggered. */
+const webhookCounts = async (metricsPort: number): Promise<Record<string, number>> => {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match =
+      /^tagguard_webhook_(requests_total\{[^}]*result="([a-z_]+)"[^}]*\}|triggered_resolves_total) (\S+)$/.exec(
+        line,
+      );
+    if (match) counts[match[2] ?? 'triggered_resolves'] = Number(match[3]);
+  }
+  return counts;
+};
 
 const env = await startTestEnv();
 const runDir = join(env.info.runDir, 'attack-race');
@@ -91,7 +121,37 @@ try {
     helmControllerArgs: concurrent,
     kustomizeControllerArgs: concurrent,
   });
-  const operator = await startInProcessOperator(env.info, ['--concurrency', String(WORKERS)]);
+  // Push notifications: a distribution instance posting every event to the operator's receiver with a
+  // bearer token (the receiver reads it from a Secret), configured as in the webhook integration test.
+  let notifying: RegistryEndpoint | undefined;
+  const webhookArgs: string[] = [];
+  if (withPush) {
+    const port = await freePort();
+    const token = randomBytes(24).toString('hex');
+    const secretNs = 'attack-race-webhook';
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: secretNs } });
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'webhook', namespace: secretNs },
+      stringData: { token },
+    } as KubernetesObject);
+    notifying = await startDistribution(supervisor, runDir, {
+      name: 'distribution-notify',
+      notifications: [
+        {
+          name: 'tagguard',
+          url: `http://127.0.0.1:${port}/webhook/distribution`,
+          headers: { Authorization: `Bearer ${token}` },
+        },
+      ],
+    });
+    webhookArgs.push('--webhook-addr', `127.0.0.1:${port}`, '--webhook-secret', `${secretNs}/webhook`);
+  }
+  const plain = REGISTRY === 'distribution' ? env.info.registries.tagSchema : env.info.registries.referrers;
+  const registryOf = (mode: Mode): RegistryEndpoint =>
+    isPushMode(mode) && notifying !== undefined ? notifying : plain;
+  const operator = await startInProcessOperator(env.info, ['--concurrency', String(WORKERS), ...webhookArgs]);
   await recorder.start();
 
   // Index-major order: whatever the concurrency, every scenario × mode advances at the same pace.
@@ -103,7 +163,6 @@ try {
   const trialEnv = {
     kube,
     home,
-    registry: env.info.registries.referrers,
     release,
     recorder,
     baseDir: runDir,
@@ -111,7 +170,13 @@ try {
   const options = { intervalS: INTERVAL_S, observeMs: OBSERVE_S * 1000, setupTimeoutMs: 180_000 };
   const worker = async (): Promise<void> => {
     for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
-      const result = await runTrial(trialEnv, job.scenario, job.mode, job.index, options);
+      const result = await runTrial(
+        { ...trialEnv, registry: registryOf(job.mode) },
+        job.scenario,
+        job.mode,
+        job.index,
+        options,
+      );
       results.push(result);
       process.stderr.write(
         `[${Math.round((performance.now() - started) / 1000)}s] ${results.length} done: ${JSON.stringify(result)}\n`,
@@ -125,16 +190,36 @@ try {
     modes,
   );
   const wallSeconds = Math.round((performance.now() - started) / 1000);
+  const registries = Object.fromEntries(
+    modes.map((mode) => {
+      const r = registryOf(mode);
+      return [mode, `${r.kind}${isPushMode(mode) ? ' notifying tagguard' : ''}`];
+    }),
+  );
   console.log(
     `attack-race: Flux and tagguard intervals ${INTERVAL_S} s, ${OBSERVE_S} s observed after each push, ` +
-      `${CONCURRENCY} trials at a time, ${wallSeconds} s wall\n`,
+      `${CONCURRENCY} trials at a time, ${wallSeconds} s wall; registries: ` +
+      `${Object.entries(registries)
+        .map(([mode, r]) => `${mode} ${r}`)
+        .join(', ')}\n`,
   );
   for (const s of scenarios) console.log(`- ${s.id}: ${s.title}`);
+  // What the receiver did: every accepted notification that matched a watched key, and the resolves it caused.
+  const webhook = withPush ? await webhookCounts(operator.endpoints.metrics) : undefined;
+  if (webhook !== undefined) console.log(`- push notifications: ${JSON.stringify(webhook)}`);
   console.log(`\n${markdown(rows)}`);
   if (values.json)
     console.log(
       JSON.stringify(
-        { benchmark: 'attack-race', intervalSeconds: INTERVAL_S, wallSeconds, rows, results },
+        {
+          benchmark: 'attack-race',
+          intervalSeconds: INTERVAL_S,
+          wallSeconds,
+          registries,
+          ...(webhook !== undefined ? { webhook } : {}),
+          rows,
+          results,
+        },
         null,
         2,
       ),

@@ -13,6 +13,7 @@ export interface Row {
   readonly appliedS: Stats | null;
   readonly detectS: Stats | null;
   readonly holdS: Stats | null;
+  readonly heldS: Stats | null;
 }
 
 export interface Stats {
@@ -50,6 +51,7 @@ export const summarize = (
         appliedS: stats(ok.map((r) => r.appliedS)),
         detectS: stats(ok.map((r) => r.detectS)),
         holdS: stats(ok.map((r) => r.holdS)),
+        heldS: stats(ok.map((r) => r.heldS)),
       };
     }),
   );
@@ -59,10 +61,10 @@ const cell = (s: Stats | null, of: number): string =>
 
 export const markdown = (rows: readonly Row[]): string =>
   [
-    '| scenario | mode | attacks | applied | source reached | push→applied s (median / max) | push→detected s | push→hold s | errors |',
-    '| --- | --- | --: | --: | --: | --: | --: | --: | --: |',
+    '| scenario | mode | attacks | applied | source reached | push→applied s (median / max) | push→Verified=False s | push→Held=True s | push→suspend s | errors |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.mode} | ${r.attacks} | ${r.applied} | ${r.reachedSource} | ${cell(r.appliedS, r.attacks)} | ${cell(r.detectS, r.attacks)} | ${cell(r.holdS, r.attacks)} | ${r.errors} |`,
+        `| ${r.scenario} | ${r.mode} | ${r.attacks} | ${r.applied} | ${r.reachedSource} | ${cell(r.appliedS, r.attacks)} | ${cell(r.detectS, r.attacks)} | ${cell(r.heldS, r.attacks)} | ${cell(r.holdS, r.attacks)} | ${r.errors} |`,
     ),
   ].join('\n');

@@ -3,17 +3,31 @@
 // poll cycle the attacker pushes; then a fixed observation window. What counts is read afterwards from the
 // Recorder's history of the namespace: whether any stored Deployment version had the privileged init
 // container, whether a Flux source's status.artifact showed the attacker's artifact, and when tagguard
-// first wrote a hold on a target. No asserts: a trial that fails to set up is reported as an error.
+// first held (the CR's Held=True, and a suspend on a target). No asserts: a trial that fails to set up is
+// reported as an error. Which registry a mode pushes to (and whether it notifies tagguard) is the caller's.
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { DEFAULT_ACTION } from '../../src/api/artifact-verification.ts';
 import { avObject } from '../../test/env/av.ts';
 import { waitFor } from '../../test/env/processes.ts';
 import type { Recorder, Stored } from './recorder.ts';
 import { WORKLOAD, isMalicious, type Scenario, type TrialContext } from './scenario.ts';
 
-export const MODES = ['flux-alone', 'default', 'pin'] as const;
+/**
+ * flux-alone: no ArtifactVerification; default: one with nothing set but sourceRef, interval and the key;
+ * pin: the same with `action: Pin`; default-push: as default, the registry sending push notifications to
+ * tagguard's receiver (the caller gives these trials such a registry).
+ */
+export const MODES = ['flux-alone', 'default', 'pin', 'default-push'] as const;
 export type Mode = (typeof MODES)[number];
+
+/** The modes whose trials push to a registry that notifies tagguard of every push. */
+export const isPushMode = (mode: Mode): boolean => mode === 'default-push';
+
+/** The action the ArtifactVerification ends up with (the CRD's default when the mode sets none). */
+const actionOf = (mode: Mode): string | undefined =>
+  mode === 'flux-alone' ? undefined : mode === 'pin' ? 'Pin' : DEFAULT_ACTION;
 
 export interface TrialResult {
   readonly scenario: string;
@@ -31,7 +45,12 @@ export interface TrialResult {
   readonly detectS?: number;
   /** Seconds from the push to the first target carrying tagguard's suspend hold. */
   readonly holdS?: number;
-  /** The OCIRepository was pinned to the good digest before the attack (Pin). */
+  /**
+   * Seconds from the push to the ArtifactVerification's first Held=True: a suspend, or a pin (already in
+   * place before the attack) now keeping an untrusted digest back; the quarantine sets it on detection.
+   */
+  readonly heldS?: number;
+  /** The OCIRepository was pinned to the good digest before the attack (the action is Pin). */
   readonly pinnedBefore: boolean;
 }
 
@@ -118,12 +137,14 @@ export const runTrial = async (
         avObject(ns, WORKLOAD, {
           sourceRef: deployed.avSourceRef,
           interval: ctx.interval,
-          // tagguard's defaults but for the poll interval (equal to Flux's); Pin only in "pin" mode.
+          // tagguard's defaults but for the poll interval (equal to Flux's); `action` set only in "pin" mode.
           ...(mode === 'pin' ? { action: 'Pin' } : {}),
           verify: { cosign: [{ name: 'release', publicKey: env.release.publicKeyPem }] },
         }),
       );
-    const pinWanted = mode === 'pin' && deployed.pinnable;
+    // Pin (the default action too) pins an OCIRepository once the good digest is trusted: the attack comes
+    // after that, in the steady state a user has.
+    const pinWanted = actionOf(mode) === 'Pin' && deployed.pinnable;
     await until(
       `${ns}: the good release applied${mode === 'flux-alone' ? '' : ' and trusted'}`,
       options.setupTimeoutMs,
@@ -159,6 +180,7 @@ export const runTrial = async (
       .seen(ns, deployed.sourceKind)
       .some((s) => attack.markers.some((m) => JSON.stringify(s.object.status?.artifact ?? {}).includes(m)));
     const detectAt = after('ArtifactVerification', (o) => conditionOf(o, 'Verified') === 'False');
+    const heldAt = after('ArtifactVerification', (o) => conditionOf(o, 'Held') === 'True');
     const holdAt = TARGET_KINDS.map((kind) =>
       after(kind, (o) => o.spec?.suspend === true && o.metadata?.annotations?.[HELD_BY] !== undefined),
     )
@@ -171,6 +193,7 @@ export const runTrial = async (
       reachedSource,
       ...(detectAt !== undefined ? { detectS: seconds(detectAt - attackAt) } : {}),
       ...(holdAt !== undefined ? { holdS: seconds(holdAt - attackAt) } : {}),
+      ...(heldAt !== undefined ? { heldS: seconds(heldAt - attackAt) } : {}),
       pinnedBefore: pinWanted,
     };
   } catch (error) {

@@ -127,6 +127,8 @@ const startOperator = async (): Promise<OperatorProcess> => {
   operator = await startOperatorProcess(cluster.supervisor, {
     name: 'crash-operator',
     kubeconfig: cluster.operatorKubeconfig,
+    // Its own namespace only: other test files' objects on the same API server are not its to judge.
+    watchNamespace: ns,
   });
   return operator;
 };

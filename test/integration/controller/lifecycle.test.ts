@@ -43,8 +43,11 @@ const running: OperatorProcess[] = [];
 let gate: TcpGate | undefined;
 
 const start = async (options: Omit<OperatorProcessOptions, 'kubeconfig'> & { kubeconfig?: string }) => {
+  // Its own namespace only: other test files run operators and Argo CD / Flux objects against the same API
+  // server at the same time, and an operator watching them all would judge (and hold) their objects too.
   const operator = await startOperatorProcess(cluster.supervisor, {
     kubeconfig: cluster.operatorKubeconfig,
+    watchNamespace: ns,
     ...options,
   });
   running.push(operator);

@@ -15,6 +15,7 @@ import { RegistryAccess } from '../../src/controller/registry-access.ts';
 import type { LoadedArtifact } from '../../src/controller/source-loader.ts';
 import type { RegistryRequestEvent } from '../../src/registry/transport.ts';
 import { repositoryReference } from '../../src/registry/reference.ts';
+import type { ResolvedArtifact } from '../../src/registry/resolved-artifact.ts';
 import { TrustPolicyError, type TrustPolicyErrorCode } from '../../src/verify/errors.ts';
 
 const NS = 'apps';
@@ -30,6 +31,8 @@ interface World {
   readonly requests: RegistryRequestEvent[];
   /** Seconds reported per computed (not cached) check. */
   readonly checked: number[];
+  /** `digest` of `artifact` resolved, with a client whose requests land in `requests`. */
+  readonly at: (digest: string, artifact?: LoadedArtifact) => ResolvedArtifact;
 }
 
 const worldWith = (
@@ -58,13 +61,17 @@ const worldWith = (
     writeStatus: notUsed,
     writeFinalizers: notUsed,
   };
+  const registries = new RegistryAccess({ onRequest: (event) => requests.push(event), requestsPerSecond: 0 });
   const checker = new ArtifactChecker({
     cluster,
-    registries: new RegistryAccess({ onRequest: (event) => requests.push(event), requestsPerSecond: 0 }),
     now: () => new Date('2026-12-04T12:00:00Z'),
     onChecked: (seconds) => checked.push(seconds),
   });
-  return { checker, reads, requests, checked };
+  const at = (digest: string, artifact = artifactAt()): ResolvedArtifact => ({
+    client: registries.clientFor(artifact.access),
+    reference: { ...artifact.access.reference, digest },
+  });
+  return { checker, reads, requests, checked, at };
 };
 
 const avWith = (verify: VerifySpec | undefined, name = 'payment'): ArtifactVerification => ({
@@ -111,7 +118,7 @@ describe('trust material', () => {
       w.checker.check(
         avWith({ cosign: [{ name: 'release', secretRef: { name: 'cosign-keys' } }] }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -132,7 +139,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -154,7 +161,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -176,7 +183,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(w.reads).toEqual(['Secret apps/keys', 'Secret apps/missing']);
@@ -212,7 +219,7 @@ describe('trust material', () => {
     '%s stalls (TrustMaterialMissing) with the policy error as cause',
     async (_what, verify, secrets, code, message) => {
       const w = worldWith({ secrets });
-      const error = await refusal(w.checker.check(avWith(verify), artifactAt(), DIGEST));
+      const error = await refusal(w.checker.check(avWith(verify), artifactAt(), w.at(DIGEST)));
       expect(error.code).toBe('Stalled');
       expect(error.reason).toBe(Reason.TrustMaterialMissing);
       expect(policyCause(error)).toBe(code);
@@ -235,7 +242,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.reason).toBe(Reason.TrustMaterialMissing);
@@ -259,7 +266,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -277,18 +284,22 @@ describe('the verification cache', () => {
 
   it('nothing to check (no spec.verify, scan off): an empty result, no reads, nothing computed', async () => {
     const w = worldWith();
-    expect(await w.checker.check(avWith(undefined), artifactAt(), DIGEST)).toEqual({});
+    expect(await w.checker.check(avWith(undefined), artifactAt(), w.at(DIGEST))).toEqual({});
     expect(w.reads).toEqual([]);
     expect(w.checked).toEqual([]);
   });
 
   it('computes a digest once per policy; another CR with the same digest and policy is answered from the cache', async () => {
     const w = worldWith();
-    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
     expect(first).toEqual({ verification: { digest: DIGEST, verdict: 'Trusted', reasons: [], signers: [] } });
     expect(w.checked).toHaveLength(1);
 
-    const again = await w.checker.check(avWith(REQUIRES_NOTHING, 'payment-canary'), artifactAt(), DIGEST);
+    const again = await w.checker.check(
+      avWith(REQUIRES_NOTHING, 'payment-canary'),
+      artifactAt(),
+      w.at(DIGEST),
+    );
     expect(again.verification).toBe(first.verification);
     expect(w.checked).toHaveLength(1);
     expect(w.requests).toEqual([]);
@@ -296,13 +307,13 @@ describe('the verification cache', () => {
 
   it('a new digest, policy or repository is a miss', async () => {
     const w = worldWith();
-    await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
 
-    const digest = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), OTHER_DIGEST);
+    const digest = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(OTHER_DIGEST));
     expect(digest.verification?.digest).toBe(OTHER_DIGEST);
     expect(w.checked).toHaveLength(2);
 
-    const policy = await w.checker.check(avWith(REQUIRES_ONE), artifactAt(), DIGEST);
+    const policy = await w.checker.check(avWith(REQUIRES_ONE), artifactAt(), w.at(DIGEST));
     expect(policy.verification).toEqual({
       digest: DIGEST,
       verdict: 'Untrusted',
@@ -314,21 +325,23 @@ describe('the verification cache', () => {
     await w.checker.check(
       avWith(REQUIRES_NOTHING),
       artifactAt('oci://registry.example/charts/other'),
-      DIGEST,
+      w.at(DIGEST, artifactAt('oci://registry.example/charts/other')),
     );
     expect(w.checked).toHaveLength(4);
   });
 
   it('reverify computes again although the result is cached, and the fresh result is then the cached one', async () => {
     const w = worldWith();
-    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
 
-    const fresh = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST, { reverify: true });
+    const fresh = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST), {
+      reverify: true,
+    });
     expect(fresh.verification).toEqual(first.verification);
     expect(fresh.verification).not.toBe(first.verification);
     expect(w.checked).toHaveLength(2);
 
-    const after = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    const after = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
     expect(after.verification).toBe(fresh.verification);
     expect(w.checked).toHaveLength(2);
   });

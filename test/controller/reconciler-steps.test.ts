@@ -20,8 +20,12 @@ import type { LoadedSource } from '../../src/controller/source-loader.ts';
 import type { HoldChange } from '../../src/controller/target-holder.ts';
 import type { TargetRef } from '../../src/enforce/types.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { RegistryClient } from '../../src/registry/client.ts';
 import { RegistryError } from '../../src/registry/errors.ts';
+import { RegistryTransport } from '../../src/registry/transport.ts';
 
+/** The registry client resolutions are said to come through: the checker fake never uses it. */
+const CLIENT = new RegistryClient(new RegistryTransport());
 const GOOD = `sha256:${'a'.repeat(64)}`;
 const EVIL = `sha256:${'e'.repeat(64)}`;
 const URL = 'oci://registry.example/charts/payment';
@@ -233,6 +237,7 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       load: () => (w.loaded instanceof Error ? Promise.reject(w.loaded) : Promise.resolve(w.loaded)),
     },
     registries: {
+      clientFor: () => CLIENT,
       resolve: () =>
         w.digest instanceof Error
           ? Promise.reject(w.digest)
@@ -251,9 +256,9 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       forget: () => undefined,
     },
     checker: {
-      check: (_object, _artifact, digest, options) => {
+      check: (_object, _artifact, { reference }, options) => {
         w.reverify.push(options?.reverify === true);
-        const result = w.checks.get(digest) ?? {};
+        const result = w.checks.get(reference.digest) ?? {};
         return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
       },
     },

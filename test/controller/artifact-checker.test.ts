@@ -1,12 +1,14 @@
 // ArtifactChecker with an in-memory ClusterAccess (tagguard's own interface): trust material read from the
 // CR's namespace and each refusal as a stalling ReconcileError with its reason, and the verification cache
-// (digest + repository + policy, a requested re-check bypassing it). Only what needs no registry I/O.
+// (digest + repository + policy, a requested re-check bypassing it). Only what needs no registry I/O; where a
+// verdict or a scan must be arranged, stand-ins take the place of verifyArtifact and scanArtifact.
 import { describe, expect, it } from 'vitest';
 import type { ArtifactVerification, ScanSpec, VerifySpec } from '../../src/api/artifact-verification.ts';
 import { Reason } from '../../src/api/conditions.ts';
 import {
   ArtifactChecker,
   REVOCATION_RECHECK_MS,
+  type ArtifactCheckerOptions,
   type CheckedArtifact,
 } from '../../src/controller/artifact-checker.ts';
 import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
@@ -16,7 +18,11 @@ import type { LoadedArtifact } from '../../src/controller/source-loader.ts';
 import type { RegistryRequestEvent } from '../../src/registry/transport.ts';
 import { repositoryReference } from '../../src/registry/reference.ts';
 import type { ResolvedArtifact } from '../../src/registry/resolved-artifact.ts';
+import { ScanError } from '../../src/scan/errors.ts';
+import type { ScanResult } from '../../src/scan/types.ts';
 import { TrustPolicyError, type TrustPolicyErrorCode } from '../../src/verify/errors.ts';
+import type { CertCheckOptions } from '../../src/verify/notation/revocation/types.ts';
+import type { VerificationResult } from '../../src/verify/types.ts';
 
 const NS = 'apps';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -40,6 +46,7 @@ const worldWith = (
     secrets?: Record<string, Record<string, string>>;
     configMaps?: Record<string, Record<string, string>>;
   } = {},
+  seams: Pick<ArtifactCheckerOptions, 'verify' | 'scan' | 'revocation'> = {},
 ): World => {
   const reads: string[] = [];
   const requests: RegistryRequestEvent[] = [];
@@ -66,6 +73,7 @@ const worldWith = (
     cluster,
     now: () => new Date('2026-12-04T12:00:00Z'),
     onChecked: (seconds) => checked.push(seconds),
+    ...seams,
   });
   const at = (digest: string, artifact = artifactAt()): ResolvedArtifact => ({
     client: registries.clientFor(artifact.access),
@@ -348,5 +356,116 @@ describe('the verification cache', () => {
 
   it('a result that depended on revocation data is looked at again within the hour', () => {
     expect(REVOCATION_RECHECK_MS).toBe(60 * 60 * 1000);
+  });
+});
+
+describe('around the signature check and the scan (stand-ins for verifyArtifact and scanArtifact)', () => {
+  const verdict = (digest: string, v: VerificationResult['verdict']): VerificationResult => ({
+    digest,
+    verdict: v,
+    reasons: v === 'Error' ? ['RegistryError'] : [],
+    signers: [],
+  });
+
+  /**
+   * A verify stand-in answering `verdicts` in turn and recording the digest of each call. It asks the
+   * revocation it is handed once, as a notation signer would: a reverify must hand it one that refreshes.
+   */
+  const verifying = (verdicts: VerificationResult['verdict'][]) => {
+    const calls: string[] = [];
+    const verify: NonNullable<ArtifactCheckerOptions['verify']> = async (
+      _client,
+      reference,
+      _policy,
+      options,
+    ) => {
+      calls.push(reference.digest);
+      await options.revocation?.check([], { now: options.now() });
+      return verdict(reference.digest, verdicts[calls.length - 1] ?? 'Trusted');
+    };
+    return { verify, calls };
+  };
+
+  const recordingRevocation = () => {
+    const seen: CertCheckOptions[] = [];
+    return {
+      seen,
+      revocation: {
+        check: (_chain: unknown, options: CertCheckOptions) => {
+          seen.push(options);
+          return Promise.resolve({ status: 'ok' as const, details: [] });
+        },
+      },
+    };
+  };
+
+  const scanning = (spec: ArtifactVerification['spec']['scan']): ArtifactVerification => ({
+    ...avWith(undefined),
+    spec: { ...avWith(undefined).spec, scan: spec ?? {} },
+  });
+
+  it('a scan error is the artifact’s problem, not an outage: problems, not failed, nothing rendered', async () => {
+    const scan: NonNullable<ArtifactCheckerOptions['scan']> = () =>
+      Promise.reject(new ScanError('InvalidArchive', 'not a gzip stream'));
+    const w = worldWith({}, { scan });
+    const result = await w.checker.check(scanning({}), artifactAt(), w.at(DIGEST));
+    expect(result).toEqual({
+      scan: { rendered: false, findings: [], failed: false, problems: ['InvalidArchive: not a gzip stream'] },
+    });
+  });
+
+  it('a scan the stand-in completes is summarized and then answered from the cache', async () => {
+    let scans = 0;
+    const clean: ScanResult = {
+      rendered: true,
+      findings: [],
+      suppressed: 0,
+      failed: false,
+      reasons: [],
+      artifactKind: 'helm-chart',
+    };
+    const scan: NonNullable<ArtifactCheckerOptions['scan']> = (_client, reference) => {
+      scans += 1;
+      expect(reference).toEqual({
+        registry: 'registry.example',
+        repository: 'charts/payment',
+        digest: DIGEST,
+      });
+      return Promise.resolve(clean);
+    };
+    const w = worldWith({}, { scan });
+    const first = await w.checker.check(scanning({}), artifactAt(), w.at(DIGEST));
+    expect(first.scan).toEqual({ rendered: true, findings: [], failed: false, problems: [] });
+    await w.checker.check(scanning({}), artifactAt(), w.at(DIGEST));
+    expect(scans).toBe(1);
+  });
+
+  it('an Error verdict is not cached: the next check verifies again, and its Trusted answer is then kept', async () => {
+    const { verify, calls } = verifying(['Error', 'Trusted']);
+    const w = worldWith({}, { verify });
+    const first = await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(first.verification?.verdict).toBe('Error');
+    const second = await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(second.verification?.verdict).toBe('Trusted');
+    const third = await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(third.verification).toBe(second.verification);
+    expect(calls).toEqual([DIGEST, DIGEST]);
+    expect(w.checked).toHaveLength(2);
+  });
+
+  it('reverify bypasses a cached Trusted answer and asks revocation for fresh data; later checks use the cache again', async () => {
+    const { verify, calls } = verifying(['Trusted', 'Trusted']);
+    const { revocation, seen } = recordingRevocation();
+    const w = worldWith({}, { verify, revocation });
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(calls).toHaveLength(1);
+
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST), { reverify: true });
+    expect(calls).toHaveLength(2);
+    expect(seen.map((o) => o.refresh === true)).toEqual([false, true]);
+
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(calls).toHaveLength(2);
   });
 });

@@ -23,7 +23,7 @@ import {
 } from '../test/env/sign.ts';
 import { RegistryClient } from '../src/registry/client.ts';
 import { RegistryTransport } from '../src/registry/transport.ts';
-import { parseReference } from '../src/registry/reference.ts';
+import { parseReference, type DigestReference } from '../src/registry/reference.ts';
 import { OCI_EMPTY, OCI_MANIFEST } from '../src/registry/media-types.ts';
 import { verifyArtifact } from '../src/controller/signature-check.ts';
 import { trustPolicyFromSpec } from '../src/verify/trust-policy.ts';
@@ -142,6 +142,11 @@ try {
     {},
   );
   const ref = parseReference(`${registry.host}/bench/signed:a0`);
+  const at = (digest: string): DigestReference => ({
+    registry: ref.registry,
+    repository: ref.repository,
+    digest,
+  });
 
   // Revocation is looked at as notation does (the test certificates name no OCSP/CRL location).
   const revocationHttp = createRevocationHttp({ timeoutMs: 5_000, userAgent: 'tagguard-bench' });
@@ -150,12 +155,12 @@ try {
     policy: TrustPolicy,
   ): Promise<{ msPerArtifact: number; requests: number; msPerRequest: number }> => {
     // Warm: connection pool, JIT, the policy's parsed keys.
-    await verifyArtifact(client, ref, (artifacts[0] as PushedArtifact).digest, policy, options);
+    await verifyArtifact(client, at((artifacts[0] as PushedArtifact).digest), policy, options);
     requests = 0;
     requestMs = 0;
     const start = performance.now();
     const results = await Promise.all(
-      artifacts.map((a) => verifyArtifact(client, ref, a.digest, policy, options)),
+      artifacts.map((a) => verifyArtifact(client, at(a.digest), policy, options)),
     );
     const ms = performance.now() - start;
     const failed = results.filter((r) => r.verdict !== 'Trusted');

@@ -118,7 +118,12 @@ const scanTarget = async (
     io.stderr(`resolving ${formatReference(reference)}\n`);
     const { digest } = await client.resolve(reference);
     io.stderr(`scanning ${digest}\n`);
-    const result = await scanArtifact(client, reference, digest, spec, scanOptions);
+    const result = await scanArtifact(
+      client,
+      { registry: reference.registry, repository: reference.repository, digest },
+      spec,
+      scanOptions,
+    );
     return { reference: formatReference(reference), digest, result };
   } finally {
     await client.close();

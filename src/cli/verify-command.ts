@@ -147,7 +147,8 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
     client = createRegistryClient(reference.registry, values, io.environment);
     const resolved = await client.resolve(reference);
     io.stderr(`verifying ${shown} at ${resolved.digest}\n`);
-    const result = await verifyArtifact(client, reference, resolved.digest, policy, {
+    const at = { registry: reference.registry, repository: reference.repository, digest: resolved.digest };
+    const result = await verifyArtifact(client, at, policy, {
       now: () => new Date(),
       revocation: new RevocationChecker(revocationHttp),
     });

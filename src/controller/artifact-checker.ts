@@ -2,9 +2,8 @@
 // policy hash so nothing is re-verified or re-scanned without a change. Trust material (Secrets,
 // ConfigMaps) is read here and handed to the verifier as data; a missing one stalls the CR.
 import type { ArtifactVerification, VerifySpec } from '../api/artifact-verification.ts';
-import type { RegistryClient } from '../registry/client.ts';
-import type { RepositoryReference } from '../registry/reference.ts';
-import type { RegistryAccess } from './registry-access.ts';
+import type { DigestReference } from '../registry/reference.ts';
+import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import { verifyArtifact } from './signature-check.ts';
@@ -29,7 +28,6 @@ export interface CheckedArtifact {
 
 export interface ArtifactCheckerOptions {
   readonly cluster: ClusterAccess;
-  readonly registries: RegistryAccess;
   readonly helmBinary?: string | undefined;
   readonly kubeVersion?: string | undefined;
   readonly now: () => Date;
@@ -39,6 +37,10 @@ export interface ArtifactCheckerOptions {
   readonly revocation?: ChainRevocation;
   /** helm renders in flight (killed when the operator stops). */
   readonly liveRenders?: LiveRenders;
+  /** The signature check (signature-check.ts); replaced only in tests of the caching around it. */
+  readonly verify?: typeof verifyArtifact;
+  /** The content scan (scan/scan-artifact.ts); replaced only in tests of the caching around it. */
+  readonly scan?: typeof scanArtifact;
 }
 
 /**
@@ -60,16 +62,11 @@ const refreshing = (revocation: ChainRevocation): ChainRevocation => ({
  * What a verification is cached under: the repository too (a signature is only ever valid for the digest
  * in its own repository), and, when revocation is looked at, the current hour.
  */
-export const verificationCacheKey = (
-  reference: { registry: string; repository: string },
-  digest: string,
-  policy: TrustPolicy,
-  now: Date,
-): string =>
+export const verificationCacheKey = (reference: DigestReference, policy: TrustPolicy, now: Date): string =>
   stableHash({
     registry: reference.registry,
     repository: reference.repository,
-    digest,
+    digest: reference.digest,
     policy,
     ...(checksRevocation(policy)
       ? { revocationPeriod: Math.floor(now.getTime() / REVOCATION_RECHECK_MS) }
@@ -100,22 +97,23 @@ export class ArtifactChecker {
     this.options = options;
   }
 
-  /** `options.reverify`: compute the verification again (a person asked for a fresh check). */
+  /**
+   * `resolved`: the digest `artifact` names now, with its client (reconciler.ts resolveDigests).
+   * `options.reverify`: compute the verification again (a person asked for a fresh check).
+   */
   async check(
     object: ArtifactVerification,
     artifact: LoadedArtifact,
-    digest: string,
+    resolved: ResolvedArtifact,
     options: { reverify?: boolean } = {},
   ): Promise<CheckedArtifact> {
-    const client = this.options.registries.clientFor(artifact.access);
-    const reference = { ...artifact.access.reference, digest };
     const computed = { any: false };
     const started = performance.now();
     const [verification, scan] = await Promise.all([
       object.spec.verify
-        ? this.verify(object, object.spec.verify, client, reference, digest, computed, options.reverify)
+        ? this.verify(object, object.spec.verify, resolved, computed, options.reverify)
         : undefined,
-      this.scan(object, artifact, client, reference, digest, computed),
+      this.scan(object, artifact, resolved, computed),
     ]);
     if (computed.any) this.options.onChecked?.((performance.now() - started) / 1000);
     return { ...(verification ? { verification } : {}), ...(scan ? { scan } : {}) };
@@ -124,9 +122,7 @@ export class ArtifactChecker {
   private async verify(
     object: ArtifactVerification,
     spec: VerifySpec,
-    client: RegistryClient,
-    reference: RepositoryReference & { digest: string },
-    digest: string,
+    { client, reference }: ResolvedArtifact,
     computed: { any: boolean },
     reverify = false,
   ): Promise<VerificationResult> {
@@ -167,13 +163,14 @@ export class ArtifactChecker {
         );
       throw error;
     }
-    const key = verificationCacheKey(reference, digest, policy, this.options.now());
+    const key = verificationCacheKey(reference, policy, this.options.now());
     const revocation = this.options.revocation;
+    const verify = this.options.verify ?? verifyArtifact;
     return this.verifications.get(
       key,
       () => {
         computed.any = true;
-        return verifyArtifact(client, reference, digest, policy, {
+        return verify(client, reference, policy, {
           now: this.options.now,
           ...(revocation ? { revocation: reverify ? refreshing(revocation) : revocation } : {}),
         });
@@ -186,9 +183,7 @@ export class ArtifactChecker {
   private async scan(
     object: ArtifactVerification,
     artifact: LoadedArtifact,
-    client: RegistryClient,
-    reference: RepositoryReference & { digest: string },
-    digest: string,
+    { client, reference }: ResolvedArtifact,
     computed: { any: boolean },
   ): Promise<ScanSummary | undefined> {
     const spec = object.spec.scan ?? {};
@@ -197,15 +192,16 @@ export class ArtifactChecker {
     const key = stableHash({
       registry: reference.registry,
       repository: reference.repository,
-      digest,
+      digest: reference.digest,
       spec,
       values: values ?? null,
     });
+    const scan = this.options.scan ?? scanArtifact;
     try {
       return await this.scans.get(key, async () => {
         computed.any = true;
         return summarizeScan(
-          await scanArtifact(client, reference, digest, spec, {
+          await scan(client, reference, spec, {
             helmBinary: this.options.helmBinary,
             kubeVersion: this.options.kubeVersion,
             values,

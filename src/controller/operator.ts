@@ -173,7 +173,6 @@ export const startOperator = async (options: {
     poller,
     checker: new ArtifactChecker({
       cluster,
-      registries,
       helmBinary: config.helmBinary,
       kubeVersion: config.kubeVersion,
       now,

@@ -13,6 +13,7 @@ import {
 import type { OperatorConfig } from '../config/operator-config.ts';
 import type { TargetRef } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
+import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import { forgetObject, recordFindings, type OperatorMetrics } from '../observability/metrics.ts';
 import type { ClusterAccess } from './cluster-access.ts';
@@ -40,7 +41,7 @@ export interface ReconcilerDeps {
   readonly config: OperatorConfig;
   readonly cluster: ClusterAccess;
   readonly sources: Pick<SourceLoader, 'load'>;
-  readonly registries: Pick<RegistryAccess, 'resolve'>;
+  readonly registries: Pick<RegistryAccess, 'clientFor' | 'resolve'>;
   readonly poller: Pick<DigestPoller, 'resolve' | 'retain' | 'forget'>;
   readonly checker: Pick<ArtifactChecker, 'check'>;
   readonly holder: Pick<TargetHolder, 'holdAll' | 'pinTrusted' | 'recover' | 'releaseStale' | 'releaseAll'>;
@@ -185,8 +186,9 @@ export class ArtifactVerificationReconciler {
   }
 
   /**
-   * Each artifact's digest through the shared poller. A failure is not thrown: it is a JudgementFailure
-   * attributed to a digest (fail-closed.ts), judged with the others.
+   * Each artifact's digest through the shared poller, with the registry client that reaches it (looked up
+   * once here, handed down to the checks). A failure is not thrown: it is a JudgementFailure attributed to
+   * a digest (fail-closed.ts), judged with the others.
    */
   private async resolveDigests(
     object: ArtifactVerification,
@@ -200,23 +202,31 @@ export class ArtifactVerificationReconciler {
     const maxAge = reverify ? 0 : interval;
     if (requested !== undefined) this.lastRequestedAt.set(subscriber, requested);
     const keys: string[] = [];
-    const resolved: ResolvedArtifact[] = [];
+    const resolved: ResolvedDigest[] = [];
     const failures: JudgementFailure[] = [];
     for (const artifact of artifacts) {
       const key = pollKey(artifact.access);
       keys.push(key);
-      let resolution;
       try {
-        resolution = await this.deps.poller.resolve(
+        // The one lookup of the artifact's client in this reconcile: the resolution and the checks share it.
+        const client = this.deps.registries.clientFor(artifact.access);
+        const resolution = await this.deps.poller.resolve(
           key,
           subscriber,
           interval,
-          () => this.deps.registries.resolve(artifact.access),
+          () => this.deps.registries.resolve(artifact.access, client),
           maxAge,
         );
         this.deps.metrics.digestResolutions.inc({
           registry: artifact.access.reference.registry,
           result: 'ok',
+        });
+        resolved.push({
+          artifact,
+          resolved: { client, reference: { ...artifact.access.reference, digest: resolution.digest } },
+          tag: resolution.tag,
+          mediaType: resolution.mediaType,
+          resolvedAt: new Date(resolution.at),
         });
       } catch (error) {
         this.deps.metrics.digestResolutions.inc({
@@ -229,15 +239,7 @@ export class ArtifactVerificationReconciler {
           digest: digestOfFailedResolution(object.status, artifact.access, error),
           error: asReconcileError(error, `resolving ${artifact.access.url}`),
         });
-        continue;
       }
-      resolved.push({
-        artifact,
-        digest: resolution.digest,
-        tag: resolution.tag,
-        mediaType: resolution.mediaType,
-        resolvedAt: new Date(resolution.at),
-      });
     }
     this.deps.poller.retain(subscriber, keys);
     return { resolved, failures, reverify };
@@ -253,17 +255,21 @@ export class ArtifactVerificationReconciler {
   private async quarantine(
     object: ArtifactVerification,
     targets: readonly TargetRef[],
-    resolved: readonly ResolvedArtifact[],
+    resolved: readonly ResolvedDigest[],
     held: readonly HeldTarget[],
   ): Promise<Quarantine | undefined> {
     if (actionOf(object) === 'Warn') return undefined;
     const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
     const unjudged = resolved.filter(
-      (item) => !alreadyTrusted(object.status, item.digest) && item.digest !== approved,
+      ({ resolved: { reference } }) =>
+        !alreadyTrusted(object.status, reference.digest) && reference.digest !== approved,
     );
     if (unjudged.length === 0) return undefined;
     const change = await this.deps.holder.holdAll(objectKey(object), targets, held, holdOptions(object));
-    const digests = unjudged.map((item) => ({ url: item.artifact.access.url, digest: item.digest }));
+    const digests = unjudged.map((item) => ({
+      url: item.artifact.access.url,
+      digest: item.resolved.reference.digest,
+    }));
     if (change.error) return { ...change, digests, recorded: false };
     const note = `while ${digests.map((d) => d.digest.slice(0, 19)).join(', ')} is verified (Verifying)`;
     return {
@@ -296,21 +302,22 @@ export class ArtifactVerificationReconciler {
    */
   private async checkArtifacts(
     object: ArtifactVerification,
-    resolved: readonly ResolvedArtifact[],
+    resolved: readonly ResolvedDigest[],
     reverify: boolean,
   ): Promise<CheckedResult[]> {
     const history = object.status?.history;
     const approved = object.metadata.annotations?.[ANNOTATIONS.approve];
     const checked: CheckedResult[] = [];
     for (const item of resolved) {
+      const { digest } = item.resolved.reference;
       const check: ArtifactCheck = {
         url: item.artifact.access.url,
         tag: item.tag,
-        digest: item.digest,
+        digest,
         mediaType: item.mediaType,
         resolvedAt: item.resolvedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        ...tagHistory(history, item.tag, item.digest),
-        approved: approved !== undefined && isDigest(approved) && approved === item.digest,
+        ...tagHistory(history, item.tag, digest),
+        approved: approved !== undefined && isDigest(approved) && approved === digest,
       };
       if (check.moved)
         this.deps.metrics.tagMutations.inc({
@@ -319,9 +326,9 @@ export class ArtifactVerificationReconciler {
         });
       let outcome: CheckOutcome;
       try {
-        outcome = await this.deps.checker.check(object, item.artifact, item.digest, { reverify });
+        outcome = await this.deps.checker.check(object, item.artifact, item.resolved, { reverify });
       } catch (thrown) {
-        outcome = { error: asReconcileError(thrown, `checking ${item.artifact.access.url}@${item.digest}`) };
+        outcome = { error: asReconcileError(thrown, `checking ${item.artifact.access.url}@${digest}`) };
       }
       checked.push({
         check: {
@@ -331,7 +338,7 @@ export class ArtifactVerificationReconciler {
             : {}),
           ...(outcome.error === undefined && outcome.scan ? { scan: outcome.scan } : {}),
         },
-        digest: item.digest,
+        digest,
         tag: item.tag,
         approved: check.approved,
         outcome,
@@ -459,16 +466,17 @@ const record = (state: ReconcileState, change: HoldChange | PinChange): void => 
   if (change.error) throw change.error;
 };
 
-interface ResolvedArtifact {
+/** An artifact as its source names it, and what it resolved to now (the digest inside `resolved`). */
+interface ResolvedDigest {
   readonly artifact: LoadedArtifact;
-  readonly digest: string;
+  readonly resolved: ResolvedArtifact;
   readonly tag: string | undefined;
   readonly mediaType: string;
   readonly resolvedAt: Date;
 }
 
 interface Resolution {
-  readonly resolved: readonly ResolvedArtifact[];
+  readonly resolved: readonly ResolvedDigest[];
   readonly failures: JudgementFailure[];
   /** A new tagguard.dev/requested-at: verify again instead of answering from the cache. */
   readonly reverify: boolean;

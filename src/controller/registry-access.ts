@@ -126,9 +126,14 @@ export class RegistryAccess {
     return client;
   }
 
-  /** Resolves what the artifact names now: the digest, and for a semver constraint the tag chosen. */
-  async resolve(access: ArtifactAccess): Promise<Omit<Resolution, 'at'>> {
-    const client = this.clientFor(access);
+  /**
+   * Resolves what the artifact names now: the digest, and for a semver constraint the tag chosen.
+   * `client`: the artifact's, when the caller has looked it up already (the reconciler does, once).
+   */
+  async resolve(
+    access: ArtifactAccess,
+    client: RegistryClient = this.clientFor(access),
+  ): Promise<Omit<Resolution, 'at'>> {
     const repository = access.reference;
     if (access.digest) {
       const resolved = await client.resolve({ ...repository, digest: access.digest });

@@ -4,7 +4,7 @@
 // is the verdict Error (RegistryError for every signer), never an exception.
 import type { RegistryClient } from '../registry/client.ts';
 import { isRegistryError } from '../registry/errors.ts';
-import type { OciReference } from '../registry/reference.ts';
+import type { DigestReference } from '../registry/reference.ts';
 import { registrySignatures, type SignatureFetcher } from '../registry/signature-fetch.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
 import { NO_SIGNATURES, signatureMaterial } from '../verify/signature-material.ts';
@@ -57,17 +57,16 @@ export const checkSignatures = async (
   }
 };
 
-/** The signatures of `digest` in the repository of `reference`, read through `client` and judged. */
+/** The signatures of the digest `reference` names, in its repository, read through `client` and judged. */
 export const verifyArtifact = (
   client: RegistryClient,
-  reference: Pick<OciReference, 'registry' | 'repository'>,
-  digest: string,
+  reference: DigestReference,
   policy: TrustPolicy,
   options: SignatureCheckOptions,
 ): Promise<VerificationResult> =>
   checkSignatures(
-    registrySignatures(client, reference, digest),
-    { repository: `${reference.registry}/${reference.repository}`, digest },
+    registrySignatures(client, reference),
+    { repository: `${reference.registry}/${reference.repository}`, digest: reference.digest },
     policy,
     options,
   );

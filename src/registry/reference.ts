@@ -138,6 +138,9 @@ export const parseReference = (input: string): OciReference => {
 /** A repository on a registry, without tag or digest: what an oci:// URL names. */
 export type RepositoryReference = Pick<OciReference, 'registry' | 'repository'>;
 
+/** One manifest of a repository, named by its digest: what the checks of a resolved artifact read. */
+export type DigestReference = RepositoryReference & { readonly digest: string };
+
 /** The repository (no tag or digest) behind an oci:// URL; InvalidReference for a tag, a digest or a bad name. */
 export const repositoryReference = (url: string): RepositoryReference => {
   const lastSegment =

@@ -6,7 +6,7 @@ import type { RegistryClient } from './client.ts';
 import { isRegistryError } from './errors.ts';
 import type { Descriptor, ImageManifest } from './manifest.ts';
 import { COSIGN_BUNDLE_ARTIFACT_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE } from './media-types.ts';
-import type { OciReference } from './reference.ts';
+import type { DigestReference, OciReference } from './reference.ts';
 import {
   COSIGN_ANNOTATIONS,
   MAX_SIGNATURE_BLOB_BYTES,
@@ -132,12 +132,9 @@ const referrerSignatures = async (
   return { bundles, notation };
 };
 
-/** The signatures of `digest` in `repo`, read through `client`. */
-export const registrySignatures = (
-  client: RegistryClient,
-  repo: Repository,
-  digest: string,
-): SignatureFetcher => {
+/** The signatures of the digest `repo` names, in its repository, read through `client`. */
+export const registrySignatures = (client: RegistryClient, repo: DigestReference): SignatureFetcher => {
+  const { digest } = repo;
   const where = `${repo.registry}/${repo.repository}@${digest}`;
   const at: Repository = { registry: repo.registry, repository: repo.repository };
   return {

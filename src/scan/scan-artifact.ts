@@ -6,7 +6,7 @@
 import type { ScanSpec } from '../api/artifact-verification.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { Descriptor } from '../registry/manifest.ts';
-import type { OciReference } from '../registry/reference.ts';
+import type { DigestReference, OciReference } from '../registry/reference.ts';
 import { ScanError } from './errors.ts';
 import { checkSbom, type SbomResult } from './sbom/check-sbom.ts';
 import { scanChart, scanLimits } from './scan-chart.ts';
@@ -83,11 +83,11 @@ const scanWasmLayers = async (
 
 export const scanArtifact = async (
   client: RegistryClient,
-  reference: OciReference,
-  digest: string,
+  reference: DigestReference,
   spec: ScanSpec,
   options: ScanOptions,
 ): Promise<ScanResult> => {
+  const { digest } = reference;
   const { manifest } = await client.getManifest(reference, digest);
   const layers = manifest.kind === 'manifest' ? manifest.layers : [];
   const wasmLayers = layers.filter((l) => WASM_LAYER_MEDIA_TYPES.has(l.mediaType));

@@ -1,12 +1,14 @@
 // ArtifactChecker with an in-memory ClusterAccess (tagguard's own interface): trust material read from the
 // CR's namespace and each refusal as a stalling ReconcileError with its reason, and the verification cache
-// (digest + repository + policy, a requested re-check bypassing it). Only what needs no registry I/O.
+// (digest + repository + policy, a requested re-check bypassing it). Only what needs no registry I/O; where a
+// verdict or a scan must be arranged, stand-ins take the place of verifyArtifact and scanArtifact.
 import { describe, expect, it } from 'vitest';
 import type { ArtifactVerification, ScanSpec, VerifySpec } from '../../src/api/artifact-verification.ts';
 import { Reason } from '../../src/api/conditions.ts';
 import {
   ArtifactChecker,
   REVOCATION_RECHECK_MS,
+  type ArtifactCheckerOptions,
   type CheckedArtifact,
 } from '../../src/controller/artifact-checker.ts';
 import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
@@ -15,7 +17,12 @@ import { RegistryAccess } from '../../src/controller/registry-access.ts';
 import type { LoadedArtifact } from '../../src/controller/source-loader.ts';
 import type { RegistryRequestEvent } from '../../src/registry/transport.ts';
 import { repositoryReference } from '../../src/registry/reference.ts';
+import type { ResolvedArtifact } from '../../src/registry/resolved-artifact.ts';
+import { ScanError } from '../../src/scan/errors.ts';
+import type { ScanResult } from '../../src/scan/types.ts';
 import { TrustPolicyError, type TrustPolicyErrorCode } from '../../src/verify/errors.ts';
+import type { CertCheckOptions } from '../../src/verify/notation/revocation/types.ts';
+import type { VerificationResult } from '../../src/verify/types.ts';
 
 const NS = 'apps';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -30,6 +37,8 @@ interface World {
   readonly requests: RegistryRequestEvent[];
   /** Seconds reported per computed (not cached) check. */
   readonly checked: number[];
+  /** `digest` of `artifact` resolved, with a client whose requests land in `requests`. */
+  readonly at: (digest: string, artifact?: LoadedArtifact) => ResolvedArtifact;
 }
 
 const worldWith = (
@@ -37,6 +46,7 @@ const worldWith = (
     secrets?: Record<string, Record<string, string>>;
     configMaps?: Record<string, Record<string, string>>;
   } = {},
+  seams: Pick<ArtifactCheckerOptions, 'verify' | 'scan' | 'revocation'> = {},
 ): World => {
   const reads: string[] = [];
   const requests: RegistryRequestEvent[] = [];
@@ -58,13 +68,18 @@ const worldWith = (
     writeStatus: notUsed,
     writeFinalizers: notUsed,
   };
+  const registries = new RegistryAccess({ onRequest: (event) => requests.push(event), requestsPerSecond: 0 });
   const checker = new ArtifactChecker({
     cluster,
-    registries: new RegistryAccess({ onRequest: (event) => requests.push(event), requestsPerSecond: 0 }),
     now: () => new Date('2026-12-04T12:00:00Z'),
     onChecked: (seconds) => checked.push(seconds),
+    ...seams,
   });
-  return { checker, reads, requests, checked };
+  const at = (digest: string, artifact = artifactAt()): ResolvedArtifact => ({
+    client: registries.clientFor(artifact.access),
+    reference: { ...artifact.access.reference, digest },
+  });
+  return { checker, reads, requests, checked, at };
 };
 
 const avWith = (verify: VerifySpec | undefined, name = 'payment'): ArtifactVerification => ({
@@ -111,7 +126,7 @@ describe('trust material', () => {
       w.checker.check(
         avWith({ cosign: [{ name: 'release', secretRef: { name: 'cosign-keys' } }] }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -132,7 +147,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -154,7 +169,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -176,7 +191,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(w.reads).toEqual(['Secret apps/keys', 'Secret apps/missing']);
@@ -212,7 +227,7 @@ describe('trust material', () => {
     '%s stalls (TrustMaterialMissing) with the policy error as cause',
     async (_what, verify, secrets, code, message) => {
       const w = worldWith({ secrets });
-      const error = await refusal(w.checker.check(avWith(verify), artifactAt(), DIGEST));
+      const error = await refusal(w.checker.check(avWith(verify), artifactAt(), w.at(DIGEST)));
       expect(error.code).toBe('Stalled');
       expect(error.reason).toBe(Reason.TrustMaterialMissing);
       expect(policyCause(error)).toBe(code);
@@ -235,7 +250,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.reason).toBe(Reason.TrustMaterialMissing);
@@ -259,7 +274,7 @@ describe('trust material', () => {
           ],
         }),
         artifactAt(),
-        DIGEST,
+        w.at(DIGEST),
       ),
     );
     expect(error.code).toBe('Stalled');
@@ -277,18 +292,22 @@ describe('the verification cache', () => {
 
   it('nothing to check (no spec.verify, scan off): an empty result, no reads, nothing computed', async () => {
     const w = worldWith();
-    expect(await w.checker.check(avWith(undefined), artifactAt(), DIGEST)).toEqual({});
+    expect(await w.checker.check(avWith(undefined), artifactAt(), w.at(DIGEST))).toEqual({});
     expect(w.reads).toEqual([]);
     expect(w.checked).toEqual([]);
   });
 
   it('computes a digest once per policy; another CR with the same digest and policy is answered from the cache', async () => {
     const w = worldWith();
-    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
     expect(first).toEqual({ verification: { digest: DIGEST, verdict: 'Trusted', reasons: [], signers: [] } });
     expect(w.checked).toHaveLength(1);
 
-    const again = await w.checker.check(avWith(REQUIRES_NOTHING, 'payment-canary'), artifactAt(), DIGEST);
+    const again = await w.checker.check(
+      avWith(REQUIRES_NOTHING, 'payment-canary'),
+      artifactAt(),
+      w.at(DIGEST),
+    );
     expect(again.verification).toBe(first.verification);
     expect(w.checked).toHaveLength(1);
     expect(w.requests).toEqual([]);
@@ -296,13 +315,13 @@ describe('the verification cache', () => {
 
   it('a new digest, policy or repository is a miss', async () => {
     const w = worldWith();
-    await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
 
-    const digest = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), OTHER_DIGEST);
+    const digest = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(OTHER_DIGEST));
     expect(digest.verification?.digest).toBe(OTHER_DIGEST);
     expect(w.checked).toHaveLength(2);
 
-    const policy = await w.checker.check(avWith(REQUIRES_ONE), artifactAt(), DIGEST);
+    const policy = await w.checker.check(avWith(REQUIRES_ONE), artifactAt(), w.at(DIGEST));
     expect(policy.verification).toEqual({
       digest: DIGEST,
       verdict: 'Untrusted',
@@ -314,26 +333,139 @@ describe('the verification cache', () => {
     await w.checker.check(
       avWith(REQUIRES_NOTHING),
       artifactAt('oci://registry.example/charts/other'),
-      DIGEST,
+      w.at(DIGEST, artifactAt('oci://registry.example/charts/other')),
     );
     expect(w.checked).toHaveLength(4);
   });
 
   it('reverify computes again although the result is cached, and the fresh result is then the cached one', async () => {
     const w = worldWith();
-    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    const first = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
 
-    const fresh = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST, { reverify: true });
+    const fresh = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST), {
+      reverify: true,
+    });
     expect(fresh.verification).toEqual(first.verification);
     expect(fresh.verification).not.toBe(first.verification);
     expect(w.checked).toHaveLength(2);
 
-    const after = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), DIGEST);
+    const after = await w.checker.check(avWith(REQUIRES_NOTHING), artifactAt(), w.at(DIGEST));
     expect(after.verification).toBe(fresh.verification);
     expect(w.checked).toHaveLength(2);
   });
 
   it('a result that depended on revocation data is looked at again within the hour', () => {
     expect(REVOCATION_RECHECK_MS).toBe(60 * 60 * 1000);
+  });
+});
+
+describe('around the signature check and the scan (stand-ins for verifyArtifact and scanArtifact)', () => {
+  const verdict = (digest: string, v: VerificationResult['verdict']): VerificationResult => ({
+    digest,
+    verdict: v,
+    reasons: v === 'Error' ? ['RegistryError'] : [],
+    signers: [],
+  });
+
+  /**
+   * A verify stand-in answering `verdicts` in turn and recording the digest of each call. It asks the
+   * revocation it is handed once, as a notation signer would: a reverify must hand it one that refreshes.
+   */
+  const verifying = (verdicts: VerificationResult['verdict'][]) => {
+    const calls: string[] = [];
+    const verify: NonNullable<ArtifactCheckerOptions['verify']> = async (
+      _client,
+      reference,
+      _policy,
+      options,
+    ) => {
+      calls.push(reference.digest);
+      await options.revocation?.check([], { now: options.now() });
+      return verdict(reference.digest, verdicts[calls.length - 1] ?? 'Trusted');
+    };
+    return { verify, calls };
+  };
+
+  const recordingRevocation = () => {
+    const seen: CertCheckOptions[] = [];
+    return {
+      seen,
+      revocation: {
+        check: (_chain: unknown, options: CertCheckOptions) => {
+          seen.push(options);
+          return Promise.resolve({ status: 'ok' as const, details: [] });
+        },
+      },
+    };
+  };
+
+  const scanning = (spec: ArtifactVerification['spec']['scan']): ArtifactVerification => ({
+    ...avWith(undefined),
+    spec: { ...avWith(undefined).spec, scan: spec ?? {} },
+  });
+
+  it('a scan error is the artifact’s problem, not an outage: problems, not failed, nothing rendered', async () => {
+    const scan: NonNullable<ArtifactCheckerOptions['scan']> = () =>
+      Promise.reject(new ScanError('InvalidArchive', 'not a gzip stream'));
+    const w = worldWith({}, { scan });
+    const result = await w.checker.check(scanning({}), artifactAt(), w.at(DIGEST));
+    expect(result).toEqual({
+      scan: { rendered: false, findings: [], failed: false, problems: ['InvalidArchive: not a gzip stream'] },
+    });
+  });
+
+  it('a scan the stand-in completes is summarized and then answered from the cache', async () => {
+    let scans = 0;
+    const clean: ScanResult = {
+      rendered: true,
+      findings: [],
+      suppressed: 0,
+      failed: false,
+      reasons: [],
+      artifactKind: 'helm-chart',
+    };
+    const scan: NonNullable<ArtifactCheckerOptions['scan']> = (_client, reference) => {
+      scans += 1;
+      expect(reference).toEqual({
+        registry: 'registry.example',
+        repository: 'charts/payment',
+        digest: DIGEST,
+      });
+      return Promise.resolve(clean);
+    };
+    const w = worldWith({}, { scan });
+    const first = await w.checker.check(scanning({}), artifactAt(), w.at(DIGEST));
+    expect(first.scan).toEqual({ rendered: true, findings: [], failed: false, problems: [] });
+    await w.checker.check(scanning({}), artifactAt(), w.at(DIGEST));
+    expect(scans).toBe(1);
+  });
+
+  it('an Error verdict is not cached: the next check verifies again, and its Trusted answer is then kept', async () => {
+    const { verify, calls } = verifying(['Error', 'Trusted']);
+    const w = worldWith({}, { verify });
+    const first = await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(first.verification?.verdict).toBe('Error');
+    const second = await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(second.verification?.verdict).toBe('Trusted');
+    const third = await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(third.verification).toBe(second.verification);
+    expect(calls).toEqual([DIGEST, DIGEST]);
+    expect(w.checked).toHaveLength(2);
+  });
+
+  it('reverify bypasses a cached Trusted answer and asks revocation for fresh data; later checks use the cache again', async () => {
+    const { verify, calls } = verifying(['Trusted', 'Trusted']);
+    const { revocation, seen } = recordingRevocation();
+    const w = worldWith({}, { verify, revocation });
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(calls).toHaveLength(1);
+
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST), { reverify: true });
+    expect(calls).toHaveLength(2);
+    expect(seen.map((o) => o.refresh === true)).toEqual([false, true]);
+
+    await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
+    expect(calls).toHaveLength(2);
   });
 });

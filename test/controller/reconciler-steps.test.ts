@@ -20,8 +20,13 @@ import type { LoadedSource } from '../../src/controller/source-loader.ts';
 import type { HoldChange } from '../../src/controller/target-holder.ts';
 import type { TargetRef } from '../../src/enforce/types.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { RegistryClient } from '../../src/registry/client.ts';
+import type { ResolvedArtifact } from '../../src/registry/resolved-artifact.ts';
 import { RegistryError } from '../../src/registry/errors.ts';
+import { RegistryTransport } from '../../src/registry/transport.ts';
 
+/** The registry client resolutions are said to come through: the checker fake never uses it. */
+const CLIENT = new RegistryClient(new RegistryTransport());
 const GOOD = `sha256:${'a'.repeat(64)}`;
 const EVIL = `sha256:${'e'.repeat(64)}`;
 const URL = 'oci://registry.example/charts/payment';
@@ -55,6 +60,9 @@ interface World {
   holderCalls: HolderCall[];
   pinnedTo: { digest: string; version?: string | undefined }[];
   reverify: boolean[];
+  /** The URLs whose registry client was looked up, and what the checks were handed. */
+  clientLookups: string[];
+  checked: ResolvedArtifact[];
   statusWrites: ArtifactVerificationStatus[];
   events: { reason: string; note: string }[];
 }
@@ -135,6 +143,8 @@ const world = (object: ArtifactVerification, partial: Partial<World> = {}): Worl
   holderCalls: [],
   pinnedTo: [],
   reverify: [],
+  clientLookups: [],
+  checked: [],
   statusWrites: [],
   events: [],
   ...partial,
@@ -233,6 +243,10 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       load: () => (w.loaded instanceof Error ? Promise.reject(w.loaded) : Promise.resolve(w.loaded)),
     },
     registries: {
+      clientFor: (access) => {
+        w.clientLookups.push(access.url);
+        return CLIENT;
+      },
       resolve: () =>
         w.digest instanceof Error
           ? Promise.reject(w.digest)
@@ -251,9 +265,11 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       forget: () => undefined,
     },
     checker: {
-      check: (_object, _artifact, digest, options) => {
+      check: (_object, _artifact, resolved, options) => {
+        const { reference } = resolved;
+        w.checked.push(resolved);
         w.reverify.push(options?.reverify === true);
-        const result = w.checks.get(digest) ?? {};
+        const result = w.checks.get(reference.digest) ?? {};
         return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
       },
     },
@@ -510,6 +526,18 @@ describe('hold and release transitions', () => {
 });
 
 describe('around the steps', () => {
+  it('resolveDigests looks the client up once per artifact and hands the checks it with the digest in the reference', async () => {
+    const w = world(avObject({ status: trustedStatus(GOOD) }));
+    await run(w);
+    expect(w.clientLookups).toEqual([URL]);
+    expect(w.checked).toEqual([
+      {
+        client: CLIENT,
+        reference: { registry: 'registry.example', repository: 'charts/payment', digest: EVIL },
+      },
+    ]);
+  });
+
   it('adds the finalizer before anything is held', async () => {
     const w = world(avObject({ finalizers: [] }));
     await run(w);

@@ -16,9 +16,13 @@ import { ArtifactVerificationReconciler, type ReconcilerDeps } from '../../src/c
 import { stalled } from '../../src/controller/reconcile-error.ts';
 import type { LoadedSource } from '../../src/controller/source-loader.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { RegistryClient } from '../../src/registry/client.ts';
 import { RegistryError } from '../../src/registry/errors.ts';
+import { RegistryTransport } from '../../src/registry/transport.ts';
 import { ScanError } from '../../src/scan/errors.ts';
 
+/** The registry client resolutions are said to come through: the checker fake never uses it. */
+const CLIENT = new RegistryClient(new RegistryTransport());
 const GOOD = `sha256:${'a'.repeat(64)}`;
 const EVIL = `sha256:${'e'.repeat(64)}`;
 const now = new Date('2026-12-04T12:00:00Z');
@@ -133,6 +137,7 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
       },
     },
     registries: {
+      clientFor: () => CLIENT,
       resolve: () => {
         fail('resolve');
         return Promise.resolve({

@@ -31,28 +31,28 @@ describe('verificationCacheKey', () => {
     ['an enforce override', notation({ level: 'audit', revocation: 'enforce' })],
   ])('changes each hour when revocation is looked at: %s', (_name, signer) => {
     const p = policy([signer]);
-    expect(verificationCacheKey(repo, digest, p, sameHour)).toBe(
-      verificationCacheKey(repo, digest, p, start),
+    expect(verificationCacheKey({ ...repo, digest }, p, sameHour)).toBe(
+      verificationCacheKey({ ...repo, digest }, p, start),
     );
-    expect(verificationCacheKey(repo, digest, p, nextHour)).not.toBe(
-      verificationCacheKey(repo, digest, p, start),
+    expect(verificationCacheKey({ ...repo, digest }, p, nextHour)).not.toBe(
+      verificationCacheKey({ ...repo, digest }, p, start),
     );
   });
 
   it('does not change with time when revocation is skipped or there is no notation signer', () => {
     for (const p of [policy([notation({ revocation: 'skip' })]), policy([])])
-      expect(verificationCacheKey(repo, digest, p, nextHour)).toBe(
-        verificationCacheKey(repo, digest, p, start),
+      expect(verificationCacheKey({ ...repo, digest }, p, nextHour)).toBe(
+        verificationCacheKey({ ...repo, digest }, p, start),
       );
   });
 
   it('changes with the digest, the repository and the policy', () => {
     const p = policy([notation()]);
-    const base = verificationCacheKey(repo, digest, p, start);
-    expect(verificationCacheKey(repo, `sha256:${'b'.repeat(64)}`, p, start)).not.toBe(base);
-    expect(verificationCacheKey({ ...repo, repository: 'charts/other' }, digest, p, start)).not.toBe(base);
-    expect(verificationCacheKey(repo, digest, policy([notation({ level: 'permissive' })]), start)).not.toBe(
-      base,
-    );
+    const base = verificationCacheKey({ ...repo, digest }, p, start);
+    expect(verificationCacheKey({ ...repo, digest: `sha256:${'b'.repeat(64)}` }, p, start)).not.toBe(base);
+    expect(verificationCacheKey({ ...repo, repository: 'charts/other', digest }, p, start)).not.toBe(base);
+    expect(
+      verificationCacheKey({ ...repo, digest }, policy([notation({ level: 'permissive' })]), start),
+    ).not.toBe(base);
   });
 });

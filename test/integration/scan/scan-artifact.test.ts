@@ -83,8 +83,7 @@ describe('scanArtifact against real registries', () => {
     try {
       const result = await scanArtifact(
         client,
-        refOf(chart),
-        chart.digest,
+        { ...refOf(chart), digest: chart.digest },
         { sbom: { required: true } },
         { helmBinary: helm },
       );
@@ -113,8 +112,7 @@ describe('scanArtifact against real registries', () => {
     try {
       const result = await scanArtifact(
         client,
-        refOf(chart),
-        chart.digest,
+        { ...refOf(chart), digest: chart.digest },
         { sbom: { required: true } },
         { helmBinary: helm },
       );
@@ -125,8 +123,7 @@ describe('scanArtifact against real registries', () => {
       // Not required: reported, not failing on its own.
       const optional = await scanArtifact(
         client,
-        refOf(chart),
-        chart.digest,
+        { ...refOf(chart), digest: chart.digest },
         { failOn: 'none', sbom: {} },
         { helmBinary: helm },
       );
@@ -149,8 +146,7 @@ describe('scanArtifact against real registries', () => {
     try {
       const result = await scanArtifact(
         client,
-        refOf(chart),
-        chart.digest,
+        { ...refOf(chart), digest: chart.digest },
         { sbom: { required: true } },
         { helmBinary: helm },
       );
@@ -176,8 +172,7 @@ describe('scanArtifact against real registries', () => {
     try {
       const strict = await scanArtifact(
         client,
-        refOf(pushed),
-        pushed.digest,
+        { ...refOf(pushed), digest: pushed.digest },
         { wasm: { allowedImports: ['wasi_snapshot_preview1.*'] } },
         {},
       );
@@ -186,8 +181,7 @@ describe('scanArtifact against real registries', () => {
       expect(strict.wasm?.modules[0]?.disallowed).toEqual(['env.exec']);
       const lenient = await scanArtifact(
         client,
-        refOf(pushed),
-        pushed.digest,
+        { ...refOf(pushed), digest: pushed.digest },
         { wasm: { allowedImports: ['wasi_snapshot_preview1.*', 'env.*'] } },
         {},
       );
@@ -226,7 +220,6 @@ describe('scanArtifact against real registries', () => {
         scanArtifact(
           client,
           { registry: registry.host, repository: 'scan/many-wasm', digest },
-          digest,
           { wasm: { allowedImports: ['*'] } },
           {},
         ),

@@ -122,7 +122,7 @@ const verifyWithTagguard = async (byDigest: string, trustedRoot: unknown): Promi
     },
     { configMaps: { sigstore: { 'trusted_root.json': JSON.stringify(trustedRoot) } } },
   );
-  return verifyArtifact(client, ref, byDigest.slice(byDigest.indexOf('@') + 1), policy, {
+  return verifyArtifact(client, { ...ref, digest: byDigest.slice(byDigest.indexOf('@') + 1) }, policy, {
     now: () => new Date(),
   });
 };

@@ -120,7 +120,7 @@ const verifyWithTagguard = async (reference: string, spec: VerifySpec): Promise<
   const policy = trustPolicyFromSpec(spec, {
     configMaps: { 'private-sigstore': { 'trusted_root.json': await readFile(trustedRootFile, 'utf8') } },
   });
-  return verifyArtifact(client, ref, digest, policy, { now: () => new Date() });
+  return verifyArtifact(client, { ...ref, digest }, policy, { now: () => new Date() });
 };
 
 // ---- registry manipulation an attacker with push access can do ------------------------------------
@@ -652,8 +652,7 @@ describe('verifyArtifact', () => {
     const unreachable = parseReference('127.0.0.1:9/verify/none:v1');
     const result = await verifyArtifact(
       client,
-      unreachable,
-      `sha256:${'0'.repeat(64)}`,
+      { ...unreachable, digest: `sha256:${'0'.repeat(64)}` },
       trustPolicyFromSpec(keyed(trusted), {}),
       { now: () => new Date() },
     );
@@ -670,8 +669,8 @@ describe('verifyArtifact', () => {
     const policy = trustPolicyFromSpec(keyed(trusted), {});
     const ref = parseReference(`${signed.repository}:v1`);
     const [first, second] = await Promise.all([
-      verifyArtifact(client, ref, signed.digest, policy, { now: () => new Date() }),
-      verifyArtifact(client, ref, unsigned.digest, policy, { now: () => new Date() }),
+      verifyArtifact(client, { ...ref, digest: signed.digest }, policy, { now: () => new Date() }),
+      verifyArtifact(client, { ...ref, digest: unsigned.digest }, policy, { now: () => new Date() }),
     ]);
     expect(first.verdict).toBe('Trusted');
     expect(second.verdict).toBe('Untrusted');

@@ -347,7 +347,9 @@ describe('a signature with a certificate node:crypto cannot read, beside a valid
           'private-sigstore': { 'trusted_root.json': JSON.stringify(privateTrustedRoot(ca.certPem)) },
         },
       });
-    const one = await verifyArtifact(client, ref, broken.digest, policy(1), { now: () => new Date() });
+    const one = await verifyArtifact(client, { ...ref, digest: broken.digest }, policy(1), {
+      now: () => new Date(),
+    });
     expect(one.verdict).toBe('Trusted');
     expect(one.signers.map((s) => [s.name, s.verified])).toEqual([
       ['ci', false],
@@ -355,7 +357,9 @@ describe('a signature with a certificate node:crypto cannot read, beside a valid
     ]);
     // Its candidates: the odd certificate (SignatureInvalid) and B's keyed layer (no certificate).
     expect(['SignatureInvalid', 'UntrustedSigner']).toContain(one.signers[0]?.reason);
-    const two = await verifyArtifact(client, ref, broken.digest, policy(2), { now: () => new Date() });
+    const two = await verifyArtifact(client, { ...ref, digest: broken.digest }, policy(2), {
+      now: () => new Date(),
+    });
     expect(two.verdict).toBe('Untrusted');
   });
 
@@ -454,7 +458,9 @@ describe('mutated signatures served by a real registry', () => {
       fc.asyncProperty(mutations, async (list) => {
         const mutated = mutate(legacyDocument(original), list, fuzzContext);
         await pushLegacySignature(served, legacyFromDocument(mutated, original));
-        const result = await verifyArtifact(client, ref, served.digest, policy, { now: () => new Date() });
+        const result = await verifyArtifact(client, { ...ref, digest: served.digest }, policy, {
+          now: () => new Date(),
+        });
         expect(['Trusted', 'Untrusted']).toContain(result.verdict);
         if (result.verdict === 'Trusted') expect(view(mutated)).toBe(view(legacyDocument(original)));
       }),
@@ -469,9 +475,14 @@ describe('mutated signatures served by a real registry', () => {
     };
     await pushLegacySignature(served, big);
     const ref = parseReference(`${served.repository}:${served.tag}`);
-    const result = await verifyArtifact(client, ref, served.digest, trustPolicyFromSpec(spec, {}), {
-      now: () => new Date(),
-    });
+    const result = await verifyArtifact(
+      client,
+      { ...ref, digest: served.digest },
+      trustPolicyFromSpec(spec, {}),
+      {
+        now: () => new Date(),
+      },
+    );
     expect(result.verdict).toBe('Untrusted');
     expect(result.signers[0]?.reason).toBe('SignatureInvalid');
   });

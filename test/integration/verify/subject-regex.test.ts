@@ -190,7 +190,9 @@ const tagguardTrusts = async (reference: string, subjectRegex: string): Promise<
     { configMaps: { root: { 'trusted_root.json': await readFile(trustedRootFile, 'utf8') } } },
   );
   const ref = parseReference(reference);
-  const result = await verifyArtifact(client, ref, ref.digest ?? '', policy, { now: () => new Date() });
+  const result = await verifyArtifact(client, { ...ref, digest: ref.digest ?? '' }, policy, {
+    now: () => new Date(),
+  });
   return result.verdict === 'Trusted';
 };
 

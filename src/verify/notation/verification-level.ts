@@ -6,14 +6,6 @@ import type { NotationTrust } from '../types.ts';
 export type ValidationType = 'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
 export type ValidationAction = 'enforce' | 'log' | 'skip';
 
-export const VALIDATION_TYPES: readonly ValidationType[] = [
-  'integrity',
-  'authenticity',
-  'authenticTimestamp',
-  'expiry',
-  'revocation',
-];
-
 /** The spec's table; `skip` (no verification at all) is not offered by tagguard's API. */
 export const VERIFICATION_LEVELS: Readonly<
   Record<NotationLevel, Readonly<Record<ValidationType, ValidationAction>>>

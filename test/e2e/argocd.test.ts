@@ -6,6 +6,7 @@
 // for byte and Argo CD syncs it again. Argo CD's own resync is long here so that every refresh in a case is
 // one the test asks for: the race between the two polls is what bench/attack-race-argocd.ts measures. A
 // Helm-OCI release after Argo CD cached the attacker's chart is covered by the hard refresh the release asks.
+// The last case: an Application synced before tagguard watches it, pinned, then attacked; judged by the poll alone.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -293,4 +294,73 @@ describe.concurrent.each([
       history.stop();
     }
   });
+});
+
+// Issue 18 regression: a native `oci://` Application that Argo CD already synced, then watched with default
+// settings (Pin), is pinned to the verified digest; after a re-push of the tag tagguard's own poll (no check
+// requested) must judge the attacker's digest. Before df88858 the Application's pre-hold record could end up
+// holding the pinned digest instead of the tag: the poll then watched the digest and never saw the attack.
+const POLL_S = 10;
+it('judges the re-pushed tag of a pinned native oci:// Application by its own poll', async () => {
+  const name = 'oci-adopted';
+  const destination = `${ns}-${name}`;
+  const good = await push(name, false);
+  await signCosignLegacy(home, registry, good, key);
+  await kube.apply(ociRepositorySecret(ns, `repo-${name}`, registry, { native: `${charts}/${name}` }));
+  await kube.apply({
+    apiVersion: ARGOCD_API,
+    kind: 'Application',
+    metadata: { name, namespace: ns },
+    spec: {
+      project: 'default',
+      source: { repoURL: `oci://${registry.host}/${charts}/${name}`, targetRevision: VERSION, path: '.' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: destination },
+      syncPolicy: { automated, syncOptions: ['CreateNamespace=true'] },
+    },
+  } as KubernetesObject);
+  // As in a cluster adopting tagguard (and in bench/attack-race-argocd.ts): Argo CD synced the tag first.
+  await until(`${name} synced to ${good.digest}`, 120_000, async () => {
+    const app = await readApp(name);
+    return (
+      app.status?.sync?.status === 'Synced' &&
+      app.status.sync.revision === good.digest &&
+      app.status.operationState?.phase === 'Succeeded'
+    );
+  });
+  await kube.apply(
+    avObject(ns, name, {
+      sourceRef: { kind: 'Application', name },
+      interval: `${POLL_S}s`,
+      verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+    }),
+  );
+  await waitForAv(
+    kube,
+    ns,
+    name,
+    'Ready=True and Gated=True',
+    (o) => condition(o, 'Ready')?.status === 'True' && condition(o, 'Gated')?.status === 'True',
+  );
+  const pinned = await readApp(name);
+  expect(pinned.spec.source?.['targetRevision']).toBe(good.digest);
+  // The tag the user wrote, kept where the source adapter reads it back: what the poll watches.
+  expect(JSON.parse(pinned.metadata?.annotations?.['tagguard.dev/pre-hold'] ?? '{}')).toEqual({
+    'spec.source.targetRevision': VERSION,
+  });
+  // Argo CD's status writes and its resync go on while the pin stands; give them a cycle.
+  await new Promise((r) => setTimeout(r, POLL_S * 1000));
+
+  const evil = await push(name, true);
+  // No check requested: tagguard's poll (every 10 s) must see the tag move, within three intervals.
+  const judged = await waitForAv(
+    kube,
+    ns,
+    name,
+    'Verified=False on the attacker digest',
+    (o) => condition(o, 'Verified')?.status === 'False' && o.status?.artifact?.digest === evil.digest,
+    3 * POLL_S * 1000,
+  );
+  expect(condition(judged, 'TagMutated')?.status).toBe('True');
+  expect(condition(judged, 'Held')?.status).toBe('True');
+  expect((await readApp(name)).spec.source?.['targetRevision']).toBe(good.digest);
 });

@@ -14,7 +14,6 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { startTestEnv } from '../test/env/test-env.ts';
@@ -28,8 +27,8 @@ import { pushChart } from '../test/env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy } from '../test/env/sign.ts';
 import { startInProcessOperator } from '../test/env/operator.ts';
 import { avObject, condition, readAv, until } from '../test/env/av.ts';
-import { freePort } from '../test/env/ports.ts';
-import { startDistribution, type RegistryEndpoint } from '../test/env/registries.ts';
+import type { RegistryEndpoint } from '../test/env/registries.ts';
+import { startNotifyingRegistry } from './notifying-registry.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -93,27 +92,12 @@ try {
   let notifying: RegistryEndpoint | undefined;
   const webhookArgs: string[] = [];
   if (PUSH) {
-    // As in the webhook integration test: every event posted with a bearer token the receiver reads from a Secret.
-    const port = await freePort();
-    const token = randomBytes(24).toString('hex');
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await kube.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'tagguard-webhook', namespace: ns },
-      stringData: { token },
-    } as KubernetesObject);
-    notifying = await startDistribution(supervisor, dir, {
-      name: 'distribution-notify',
-      notifications: [
-        {
-          name: 'tagguard',
-          url: `http://127.0.0.1:${port}/webhook/distribution`,
-          headers: { Authorization: `Bearer ${token}` },
-        },
-      ],
+    const push = await startNotifyingRegistry(kube, supervisor, dir, {
+      namespace: ns,
+      name: 'tagguard-webhook',
     });
-    webhookArgs.push('--webhook-addr', `127.0.0.1:${port}`, '--webhook-secret', `${ns}/tagguard-webhook`);
+    notifying = push.registry;
+    webhookArgs.push(...push.operatorArgs);
   }
   const registryOf = (mode: Mode): RegistryEndpoint => (mode.push && notifying ? notifying : plain);
   const helmOciSecret = (mode: Mode): string => (mode.push ? 'helm-oci-push' : 'helm-oci');

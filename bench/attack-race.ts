@@ -16,8 +16,6 @@
 // (a bare number as the first argument is --trials, as before)
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseArgs } from 'node:util';
 import { startTestEnv } from '../test/env/test-env.ts';
 import { KubeTestClient } from '../test/env/kube.ts';
@@ -26,8 +24,8 @@ import { startFluxControllers } from '../test/env/flux.ts';
 import { createToolHome } from '../test/env/tool-home.ts';
 import { generateCosignKeyPair } from '../test/env/sign.ts';
 import { startInProcessOperator } from '../test/env/operator.ts';
-import { freePort } from '../test/env/ports.ts';
-import { startDistribution, type RegistryEndpoint } from '../test/env/registries.ts';
+import type { RegistryEndpoint } from '../test/env/registries.ts';
+import { startNotifyingRegistry } from './notifying-registry.ts';
 import { Recorder } from './attack-race/recorder.ts';
 import { markdown, summarize } from './attack-race/report.ts';
 import type { Scenario } from './attack-race/scenario.ts';
@@ -126,27 +124,12 @@ try {
   let notifying: RegistryEndpoint | undefined;
   const webhookArgs: string[] = [];
   if (withPush) {
-    const port = await freePort();
-    const token = randomBytes(24).toString('hex');
-    const secretNs = 'attack-race-webhook';
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: secretNs } });
-    await kube.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'webhook', namespace: secretNs },
-      stringData: { token },
-    } as KubernetesObject);
-    notifying = await startDistribution(supervisor, runDir, {
-      name: 'distribution-notify',
-      notifications: [
-        {
-          name: 'tagguard',
-          url: `http://127.0.0.1:${port}/webhook/distribution`,
-          headers: { Authorization: `Bearer ${token}` },
-        },
-      ],
+    const push = await startNotifyingRegistry(kube, supervisor, runDir, {
+      namespace: 'attack-race-webhook',
+      name: 'webhook',
     });
-    webhookArgs.push('--webhook-addr', `127.0.0.1:${port}`, '--webhook-secret', `${secretNs}/webhook`);
+    notifying = push.registry;
+    webhookArgs.push(...push.operatorArgs);
   }
   const plain = REGISTRY === 'distribution' ? env.info.registries.tagSchema : env.info.registries.referrers;
   const registryOf = (mode: Mode): RegistryEndpoint =>

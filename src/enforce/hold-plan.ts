@@ -18,8 +18,8 @@ import {
   type PreHold,
   type PreHoldKey,
 } from './hold-record.ts';
-import { mergePatchValue, setAt, type JsonDraft } from './merge-patch.ts';
-import { jsonEqual, valueAt, type JsonObject, type JsonValue, type TargetObject } from './target-object.ts';
+import { restoreField, setAt, type JsonDraft } from './merge-patch.ts';
+import { valueAt, type JsonObject, type JsonValue, type TargetObject } from './target-object.ts';
 import type { HoldMethod, HoldOptions } from './types.ts';
 
 /** One request: server-side apply or JSON merge patch; both carry metadata.resourceVersion. */
@@ -226,12 +226,7 @@ export const planHold = (object: TargetObject, holder: string, options: HoldOpti
     if (held !== 'absent') setAt(body, path, held.value);
     else if (mustRemove) setAt(body, path, null);
   }
-  for (const { path, before } of restores) {
-    const now = valueAt(object.json, path);
-    if (before === null) {
-      if (now !== undefined) setAt(body, path, null);
-    } else if (!jsonEqual(now, before)) setAt(body, path, mergePatchValue(now, before));
-  }
+  for (const { path, before } of restores) restoreField(body, object.json, path, before);
   setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], formatHolders(holders));
   setAt(body, ['metadata', 'annotations', PRE_HOLD_ANNOTATION], preHoldText);
   return { ...base, write: { type: mustRemove ? 'merge-patch' : 'apply', body: body } };

@@ -1,7 +1,7 @@
 // Building request bodies field by field, and JSON merge patches (RFC 7386) that turn one value into
 // another exactly: keys present now but not wanted are nulled, so a restored object is the recorded one
 // and not a union with whatever is there at release time.
-import { isJsonObject, jsonEqual, type JsonValue } from './target-object.ts';
+import { isJsonObject, jsonEqual, valueAt, type JsonObject, type JsonValue } from './target-object.ts';
 
 /** A mutable JSON object under construction. */
 export type JsonDraft = { [key: string]: JsonValue | JsonDraft };
@@ -39,6 +39,22 @@ export const mergePatchValue = (current: JsonValue | undefined, desired: JsonVal
     if (!jsonEqual(current[key], value)) patch[key] = mergePatchValue(current[key], value);
   }
   return patch;
+};
+
+/**
+ * Writes into the draft what brings the field at `path` of `current` back to `before` (null: the field was
+ * absent, so it is removed); nothing when it is already so. Release and a pin lifting a suspend share it.
+ */
+export const restoreField = (
+  draft: JsonDraft,
+  current: JsonObject,
+  path: readonly string[],
+  before: JsonValue,
+): void => {
+  const now = valueAt(current, path);
+  if (before === null) {
+    if (now !== undefined) setAt(draft, path, null);
+  } else if (!jsonEqual(now, before)) setAt(draft, path, mergePatchValue(now, before));
 };
 
 /** Applies a merge patch (RFC 7386) to a value: what the API server does with a merge-patch body. */

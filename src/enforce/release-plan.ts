@@ -13,8 +13,8 @@ import {
 } from './hold-record.ts';
 import { classifyTarget } from './hold-method.ts';
 import { writeBase, type TargetWrite } from './hold-plan.ts';
-import { mergePatchValue, setAt } from './merge-patch.ts';
-import { jsonEqual, valueAt, type TargetObject } from './target-object.ts';
+import { restoreField, setAt } from './merge-patch.ts';
+import type { TargetObject } from './target-object.ts';
 
 export interface ReleasePlan {
   /** This write restores the pre-hold state (the holder was the last one). */
@@ -42,16 +42,8 @@ export const planRelease = (object: TargetObject, holder: string): ReleasePlan =
       `${object.kind} ${object.metadata.namespace}/${object.metadata.name}: ${PRE_HOLD_ANNOTATION} is missing or invalid, cannot restore`,
     );
   }
-  for (const key of preHoldKeys(record.preHold)) {
-    const path = PRE_HOLD_PATHS[key];
-    const before = record.preHold[key] ?? null;
-    const now = valueAt(object.json, path);
-    if (before === null) {
-      if (now !== undefined) setAt(body, path, null);
-    } else if (!jsonEqual(now, before)) {
-      setAt(body, path, mergePatchValue(now, before));
-    }
-  }
+  for (const key of preHoldKeys(record.preHold))
+    restoreField(body, object.json, PRE_HOLD_PATHS[key], record.preHold[key] ?? null);
   setAt(body, ['metadata', 'annotations', HELD_BY_ANNOTATION], null);
   setAt(body, ['metadata', 'annotations', PRE_HOLD_ANNOTATION], null);
   // Argo CD's repo-server caches a Helm-OCI chart's manifests by chart version: a refresh during the hold

@@ -2,6 +2,7 @@
 // optionally elects a leader, runs the controller, and on SIGTERM/SIGINT stops the informers, lets
 // in-flight reconciles finish, releases the Lease and exits within the shutdown budget (10 s in total).
 import { KubeConfig } from '@kubernetes/client-node';
+import { reuseConnections } from '../runtime/kube-connections.ts';
 import {
   ConfigError,
   operatorOptionHelp,
@@ -33,6 +34,8 @@ const loadKubeConfig = (config: OperatorConfig): KubeConfig => {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
+  // One connection pool per API server identity for the elector, the operator and every API class.
+  reuseConnections(kc);
   return kc;
 };
 

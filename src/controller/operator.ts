@@ -3,6 +3,7 @@
 // and the process (signals, endpoints) are the caller's. Startup recovers every hold from the cluster
 // itself: each CR is reconciled once, and its status and the targets' annotations say what is held.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { reuseConnections } from '../runtime/kube-connections.ts';
 import type { Logger } from 'pino';
 import {
   ANNOTATIONS,
@@ -119,6 +120,7 @@ export const startOperator = async (options: {
   now?: () => Date;
 }): Promise<Operator> => {
   const { config, kubeConfig, logger, metrics } = options;
+  reuseConnections(kubeConfig);
   const now = options.now ?? (() => new Date());
   const installed = await discoverInstalledKinds(kubeConfig, [ARTIFACT_VERIFICATION_KIND, ...GITOPS_KINDS]);
   if (!installed.some((k) => k.kind === KIND))

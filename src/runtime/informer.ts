@@ -61,6 +61,24 @@ const isObjectWithName = (value: unknown): value is KubernetesObject & { metadat
   );
 };
 
+/** What the API server keeps for other clients and tagguard never reads: dropped as objects arrive. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Cached objects without `managedFields` and kubectl's last-applied copy of the object: often most of an
+ * object's bytes, read by nothing here (holds are merge patches of the fields they change, never a PUT of
+ * a cached object), and the cache holds every Flux and Argo CD object of the cluster (issue 17).
+ */
+export const trimMetadata = <M extends { annotations?: Record<string, string>; managedFields?: unknown }>(
+  metadata: M,
+): M => {
+  const { managedFields: _managed, ...rest } = metadata;
+  const annotations = rest.annotations;
+  if (annotations === undefined || !(LAST_APPLIED in annotations)) return rest as M;
+  const { [LAST_APPLIED]: _lastApplied, ...kept } = annotations;
+  return { ...rest, annotations: kept } as M;
+};
+
 const resourceVersionOf = (object: unknown): string | undefined => {
   const metadata = (object as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata;
   return typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
@@ -327,6 +345,7 @@ export class Informer<T extends KubernetesObject> {
       ...value,
       apiVersion: value.apiVersion ?? apiVersionOf(this.options.kind),
       kind: value.kind ?? this.options.kind.kind,
+      metadata: trimMetadata(value.metadata),
     } as T;
   }
 

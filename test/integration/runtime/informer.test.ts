@@ -78,6 +78,39 @@ describe('Informer', () => {
     expect(recorder.summary()).not.toContain('add elsewhere {"v":"1"}');
   });
 
+  it("caches objects without managedFields and kubectl's last-applied copy, keeping every other annotation", async () => {
+    const ns = await createNamespace(kube, 'inf-trim');
+    const object = configMap(ns, 'trimmed', { v: '0' });
+    object.metadata = {
+      ...object.metadata,
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(object),
+        'tagguard.dev/held-by': 'ns/av',
+      },
+    };
+    await kube.apply(object);
+    const stored = await core.readNamespacedConfigMap({ name: 'trimmed', namespace: ns });
+    expect(stored.metadata?.managedFields?.length ?? 0).toBeGreaterThan(0);
+    const informer = track(
+      new Informer<ConfigMapObject>(kube.kubeConfig, {
+        kind: CONFIG_MAPS,
+        namespace: ns,
+        logger: captureLogs().logger,
+      }),
+    );
+    const recorder = new EventRecorder(informer);
+    await informer.start();
+    const listed = informer.get(ns, 'trimmed');
+    expect(listed?.metadata?.managedFields).toBeUndefined();
+    expect(listed?.metadata?.annotations).toEqual({ 'tagguard.dev/held-by': 'ns/av' });
+    expect(listed?.data).toEqual({ v: '0' });
+    // Objects that arrive through the watch are trimmed the same way.
+    await kube.apply({ ...object, data: { v: '1' } });
+    const update = await recorder.waitFor('update trimmed', (e) => e.type === 'update');
+    expect(update.object.metadata?.managedFields).toBeUndefined();
+    expect(update.object.metadata?.annotations).toEqual({ 'tagguard.dev/held-by': 'ns/av' });
+  });
+
   it('with a label selector sees only matching objects, and a delete when an object stops matching', async () => {
     const ns = await createNamespace(kube, 'inf-sel');
     const informer = track(

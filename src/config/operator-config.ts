@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { findOnPath } from './find-on-path.ts';
 import { parseDuration } from './duration.ts';
 import { BaseError } from '../errors.ts';
+import { LabelSelectorError, parseLabelSelector, type LabelSelector } from './label-selector.ts';
 
 export class ConfigError extends BaseError<'InvalidFlag' | 'InvalidValue'> {}
 
@@ -17,6 +18,8 @@ export interface OperatorConfig {
   readonly kubeconfig?: string;
   /** Only this namespace's ArtifactVerifications (default: all). */
   readonly watchNamespace?: string;
+  /** Only the ArtifactVerifications these labels select (sharding, as Flux's --watch-label-selector). */
+  readonly watchLabelSelector?: LabelSelector;
   readonly argocdNamespace: string;
   readonly metricsAddr: ListenAddress;
   readonly healthAddr: ListenAddress;
@@ -55,6 +58,7 @@ export interface WebhookConfig {
 export const operatorOptions = {
   kubeconfig: { type: 'string' },
   'watch-namespace': { type: 'string' },
+  'watch-label-selector': { type: 'string' },
   'argocd-namespace': { type: 'string', default: 'argocd' },
   'metrics-addr': { type: 'string', default: ':8080' },
   'health-addr': { type: 'string', default: ':8081' },
@@ -78,6 +82,8 @@ export const operatorOptions = {
 export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = {
   kubeconfig: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)',
   'watch-namespace': 'watch ArtifactVerifications of this namespace only (default: all namespaces)',
+  'watch-label-selector':
+    'watch only the ArtifactVerifications these labels select, e.g. sharding.tagguard.dev/key=shard1 (docs/sharding.md)',
   'argocd-namespace': 'namespace of Argo CD repository Secrets (default argocd)',
   'metrics-addr': 'listen address of /metrics (default :8080)',
   'health-addr': 'listen address of /healthz and /readyz (default :8081)',
@@ -168,9 +174,11 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
     throw new ConfigError('InvalidValue', `--log-format "${format}" must be json or pretty`);
   const helm = values.helm ?? environment.helmOnPath;
   const webhook = parseWebhookFlags(values['webhook-addr'], values['webhook-secret'], environment);
+  const watchLabelSelector = parseSelectorFlag(values['watch-label-selector']);
   return Object.freeze({
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values['watch-namespace'] ? { watchNamespace: values['watch-namespace'] } : {}),
+    ...(watchLabelSelector ? { watchLabelSelector } : {}),
     argocdNamespace: values['argocd-namespace'],
     metricsAddr: parseListenAddress('metrics-addr', values['metrics-addr']),
     healthAddr: parseListenAddress('health-addr', values['health-addr']),
@@ -190,6 +198,18 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
     shutdownTimeoutMs: 8_000,
     ...(webhook ? { webhook } : {}),
   });
+};
+
+/** --watch-label-selector: checked here with the API server's grammar; empty is no selector. */
+const parseSelectorFlag = (text: string | undefined): LabelSelector | undefined => {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseLabelSelector(text);
+  } catch (error) {
+    if (error instanceof LabelSelectorError)
+      throw new ConfigError('InvalidValue', `--watch-label-selector: ${error.message}`, { cause: error });
+    throw error;
+  }
 };
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -136,6 +136,7 @@ export const startOperator = async (options: {
   const crs = new Informer<ArtifactVerification & KubernetesObject>(kubeConfig, {
     kind: ARTIFACT_VERIFICATION_KIND,
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+    ...(config.watchLabelSelector ? { labelSelector: config.watchLabelSelector.text } : {}),
     logger: logger.child({ informer: KIND }),
   });
   const caches = new Map<string, ObjectCache>();

@@ -11,6 +11,7 @@ import {
   type Verdict,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
+import { matchesLabels } from '../config/label-selector.ts';
 import type { TargetRef } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
@@ -79,7 +80,8 @@ export class ArtifactVerificationReconciler {
     const found = await this.deps.cluster.getArtifactVerification(namespace, name);
     const log = this.deps.logger.child({ artifactVerification: key });
     let recordComplete = this.recordComplete.delete(key);
-    if (!found) {
+    // A CR another shard selects (its labels changed since it was queued) is that shard's to reconcile.
+    if (!found || !this.selects(found)) {
       this.deps.poller.forget(key);
       forgetObject(this.deps.metrics, { namespace, name });
       return {};
@@ -135,6 +137,12 @@ export class ArtifactVerificationReconciler {
     if (state.error?.code === 'Stalled') return {};
     if (state.error?.code === 'Generic') throw state.error;
     return { requeueAfterMs: state.error?.retryAfterMs ?? intervalOf(object) };
+  }
+
+  /** Whether this instance's --watch-label-selector (if any) selects the CR. */
+  private selects(object: ArtifactVerification): boolean {
+    const selector = this.deps.config.watchLabelSelector;
+    return selector === undefined || matchesLabels(selector, object.metadata.labels);
   }
 
   /** Deletion: release every hold this CR has (from its status and from the targets' annotations), then let go. */

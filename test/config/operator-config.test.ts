@@ -61,6 +61,8 @@ describe('operator configuration', () => {
     [['--log-format', 'xml'], 'InvalidValue'],
     [['--metrics-addr', '8080'], 'InvalidValue'],
     [['--metrics-addr', ':99999'], 'InvalidValue'],
+    [['--watch-label-selector', 'sharding.tagguard.dev/key=shard1,'], 'InvalidValue'],
+    [['--watch-label-selector', 'key in shard1'], 'InvalidValue'],
     [['--no-such-flag'], 'InvalidFlag'],
     [['positional'], 'InvalidFlag'],
   ])('rejects %j with %s', (argv, code) => {
@@ -70,6 +72,18 @@ describe('operator configuration', () => {
     } catch (error) {
       expect((error as ConfigError).code).toBe(code);
     }
+  });
+
+  it('parses --watch-label-selector once; an empty one selects everything', () => {
+    expect(parseOperatorConfig([], environment).watchLabelSelector).toBeUndefined();
+    expect(parseOperatorConfig(['--watch-label-selector', ' '], environment).watchLabelSelector).toBeUndefined();
+    expect(
+      parseOperatorConfig(['--watch-label-selector', 'sharding.tagguard.dev/key=shard1'], environment)
+        .watchLabelSelector,
+    ).toEqual({
+      text: 'sharding.tagguard.dev/key=shard1',
+      requirements: [{ key: 'sharding.tagguard.dev/key', op: 'in', values: ['shard1'] }],
+    });
   });
 
   it('turns the webhook receiver on with its Secret, the namespace defaulting to the Pod\'s', () => {

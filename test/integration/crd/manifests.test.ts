@@ -209,3 +209,53 @@ describe('config/prometheus', () => {
     expect(exprs).toMatch(/rate\(tagguard_digest_resolutions_total\{result="error"\}/);
   });
 });
+
+describe('kubectl apply -k config/sharding', () => {
+  let deployments: V1Deployment[];
+  let objects: KubernetesObject[];
+
+  beforeAll(async () => {
+    objects = await render('config/sharding');
+    deployments = objects.filter((o) => o.kind === 'Deployment');
+  });
+
+  const argsOf = (d: V1Deployment): string[] => d.spec?.template.spec?.containers[0]?.args ?? [];
+  const flag = (d: V1Deployment, name: string): string | undefined =>
+    argsOf(d)
+      .find((a) => a.startsWith(`--${name}=`))
+      ?.slice(name.length + 3);
+
+  it('runs the unsharded operator and one shard, each with its own selector and Lease', () => {
+    expect(deployments.map((d) => d.metadata?.name).sort()).toEqual(['tagguard', 'tagguard-shard1']);
+    const [main, shard] = ['tagguard', 'tagguard-shard1'].map(
+      (name) => deployments.find((d) => d.metadata?.name === name) as V1Deployment,
+    ) as [V1Deployment, V1Deployment];
+    expect(argsOf(main).filter((a) => a.startsWith('--watch-label-selector'))).toEqual([
+      '--watch-label-selector=!sharding.tagguard.dev/key',
+    ]);
+    expect(argsOf(shard).filter((a) => a.startsWith('--watch-label-selector'))).toEqual([
+      '--watch-label-selector=sharding.tagguard.dev/key=shard1',
+    ]);
+    expect(flag(main, 'leader-election-id')).toBeUndefined();
+    expect(flag(shard, 'leader-election-id')).toBe('tagguard-leader-shard1');
+  });
+
+  it("gives no Deployment a selector that matches another's Pods", () => {
+    for (const a of deployments)
+      for (const b of deployments.filter((d) => d !== a)) {
+        const selector = a.spec?.selector.matchLabels ?? {};
+        const podLabels = b.spec?.template.metadata?.labels ?? {};
+        const overlaps = Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+        expect(overlaps, `${a.metadata?.name} selects ${b.metadata?.name}'s Pods`).toBe(false);
+      }
+  });
+
+  it('is accepted by the API server', async () => {
+    await kube.apply(only(objects, 'Namespace'));
+    const result = await kubectl(env.kubeconfig, ['apply', '-k', 'config/sharding', '--dry-run=server']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const accepted = result.stdout.split('\n').filter((line) => line.endsWith('(server dry run)'));
+    expect(accepted).toHaveLength(objects.length);
+    expect(result.stderr).not.toMatch(/would violate PodSecurity/);
+  });
+});

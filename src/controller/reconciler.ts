@@ -33,6 +33,7 @@ import { Reason } from '../api/conditions.ts';
 import { pollKey, type RegistryAccess } from './registry-access.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker } from './artifact-checker.ts';
+import { stableHash } from './result-cache.ts';
 import type { SourceLoader, LoadedArtifact, LoadedSource } from './source-loader.ts';
 import type { HoldChange, PinChange, TargetHolder } from './target-holder.ts';
 import { decide, type CheckedDigest, type CheckOutcome, type Enforcement } from './verdict.ts';
@@ -427,7 +428,8 @@ export class ArtifactVerificationReconciler {
     this.deps.metrics.heldTargets.set(labels, summary.blocking);
     if (state.checks.some((c) => c.scan))
       recordFindings(this.deps.metrics, labels, summary.findingsBySeverity);
-    if (JSON.stringify(summary.status) !== JSON.stringify(state.writtenStatus ?? object.status ?? {})) {
+    // Compared by content, not key order: the API server returns the status with its keys sorted.
+    if (stableHash(summary.status) !== stableHash(state.writtenStatus ?? object.status ?? {})) {
       try {
         await this.deps.cluster.writeStatus(object, summary.status);
       } catch (error) {

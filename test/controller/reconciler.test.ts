@@ -49,6 +49,8 @@ interface World {
   calls: string[];
   statusWrites: ArtifactVerificationStatus[];
   events: { reason: string; note: string }[];
+  /** When the poller says it resolved the tag (default: now). */
+  resolvedAt?: Date;
 }
 
 const avObject = (action: Action, status?: ArtifactVerificationStatus): ArtifactVerification => ({
@@ -150,7 +152,7 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
     poller: {
       resolve: async (_key, _subscriber, _interval, resolver) => ({
         ...(await resolver()),
-        at: now.getTime(),
+        at: (w.resolvedAt ?? now).getTime(),
       }),
       retain: () => undefined,
       forget: () => undefined,
@@ -429,6 +431,34 @@ describe('quarantine on detection: a digest not trusted yet is held before it is
   const signed: CheckedArtifact = {
     verification: { digest: EVIL, verdict: 'Trusted', reasons: [], signers: [] },
   };
+
+  it('an unchanged CR writes no status: not for a later poll, nor for the key order the API server returns', async () => {
+    const trusted: CheckedArtifact = {
+      verification: { digest: GOOD, verdict: 'Trusted', reasons: [], signers: [] },
+    };
+    const w = world({ status: trustedStatus(GOOD), digest: GOOD, check: trusted });
+    await run(w);
+    expect(w.statusWrites).toHaveLength(1);
+    // As read back from the API server: keys sorted, later polls of the same digest.
+    const sortKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(sortKeys)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(
+              Object.entries(value)
+                .sort(([a], [b]) => (a < b ? -1 : 1))
+                .map(([k, v]) => [k, sortKeys(v)]),
+            )
+          : value;
+    w.object = sortKeys(w.object) as ArtifactVerification;
+    for (const minutes of [1, 2, 3]) {
+      w.resolvedAt = new Date(now.getTime() + minutes * 60_000);
+      await run(w);
+    }
+    expect(w.statusWrites).toHaveLength(1);
+    // The status still says when the tag was first seen at this digest.
+    expect(w.object.status?.artifact?.resolvedAt).toBe('2026-12-04T11:00:00Z');
+  });
 
   it('a re-pushed tag: hold, record Verifying, check, then release in the same reconcile when trusted', async () => {
     const w = world({ status: trustedStatus(GOOD), digest: EVIL, check: signed });

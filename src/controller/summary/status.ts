@@ -82,7 +82,14 @@ export const buildStatus = (
             digest: shown.digest,
             shortDigest: shortDigest(shown.digest),
             mediaType: shown.mediaType,
-            resolvedAt: shown.resolvedAt,
+            // When the tag was first seen at this digest: the poller's later looks are not news, and
+            // recording each would write the status of an unchanged CR every interval (issue 17).
+            resolvedAt:
+              previous?.artifact?.digest === shown.digest &&
+              previous.artifact.url === shown.url &&
+              previous.artifact.tag === shown.tag
+                ? previous.artifact.resolvedAt
+                : shown.resolvedAt,
           },
         }
       : previous?.artifact

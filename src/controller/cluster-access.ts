@@ -59,13 +59,37 @@ const orUndefinedOn404 = async <T>(read: () => Promise<T>): Promise<T | undefine
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** Where the operator's own informer keeps the ArtifactVerifications it watches. */
+export interface ArtifactVerificationCache {
+  get(namespace: string, name: string): ArtifactVerification | undefined;
+}
+
+/**
+ * Whether a cached copy is at least as new as the version this process wrote. Resource versions are
+ * opaque: only equal strings, or two integers (etcd's revisions) in order, are taken as proof.
+ */
+export const atLeast = (cached: string | undefined, written: string): boolean => {
+  if (cached === undefined) return false;
+  if (cached === written) return true;
+  return /^\d{1,30}$/.test(cached) && /^\d{1,30}$/.test(written) && BigInt(cached) > BigInt(written);
+};
+
 export class KubeClusterAccess implements ClusterAccess {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
+  private readonly cache: ArtifactVerificationCache | undefined;
+  /** resourceVersion of each CR's last write by this process, until the cache has caught up with it. */
+  private readonly written = new Map<string, string>();
 
-  constructor(kubeConfig: KubeConfig) {
+  /**
+   * With `cache`, a CR is read from the informer's cache (no GET per reconcile, issue 17) unless this
+   * process wrote it since and the cache has not seen that write yet: then it is read from the API
+   * server, so a reconcile never acts on a status older than the one the previous reconcile recorded.
+   */
+  constructor(kubeConfig: KubeConfig, cache?: ArtifactVerificationCache) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.cache = cache;
   }
 
   async readSecret(namespace: string, name: string): Promise<Readonly<Record<string, Buffer>> | undefined> {
@@ -84,7 +108,26 @@ export class KubeClusterAccess implements ClusterAccess {
     return map ? { ...(map.data ?? {}) } : undefined;
   }
 
-  getArtifactVerification(namespace: string, name: string): Promise<ArtifactVerification | undefined> {
+  async getArtifactVerification(namespace: string, name: string): Promise<ArtifactVerification | undefined> {
+    const key = `${namespace}/${name}`;
+    const cached = this.cache?.get(namespace, name);
+    if (cached !== undefined) {
+      const written = this.written.get(key);
+      if (written === undefined) return cached;
+      if (atLeast(cached.metadata.resourceVersion, written)) {
+        this.written.delete(key);
+        return cached;
+      }
+    }
+    const read = await this.readArtifactVerification(namespace, name);
+    if (read === undefined) this.written.delete(key);
+    return read;
+  }
+
+  private readArtifactVerification(
+    namespace: string,
+    name: string,
+  ): Promise<ArtifactVerification | undefined> {
     return orUndefinedOn404(
       () =>
         this.custom.getNamespacedCustomObject({
@@ -100,7 +143,7 @@ export class KubeClusterAccess implements ClusterAccess {
   async writeStatus(object: ArtifactVerification, status: ArtifactVerificationStatus): Promise<void> {
     const body: Record<string, unknown> = {};
     for (const key of STATUS_KEYS) body[key] = status[key] ?? null;
-    await this.custom.patchNamespacedCustomObjectStatus(
+    const updated = (await this.custom.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
         version: VERSION,
@@ -110,14 +153,21 @@ export class KubeClusterAccess implements ClusterAccess {
         body: { status: body },
       },
       mergePatch,
-    );
+    )) as ArtifactVerification;
+    this.remember(updated);
+  }
+
+  private remember(object: ArtifactVerification): void {
+    const version = object.metadata.resourceVersion;
+    if (this.cache !== undefined && version !== undefined)
+      this.written.set(`${object.metadata.namespace ?? ''}/${object.metadata.name}`, version);
   }
 
   async writeFinalizers(
     object: ArtifactVerification,
     finalizers: readonly string[],
   ): Promise<ArtifactVerification> {
-    return (await this.custom.patchNamespacedCustomObject(
+    const updated = (await this.custom.patchNamespacedCustomObject(
       {
         group: GROUP,
         version: VERSION,
@@ -128,5 +178,7 @@ export class KubeClusterAccess implements ClusterAccess {
       },
       mergePatch,
     )) as ArtifactVerification;
+    this.remember(updated);
+    return updated;
   }
 }

@@ -149,7 +149,9 @@ export const startOperator = async (options: {
     return { kind, informer };
   });
 
-  const cluster = new KubeClusterAccess(kubeConfig);
+  const cluster = new KubeClusterAccess(kubeConfig, {
+    get: (namespace, name) => crs.get(namespace, name),
+  });
   const dependencies = new DependencyIndex();
   const registries = new RegistryAccess({
     onRequest: registryRequestObserver(metrics),

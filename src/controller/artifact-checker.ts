@@ -41,7 +41,14 @@ export interface ArtifactCheckerOptions {
   readonly verify?: typeof verifyArtifact;
   /** The content scan (scan/scan-artifact.ts); replaced only in tests of the caching around it. */
   readonly scan?: typeof scanArtifact;
+  /** How many ArtifactVerifications there are now: the result caches hold at least a few per CR. */
+  readonly watchedObjects?: () => number;
 }
+
+/** Results kept at least, and per watched CR (a CR checks one digest, two while a tag moves). */
+const MIN_VERIFICATIONS = 2000;
+const MIN_SCANS = 500;
+const PER_OBJECT = 2;
 
 /**
  * A verdict that depended on revocation data is re-verified this often (a certificate revoked after
@@ -90,11 +97,14 @@ const summarizeScan = (result: ScanResult): ScanSummary => ({
 
 export class ArtifactChecker {
   private readonly options: ArtifactCheckerOptions;
-  private readonly verifications = new ResultCache<VerificationResult>(2000);
-  private readonly scans = new ResultCache<ScanSummary>(500);
+  private readonly verifications: ResultCache<VerificationResult>;
+  private readonly scans: ResultCache<ScanSummary>;
 
   constructor(options: ArtifactCheckerOptions) {
     this.options = options;
+    const watched = options.watchedObjects ?? (() => 0);
+    this.verifications = new ResultCache(() => Math.max(MIN_VERIFICATIONS, PER_OBJECT * watched()));
+    this.scans = new ResultCache(() => Math.max(MIN_SCANS, PER_OBJECT * watched()));
   }
 
   /**

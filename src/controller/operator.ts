@@ -184,6 +184,7 @@ export const startOperator = async (options: {
       onChecked: (seconds) => metrics.verificationDuration.observe(seconds),
       revocation,
       liveRenders,
+      watchedObjects: () => crs.size,
     }),
     holder,
     events: new EventRecorder(kubeConfig, {

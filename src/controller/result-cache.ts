@@ -19,10 +19,15 @@ export const stableHash = (value: unknown): string =>
 
 export class ResultCache<T> {
   private readonly entries = new Map<string, Promise<T>>();
-  private readonly maxEntries: number;
+  private readonly maxEntries: () => number;
 
-  constructor(maxEntries = 1000) {
-    this.maxEntries = maxEntries;
+  /**
+   * `maxEntries`: a number, or a function read at each insertion, so the cache can grow with the work
+   * (the operator sizes it from the number of CRs it watches: a cache smaller than the set of digests
+   * being re-checked misses on every reconcile, issue 17).
+   */
+  constructor(maxEntries: number | (() => number) = 1000) {
+    this.maxEntries = typeof maxEntries === 'number' ? () => maxEntries : maxEntries;
   }
 
   /** `options.refresh`: compute again even when a result (or a computation) is cached. */
@@ -50,7 +55,8 @@ export class ResultCache<T> {
       },
     );
     this.entries.set(key, promise);
-    while (this.entries.size > this.maxEntries) {
+    const max = this.maxEntries();
+    while (this.entries.size > max) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
       this.entries.delete(oldest);

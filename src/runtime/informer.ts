@@ -139,6 +139,11 @@ export class Informer<T extends KubernetesObject> {
     this.firstSync.reject(new RuntimeError('Stopped', 'the informer was stopped before its first list'));
   }
 
+  /** How many objects the cache holds. */
+  get size(): number {
+    return this.cache.size;
+  }
+
   get(namespace: string | undefined, name: string): T | undefined {
     return this.cache.get(cacheKey(this.options.kind.namespaced ? namespace : undefined, name));
   }

@@ -2,6 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { ResultCache, stableHash } from '../../src/controller/result-cache.ts';
 
 describe('ResultCache', () => {
+  it('grows with the work when its size is a function: every key of a round is a hit in the next', async () => {
+    let work = 10;
+    const cache = new ResultCache<number>(() => Math.max(10, 2 * work));
+    let runs = 0;
+    const round = async (keys: number): Promise<void> => {
+      for (let k = 0; k < keys; k += 1) await cache.get(`k${k}`, () => Promise.resolve(++runs));
+    };
+    await round(10);
+    await round(10);
+    expect(runs).toBe(10);
+    // 1,000 keys against a fixed 10 entries would miss on every one of them, round after round.
+    work = 1000;
+    await round(1000);
+    const before = runs;
+    await round(1000);
+    expect(runs).toBe(before);
+    expect(cache.size).toBe(1000);
+    const fixed = new ResultCache<number>(10);
+    let fixedRuns = 0;
+    for (const _ of [1, 2])
+      for (let k = 0; k < 1000; k += 1) await fixed.get(`k${k}`, () => Promise.resolve(++fixedRuns));
+    expect(fixedRuns).toBe(2000);
+  });
+
   it('computes once per key and shares an in-flight computation', async () => {
     const cache = new ResultCache<number>();
     let runs = 0;

@@ -102,7 +102,14 @@ describe('kubectl apply -k . (config/default)', () => {
     expect(container?.resources?.limits?.memory).toBeDefined();
     expect(container?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     expect(pod?.volumes?.[0]?.emptyDir).toBeDefined();
-    expect(container?.env?.map((e) => e.name)).toEqual(['POD_NAMESPACE', 'POD_NAME']);
+    expect(container?.env?.map((e) => e.name)).toEqual(['POD_NAMESPACE', 'POD_NAME', 'NODE_OPTIONS']);
+    // The V8 heap fits the memory limit (old space + 3 semi-spaces well under it).
+    const heap = /--max-old-space-size=(\d+) --max-semi-space-size=(\d+)/.exec(
+      container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
+    );
+    expect(heap).not.toBeNull();
+    const limitMiB = Number(/^(\d+)Mi$/.exec(String(container?.resources?.limits?.memory))?.[1]);
+    expect(Number(heap?.[1]) + 3 * Number(heap?.[2])).toBeLessThanOrEqual(limitMiB * 0.7);
   });
 
   it('grants exactly the verbs and resources the operator uses, the Lease only in its own namespace', () => {

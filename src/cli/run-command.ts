@@ -51,7 +51,7 @@ export interface RunningOperator {
 /** Starts everything; exported for tests that run the operator in-process. */
 export const startRun = async (config: OperatorConfig, logger: Logger): Promise<RunningOperator> => {
   const kubeConfig = loadKubeConfig(config);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ objectMetrics: config.objectMetrics });
   let operator: Operator | undefined;
   let elector: LeaderElector | undefined;
   let stopping = false;

@@ -46,6 +46,8 @@ export interface OperatorConfig {
   readonly shutdownTimeoutMs: number;
   /** The push-notification receiver (--webhook-addr), off when absent. */
   readonly webhook?: WebhookConfig;
+  /** Which CRs get metric series of their own: all, or only unhealthy ones (--object-metrics). */
+  readonly objectMetrics: 'all' | 'unhealthy';
 }
 
 export interface WebhookConfig {
@@ -67,6 +69,7 @@ export const operatorOptions = {
   'leader-election-id': { type: 'string', default: 'tagguard-leader' },
   'allow-cross-namespace-refs': { type: 'boolean', default: false },
   concurrency: { type: 'string', default: '4' },
+  'object-metrics': { type: 'string', default: 'all' },
   'registry-qps': { type: 'string', default: '20' },
   'registry-request-timeout': { type: 'string', default: '30s' },
   'registry-operation-timeout': { type: 'string', default: '2m' },
@@ -92,6 +95,8 @@ export const operatorOptionHelp: Record<keyof typeof operatorOptions, string> = 
   'leader-election-id': 'name of the Lease (default tagguard-leader)',
   'allow-cross-namespace-refs': 'let sourceRef name objects in other namespaces',
   concurrency: 'reconciles at once (default 4)',
+  'object-metrics':
+    'per-ArtifactVerification metric series: all (default), or unhealthy (only CRs not trusted, holding or with findings)',
   'registry-qps': 'requests per second to one registry, bursts of twice that (default 20; 0 = unlimited)',
   'registry-request-timeout':
     'deadline of one registry request, body included, besides the idle timeouts (default 30s)',
@@ -175,6 +180,9 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
   const helm = values.helm ?? environment.helmOnPath;
   const webhook = parseWebhookFlags(values['webhook-addr'], values['webhook-secret'], environment);
   const watchLabelSelector = parseSelectorFlag(values['watch-label-selector']);
+  const objectMetrics = values['object-metrics'];
+  if (objectMetrics !== 'all' && objectMetrics !== 'unhealthy')
+    throw new ConfigError('InvalidValue', `--object-metrics "${objectMetrics}" must be all or unhealthy`);
   return Object.freeze({
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values['watch-namespace'] ? { watchNamespace: values['watch-namespace'] } : {}),
@@ -197,6 +205,7 @@ export const parseOperatorConfig = (argv: readonly string[], environment: Operat
     logPretty: format === undefined ? environment.isTty : format === 'pretty',
     shutdownTimeoutMs: 8_000,
     ...(webhook ? { webhook } : {}),
+    objectMetrics,
   });
 };
 

@@ -16,7 +16,7 @@ import type { TargetRef } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
-import { forgetObject, recordFindings, type OperatorMetrics } from '../observability/metrics.ts';
+import { countVerdict, forgetObject, reportObject, type OperatorMetrics } from '../observability/metrics.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import type { DigestPoller } from './digest-poller.ts';
 import { actionOf, holdOptions, intervalOf, objectKey } from './reconcile-spec.ts';
@@ -389,11 +389,11 @@ export class ArtifactVerificationReconciler {
   private countVerdict(object: ArtifactVerification, check: ArtifactCheck, verdict: Verdict): void {
     const prior = object.status?.history?.find((h) => h.digest === check.digest && h.tag === check.tag);
     if (prior?.verdict !== verdict)
-      this.deps.metrics.verifications.inc({
-        namespace: object.metadata.namespace ?? '',
-        name: object.metadata.name,
-        result: verdict,
-      });
+      countVerdict(
+        this.deps.metrics,
+        { namespace: object.metadata.namespace ?? '', name: object.metadata.name },
+        verdict,
+      );
   }
 
   /** Carries out the decision on the targets; undefined when they are kept as they are. */
@@ -424,10 +424,11 @@ export class ArtifactVerificationReconciler {
     const { object } = state;
     const summary = summarize(state);
     const labels = { namespace: object.metadata.namespace ?? '', name: object.metadata.name };
-    this.deps.metrics.artifactTrusted.set(labels, summary.trusted ? 1 : 0);
-    this.deps.metrics.heldTargets.set(labels, summary.blocking);
-    if (state.checks.some((c) => c.scan))
-      recordFindings(this.deps.metrics, labels, summary.findingsBySeverity);
+    reportObject(this.deps.metrics, labels, {
+      trusted: summary.trusted,
+      blocking: summary.blocking,
+      ...(state.checks.some((c) => c.scan) ? { findings: summary.findingsBySeverity } : {}),
+    });
     // Compared by content, not key order: the API server returns the status with its keys sorted.
     if (stableHash(summary.status) !== stableHash(state.writtenStatus ?? object.status ?? {})) {
       try {

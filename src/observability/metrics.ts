@@ -5,8 +5,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RegistryRequestEvent } from '../registry/transport.ts';
 import type { Severity } from '../api/artifact-verification.ts';
 
+/**
+ * Which ArtifactVerifications get series of their own (--object-metrics): `all` (default), or only those
+ * that need attention (`unhealthy`: not trusted, holding a target, with findings, or a verdict other than
+ * Trusted), so that a cluster of thousands of healthy CRs exports a few series, not thousands (issue 17).
+ * The alerts of config/prometheus work in both modes: they select unhealthy series.
+ */
+export type ObjectMetricsMode = 'all' | 'unhealthy';
+
 export interface OperatorMetrics {
   readonly registry: Registry;
+  readonly objectMetrics: ObjectMetricsMode;
+  /** ArtifactVerifications by state (trusted, untrusted), whatever the mode: bounded by the states. */
+  readonly objects: Gauge<'state'>;
   readonly digestResolutions: Counter<'registry' | 'result'>;
   readonly tagMutations: Counter<'namespace' | 'name'>;
   readonly verifications: Counter<'namespace' | 'name' | 'result'>;
@@ -24,13 +35,22 @@ export interface OperatorMetrics {
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
 
-export const createMetrics = (options: { defaultMetrics?: boolean } = {}): OperatorMetrics => {
+export const createMetrics = (
+  options: { defaultMetrics?: boolean; objectMetrics?: ObjectMetricsMode } = {},
+): OperatorMetrics => {
   const registry = new Registry();
   if (options.defaultMetrics ?? true)
     collectDefaultMetrics({ register: registry, prefix: 'tagguard_process_' });
   const registers = [registry];
   return {
     registry,
+    objectMetrics: options.objectMetrics ?? 'all',
+    objects: new Gauge({
+      name: 'tagguard_artifact_verifications',
+      help: 'ArtifactVerifications reconciled by this instance, by state (trusted, untrusted).',
+      labelNames: ['state'],
+      registers,
+    }),
     digestResolutions: new Counter({
       name: 'tagguard_digest_resolutions_total',
       help: 'Tag to digest resolutions by registry and result (ok, error).',
@@ -123,18 +143,81 @@ export const registryRequestObserver =
     );
   };
 
-/** Sets the per-severity findings gauge (every severity, so a fixed artifact drops back to zero). */
-export const recordFindings = (
+export interface ObjectLabels {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** What one reconcile says of its CR, for the per-object series. */
+export interface ObjectReport {
+  readonly trusted: boolean;
+  /** Targets held in a way that blocks deployment. */
+  readonly blocking: number;
+  /** Findings of this reconcile's scan by severity; undefined when nothing was scanned. */
+  readonly findings?: Readonly<Partial<Record<Severity, number>>>;
+}
+
+/** The state of every CR this instance reports on, for tagguard_artifact_verifications. */
+const states = new WeakMap<OperatorMetrics, Map<string, 'trusted' | 'untrusted'>>();
+
+/** Moves one CR between states (undefined: gone); the gauge is adjusted, not recounted. */
+const countStates = (
   metrics: OperatorMetrics,
-  labels: { namespace: string; name: string },
-  counts: Readonly<Partial<Record<Severity, number>>>,
+  key: string,
+  state: 'trusted' | 'untrusted' | undefined,
 ): void => {
-  for (const severity of SEVERITIES) metrics.scanFindings.set({ ...labels, severity }, counts[severity] ?? 0);
+  let byObject = states.get(metrics);
+  if (byObject === undefined) {
+    byObject = new Map<string, 'trusted' | 'untrusted'>();
+    states.set(metrics, byObject);
+    metrics.objects.set({ state: 'trusted' }, 0);
+    metrics.objects.set({ state: 'untrusted' }, 0);
+  }
+  const before = byObject.get(key);
+  if (before === state) return;
+  if (before !== undefined) metrics.objects.dec({ state: before });
+  if (state === undefined) byObject.delete(key);
+  else {
+    byObject.set(key, state);
+    metrics.objects.inc({ state });
+  }
 };
 
-/** Drops every series of a deleted ArtifactVerification. */
-export const forgetObject = (metrics: OperatorMetrics, labels: { namespace: string; name: string }): void => {
+/**
+ * The per-object gauges of one reconcile. In `unhealthy` mode a CR that is trusted, holds nothing and has
+ * no findings has no series (they are removed when it becomes healthy again).
+ */
+export const reportObject = (metrics: OperatorMetrics, labels: ObjectLabels, report: ObjectReport): void => {
+  countStates(metrics, `${labels.namespace}/${labels.name}`, report.trusted ? 'trusted' : 'untrusted');
+  const findings = report.findings;
+  const anyFindings = findings !== undefined && SEVERITIES.some((s) => (findings[s] ?? 0) > 0);
+  const unhealthy = !report.trusted || report.blocking > 0 || anyFindings;
+  if (metrics.objectMetrics === 'unhealthy' && !unhealthy) {
+    removeObjectGauges(metrics, labels);
+    return;
+  }
+  metrics.artifactTrusted.set(labels, report.trusted ? 1 : 0);
+  metrics.heldTargets.set(labels, report.blocking);
+  // Every severity, so a fixed artifact drops back to zero.
+  if (findings !== undefined)
+    for (const severity of SEVERITIES)
+      metrics.scanFindings.set({ ...labels, severity }, findings[severity] ?? 0);
+};
+
+/** A new verdict on a digest; in `unhealthy` mode Trusted verdicts are not counted per object. */
+export const countVerdict = (metrics: OperatorMetrics, labels: ObjectLabels, result: string): void => {
+  if (metrics.objectMetrics === 'unhealthy' && result === 'Trusted') return;
+  metrics.verifications.inc({ ...labels, result });
+};
+
+const removeObjectGauges = (metrics: OperatorMetrics, labels: ObjectLabels): void => {
   metrics.heldTargets.remove(labels);
   metrics.artifactTrusted.remove(labels);
   for (const severity of SEVERITIES) metrics.scanFindings.remove({ ...labels, severity });
+};
+
+/** Drops every series of a deleted ArtifactVerification (counters too: the object is gone). */
+export const forgetObject = (metrics: OperatorMetrics, labels: ObjectLabels): void => {
+  countStates(metrics, `${labels.namespace}/${labels.name}`, undefined);
+  removeObjectGauges(metrics, labels);
 };

@@ -63,6 +63,7 @@ describe('operator configuration', () => {
     [['--metrics-addr', ':99999'], 'InvalidValue'],
     [['--watch-label-selector', 'sharding.tagguard.dev/key=shard1,'], 'InvalidValue'],
     [['--watch-label-selector', 'key in shard1'], 'InvalidValue'],
+    [['--object-metrics', 'some'], 'InvalidValue'],
     [['--no-such-flag'], 'InvalidFlag'],
     [['positional'], 'InvalidFlag'],
   ])('rejects %j with %s', (argv, code) => {

@@ -67,7 +67,16 @@ export interface DigestPollerOptions {
   readonly minSpacingMs?: number;
   /** Called for each resolve a push triggered (for the metric). */
   readonly onTriggeredResolve?: () => void;
+  /** [0, 1) for the jitter of each tick (default Math.random; fixed in tests). */
+  readonly random?: () => number;
 }
+
+/**
+ * Each tick comes up to this share of the interval early, drawn afresh every time: keys first resolved
+ * together (an operator start over thousands of CRs) drift apart instead of ticking in bursts forever
+ * after, and no key is ever polled less often than its interval asks (issue 17).
+ */
+export const TICK_JITTER = 0.1;
 
 export class DigestPoller {
   private readonly polls = new Map<string, PollState>();
@@ -78,8 +87,10 @@ export class DigestPoller {
   private readonly minSpacingMs: number;
   private readonly onTriggeredResolve: () => void;
   private stopped = false;
+  private readonly random: () => number;
 
   constructor(options: DigestPollerOptions) {
+    this.random = options.random ?? Math.random;
     this.onChange = options.onChange;
     this.now = options.now ?? Date.now;
     this.describe = options.describe ?? (() => undefined);
@@ -174,7 +185,8 @@ export class DigestPoller {
   private schedule(key: string, state: PollState): void {
     clearTimeout(state.timer);
     if (this.stopped) return;
-    state.timer = setTimeout(() => void this.tick(key, state), state.intervalMs);
+    const delay = state.intervalMs * (1 - TICK_JITTER * this.random());
+    state.timer = setTimeout(() => void this.tick(key, state), delay);
     state.timer.unref();
   }
 

@@ -36,6 +36,41 @@ describe('DigestPoller', () => {
     poller.stop();
   });
 
+  it('ticks a little early, never late, so keys started together drift apart', async () => {
+    vi.useFakeTimers();
+    const ticks = new Map<string, number[]>();
+    let draw = 0;
+    // Ten keys started at once, each drawing its own jitter.
+    const poller = new DigestPoller({ onChange: () => undefined, random: () => (draw += 0.37) % 1 });
+    const started = Date.now();
+    for (let k = 0; k < 10; k += 1) {
+      const key = `k${k}`;
+      await poller.resolve(
+        key,
+        `ns/${key}`,
+        60_000,
+        () => {
+          ticks.set(key, [...(ticks.get(key) ?? []), Date.now() - started]);
+          return Promise.resolve({ digest: d(1), tag: 't', mediaType: 'm' });
+        },
+        0,
+      );
+    }
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    for (const times of ticks.values()) {
+      const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
+      expect(gaps.length).toBeGreaterThanOrEqual(5);
+      for (const gap of gaps) {
+        expect(gap).toBeLessThanOrEqual(60_000);
+        expect(gap).toBeGreaterThanOrEqual(54_000);
+      }
+    }
+    // The first polls after the start are spread over seconds, not all at the same instant.
+    const second = [...ticks.values()].map((t) => t[1] ?? 0);
+    expect(Math.max(...second) - Math.min(...second)).toBeGreaterThan(3_000);
+    poller.stop();
+  });
+
   it('drops a key when its last subscriber lets go', async () => {
     const poller = new DigestPoller({ onChange: () => undefined });
     const resolver = () => Promise.resolve({ digest: d(1), tag: 't', mediaType: 'm' });

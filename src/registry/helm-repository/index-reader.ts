@@ -1,0 +1,451 @@
+// index.yaml → the entries tagguard acts on, read as helm's loadIndex reads it (sigs.k8s.io/yaml's
+// UnmarshalStrict over go-yaml v2, then encoding/json into repo.IndexFile) or refused with a code. One
+// pass over the parser's events with an explicit stack: bounded in nodes, depth and time; the charts not
+// asked for are checked for structure but not kept. Decisions and their reasons: docs/helm-repositories.md.
+import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event, type ScalarEvent } from 'js-yaml';
+import { decodeUtf8, resolvePlainScalar } from '../../yaml/bounded-yaml.ts';
+import { compareChartVersions, parseChartVersion, type ChartSemVer } from './chart-version.ts';
+import { HelmRepositoryError, type HelmRepositoryErrorCode } from './errors.ts';
+
+export interface IndexLimits {
+  /** Most YAML nodes (scalars and collections) in the index. */
+  readonly maxNodes: number;
+  /** Deepest nesting of collections. */
+  readonly maxDepth: number;
+}
+
+/** A public index of ~20k chart versions has ~1.5M nodes; nested metadata of a chart is shallow. */
+export const defaultIndexLimits: IndexLimits = { maxNodes: 4_000_000, maxDepth: 32 };
+
+/** One chart version of the index, with the fields tagguard uses, as helm would hold them. */
+export interface ChartVersionEntry {
+  readonly name: string;
+  readonly version: string;
+  /** sha256 of the archive, lowercase hex; undefined when absent or not 64 hex digits (see rawDigest). */
+  readonly digest: string | undefined;
+  readonly rawDigest: string | undefined;
+  /** As written; urls[0] is the one helm and Flux download. */
+  readonly urls: readonly string[];
+  readonly created: string | undefined;
+  readonly deprecated: boolean;
+  /** The chart's apiVersion ("v1" when absent, as helm defaults it). */
+  readonly apiVersion: string;
+}
+
+export interface HelmIndex {
+  readonly apiVersion: string;
+  /** Every chart name of the index, in document order. */
+  readonly chartNames: readonly string[];
+  /** Entries helm drops on load (null, no name or version, a version that is not semver, a bad type). */
+  readonly skipped: number;
+  /** The chart's versions, newest first (helm's SortEntries); throws ChartNotFound or UnsupportedChartEntry. */
+  chart(name: string): readonly ChartVersionEntry[];
+  /** The entry of exactly this version string (helm's first lookup), or ChartNotFound. */
+  version(name: string, version: string): ChartVersionEntry;
+}
+
+export interface ReadIndexOptions {
+  readonly limits?: IndexLimits;
+  /** Keep only these charts' entries (the others are checked, not kept); all when absent. */
+  readonly charts?: ReadonlySet<string>;
+  /** Names the repository in errors. */
+  readonly host?: string;
+}
+
+const ROOT_KEYS = new Set(['apiVersion', 'generated', 'entries', 'publicKeys', 'annotations', 'serverInfo']);
+/** repo.ChartVersion's JSON fields: chart.Metadata's, then its own (deprecated ones kept for strict reads). */
+const ENTRY_KEYS = new Set([
+  'name',
+  'home',
+  'sources',
+  'version',
+  'description',
+  'keywords',
+  'maintainers',
+  'icon',
+  'apiVersion',
+  'condition',
+  'tags',
+  'appVersion',
+  'deprecated',
+  'annotations',
+  'kubeVersion',
+  'dependencies',
+  'type',
+  'urls',
+  'created',
+  'removed',
+  'digest',
+  'checksum',
+  'engine',
+  'tillerVersion',
+  'url',
+]);
+/** The string fields tagguard reads: another scalar type is converted by sigs.k8s.io/yaml (1.10 → "1.1"). */
+const STRING_FIELDS = new Set(['name', 'version', 'digest', 'apiVersion', 'created', 'type']);
+const BOOL_FIELDS = new Set(['deprecated']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Printable ASCII without '/', space or '\': helm's sanitizeString and filepath.Base leave it as it is. */
+const SAFE_NAME = /^[!-.0-[\]-~]+$/;
+
+interface RawEntry {
+  fields: Map<string, unknown>;
+  urls: string[] | undefined;
+}
+
+interface ChartState {
+  readonly name: string;
+  readonly keep: boolean;
+  readonly raw: RawEntry[];
+  problem: string | undefined;
+}
+
+type Role = 'root' | 'entries' | 'chart' | 'entry' | 'urls' | 'skip';
+
+interface Frame {
+  readonly kind: 'map' | 'seq';
+  readonly role: Role;
+  readonly keys: Set<string> | undefined;
+  pendingKey: string | undefined;
+  readonly chart: ChartState | undefined;
+  readonly entry: RawEntry | undefined;
+}
+
+const fail = (
+  code: HelmRepositoryErrorCode,
+  host: string | undefined,
+  message: string,
+  cause?: unknown,
+): never => {
+  throw new HelmRepositoryError(code, `${host ?? 'helm repository'}: index.yaml ${message}`, {
+    ...(host !== undefined ? { host } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+};
+
+/** Characters that start or separate nodes: refuses, before parsing, a text denser than maxNodes allows. */
+const STRUCTURAL = new Uint8Array(128);
+for (const c of ',:-?[{*!&\n') STRUCTURAL[c.charCodeAt(0)] = 1;
+const checkDensity = (text: string, limits: IndexLimits, host: string | undefined): void => {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && STRUCTURAL[c] === 1 && ++count > limits.maxNodes * 2)
+      fail('IndexTooLarge', host, `has more than ${limits.maxNodes} nodes`);
+  }
+};
+
+const scalarOf = (source: string, event: ScalarEvent): { value: unknown; block: boolean } => {
+  const text = getScalarValue(source, event);
+  const block = event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK;
+  return { value: event.style === SCALAR_STYLE.PLAIN ? resolvePlainScalar(text) : text, block };
+};
+
+const describe = (value: unknown): string => (value === null ? 'null' : typeof value);
+
+/**
+ * helm's per-entry load (apiVersion defaulted, Validate): an entry it drops is dropped here, a field of
+ * another type is the chart's problem. Returns undefined for a dropped entry.
+ */
+const toEntry = (chart: ChartState, raw: RawEntry): ChartVersionEntry | undefined => {
+  const field = (key: string): string | undefined => {
+    const value = raw.fields.get(key);
+    return typeof value === 'string' ? value : undefined;
+  };
+  const name = field('name') ?? '';
+  const version = field('version') ?? '';
+  if (name !== '' && name !== chart.name)
+    chart.problem ??= `an entry of chart ${JSON.stringify(chart.name.slice(0, 64))} names another chart`;
+  const type = field('type') ?? '';
+  if (name === '' || version === '' || parseChartVersion(version) === undefined) return undefined;
+  if (type !== '' && type !== 'application' && type !== 'library') return undefined;
+  const rawDigest = field('digest');
+  const deprecated = raw.fields.get('deprecated');
+  return {
+    name,
+    version,
+    digest: rawDigest !== undefined && SHA256_HEX.test(rawDigest) ? rawDigest : undefined,
+    rawDigest,
+    urls: raw.urls ?? [],
+    created: field('created'),
+    deprecated: deprecated === true,
+    apiVersion: field('apiVersion') || 'v1',
+  };
+};
+
+const finishChart = (chart: ChartState, host: string | undefined): readonly ChartVersionEntry[] => {
+  const kept: { entry: ChartVersionEntry; semver: ChartSemVer }[] = [];
+  for (const raw of chart.raw) {
+    const entry = toEntry(chart, raw);
+    if (entry === undefined) continue;
+    const semver = parseChartVersion(entry.version) as ChartSemVer;
+    const same = kept.find((k) => compareChartVersions(k.semver, semver) === 0);
+    if (same !== undefined)
+      chart.problem ??= `two entries of one version (${same.entry.version.slice(0, 64)} and ${entry.version.slice(0, 64)}): helm and Flux could pick either`;
+    kept.push({ entry, semver });
+  }
+  if (chart.problem !== undefined)
+    fail('UnsupportedChartEntry', host, `chart ${JSON.stringify(chart.name.slice(0, 64))}: ${chart.problem}`);
+  kept.sort((a, b) => compareChartVersions(b.semver, a.semver));
+  return kept.map((k) => k.entry);
+};
+
+const countSkipped = (chart: ChartState): number =>
+  chart.raw.filter((raw) => {
+    const name = raw.fields.get('name');
+    const version = raw.fields.get('version');
+    const type = raw.fields.get('type') ?? '';
+    return (
+      typeof name !== 'string' ||
+      name === '' ||
+      typeof version !== 'string' ||
+      parseChartVersion(version) === undefined ||
+      !['', 'application', 'library'].includes(type as string)
+    );
+  }).length;
+
+/** Reads index.yaml (or the JSON form helm also accepts). */
+export const readIndex = (bytes: Uint8Array, options: ReadIndexOptions = {}): HelmIndex => {
+  const limits = options.limits ?? defaultIndexLimits;
+  const host = options.host;
+  if (bytes.length === 0) fail('InvalidIndex', host, 'is empty');
+  // go-yaml v2 and encoding/json treat a byte order mark differently: not worth a guess.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    fail('UnsupportedIndex', host, 'starts with a byte order mark');
+  let source: string;
+  try {
+    source = decodeUtf8(bytes);
+  } catch (cause) {
+    return fail('InvalidIndex', host, 'is not UTF-8', cause);
+  }
+  checkDensity(source, limits, host);
+  let events: Event[];
+  try {
+    events = parseEvents(source, { maxDepth: limits.maxDepth });
+  } catch (cause) {
+    const message = ((cause as Error).message.split('\n')[0] ?? '').slice(0, 200);
+    return fail(
+      /maxDepth/.test(message) ? 'IndexTooLarge' : 'InvalidIndex',
+      host,
+      `does not parse: ${message}`,
+      cause,
+    );
+  }
+  if (events.length > limits.maxNodes) fail('IndexTooLarge', host, `has more than ${limits.maxNodes} nodes`);
+  return walk(source, events, options);
+};
+
+const walk = (source: string, events: readonly Event[], options: ReadIndexOptions): HelmIndex => {
+  const host = options.host;
+  const wanted = options.charts;
+  const unsupported = (why: string): never => fail('UnsupportedIndex', host, why);
+  const invalid = (why: string): never => fail('InvalidIndex', host, why);
+  const charts = new Map<string, ChartState>();
+  const stack: Frame[] = [];
+  let documents = 0;
+  let rootSeen = false;
+  let apiVersion: unknown;
+  let entriesSeen = false;
+  /** The chart the entries map opened last: a 'chart' frame starting now belongs to it. */
+  let lastChart: ChartState | undefined;
+
+  const anchorOrTag = (e: { anchorStart: number; tagStart: number }): void => {
+    if (e.anchorStart >= 0) unsupported('uses a YAML anchor');
+    if (e.tagStart >= 0) unsupported('uses a YAML tag');
+  };
+
+  /** The key being completed in a map frame: scalar text, checked for duplicates and known names. */
+  const takeKey = (frame: Frame, event: Event): void => {
+    if (event.type !== EVENT_ID.SCALAR) return unsupported('has a mapping key that is not a scalar');
+    const { value, block } = scalarOf(source, event);
+    if (typeof value !== 'string' || block)
+      return unsupported(`has a mapping key that is ${block ? 'a block scalar' : describe(value)}`);
+    if (value === '<<' && event.style === SCALAR_STYLE.PLAIN) unsupported('uses a YAML merge key');
+    if (frame.keys?.has(value))
+      unsupported(`has the key ${JSON.stringify(value.slice(0, 64))} twice in one mapping`);
+    frame.keys?.add(value);
+    if (frame.role === 'root' && !ROOT_KEYS.has(value))
+      unsupported(`has the unknown top-level field ${JSON.stringify(value.slice(0, 64))}`);
+    if (frame.role === 'entry' && !ENTRY_KEYS.has(value))
+      unsupported(`has the unknown chart field ${JSON.stringify(value.slice(0, 64))}`);
+    frame.pendingKey = value;
+  };
+
+  /** A value node for the top frame: returns the role of a collection that starts here. */
+  const valueRole = (frame: Frame | undefined, event: Event): Role => {
+    const collection =
+      event.type === EVENT_ID.MAPPING ? 'map' : event.type === EVENT_ID.SEQUENCE ? 'seq' : 'scalar';
+    if (frame === undefined) {
+      if (collection !== 'map') invalid('is not a mapping');
+      rootSeen = true;
+      return 'root';
+    }
+    const key = frame.pendingKey;
+    frame.pendingKey = undefined;
+    if (frame.role === 'root') {
+      if (key === 'entries') {
+        entriesSeen = true;
+        if (collection === 'map') return 'entries';
+        if (collection === 'scalar' && scalarOf(source, event as ScalarEvent).value === null) return 'skip';
+        return invalid('entries is not a mapping');
+      }
+      if (key === 'apiVersion') {
+        if (collection !== 'scalar') invalid('apiVersion is not a string');
+        const { value } = scalarOf(source, event as ScalarEvent);
+        if (value !== null && typeof value !== 'string') unsupported(`apiVersion is a ${describe(value)}`);
+        apiVersion = value;
+      }
+      return 'skip';
+    }
+    if (frame.role === 'entries') {
+      const name = key ?? '';
+      if (charts.has(name)) unsupported('has a chart twice');
+      const chart: ChartState = {
+        name,
+        keep: wanted === undefined || wanted.has(name),
+        raw: [],
+        problem: undefined,
+      };
+      charts.set(name, chart);
+      lastChart = chart;
+      if (!SAFE_NAME.test(name) || name === '.' || name === '..')
+        chart.problem = 'the chart name holds characters helm rewrites or refuses';
+      if (collection === 'seq') return 'chart';
+      if (collection === 'scalar' && scalarOf(source, event as ScalarEvent).value === null) return 'skip';
+      return invalid(`chart ${JSON.stringify(name.slice(0, 64))} is not a list`);
+    }
+    if (frame.role === 'chart') {
+      if (collection === 'map') return 'entry';
+      if (collection === 'scalar' && scalarOf(source, event as ScalarEvent).value === null) return 'skip';
+      return invalid(
+        `an entry of chart ${JSON.stringify((frame.chart?.name ?? '').slice(0, 64))} is not a mapping`,
+      );
+    }
+    if (frame.role === 'entry' && frame.chart?.keep === true && frame.entry !== undefined) {
+      const chart = frame.chart;
+      if (key === 'urls') {
+        if (collection === 'seq') {
+          frame.entry.urls = [];
+          return 'urls';
+        }
+        if (collection !== 'scalar' || scalarOf(source, event as ScalarEvent).value !== null)
+          chart.problem ??= 'urls is not a list';
+        return 'skip';
+      }
+      if (key !== undefined && (STRING_FIELDS.has(key) || BOOL_FIELDS.has(key))) {
+        if (collection !== 'scalar') {
+          chart.problem ??= `${key} is not a scalar`;
+          return 'skip';
+        }
+        const { value, block } = scalarOf(source, event as ScalarEvent);
+        const type = STRING_FIELDS.has(key) ? 'string' : 'boolean';
+        if (block) chart.problem ??= `${key} is a block scalar`;
+        else if (value !== null && typeof value !== type)
+          chart.problem ??= `${key} is a ${describe(value)}, not a ${type}`;
+        else if (value !== null) frame.entry.fields.set(key, value);
+      }
+      return 'skip';
+    }
+    if (frame.role === 'urls' && frame.chart?.keep === true) {
+      const value = collection === 'scalar' ? scalarOf(source, event as ScalarEvent) : undefined;
+      if (value === undefined || value.block || typeof value.value !== 'string')
+        frame.chart.problem ??= 'a URL is not a string';
+      else frame.entry?.urls?.push(value.value);
+    }
+    return 'skip';
+  };
+
+  for (const event of events) {
+    switch (event.type) {
+      case EVENT_ID.DOCUMENT:
+        if (++documents > 1) unsupported('has more than one YAML document');
+        if (event.directives.length > 0) unsupported('has a YAML directive');
+        break;
+      case EVENT_ID.ALIAS:
+        unsupported('uses a YAML alias');
+        break;
+      case EVENT_ID.SCALAR:
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        anchorOrTag(event);
+        const top = stack.at(-1);
+        if (top?.kind === 'map' && top.pendingKey === undefined) {
+          takeKey(top, event);
+          break;
+        }
+        const role = valueRole(top, event);
+        if (event.type === EVENT_ID.SCALAR) break;
+        const chart = role === 'chart' ? lastChart : top?.chart;
+        const entry: RawEntry | undefined =
+          role === 'entry'
+            ? { fields: new Map(), urls: undefined }
+            : role === 'urls'
+              ? top?.entry
+              : undefined;
+        if (role === 'entry' && chart?.keep === true && entry !== undefined) chart.raw.push(entry);
+        stack.push({
+          kind: event.type === EVENT_ID.MAPPING ? 'map' : 'seq',
+          role,
+          keys: event.type === EVENT_ID.MAPPING ? new Set() : undefined,
+          pendingKey: undefined,
+          chart,
+          entry,
+        });
+        break;
+      }
+      case EVENT_ID.POP:
+        stack.pop();
+        break;
+      default:
+        break;
+    }
+  }
+  if (!rootSeen) invalid('is empty');
+  if (typeof apiVersion !== 'string' || apiVersion === '') invalid('has no apiVersion');
+  if (!entriesSeen) invalid('has no entries');
+  return buildIndex(apiVersion as string, charts, host);
+};
+
+const buildIndex = (
+  apiVersion: string,
+  charts: Map<string, ChartState>,
+  host: string | undefined,
+): HelmIndex => {
+  const finished = new Map<string, readonly ChartVersionEntry[] | HelmRepositoryError>();
+  let skipped = 0;
+  for (const chart of charts.values()) {
+    if (!chart.keep) continue;
+    skipped += countSkipped(chart);
+    try {
+      finished.set(chart.name, finishChart(chart, host));
+    } catch (error) {
+      finished.set(chart.name, error as HelmRepositoryError);
+    }
+  }
+  const chartOf = (name: string): readonly ChartVersionEntry[] => {
+    const found = finished.get(name);
+    if (found === undefined)
+      return fail(
+        'ChartNotFound',
+        host,
+        charts.has(name)
+          ? `chart ${JSON.stringify(name.slice(0, 64))} was not read (not asked for)`
+          : `has no chart ${JSON.stringify(name.slice(0, 64))}`,
+      );
+    if (found instanceof HelmRepositoryError) throw found;
+    return found;
+  };
+  return {
+    apiVersion,
+    chartNames: [...charts.keys()],
+    skipped,
+    chart: chartOf,
+    version: (name, version) =>
+      chartOf(name).find((e) => e.version === version) ??
+      fail(
+        'ChartNotFound',
+        host,
+        `has no version ${JSON.stringify(version.slice(0, 64))} of chart ${JSON.stringify(name.slice(0, 64))}`,
+      ),
+  };
+};

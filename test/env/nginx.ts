@@ -12,7 +12,8 @@ import { probe } from './https-get.ts';
 import { waitFor, logTail, type ProcessSupervisor, type ServiceHandle } from './processes.ts';
 import type { KeyPair } from './pki.ts';
 
-export const NGINX = '/usr/sbin/nginx';
+/** Debian's nginx, outside a normal user's PATH; elsewhere the one on PATH. */
+export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 const exec = promisify(execFile);
 
 export interface NginxOptions {
@@ -161,7 +162,6 @@ export const startNginx = async (
   baseDir: string,
   options: NginxOptions,
 ): Promise<NginxServer> => {
-  if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install nginx`);
   const dir = join(baseDir, options.name);
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
     await mkdir(join(dir, 'tmp', sub), { recursive: true });

@@ -1,7 +1,8 @@
 // index.yaml → the entries tagguard acts on, read as helm's loadIndex reads it (sigs.k8s.io/yaml's
 // UnmarshalStrict over go-yaml v2, then encoding/json into repo.IndexFile) or refused with a code. One
-// pass over the parser's events with an explicit stack: bounded in nodes, depth and time; the charts not
-// asked for are checked for structure but not kept. Decisions and their reasons: docs/helm-repositories.md.
+// pass over the parser's events with an explicit stack: bounded in nodes, depth and time; an index in helm's
+// own layout is parsed one chart at a time (the parser's events of one chart in memory, not of the whole
+// index); the charts not asked for are checked but not kept. Decisions and reasons: docs/helm-repositories.md.
 import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event, type ScalarEvent } from 'js-yaml';
 import { decodeUtf8, resolvePlainScalar } from '../../yaml/bounded-yaml.ts';
 import { compareChartVersions, parseChartVersion, type ChartSemVer } from './chart-version.ts';
@@ -10,12 +11,24 @@ import { HelmRepositoryError, type HelmRepositoryErrorCode } from './errors.ts';
 export interface IndexLimits {
   /** Most YAML nodes (scalars and collections) in the index. */
   readonly maxNodes: number;
+  /**
+   * Most nodes parsed at once: one chart of an index in helm's layout, or a whole index in any other layout.
+   * The parser holds ~160 bytes per node while it runs: this bounds that peak.
+   */
+  readonly maxDocumentNodes: number;
   /** Deepest nesting of collections. */
   readonly maxDepth: number;
 }
 
-/** A public index of ~20k chart versions has ~1.5M nodes; nested metadata of a chart is shallow. */
-export const defaultIndexLimits: IndexLimits = { maxNodes: 4_000_000, maxDepth: 32 };
+/**
+ * A public index of ~20k chart versions has ~1.5M nodes; 500k nodes parsed at once is a peak of ~80 MB (an
+ * index of ~6 MB in another layout than helm's, or one chart of ~25k versions); nested metadata is shallow.
+ */
+export const defaultIndexLimits: IndexLimits = {
+  maxNodes: 4_000_000,
+  maxDocumentNodes: 500_000,
+  maxDepth: 32,
+};
 
 /** One chart version of the index, with the fields tagguard uses, as helm would hold them. */
 export interface ChartVersionEntry {
@@ -36,7 +49,7 @@ export interface HelmIndex {
   readonly apiVersion: string;
   /** Every chart name of the index, in document order. */
   readonly chartNames: readonly string[];
-  /** Entries helm drops on load (null, no name or version, a version that is not semver, a bad type). */
+  /** Entries of the kept charts helm drops on load (no name or version, a version not semver, a bad type). */
   readonly skipped: number;
   /** The chart's versions, newest first (helm's SortEntries); throws ChartNotFound or UnsupportedChartEntry. */
   chart(name: string): readonly ChartVersionEntry[];
@@ -50,6 +63,8 @@ export interface ReadIndexOptions {
   readonly charts?: ReadonlySet<string>;
   /** Names the repository in errors. */
   readonly host?: string;
+  /** false: parse the whole index at once even in helm's layout (tests compare both ways). */
+  readonly split?: boolean;
 }
 
 const ROOT_KEYS = new Set(['apiVersion', 'generated', 'entries', 'publicKeys', 'annotations', 'serverInfo']);
@@ -126,12 +141,13 @@ const fail = (
 /** Characters that start or separate nodes: refuses, before parsing, a text denser than maxNodes allows. */
 const STRUCTURAL = new Uint8Array(128);
 for (const c of ',:-?[{*!&\n') STRUCTURAL[c.charCodeAt(0)] = 1;
-const checkDensity = (text: string, limits: IndexLimits, host: string | undefined): void => {
+const checkDensity = (text: string, maxNodes: number, host: string | undefined): void => {
+  if (text.length <= maxNodes * 2) return;
   let count = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 128 && STRUCTURAL[c] === 1 && ++count > limits.maxNodes * 2)
-      fail('IndexTooLarge', host, `has more than ${limits.maxNodes} nodes`);
+    if (c < 128 && STRUCTURAL[c] === 1 && ++count > maxNodes * 2)
+      fail('IndexTooLarge', host, `has more than ${maxNodes} nodes`);
   }
 };
 
@@ -144,10 +160,13 @@ const scalarOf = (source: string, event: ScalarEvent): { value: unknown; block: 
 const describe = (value: unknown): string => (value === null ? 'null' : typeof value);
 
 /**
- * helm's per-entry load (apiVersion defaulted, Validate): an entry it drops is dropped here, a field of
- * another type is the chart's problem. Returns undefined for a dropped entry.
+ * helm's per-entry load (apiVersion defaulted, Validate): an entry it drops is undefined here. A name other
+ * than the chart's key becomes the chart's problem.
  */
-const toEntry = (chart: ChartState, raw: RawEntry): ChartVersionEntry | undefined => {
+const toEntry = (
+  chart: ChartState,
+  raw: RawEntry,
+): { entry: ChartVersionEntry; semver: ChartSemVer } | undefined => {
   const field = (key: string): string | undefined => {
     const value = raw.fields.get(key);
     return typeof value === 'string' ? value : undefined;
@@ -157,52 +176,155 @@ const toEntry = (chart: ChartState, raw: RawEntry): ChartVersionEntry | undefine
   if (name !== '' && name !== chart.name)
     chart.problem ??= `an entry of chart ${JSON.stringify(chart.name.slice(0, 64))} names another chart`;
   const type = field('type') ?? '';
-  if (name === '' || version === '' || parseChartVersion(version) === undefined) return undefined;
-  if (type !== '' && type !== 'application' && type !== 'library') return undefined;
+  const semver = name === '' || version === '' ? undefined : parseChartVersion(version);
+  if (semver === undefined || (type !== '' && type !== 'application' && type !== 'library')) return undefined;
   const rawDigest = field('digest');
-  const deprecated = raw.fields.get('deprecated');
   return {
-    name,
-    version,
-    digest: rawDigest !== undefined && SHA256_HEX.test(rawDigest) ? rawDigest : undefined,
-    rawDigest,
-    urls: raw.urls ?? [],
-    created: field('created'),
-    deprecated: deprecated === true,
-    apiVersion: field('apiVersion') || 'v1',
+    semver,
+    entry: {
+      name,
+      version,
+      digest: rawDigest !== undefined && SHA256_HEX.test(rawDigest) ? rawDigest : undefined,
+      rawDigest,
+      urls: raw.urls ?? [],
+      created: field('created'),
+      deprecated: raw.fields.get('deprecated') === true,
+      apiVersion: field('apiVersion') || 'v1',
+    },
   };
 };
 
-const finishChart = (chart: ChartState, host: string | undefined): readonly ChartVersionEntry[] => {
+/** The chart's kept entries, newest first, and how many helm would drop; throws for a chart's problem. */
+const finishChart = (
+  chart: ChartState,
+  host: string | undefined,
+): { entries: readonly ChartVersionEntry[]; skipped: number } => {
   const kept: { entry: ChartVersionEntry; semver: ChartSemVer }[] = [];
   for (const raw of chart.raw) {
-    const entry = toEntry(chart, raw);
-    if (entry === undefined) continue;
-    const semver = parseChartVersion(entry.version) as ChartSemVer;
-    const same = kept.find((k) => compareChartVersions(k.semver, semver) === 0);
+    const read = toEntry(chart, raw);
+    if (read === undefined) continue;
+    const same = kept.find((k) => compareChartVersions(k.semver, read.semver) === 0);
     if (same !== undefined)
-      chart.problem ??= `two entries of one version (${same.entry.version.slice(0, 64)} and ${entry.version.slice(0, 64)}): helm and Flux could pick either`;
-    kept.push({ entry, semver });
+      chart.problem ??= `two entries of one version (${same.entry.version.slice(0, 64)} and ${read.entry.version.slice(0, 64)}): helm and Flux could pick either`;
+    kept.push(read);
   }
   if (chart.problem !== undefined)
     fail('UnsupportedChartEntry', host, `chart ${JSON.stringify(chart.name.slice(0, 64))}: ${chart.problem}`);
   kept.sort((a, b) => compareChartVersions(b.semver, a.semver));
-  return kept.map((k) => k.entry);
+  return { entries: kept.map((k) => k.entry), skipped: chart.raw.length - kept.length };
 };
 
-const countSkipped = (chart: ChartState): number =>
-  chart.raw.filter((raw) => {
-    const name = raw.fields.get('name');
-    const version = raw.fields.get('version');
-    const type = raw.fields.get('type') ?? '';
-    return (
-      typeof name !== 'string' ||
-      name === '' ||
-      typeof version !== 'string' ||
-      parseChartVersion(version) === undefined ||
-      !['', 'application', 'library'].includes(type as string)
+/** Parser events of one YAML text, under the per-parse node cap. */
+const parseDocument = (source: string, limits: IndexLimits, host: string | undefined): Event[] => {
+  checkDensity(source, limits.maxDocumentNodes, host);
+  let events: Event[];
+  try {
+    events = parseEvents(source, { maxDepth: limits.maxDepth });
+  } catch (cause) {
+    const message = ((cause as Error).message.split('\n')[0] ?? '').slice(0, 200);
+    return fail(
+      /maxDepth/.test(message) ? 'IndexTooLarge' : 'InvalidIndex',
+      host,
+      `does not parse: ${message}`,
+      cause,
     );
-  }).length;
+  }
+  if (events.length > limits.maxDocumentNodes)
+    fail('IndexTooLarge', host, `has more than ${limits.maxDocumentNodes} nodes to parse at once`);
+  return events;
+};
+
+/** A chart's key line in helm's layout: two spaces, a simple or quoted name, a colon, nothing else. */
+const CHART_KEY_LINE = /^ {2}("[^"\\\n]*"|'[^'\n]*'|[A-Za-z0-9_.][A-Za-z0-9_./-]*) *:( +#.*)? *$/;
+const ITEM_LINE = /^ {2}-( |$)/;
+const DEEPER_LINE = /^ {3}/;
+const BLANK_OR_COMMENT = /^ *(#.*)?$/;
+
+/**
+ * Splits an index in helm's block layout (`entries:` alone on a column-0 line, each chart a two-space key
+ * line, its entries below it) into the rest of the document, with `entries: {}` in place, and one text per
+ * chart. Any other layout answers undefined (the whole index is then parsed at once). Whether the split
+ * reads as the whole would is checked on the parsed pieces (readIndex), not assumed.
+ */
+const splitCanonical = (text: string): { remainder: string; chunks: string[] } | undefined => {
+  if (text.includes('\r')) return undefined;
+  const lines = text.split('\n');
+  let start = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('---') || line.startsWith('...') || line.startsWith('%')) return undefined;
+    if (/^entries: *$/.test(line)) {
+      if (start !== -1) return undefined;
+      start = i;
+    }
+  }
+  if (start === -1) return undefined;
+  let end = lines.length;
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line !== '' && line[0] !== ' ' && line[0] !== '#') {
+      end = i;
+      break;
+    }
+  }
+  const chunks: string[][] = [];
+  for (let i = start + 1; i < end; i++) {
+    const line = lines[i] ?? '';
+    if (CHART_KEY_LINE.test(line)) chunks.push([line]);
+    else if (BLANK_OR_COMMENT.test(line)) chunks.at(-1)?.push(line);
+    else if (ITEM_LINE.test(line) || DEEPER_LINE.test(line)) {
+      const chunk = chunks.at(-1);
+      if (chunk === undefined) return undefined;
+      chunk.push(line);
+    } else return undefined;
+  }
+  return {
+    remainder: [...lines.slice(0, start), 'entries: {}', ...lines.slice(end)].join('\n'),
+    chunks: chunks.map((c) => `entries:\n${c.join('\n')}\n`),
+  };
+};
+
+/**
+ * The split read, or undefined where it cannot stand for the whole: a piece that does not parse or is
+ * refused, the rest not holding exactly one top-level `entries` (the placeholder), or a chunk holding other
+ * than its one chart. The whole index is then parsed at once and answers with its own result or refusal.
+ */
+const readSplit = (
+  split: { remainder: string; chunks: string[] },
+  options: ReadIndexOptions,
+  limits: IndexLimits,
+): HelmIndex | undefined => {
+  const host = options.host;
+  const charts = new Map<string, ChartState>();
+  try {
+    const top = walk(split.remainder, parseDocument(split.remainder, limits, host), options, charts);
+    if (!top.entriesSeen || charts.size !== 0) return undefined;
+    let nodes = 0;
+    for (const chunk of split.chunks) {
+      const events = parseDocument(chunk, limits, host);
+      nodes += events.length;
+      if (nodes > limits.maxNodes) return undefined;
+      const before: number = charts.size;
+      const piece = walk(chunk, events, options, charts);
+      if (!piece.entriesSeen || charts.size !== before + 1) return undefined;
+    }
+    return finish(top, charts, host);
+  } catch {
+    return undefined;
+  }
+};
+
+const finish = (
+  read: { rootSeen: boolean; apiVersion: unknown; entriesSeen: boolean },
+  charts: Map<string, ChartState>,
+  host: string | undefined,
+): HelmIndex => {
+  if (!read.rootSeen) fail('InvalidIndex', host, 'is empty');
+  if (typeof read.apiVersion !== 'string' || read.apiVersion === '')
+    fail('InvalidIndex', host, 'has no apiVersion');
+  if (!read.entriesSeen) fail('InvalidIndex', host, 'has no entries');
+  return buildIndex(read.apiVersion as string, charts, host);
+};
 
 /** Reads index.yaml (or the JSON form helm also accepts). */
 export const readIndex = (bytes: Uint8Array, options: ReadIndexOptions = {}): HelmIndex => {
@@ -218,29 +340,25 @@ export const readIndex = (bytes: Uint8Array, options: ReadIndexOptions = {}): He
   } catch (cause) {
     return fail('InvalidIndex', host, 'is not UTF-8', cause);
   }
-  checkDensity(source, limits, host);
-  let events: Event[];
-  try {
-    events = parseEvents(source, { maxDepth: limits.maxDepth });
-  } catch (cause) {
-    const message = ((cause as Error).message.split('\n')[0] ?? '').slice(0, 200);
-    return fail(
-      /maxDepth/.test(message) ? 'IndexTooLarge' : 'InvalidIndex',
-      host,
-      `does not parse: ${message}`,
-      cause,
-    );
-  }
-  if (events.length > limits.maxNodes) fail('IndexTooLarge', host, `has more than ${limits.maxNodes} nodes`);
-  return walk(source, events, options);
+  // The density check runs per parse (parseDocument); the total is counted as the pieces are parsed.
+  const split = options.split === false ? undefined : splitCanonical(source);
+  const fromSplit = split === undefined ? undefined : readSplit(split, options, limits);
+  if (fromSplit !== undefined) return fromSplit;
+  const charts = new Map<string, ChartState>();
+  return finish(walk(source, parseDocument(source, limits, host), options, charts), charts, host);
 };
 
-const walk = (source: string, events: readonly Event[], options: ReadIndexOptions): HelmIndex => {
+/** One pass over a document's events: the charts go into `charts`; the root's facts are returned. */
+const walk = (
+  source: string,
+  events: readonly Event[],
+  options: ReadIndexOptions,
+  charts: Map<string, ChartState>,
+): { rootSeen: boolean; apiVersion: unknown; entriesSeen: boolean } => {
   const host = options.host;
   const wanted = options.charts;
   const unsupported = (why: string): never => fail('UnsupportedIndex', host, why);
   const invalid = (why: string): never => fail('InvalidIndex', host, why);
-  const charts = new Map<string, ChartState>();
   const stack: Frame[] = [];
   let documents = 0;
   let rootSeen = false;
@@ -400,10 +518,7 @@ const walk = (source: string, events: readonly Event[], options: ReadIndexOption
         break;
     }
   }
-  if (!rootSeen) invalid('is empty');
-  if (typeof apiVersion !== 'string' || apiVersion === '') invalid('has no apiVersion');
-  if (!entriesSeen) invalid('has no entries');
-  return buildIndex(apiVersion as string, charts, host);
+  return { rootSeen, apiVersion, entriesSeen };
 };
 
 const buildIndex = (
@@ -415,9 +530,10 @@ const buildIndex = (
   let skipped = 0;
   for (const chart of charts.values()) {
     if (!chart.keep) continue;
-    skipped += countSkipped(chart);
     try {
-      finished.set(chart.name, finishChart(chart, host));
+      const done = finishChart(chart, host);
+      skipped += done.skipped;
+      finished.set(chart.name, done.entries);
     } catch (error) {
       finished.set(chart.name, error as HelmRepositoryError);
     }

@@ -6,9 +6,6 @@ import { HelmRepositoryError } from '../../../src/registry/helm-repository/error
 const D1 = 'a'.repeat(64);
 const D2 = 'b'.repeat(64);
 
-const read = (text: string, charts?: readonly string[]): HelmIndex =>
-  readIndex(Buffer.from(text), charts ? { charts: new Set(charts) } : {});
-
 const codeOf = (work: () => unknown): string | undefined => {
   try {
     work();
@@ -17,6 +14,36 @@ const codeOf = (work: () => unknown): string | undefined => {
     if (error instanceof HelmRepositoryError) return error.code;
     throw error;
   }
+};
+
+/** Everything an index answers: names, skipped, and each chart's entries or refusal code. */
+const outcome = (work: () => HelmIndex): unknown => {
+  let index: HelmIndex;
+  try {
+    index = work();
+  } catch (error) {
+    if (error instanceof HelmRepositoryError) return error.code;
+    throw error;
+  }
+  return {
+    names: index.chartNames,
+    skipped: index.skipped,
+    charts: index.chartNames.map((n) => {
+      try {
+        return index.chart(n);
+      } catch (error) {
+        return (error as HelmRepositoryError).code;
+      }
+    }),
+  };
+};
+
+/** Reads an index chart by chart (helm's layout) and whole, and checks both readings agree. */
+const read = (text: string, charts?: readonly string[]): HelmIndex => {
+  const options = charts ? { charts: new Set(charts) } : {};
+  const whole = outcome(() => readIndex(Buffer.from(text), { ...options, split: false }));
+  expect(outcome(() => readIndex(Buffer.from(text), options))).toEqual(whole);
+  return readIndex(Buffer.from(text), options);
 };
 
 const entry = (version: string, extra = ''): string =>
@@ -149,11 +176,44 @@ describe('readIndex', () => {
     expect(codeOf(() => idx.chart('pay\tment'))).toBe('UnsupportedChartEntry');
   });
 
+  it.each([
+    [
+      'a multi-line quoted scalar holding a chart key line',
+      index(entry('1.0.0', '    description: "a\n  other:\n  b"\n')),
+    ],
+    ['a block scalar', index(entry('1.0.0', '    description: |\n      other:\n      b\n'))],
+    [
+      'a comment between charts',
+      `apiVersion: v1\nentries:\n  payment:\n${entry('1.0.0')}# c\n  other:\n  - name: other\n    version: 1.0.0\n`,
+    ],
+    [
+      'a top-level key after the entries',
+      `apiVersion: v1\nentries:\n  payment:\n${entry('1.0.0')}generated: "2026-01-01T00:00:00Z"\n`,
+    ],
+    [
+      'entries inside a top-level flow mapping',
+      `apiVersion: v1\nannotations: {a: b,\nentries:\n  x: y}\nentries: {}\n`,
+    ],
+    ['a flow chart value', `apiVersion: v1\nentries:\n  payment: [{name: payment, version: 1.0.0}]\n`],
+    [
+      'a chart key twice in two pieces',
+      `apiVersion: v1\nentries:\n  payment:\n${entry('1.0.0')}  payment:\n${entry('2.0.0')}`,
+    ],
+    ['CRLF line ends', index(entry('1.0.0')).replaceAll('\n', '\r\n')],
+  ])('reads the same chart by chart as whole: %s', (_why, text) => {
+    // read() compares both readings; the outcome itself (entries or a refusal) is what it is.
+    codeOf(() => read(text));
+  });
+
   it('stops a dense index before parsing it', () => {
     const text = `apiVersion: v1\nentries: {a: [${'{},'.repeat(50_000)}]}\n`;
-    expect(codeOf(() => readIndex(Buffer.from(text), { limits: { maxNodes: 10_000, maxDepth: 32 } }))).toBe(
-      'IndexTooLarge',
-    );
+    expect(
+      codeOf(() =>
+        readIndex(Buffer.from(text), {
+          limits: { maxNodes: 10_000, maxDocumentNodes: 10_000, maxDepth: 32 },
+        }),
+      ),
+    ).toBe('IndexTooLarge');
   });
 
   it('refuses a nesting deeper than the limit', () => {

@@ -246,61 +246,74 @@ const BLANK_OR_COMMENT = /^ *(#.*)?$/;
  * chart. Any other layout answers undefined (the whole index is then parsed at once). Whether the split
  * reads as the whole would is checked on the parsed pieces (readIndex), not assumed.
  */
-const splitCanonical = (text: string): { remainder: string; chunks: string[] } | undefined => {
+const splitCanonical = (text: string): { remainder: string; chunks: [number, number][] } | undefined => {
   if (text.includes('\r')) return undefined;
-  const lines = text.split('\n');
+  // Line by line with indexOf: no array of every line of a large index in memory at once.
+  const lineAt = (at: number): { line: string; next: number } => {
+    const newline = text.indexOf('\n', at);
+    const end = newline === -1 ? text.length : newline;
+    return { line: text.slice(at, end), next: end + 1 };
+  };
   let start = -1;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
+  let sectionEnd = text.length;
+  for (let at = 0; at < text.length;) {
+    const { line, next } = lineAt(at);
     if (line.startsWith('---') || line.startsWith('...') || line.startsWith('%')) return undefined;
     if (/^entries: *$/.test(line)) {
       if (start !== -1) return undefined;
-      start = i;
-    }
+      start = next;
+    } else if (
+      start !== -1 &&
+      sectionEnd === text.length &&
+      at >= start &&
+      line !== '' &&
+      line[0] !== ' ' &&
+      line[0] !== '#'
+    )
+      sectionEnd = at;
+    at = next;
   }
   if (start === -1) return undefined;
-  let end = lines.length;
-  for (let i = start + 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line !== '' && line[0] !== ' ' && line[0] !== '#') {
-      end = i;
-      break;
-    }
+  const chunks: [number, number][] = [];
+  for (let at = start; at < sectionEnd;) {
+    const { line, next } = lineAt(at);
+    const last = chunks.at(-1);
+    if (CHART_KEY_LINE.test(line)) {
+      if (last !== undefined) last[1] = at;
+      chunks.push([at, sectionEnd]);
+    } else if (
+      !BLANK_OR_COMMENT.test(line) &&
+      (last === undefined || !(ITEM_LINE.test(line) || DEEPER_LINE.test(line)))
+    )
+      return undefined;
+    at = next;
   }
-  const chunks: string[][] = [];
-  for (let i = start + 1; i < end; i++) {
-    const line = lines[i] ?? '';
-    if (CHART_KEY_LINE.test(line)) chunks.push([line]);
-    else if (BLANK_OR_COMMENT.test(line)) chunks.at(-1)?.push(line);
-    else if (ITEM_LINE.test(line) || DEEPER_LINE.test(line)) {
-      const chunk = chunks.at(-1);
-      if (chunk === undefined) return undefined;
-      chunk.push(line);
-    } else return undefined;
-  }
+  const entriesLine = text.lastIndexOf('entries:', start - 1);
   return {
-    remainder: [...lines.slice(0, start), 'entries: {}', ...lines.slice(end)].join('\n'),
-    chunks: chunks.map((c) => `entries:\n${c.join('\n')}\n`),
+    remainder: `${text.slice(0, entriesLine)}entries: {}\n${text.slice(sectionEnd)}`,
+    chunks,
   };
 };
 
 /**
- * The split read, or undefined where it cannot stand for the whole: a piece that does not parse or is
- * refused, the rest not holding exactly one top-level `entries` (the placeholder), or a chunk holding other
- * than its one chart. The whole index is then parsed at once and answers with its own result or refusal.
+ * The split read; or, where it cannot stand for the whole, undefined (the rest not holding exactly one
+ * top-level `entries`, the placeholder; a chunk holding other than its one chart) or the refusal of a piece.
+ * The whole index is then parsed at once and answers with its own result or refusal.
  */
 const readSplit = (
-  split: { remainder: string; chunks: string[] },
+  split: { remainder: string; chunks: [number, number][] },
+  source: string,
   options: ReadIndexOptions,
   limits: IndexLimits,
-): HelmIndex | undefined => {
+): HelmIndex | HelmRepositoryError | undefined => {
   const host = options.host;
   const charts = new Map<string, ChartState>();
   try {
     const top = walk(split.remainder, parseDocument(split.remainder, limits, host), options, charts);
     if (!top.entriesSeen || charts.size !== 0) return undefined;
     let nodes = 0;
-    for (const chunk of split.chunks) {
+    for (const [from, to] of split.chunks) {
+      const chunk = `entries:\n${source.slice(from, to)}\n`;
       const events = parseDocument(chunk, limits, host);
       nodes += events.length;
       if (nodes > limits.maxNodes) return undefined;
@@ -309,8 +322,9 @@ const readSplit = (
       if (!piece.entriesSeen || charts.size !== before + 1) return undefined;
     }
     return finish(top, charts, host);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // A refusal of a piece is kept: if the whole index is too large to parse at once, it is the answer.
+    return error instanceof HelmRepositoryError ? error : undefined;
   }
 };
 
@@ -342,10 +356,19 @@ export const readIndex = (bytes: Uint8Array, options: ReadIndexOptions = {}): He
   }
   // The density check runs per parse (parseDocument); the total is counted as the pieces are parsed.
   const split = options.split === false ? undefined : splitCanonical(source);
-  const fromSplit = split === undefined ? undefined : readSplit(split, options, limits);
-  if (fromSplit !== undefined) return fromSplit;
+  const fromSplit = split === undefined ? undefined : readSplit(split, source, options, limits);
+  if (fromSplit !== undefined && !(fromSplit instanceof HelmRepositoryError)) return fromSplit;
   const charts = new Map<string, ChartState>();
-  return finish(walk(source, parseDocument(source, limits, host), options, charts), charts, host);
+  let events: Event[];
+  try {
+    events = parseDocument(source, limits, host);
+  } catch (error) {
+    // Too large to parse at once: a piece's refusal says more (and refuses all the same).
+    if (fromSplit !== undefined && error instanceof HelmRepositoryError && error.code === 'IndexTooLarge')
+      throw fromSplit;
+    throw error;
+  }
+  return finish(walk(source, events, options, charts), charts, host);
 };
 
 /** One pass over a document's events: the charts go into `charts`; the root's facts are returned. */
@@ -538,13 +561,16 @@ const buildIndex = (
       finished.set(chart.name, error as HelmRepositoryError);
     }
   }
+  // Only the names stay beside the finished entries: the raw fields are garbage from here on.
+  const names = [...charts.keys()];
+  const known = new Set(names);
   const chartOf = (name: string): readonly ChartVersionEntry[] => {
     const found = finished.get(name);
     if (found === undefined)
       return fail(
         'ChartNotFound',
         host,
-        charts.has(name)
+        known.has(name)
           ? `chart ${JSON.stringify(name.slice(0, 64))} was not read (not asked for)`
           : `has no chart ${JSON.stringify(name.slice(0, 64))}`,
       );
@@ -553,7 +579,7 @@ const buildIndex = (
   };
   return {
     apiVersion,
-    chartNames: [...charts.keys()],
+    chartNames: names,
     skipped,
     chart: chartOf,
     version: (name, version) =>

@@ -205,6 +205,20 @@ describe('readIndex', () => {
     codeOf(() => read(text));
   });
 
+  it('parses an index in helm layout chart by chart: each parse stays under the per-parse cap', () => {
+    const charts = Array.from(
+      { length: 8 },
+      (_, i) => `  c${i}:\n${entry('1.0.0').replaceAll('payment', `c${i}`)}`,
+    );
+    const text = `apiVersion: v1\nentries:\n${charts.join('')}`;
+    const limits = { maxNodes: 10_000, maxDocumentNodes: 40, maxDepth: 32 };
+    expect(readIndex(Buffer.from(text), { limits }).chartNames).toHaveLength(8);
+    expect(codeOf(() => readIndex(Buffer.from(text), { limits, split: false }))).toBe('IndexTooLarge');
+    // A refusal inside one piece is the answer when the whole is too large to parse at once.
+    const dup = text.replace('    version: 1.0.0\n', '    version: 1.0.0\n    version: 1.0.1\n');
+    expect(codeOf(() => readIndex(Buffer.from(dup), { limits }))).toBe('UnsupportedIndex');
+  });
+
   it('stops a dense index before parsing it', () => {
     const text = `apiVersion: v1\nentries: {a: [${'{},'.repeat(50_000)}]}\n`;
     expect(

@@ -72,13 +72,17 @@ export const DEFAULT_MAX_PROVENANCE_BYTES = 64 * 1024;
 const sameSet = (a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean =>
   a === undefined ? b === undefined : b !== undefined && a.size === b.size && [...a].every((x) => b.has(x));
 
+/** name-version of an entry for messages, bounded (both come from the index). */
+const label = (entry: ChartVersionEntry): string =>
+  `${entry.name.slice(0, 100)}-${entry.version.slice(0, 100)}`;
+
 /** Where an entry's first URL leads (helm and Flux download urls[0] only). */
 const firstUrl = (entry: ChartVersionEntry, host: string): string =>
   entry.urls[0] ??
   (() => {
     throw new HelmRepositoryError(
       'InvalidChartUrl',
-      `${host}: chart ${entry.name} ${entry.version} has no URL`,
+      `${host}: chart ${label(entry)} has no URL`,
       { host },
     );
   })();
@@ -151,7 +155,7 @@ export class HelmRepositoryClient {
    * is ChartDigestMissing (nothing to bind the bytes to), another hash ChartDigestMismatch.
    */
   async fetchChart(entry: ChartVersionEntry): Promise<ChartArchive> {
-    const what = `chart ${entry.name} ${entry.version}`;
+    const what = `chart ${label(entry)}`;
     if (entry.digest === undefined)
       throw new HelmRepositoryError(
         'ChartDigestMissing',
@@ -162,7 +166,7 @@ export class HelmRepositoryClient {
     const res = await this.http.get({
       url,
       maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
-      what: `${entry.name}-${entry.version}.tgz`,
+      what: `${label(entry)}.tgz`,
       headers: { accept: 'application/gzip,application/octet-stream' },
     });
     if (res.sha256 !== entry.digest)
@@ -180,7 +184,7 @@ export class HelmRepositoryClient {
     const res = await this.http.get({
       url,
       maxBytes: this.options.maxProvenanceBytes ?? DEFAULT_MAX_PROVENANCE_BYTES,
-      what: `${entry.name}-${entry.version}.tgz.prov`,
+      what: `${label(entry)}.tgz.prov`,
       bodiless: [404],
     });
     return res.status === 404 ? { found: false, url } : { found: true, url, bytes: res.bytes };

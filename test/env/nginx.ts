@@ -30,6 +30,10 @@ export interface NginxOptions {
    * a client presented one (the second server of a credentials test).
    */
   readonly askClientCertificate?: boolean;
+  /** No ETag and no If-Modified-Since handling: every GET answers 200 with the whole file. */
+  readonly noValidators?: boolean;
+  /** Bytes per second of each response (nginx limit_rate), e.g. to run into a client's deadline. */
+  readonly limitRate?: number;
   /** A path prefix answered with a redirect: `{ from: '/moved/', to: 'https://host:port/', status: 302 }`. */
   readonly redirects?: readonly { readonly from: string; readonly to: string; readonly status?: number }[];
 }
@@ -101,6 +105,8 @@ http {
     server_name localhost;
     ${ssl.join('\n    ')}
     root ${options.root};
+    ${options.noValidators ? 'etag off; if_modified_since off;' : ''}
+    ${options.limitRate !== undefined ? `limit_rate ${options.limitRate};` : ''}
     ${redirects.join('\n    ')}
     location / {
       ${auth.join('\n      ')}

@@ -80,11 +80,7 @@ const label = (entry: ChartVersionEntry): string =>
 const firstUrl = (entry: ChartVersionEntry, host: string): string =>
   entry.urls[0] ??
   (() => {
-    throw new HelmRepositoryError(
-      'InvalidChartUrl',
-      `${host}: chart ${label(entry)} has no URL`,
-      { host },
-    );
+    throw new HelmRepositoryError('InvalidChartUrl', `${host}: chart ${label(entry)} has no URL`, { host });
   })();
 
 export class HelmRepositoryClient {

@@ -234,6 +234,47 @@ describe('hostile indexes, tagguard beside the real helm', () => {
     expect(result.helm.split(',').sort()).toEqual(['1.0.0', 'v2'].sort());
   });
 
+  it('orders and drops versions as helm does (Masterminds v3.4.0: coercion, prereleases, uint64)', async () => {
+    const versions = [
+      '1.0.0',
+      'v1.2',
+      '2',
+      '1.10.0',
+      '1.9.0',
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0-1',
+      '1.0.0-01',
+      '01.2.3',
+      '18446744073709551615.0.0',
+      '18446744073709551616.0.0',
+      '0.0.0',
+      '1.0.0-x-y',
+      '1.0.0-0.3.7',
+      'latest',
+      'v0.9.9-beta',
+    ];
+    const url = await serve(
+      'order',
+      `apiVersion: v1\nentries:\n  payment:\n${versions.map((v) => entry(JSON.stringify(v))).join('')}`,
+    );
+    const c = new HelmRepositoryClient(url);
+    try {
+      const ours = (await c.fetchIndex()).snapshot.index.chart('payment').map((e) => e.version);
+      await ws.helm(['repo', 'add', 'order', url, '--force-update']);
+      const { stdout } = await ws.helm(['search', 'repo', 'order/', '--versions', '--devel', '-o', 'json']);
+      expect(ours).toEqual((JSON.parse(stdout) as { version: string }[]).map((r) => r.version));
+      expect(ours).not.toContain('1.0.0-01');
+      expect(ours).not.toContain('18446744073709551616.0.0');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('anchors and aliases: helm reads them, tagguard refuses the index (documented)', async () => {
     const url = await serve(
       'alias',

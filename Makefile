@@ -79,6 +79,9 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	@# Argo CD: 20 attacks per mode, ~7 min.
 	node bench/attack-race-argocd.ts 20
 	node bench/hostile.ts 1
+	@$(PREREQS) nginx
+	@# An HTTP Helm repository of 5,000 chart versions polled 20 times per mode; 200 charts by helm check the shape.
+	node bench/helm-index-poll.ts 5000 20 200
 
 .PHONY: clean
 clean: ## Remove build output and test runs (the tool cache in ~/.cache/tagguard stays)

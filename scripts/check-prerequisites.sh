@@ -14,9 +14,20 @@ REQUIREMENTS=(
   "openssl|1.1.1|generates the test certificates and keys at run time (-addext)|apt-get install openssl"
   "redis-server|6.0|Argo CD's cache in its end-to-end tests and bench (test/env/argocd.ts)|apt-get install redis-server"
   "gpg|2.2|Helm provenance tests: keys and .prov signatures made by the real GnuPG (test/env/gpg.ts)|apt-get install gnupg"
+  "nginx|1.19.5|serves the HTTP Helm repositories of the tests and bench (test/env/nginx.ts; -e needs 1.19.5)|apt-get install nginx"
 )
 
-# Prints the version of a command as dotted numbers, or nothing when it cannot be read.
+# Debian installs nginx in /usr/sbin, which is not on a normal user's PATH; the tests run it from there.
+# (TAGGUARD_SBIN stands in for /usr/sbin in the script's own test.)
+SBIN="${TAGGUARD_SBIN:-/usr/sbin}"
+
+# Prints where a command is: on PATH, or nginx in $SBIN. Fails when it is nowhere.
+locate() {
+  if command -v "$1" 2>/dev/null; then return 0; fi
+  [ "$1" = nginx ] && [ -x "$SBIN/nginx" ] && printf '%s\n' "$SBIN/nginx"
+}
+
+# Prints the version of a command (name, path) as dotted numbers, or nothing when it cannot be read.
 version_of() {
   local out
   case "$1" in
@@ -28,6 +39,7 @@ version_of() {
     openssl) out="$(openssl version 2>/dev/null)" && [[ "$out" == OpenSSL\ * ]] && out="${out#OpenSSL }" || out="" ;;
     redis-server) out="$(redis-server --version 2>/dev/null)" && out="${out#*v=}" ;;
     gpg) out="$(gpg --version 2>/dev/null)" && out="${out%%$'\n'*}" ;;
+    nginx) out="$("$2" -v 2>&1)" && out="${out#*nginx/}" ;;
   esac
   [[ "$out" =~ ([0-9]+(\.[0-9]+)*) ]] && printf '%s' "${BASH_REMATCH[1]}"
 }
@@ -48,8 +60,8 @@ version_at_least() {
 
 wanted=("$@")
 for name in "${wanted[@]}"; do
-  case " bash node npm go openssl redis-server gpg " in *" $name "*) ;; *)
-    printf 'check-prerequisites: unknown command %s (known: bash node npm go openssl redis-server gpg)\n' "$name" >&2
+  case " bash node npm go openssl redis-server gpg nginx " in *" $name "*) ;; *)
+    printf 'check-prerequisites: unknown command %s (known: bash node npm go openssl redis-server gpg nginx)\n' "$name" >&2
     exit 2
     ;;
   esac
@@ -61,15 +73,15 @@ for entry in "${REQUIREMENTS[@]}"; do
   if ((${#wanted[@]} > 0)); then
     case " ${wanted[*]} " in *" $name "*) ;; *) continue ;; esac
   fi
-  if ! command -v "$name" >/dev/null 2>&1; then
+  if ! where="$(locate "$name")" || [ -z "$where" ]; then
     printf 'prerequisite missing: %s (version %s or later) — %s.\n  install: %s\n' "$name" "$min" "$why" "$install" >&2
     problems=$((problems + 1))
     continue
   fi
-  have="$(version_of "$name")"
+  have="$(version_of "$name" "$where")"
   if [ -z "$have" ] || ! version_at_least "$have" "$min"; then
     printf 'prerequisite too old: %s %s found at %s, %s or later needed — %s.\n  install: %s\n' \
-      "$name" "${have:-(version unreadable)}" "$(command -v "$name")" "$min" "$why" "$install" >&2
+      "$name" "${have:-(version unreadable)}" "$where" "$min" "$why" "$install" >&2
     problems=$((problems + 1))
   fi
 done

@@ -100,7 +100,7 @@ const TIMEOUT_CODES = new Set([
 const TLS_CODE = /^(CERT_|ERR_TLS|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL)/;
 
 /** Maps a network-level failure to a typed error. */
-const networkError = (error: unknown, host: string): RegistryError => {
+export const networkError = (error: unknown, host: string): RegistryError => {
   if (error instanceof RegistryError) return error;
   const code = (error as { code?: string }).code ?? '';
   const message = error instanceof Error ? error.message : String(error);
@@ -122,7 +122,7 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 };
 
-const statusError = (
+export const statusError = (
   status: number,
   host: string,
   path: string,

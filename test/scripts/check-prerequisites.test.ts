@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = path.resolve(import.meta.dirname, '../../scripts/check-prerequisites.sh');
-const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl', 'redis-server', 'gpg'] as const;
+const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl', 'redis-server', 'gpg', 'nginx'] as const;
 
 /** Where the machine's own copy of a tool is (the test environment has them all: `make test` checks it). */
 const realPath = (tool: string): string => {
@@ -30,10 +30,24 @@ const pathWithout = (...without: string[]): string => {
   return dir;
 };
 
-const run = (pathDir: string, ...args: string[]): { status: number | null; stderr: string } => {
+/** An empty directory: where the script looks for nginx besides PATH (/usr/sbin on Debian) in these runs. */
+const emptySbin = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tagguard-sbin-'));
+  dirs.push(dir);
+  return dir;
+};
+
+const run = (pathDir: string, ...args: string[]): { status: number | null; stderr: string } =>
+  runWith(pathDir, emptySbin(), ...args);
+
+const runWith = (
+  pathDir: string,
+  sbin: string,
+  ...args: string[]
+): { status: number | null; stderr: string } => {
   // The script is started by absolute bash so that it runs even when bash itself is left out of PATH.
   const result = spawnSync(realPath('bash'), [script, ...args], {
-    env: { PATH: pathDir, HOME: tmpdir() },
+    env: { PATH: pathDir, HOME: tmpdir(), TAGGUARD_SBIN: sbin },
     encoding: 'utf8',
   });
   return { status: result.status, stderr: result.stderr };
@@ -51,6 +65,7 @@ describe('scripts/check-prerequisites.sh', () => {
     ['node', '18.0', 'apt-get install nodejs'],
     ['redis-server', '6.0', 'apt-get install redis-server'],
     ['gpg', '2.2', 'apt-get install gnupg'],
+    ['nginx', '1.19.5', 'apt-get install nginx'],
   ])(
     'names a missing %s, the version needed and how to install it, and exits 1',
     (tool, version, install) => {
@@ -85,6 +100,12 @@ describe('scripts/check-prerequisites.sh', () => {
     const { status, stderr } = run(dir, 'go');
     expect(status).toBe(1);
     expect(stderr).toContain(`prerequisite too old: go 1.25.7 found at ${go}, 1.26 or later needed`);
+  });
+
+  it('finds nginx in /usr/sbin when it is not on PATH (Debian puts it there)', () => {
+    const sbin = emptySbin();
+    symlinkSync(realPath('nginx'), path.join(sbin, 'nginx'));
+    expect(runWith(pathWithout('nginx'), sbin, 'nginx')).toEqual({ status: 0, stderr: '' });
   });
 
   it('exits 2 on a command it does not know (a typo in the Makefile)', () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runTagguardCli, writePolicyFile } from '../../env/cli.ts';
 import { createGpgHome, gpgTime, type GpgHome } from '../../env/gpg.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
 import type { RegistryEndpoint } from '../../env/registries.ts';
@@ -371,6 +372,37 @@ describe.each(registries())('Helm provenance of OCI charts on %s', (_name, regis
       ['cosign-release', 'cosign', true],
       ['helm-release', 'provenance', true],
     ]);
+  });
+});
+
+describe('tagguard verify (CLI) with a provenance policy', () => {
+  it('takes the keyring Secret from --keyring NAME=FILE or the key inline; exit 0 trusted, 1 untrusted', async () => {
+    const registry = env.registries.referrers;
+    const pushed = await pushWith(registry, 'prov-cli/charts', archive, goodProv);
+    const ref = `${pushed.repository}:${pushed.tag}`;
+    const policyFile = await writePolicyFile(dir, provenanceOnly('helm-keys'));
+    const cli = (...args: string[]) =>
+      runTagguardCli(['verify', ref, '--policy', policyFile, '--insecure', '--output', 'json', ...args], {
+        HOME: home.dir,
+      });
+    const good = await cli('--keyring', `helm-keys=${keyrings.good?.file ?? ''}`);
+    expect(good.code, good.stderr).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({
+      verdict: 'Trusted',
+      signatures: [expect.objectContaining({ name: 'helm-release', type: 'provenance', verified: true })],
+    });
+    const wrong = await cli('--keyring', `helm-keys=${keyrings.other?.file ?? ''}`);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ verdict: 'Untrusted', reasons: ['UntrustedSigner'] });
+    // A keyring Secret the command was not given is a policy error (exit 2), as an unresolved secretRef.
+    expect((await cli()).code).toBe(2);
+    const armored = (await gpg.run(['--armor', '--export', GOOD])).toString();
+    const inline = await writePolicyFile(dir, { provenance: [{ name: 'inline', publicKey: armored }] });
+    const inlineRun = await runTagguardCli(
+      ['verify', ref, '--policy', inline, '--insecure', '--output', 'json'],
+      { HOME: home.dir },
+    );
+    expect(inlineRun.code, inlineRun.stderr).toBe(0);
   });
 });
 

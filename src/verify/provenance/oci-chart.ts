@@ -9,6 +9,20 @@ const refused = (
   why: string,
 ) => ({ kind: 'refused', reason, why }) as const;
 
+/**
+ * SemVer 2.0.0 as Masterminds/semver's StrictNewVersion reads it, which helm applies to tags (with `_` read
+ * as `+`, `pkg/registry` Tags): a tag that is a version claims one; any other tag (`latest`, `stable`) names
+ * no version, and the config's is taken.
+ */
+const STRICT_SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** The version a tag claims (helm writes `+` as `_` in tags), or undefined for a tag that is no version. */
+export const tagVersion = (tag: string): string | undefined => {
+  const version = tag.replaceAll('_', '+');
+  return STRICT_SEMVER.test(version) ? version : undefined;
+};
+
 /** encoding/json matches keys case-insensitively: `Name` would be helm's `name`. */
 const fold = (key: string): string => key.replaceAll('\u212a', 'k').replaceAll('\u017f', 's').toLowerCase();
 
@@ -34,8 +48,8 @@ const configChart = (config: Buffer): { name: string; version: string } | string
 };
 
 /**
- * `repository` is the path (`charts/payment`); `tag` the tag the consumer follows, when known (helm writes
- * a version's `+` as `_` in tags). Refusals: an index or a non-Helm config is no chart (SignatureMissing);
+ * `repository` is the path (`charts/payment`); `tag` the tag the consumer follows, when known: a tag that
+ * is a version must be the chart's (a re-pushed or re-pointed version tag), another tag claims none. Refusals: an index or a non-Helm config is no chart (SignatureMissing);
  * several chart or provenance layers are refused because helm keeps whichever its concurrent copy lists
  * last (helm v3.19 pkg/registry Pull), so tagguard could judge another layer than the one installed.
  */
@@ -65,7 +79,8 @@ export const ociChartProvenance = (
   const config = configChart(stored.config);
   if (typeof config === 'string') return refused('ProvenanceMalformed', config);
   const name = repository.split('/').at(-1) ?? '';
-  const version = tag === undefined ? config.version : tag.replaceAll('_', '+');
+  const claimed = tag === undefined ? undefined : tagVersion(tag);
+  const version = claimed ?? config.version;
   // helm push (strict mode) stores a chart under <repository>/<name>:<version>; anything else was crafted.
   if (config.name !== name || config.version !== version)
     return refused(

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { StoredChart } from '../../../src/registry/stored-chart.ts';
 import { MAX_STORED_PROVENANCE_BYTES } from '../../../src/registry/stored-chart.ts';
 import { MAX_PROVENANCE_BYTES } from '../../../src/verify/provenance/parse-provenance.ts';
-import { ociChartProvenance } from '../../../src/verify/provenance/oci-chart.ts';
+import { ociChartProvenance, tagVersion } from '../../../src/verify/provenance/oci-chart.ts';
 import { judgeChartProvenance } from '../../../src/verify/provenance/judge-chart-provenance.ts';
 import { readProvenanceKeyring } from '../../../src/verify/provenance/provenance-keyring.ts';
 import type { ProvenanceTrust } from '../../../src/verify/types.ts';
@@ -58,8 +58,20 @@ describe('ociChartProvenance', () => {
     expect(plus).toMatchObject({ kind: 'chart', expected: { version: '1.0.0+b.2' } });
   });
 
-  it('takes the config version when the digest is followed without a tag', () => {
+  it('takes the config version when the digest is followed without a tag, or under a tag that is no version', () => {
     expect(ociChartProvenance(stored(), 'charts/payment')).toMatchObject({ expected: { version: '0.1.0' } });
+    for (const tag of ['latest', 'stable', '1.0', 'v0.1.0', '01.2.3'])
+      expect(ociChartProvenance(stored(), 'charts/payment', tag)).toMatchObject({
+        kind: 'chart',
+        expected: { version: '0.1.0' },
+      });
+  });
+
+  it('reads a version tag as helm does (strict SemVer, `_` for `+`)', () => {
+    expect(tagVersion('1.2.3-rc.1_build.7')).toBe('1.2.3-rc.1+build.7');
+    expect(tagVersion('0.1.0')).toBe('0.1.0');
+    for (const tag of ['latest', '1.2', 'v1.2.3', '1.2.3-01', '1.2.3+a+b'])
+      expect(tagVersion(tag)).toBeUndefined();
   });
 
   it.each([

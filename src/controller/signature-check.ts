@@ -7,6 +7,7 @@ import type { RegistryClient } from '../registry/client.ts';
 import { isRegistryError } from '../registry/errors.ts';
 import type { DigestReference } from '../registry/reference.ts';
 import { registrySignatures, type SignatureFetcher } from '../registry/signature-fetch.ts';
+import type { ReferrerSignatures } from '../registry/stored-signatures.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
 import { ociChartProvenance } from '../verify/provenance/oci-chart.ts';
 import { NO_SIGNATURES, signatureMaterial } from '../verify/signature-material.ts';
@@ -34,6 +35,8 @@ export interface SignatureCheckOptions {
   readonly repositoryPath?: string;
 }
 
+const NO_REFERRERS: ReferrerSignatures = { bundles: [], notation: [] };
+
 /** host[:port]/path → path (a registry host holds no `/`). */
 const pathOf = (repository: string): string => repository.slice(repository.indexOf('/') + 1);
 
@@ -54,12 +57,16 @@ export const checkSignatures = async (
   if (signerEntries(policy).length === 0) return verify(NO_SIGNATURES, policy, target, deps);
   try {
     // Notation signs the target's media type and size: read (and re-hash) its manifest only for it.
+    const wantsReferrers = policy.cosign.length + policy.notation.length > 0;
     const [referrers, chart] = await Promise.all([
-      fetcher.referrers({
-        target: policy.notation.length > 0,
-        bundles: policy.cosign.length > 0,
-        notation: policy.notation.length > 0,
-      }),
+      // A provenance-only policy reads no referrers: the `.prov` is a layer of the chart itself.
+      wantsReferrers
+        ? fetcher.referrers({
+            target: policy.notation.length > 0,
+            bundles: policy.cosign.length > 0,
+            notation: policy.notation.length > 0,
+          })
+        : NO_REFERRERS,
       (policy.provenance ?? []).length > 0 ? fetcher.chart() : undefined,
     ]);
     const judged: VerificationTarget = { ...target, ...referrers.target };

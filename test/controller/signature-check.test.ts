@@ -222,6 +222,25 @@ describe('checkSignatures', () => {
       expect(moved.signers[1]?.message).toMatch(/^ProvenanceChartMismatch:/);
     });
 
+    it('reads only the chart, no referrers and no .sig tag, for a provenance-only policy', async () => {
+      const release = await makeKey('release');
+      const policy: TrustPolicy = {
+        minSignatures: 1,
+        cosign: [],
+        notation: [],
+        provenance: [{ name: 'helm', keyring: await readProvenanceKeyring([release.armored]) }],
+      };
+      const source = fetcher({ chart: signedChart(await clearSign(helmMessage(), [release])) });
+      const result = await checkSignatures(
+        source,
+        { repository: 'registry.test/charts/payment', digest: target.digest },
+        policy,
+        { ...options, tag: '0.1.0' },
+      );
+      expect(result.verdict).toBe('Trusted');
+      expect(source.calls).toEqual(['chart']);
+    });
+
     it('judges a registry failure while reading the chart as Error for every entry', async () => {
       const release = await makeKey('release');
       const policy: TrustPolicy = {

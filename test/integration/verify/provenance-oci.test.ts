@@ -264,6 +264,21 @@ describe.each(registries())('Helm provenance of OCI charts on %s', (_name, regis
     expect(helmResult.output).toMatch(/prov/i);
   });
 
+  it('a .prov layer larger than 64 KiB is not read: Untrusted, SignatureInvalid (ProvenanceTooLarge)', async () => {
+    // The genuine file with a long armor header comment: helm reads it whole and ignores the comment.
+    const padded = goodProv.replace(
+      '-----BEGIN PGP SIGNATURE-----\n',
+      `-----BEGIN PGP SIGNATURE-----\nComment: ${'x'.repeat(70 * 1024)}\n`,
+    );
+    const pushed = await pushWith(registry, ns('oversized'), archive, padded);
+    const result = await tagguard(pushed, provenanceOnly('good'));
+    expect(result).toMatchObject({ verdict: 'Untrusted', reasons: ['SignatureInvalid'] });
+    expect(result.signers[0]?.message).toMatch(/^ProvenanceTooLarge: the provenance has \d+ bytes/);
+    const helmResult = await helmPullVerifies(registry, pushed, 'good');
+    // helm reads it whole and accepts it (docs/provenance.md: tagguard is the stricter one here).
+    expect(helmResult.ok, helmResult.output).toBe(true);
+  });
+
   it('a key that has expired: Untrusted, CertificateExpired (ProvenanceKeyExpired); helm v3 accepts it', async () => {
     const prov = (
       await gpg.run(

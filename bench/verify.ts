@@ -136,8 +136,11 @@ try {
       },
     }),
   );
-  const cosignPolicy = trustPolicyFromSpec({ cosign: [{ name: 'bench', publicKey: key.publicKeyPem }] }, {});
-  const notationPolicy = trustPolicyFromSpec(
+  const cosignPolicy = await trustPolicyFromSpec(
+    { cosign: [{ name: 'bench', publicKey: key.publicKeyPem }] },
+    {},
+  );
+  const notationPolicy = await trustPolicyFromSpec(
     { notation: [{ name: 'bench', trustStore: { pem: certPem }, trustedIdentities: ['*'] }] },
     {},
   );

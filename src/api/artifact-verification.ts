@@ -82,10 +82,22 @@ export interface NotationSigner {
 
 export type RevocationAction = 'enforce' | 'log' | 'skip';
 
+/**
+ * A Helm provenance (`.prov`, OpenPGP) signer: the keys of a Secret (every armored or binary public key in
+ * its values) or one inline armored `publicKey`; exactly one of the two. docs/provenance.md.
+ */
+export interface ProvenanceSigner {
+  readonly name: string;
+  readonly keyring?: { readonly secretRef: LocalObjectReference };
+  /** Inline ASCII-armored OpenPGP public key(s). */
+  readonly publicKey?: string;
+}
+
 export interface VerifySpec {
   readonly minSignatures?: number;
   readonly cosign?: readonly CosignSigner[];
   readonly notation?: readonly NotationSigner[];
+  readonly provenance?: readonly ProvenanceSigner[];
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
@@ -142,11 +154,12 @@ export interface Condition {
   readonly lastTransitionTime: string;
 }
 
-export type SignatureFormat = 'legacy' | 'bundle' | 'notation-jws' | 'notation-cose';
+/** How a signer's signature was stored; `provenance`: a Helm `.prov` (the chart manifest's provenance layer). */
+export type SignatureFormat = 'legacy' | 'bundle' | 'notation-jws' | 'notation-cose' | 'provenance';
 
 export interface SignerStatus {
   readonly name: string;
-  readonly type: 'cosign' | 'notation';
+  readonly type: 'cosign' | 'notation' | 'provenance';
   readonly format: SignatureFormat;
   readonly identity?: string;
   readonly verifiedAt: string;

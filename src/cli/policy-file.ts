@@ -19,6 +19,7 @@ import {
   type CosignSigner,
   type FailOn,
   type NotationSigner,
+  type ProvenanceSigner,
   type ScanException,
   type ScanSpec,
   type SourceReference,
@@ -174,16 +175,43 @@ const parseNotationSigner = (value: unknown, field: string): NotationSigner => {
   };
 };
 
+/** A keyring from a Secret (the CLI maps its name to a file with --keyring NAME=FILE), or inline. */
+const parseProvenanceSigner = (value: unknown, field: string): ProvenanceSigner => {
+  const s = record(value, field);
+  only(s, field, ['name', 'keyring', 'publicKey']);
+  const name = reqString(s, 'name', field);
+  const publicKey = optString(s, 'publicKey', field);
+  let keyring: ProvenanceSigner['keyring'];
+  if (s.keyring !== undefined && s.keyring !== null) {
+    const k = record(s.keyring, `${field}.keyring`);
+    only(k, `${field}.keyring`, ['secretRef']);
+    if (k.secretRef === undefined || k.secretRef === null) fail(`${field}.keyring.secretRef`, 'is required');
+    keyring = { secretRef: localRef(k.secretRef, `${field}.keyring.secretRef`) };
+  }
+  if ((keyring === undefined) === (publicKey === undefined))
+    fail(field, 'needs exactly one of keyring, publicKey');
+  if (publicKey !== undefined && !publicKey.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'))
+    fail(`${field}.publicKey`, 'must be an ASCII-armored OpenPGP public key');
+  return {
+    name,
+    ...(keyring !== undefined ? { keyring } : {}),
+    ...(publicKey !== undefined ? { publicKey } : {}),
+  };
+};
+
 const parseVerify = (value: unknown, field: string): VerifySpec => {
   const v = record(value, field);
-  only(v, field, ['minSignatures', 'cosign', 'notation']);
+  only(v, field, ['minSignatures', 'cosign', 'notation', 'provenance']);
   const cosign = (optList(v, 'cosign', field) ?? []).map((s, i) =>
     parseCosignSigner(s, `${field}.cosign[${i}]`),
   );
   const notation = (optList(v, 'notation', field) ?? []).map((s, i) =>
     parseNotationSigner(s, `${field}.notation[${i}]`),
   );
-  const names = [...cosign, ...notation].map((s) => s.name);
+  const provenance = (optList(v, 'provenance', field) ?? []).map((s, i) =>
+    parseProvenanceSigner(s, `${field}.provenance[${i}]`),
+  );
+  const names = [...cosign, ...notation, ...provenance].map((s) => s.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) fail(field, `signer name "${duplicate}" is used twice`);
   const min = v.minSignatures;
@@ -197,6 +225,7 @@ const parseVerify = (value: unknown, field: string): VerifySpec => {
     ...(typeof min === 'number' ? { minSignatures: min } : {}),
     ...(cosign.length > 0 ? { cosign } : {}),
     ...(notation.length > 0 ? { notation } : {}),
+    ...(provenance.length > 0 ? { provenance } : {}),
   };
 };
 

@@ -17,7 +17,7 @@ import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
 
-export const verifyUsage = `Usage: tagguard verify <ref> --policy <file> [--output json] [--trusted-root NAME=FILE] [registry options]
+export const verifyUsage = `Usage: tagguard verify <ref> --policy <file> [--output json] [--trusted-root NAME=FILE] [--keyring NAME=FILE] [registry options]
 
 Verifies the signatures of <ref> (resolved to its digest once) against spec.verify of an
 ArtifactVerification manifest. Inline publicKey and trustStore.pem are used; secretRefs are not resolved
@@ -25,6 +25,8 @@ outside a cluster. Exit codes: 0 trusted, 1 untrusted, 2 usage or policy error, 
 
   --policy F        the ArtifactVerification manifest (YAML)
   --trusted-root N=F  use file F as the ${TRUSTED_ROOT_KEY} of the ConfigMap N named by trustedRoot.configMapRef
+  --keyring N=F     use file F (OpenPGP public keys, armored or binary, e.g. helm's --keyring) as the Secret N
+                    named by provenance[].keyring.secretRef
 ${Object.entries(registryOptionHelp)
   .map(([name, help]) => `  --${name.padEnd(15)} ${help}`)
   .join('\n')}
@@ -33,23 +35,41 @@ ${Object.entries(registryOptionHelp)
 
 type Failure = { exit: ExitCode; message: string };
 
-const policyFrom = async (policyFile: string, trustedRoots: readonly string[]): Promise<TrustPolicy> => {
+/** Keyring files larger than this are not read whole (the keyring reader refuses above 1 MiB anyway). */
+const MAX_KEYRING_FILE_BYTES = 1024 * 1024 + 1;
+
+/** `NAME=FILE` entries of `option` → name → the file's bytes (at most `cap`). */
+const namedFiles = (entries: readonly string[], option: string, cap = Infinity): Map<string, Buffer> => {
+  const files = new Map<string, Buffer>();
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new PolicyError('InvalidField', `expected NAME=FILE, got "${entry}"`, option);
+    const file = entry.slice(eq + 1);
+    try {
+      const bytes = readFileSync(file);
+      files.set(entry.slice(0, eq), bytes.length > cap ? bytes.subarray(0, cap) : bytes);
+    } catch (cause) {
+      throw new PolicyError('Unreadable', `cannot read ${file}`, option, { cause });
+    }
+  }
+  return files;
+};
+
+const policyFrom = async (
+  policyFile: string,
+  trustedRoots: readonly string[],
+  keyrings: readonly string[],
+): Promise<TrustPolicy> => {
   const spec = await loadPolicyFile(policyFile);
   if (spec.verify === undefined)
     throw new PolicyError('InvalidField', 'is required for tagguard verify', 'spec.verify');
   const configMaps: Record<string, Record<string, string>> = {};
-  for (const entry of trustedRoots) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0)
-      throw new PolicyError('InvalidField', `expected NAME=FILE, got "${entry}"`, '--trusted-root');
-    const file = entry.slice(eq + 1);
-    try {
-      configMaps[entry.slice(0, eq)] = { [TRUSTED_ROOT_KEY]: readFileSync(file, 'utf8') };
-    } catch (cause) {
-      throw new PolicyError('Unreadable', `cannot read ${file}`, '--trusted-root', { cause });
-    }
-  }
-  return trustPolicyFromSpec(spec.verify, { configMaps });
+  for (const [name, bytes] of namedFiles(trustedRoots, '--trusted-root'))
+    configMaps[name] = { [TRUSTED_ROOT_KEY]: bytes.toString('utf8') };
+  const keyringSecrets: Record<string, Record<string, Uint8Array>> = {};
+  for (const [name, bytes] of namedFiles(keyrings, '--keyring', MAX_KEYRING_FILE_BYTES))
+    keyringSecrets[name] = { keyring: bytes };
+  return trustPolicyFromSpec(spec.verify, { configMaps, keyringSecrets });
 };
 
 const jsonReport = (
@@ -106,6 +126,7 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
       ...registryOptions,
       policy: { type: 'string' },
       'trusted-root': { type: 'string', multiple: true },
+      keyring: { type: 'string', multiple: true },
       output: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -133,7 +154,7 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
   let policy: TrustPolicy;
   let reference: OciReference;
   try {
-    policy = await policyFrom(values.policy, values['trusted-root'] ?? []);
+    policy = await policyFrom(values.policy, values['trusted-root'] ?? [], values.keyring ?? []);
     reference = parseReference(positionals[0] ?? '');
   } catch (error) {
     if (error instanceof PolicyError || error instanceof TrustPolicyError || error instanceof RegistryError)
@@ -150,6 +171,7 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
     const at = { registry: reference.registry, repository: reference.repository, digest: resolved.digest };
     const result = await verifyArtifact(client, at, policy, {
       now: () => new Date(),
+      tag: reference.tag,
       revocation: new RevocationChecker(revocationHttp),
     });
     io.stdout(json ? jsonReport(shown, resolved.digest, result) : tableReport(shown, result));

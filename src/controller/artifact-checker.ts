@@ -69,21 +69,33 @@ const refreshing = (revocation: ChainRevocation): ChainRevocation => ({
  * What a verification is cached under: the repository too (a signature is only ever valid for the digest
  * in its own repository), and, when revocation is looked at, the current hour.
  */
-export const verificationCacheKey = (reference: DigestReference, policy: TrustPolicy, now: Date): string =>
+export const verificationCacheKey = (
+  reference: DigestReference,
+  policy: TrustPolicy,
+  now: Date,
+  tag?: string,
+): string =>
   stableHash({
     registry: reference.registry,
     repository: reference.repository,
     digest: reference.digest,
+    // A provenance keyring hashes as its digest (ProvenanceKeyring.toJSON): a rotated Secret is a new key.
     policy,
     ...(checksRevocation(policy)
       ? { revocationPeriod: Math.floor(now.getTime() / REVOCATION_RECHECK_MS) }
       : {}),
+    // A Helm provenance is judged for the version the tag names: one digest under two tags, two verdicts.
+    ...((policy.provenance ?? []).length > 0 && tag !== undefined ? { tag } : {}),
   });
 
 const secretNames = (spec: VerifySpec): string[] => [
   ...(spec.cosign ?? []).flatMap((s) => (s.secretRef ? [s.secretRef.name] : [])),
   ...(spec.notation ?? []).flatMap((s) => (s.trustStore.secretRef ? [s.trustStore.secretRef.name] : [])),
 ];
+
+/** Secrets read as bytes: OpenPGP keyrings may be binary (a UTF-8 decode would corrupt them). */
+const keyringSecretNames = (spec: VerifySpec): string[] =>
+  (spec.provenance ?? []).flatMap((s) => (s.keyring ? [s.keyring.secretRef.name] : []));
 
 const configMapNames = (spec: VerifySpec): string[] =>
   (spec.cosign ?? []).flatMap((s) => (s.trustedRoot ? [s.trustedRoot.configMapRef.name] : []));
@@ -110,18 +122,19 @@ export class ArtifactChecker {
   /**
    * `resolved`: the digest `artifact` names now, with its client (reconciler.ts resolveDigests).
    * `options.reverify`: compute the verification again (a person asked for a fresh check).
+   * `options.tag`: the tag the digest was resolved from, when known (a Helm provenance names a version).
    */
   async check(
     object: ArtifactVerification,
     artifact: LoadedArtifact,
     resolved: ResolvedArtifact,
-    options: { reverify?: boolean } = {},
+    options: { reverify?: boolean; tag?: string | undefined } = {},
   ): Promise<CheckedArtifact> {
     const computed = { any: false };
     const started = performance.now();
     const [verification, scan] = await Promise.all([
       object.spec.verify
-        ? this.verify(object, object.spec.verify, resolved, computed, options.reverify)
+        ? this.verify(object, object.spec.verify, resolved, computed, options.reverify, options.tag)
         : undefined,
       this.scan(object, artifact, resolved, computed),
     ]);
@@ -135,17 +148,26 @@ export class ArtifactChecker {
     { client, reference }: ResolvedArtifact,
     computed: { any: boolean },
     reverify = false,
+    tag?: string,
   ): Promise<VerificationResult> {
     const namespace = object.metadata.namespace ?? '';
     const secrets: Record<string, Record<string, string>> = {};
-    for (const name of new Set(secretNames(spec))) {
+    const keyringSecrets: Record<string, Record<string, Uint8Array>> = {};
+    const textNames = new Set(secretNames(spec));
+    const byteNames = new Set(keyringSecretNames(spec));
+    for (const name of new Set([...textNames, ...byteNames])) {
       const data = await this.options.cluster.readSecret(namespace, name);
       if (!data)
         throw stalled(
           Reason.TrustMaterialMissing,
           `Secret ${namespace}/${name} named in spec.verify does not exist`,
         );
-      secrets[name] = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.toString('utf8')]));
+      if (textNames.has(name))
+        secrets[name] = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.toString('utf8')]));
+      if (byteNames.has(name))
+        keyringSecrets[name] = Object.fromEntries(
+          Object.entries(data).map(([k, v]) => [k, new Uint8Array(v)]),
+        );
     }
     const configMaps: Record<string, Record<string, string>> = {};
     for (const name of new Set(configMapNames(spec))) {
@@ -159,10 +181,7 @@ export class ArtifactChecker {
     }
     let policy;
     try {
-      policy = trustPolicyFromSpec(spec, {
-        secrets: secrets,
-        configMaps: configMaps,
-      });
+      policy = await trustPolicyFromSpec(spec, { secrets, configMaps, keyringSecrets });
     } catch (error) {
       // A pattern RE2 refuses is the spec's fault; anything else is about the Secret / ConfigMap material.
       if (error instanceof TrustPolicyError)
@@ -173,7 +192,7 @@ export class ArtifactChecker {
         );
       throw error;
     }
-    const key = verificationCacheKey(reference, policy, this.options.now());
+    const key = verificationCacheKey(reference, policy, this.options.now(), tag);
     const revocation = this.options.revocation;
     const verify = this.options.verify ?? verifyArtifact;
     return this.verifications.get(
@@ -182,6 +201,7 @@ export class ArtifactChecker {
         computed.any = true;
         return verify(client, reference, policy, {
           now: this.options.now,
+          tag,
           ...(revocation ? { revocation: reverify ? refreshing(revocation) : revocation } : {}),
         });
       },

@@ -335,7 +335,10 @@ export class ArtifactVerificationReconciler {
         });
       let outcome: CheckOutcome;
       try {
-        outcome = await this.deps.checker.check(object, item.artifact, item.resolved, { reverify });
+        outcome = await this.deps.checker.check(object, item.artifact, item.resolved, {
+          reverify,
+          tag: item.tag,
+        });
       } catch (thrown) {
         outcome = { error: asReconcileError(thrown, `checking ${item.artifact.access.url}@${digest}`) };
       }

@@ -2,11 +2,20 @@
 // or tag-schema index) first, the legacy `.sig` tag on request; manifests and blobs by digest through the
 // client, re-hashed and size-capped, at most MAX_SIGNATURES_PER_FORMAT per format, no blob larger than
 // MAX_SIGNATURE_BLOB_BYTES. Each read is one registry operation under one deadline. It judges nothing.
+// For Helm provenance, the chart manifest's config and `.prov` layer (stored-chart.ts), on request.
 import type { RegistryClient } from './client.ts';
 import { isRegistryError } from './errors.ts';
 import type { Descriptor, ImageManifest } from './manifest.ts';
 import { COSIGN_BUNDLE_ARTIFACT_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE } from './media-types.ts';
 import type { DigestReference, OciReference } from './reference.ts';
+import {
+  HELM_CHART_LAYER_MEDIA_TYPES,
+  HELM_CONFIG_MEDIA_TYPE,
+  HELM_PROVENANCE_LAYER_MEDIA_TYPE,
+  MAX_CHART_CONFIG_BYTES,
+  MAX_STORED_PROVENANCE_BYTES,
+  type StoredChart,
+} from './stored-chart.ts';
 import {
   COSIGN_ANNOTATIONS,
   MAX_SIGNATURE_BLOB_BYTES,
@@ -31,6 +40,8 @@ export interface SignatureFetcher {
   }): Promise<ReferrerSignatures>;
   /** The signature layers of the legacy `sha256-<hex>.sig` tag (none when the tag does not exist). */
   legacy(): Promise<readonly LegacySignatureLayer[]>;
+  /** The digest's manifest read as a Helm chart: its config, chart layers and `.prov` layer. */
+  chart(): Promise<StoredChart>;
 }
 
 const readSignatureBlob = async (
@@ -132,6 +143,42 @@ const referrerSignatures = async (
   return { bundles, notation };
 };
 
+/**
+ * The chart facts of one manifest. Only what the judgement needs is read: the config when it is a Helm
+ * config, the `.prov` when there is exactly one (several are refused by verify/ unread), each size-capped.
+ */
+const storedChart = async (
+  client: RegistryClient,
+  repo: Repository,
+  digest: string,
+): Promise<StoredChart> => {
+  const { manifest } = await client.getManifest(repo, digest);
+  if (manifest.kind !== 'manifest') return { kind: 'index', chartLayers: [], provenanceLayers: 0 };
+  const chartLayers = manifest.layers
+    .filter((l) => HELM_CHART_LAYER_MEDIA_TYPES.has(l.mediaType))
+    .map(({ mediaType, digest: d, size }) => ({ mediaType, digest: d, size }));
+  const provenance = manifest.layers.filter((l) => l.mediaType === HELM_PROVENANCE_LAYER_MEDIA_TYPE);
+  const { config } = manifest;
+  const isHelmConfig = config.mediaType === HELM_CONFIG_MEDIA_TYPE;
+  const [configBytes, provenanceBytes] = await Promise.all([
+    isHelmConfig && config.size <= MAX_CHART_CONFIG_BYTES ? client.getBlob(repo, config) : undefined,
+    provenance.length === 1 && provenance[0] && provenance[0].size <= MAX_STORED_PROVENANCE_BYTES
+      ? client.getBlob(repo, provenance[0])
+      : undefined,
+  ]);
+  const provenanceTooLarge = provenance.length === 1 && provenanceBytes === undefined;
+  return {
+    kind: 'manifest',
+    configMediaType: config.mediaType,
+    ...(configBytes ? { config: configBytes } : {}),
+    ...(isHelmConfig && configBytes === undefined ? { configTooLarge: config.size } : {}),
+    chartLayers,
+    provenanceLayers: provenance.length,
+    ...(provenanceBytes ? { provenance: provenanceBytes } : {}),
+    ...(provenanceTooLarge ? { provenanceTooLarge: provenance[0]?.size ?? 0 } : {}),
+  };
+};
+
 /** The signatures of the digest `repo` names, in its repository, read through `client`. */
 export const registrySignatures = (client: RegistryClient, repo: DigestReference): SignatureFetcher => {
   const { digest } = repo;
@@ -154,5 +201,7 @@ export const registrySignatures = (client: RegistryClient, repo: DigestReference
       client.operation(at.registry, `legacy signatures of ${where}`, () =>
         legacySignatures(client, at, digest),
       ),
+    chart: () =>
+      client.operation(at.registry, `chart provenance of ${where}`, () => storedChart(client, at, digest)),
   };
 };

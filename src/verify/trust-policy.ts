@@ -1,19 +1,26 @@
 // Turns the `spec.verify` of an ArtifactVerification into a TrustPolicy: trust material as plain data. The
-// operator passes the Secrets and ConfigMaps it read (data decoded to strings); the CLI passes only what
-// the policy file carries inline. A reference to material that was not given is a coded (stalling) error.
+// operator passes the Secrets and ConfigMaps it read (data decoded to strings; the raw bytes of provenance
+// keyrings, which may be binary OpenPGP); the CLI passes only what the policy file carries inline or names.
+// A reference to material that was not given is a coded (stalling) error.
 import { parsePublicKeys } from './cosign/public-keys.ts';
 import { parseTrustStore } from './notation/trust-store.ts';
 import type { VerifySpec } from '../api/artifact-verification.ts';
 import { compileRe2, Re2PatternError } from '../re2-pattern.ts';
 import { TrustPolicyError } from './errors.ts';
-import type { CosignTrust, NotationTrust, TrustPolicy } from './types.ts';
+import { readProvenanceKeyring } from './provenance/provenance-keyring.ts';
+import type { CosignTrust, NotationTrust, ProvenanceTrust, TrustPolicy } from './types.ts';
 
 /** Data of Secrets or ConfigMaps by object name: key → decoded value. */
 export type ObjectData = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
+/** Data of Secrets by object name, undecoded: key → bytes (provenance keyrings may be binary). */
+export type BinaryObjectData = Readonly<Record<string, Readonly<Record<string, Uint8Array>>>>;
+
 export interface TrustMaterialSources {
   readonly secrets?: ObjectData;
   readonly configMaps?: ObjectData;
+  /** The Secrets of `verify.provenance[].keyring.secretRef`, as bytes. */
+  readonly keyringSecrets?: BinaryObjectData;
 }
 
 /** The ConfigMap key a private Sigstore trusted root is read from. */
@@ -144,9 +151,44 @@ const notationTrust = (
   };
 };
 
-export const trustPolicyFromSpec = (spec: VerifySpec, material: TrustMaterialSources): TrustPolicy => {
+/** Every value of the keyring Secret (any key name: helm keyrings are often `pubring.gpg`), or the inline key. */
+const provenanceTrust = async (
+  signer: NonNullable<VerifySpec['provenance']>[number],
+  sources: TrustMaterialSources,
+): Promise<ProvenanceTrust> => {
+  const values: (string | Uint8Array)[] = [];
+  if (signer.publicKey !== undefined) values.push(signer.publicKey);
+  if (signer.keyring !== undefined) {
+    const name = signer.keyring.secretRef.name;
+    const data = sources.keyringSecrets?.[name];
+    if (data === undefined)
+      throw new TrustPolicyError('MaterialMissing', `Secret "${name}" was not provided`, signer.name);
+    // Sorted by key: the keyring's digest (its cache identity) does not depend on the API's map order.
+    values.push(
+      ...Object.entries(data)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, value]) => value),
+    );
+  }
+  if (values.length === 0)
+    throw new TrustPolicyError('MaterialMissing', 'needs a keyring.secretRef or a publicKey', signer.name);
+  return { name: signer.name, keyring: await readProvenanceKeyring(values, signer.name) };
+};
+
+/** Async because OpenPGP keys are parsed here (openpgp.js reads keys asynchronously). */
+export const trustPolicyFromSpec = async (
+  spec: VerifySpec,
+  material: TrustMaterialSources,
+): Promise<TrustPolicy> => {
   const cosign = (spec.cosign ?? []).map((s) => cosignTrust(s, material));
   const notation = (spec.notation ?? []).map((s) => notationTrust(s, material));
-  const signers = cosign.length + notation.length;
-  return { minSignatures: spec.minSignatures ?? (signers > 0 ? 1 : 0), cosign, notation };
+  const provenance: ProvenanceTrust[] = [];
+  for (const s of spec.provenance ?? []) provenance.push(await provenanceTrust(s, material));
+  const signers = cosign.length + notation.length + provenance.length;
+  return {
+    minSignatures: spec.minSignatures ?? (signers > 0 ? 1 : 0),
+    cosign,
+    notation,
+    ...(provenance.length > 0 ? { provenance } : {}),
+  };
 };

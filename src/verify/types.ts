@@ -6,6 +6,7 @@ import type {
   SignatureFormat,
   Verdict,
 } from '../api/artifact-verification.ts';
+import type { ExpectedChart, ProvenanceKeyring } from './provenance/provenance-types.ts';
 
 /** Why a signer (or the whole verification) failed; docs/verification.md#reason-codes. */
 export type VerifyReason =
@@ -45,17 +46,25 @@ export interface NotationTrust {
   readonly revocation?: RevocationAction;
 }
 
+/** A Helm provenance signer entry with its keyring parsed (the keyring hashes as its keys' digest). */
+export interface ProvenanceTrust {
+  readonly name: string;
+  readonly keyring: ProvenanceKeyring;
+}
+
 export interface TrustPolicy {
   /** Distinct signer entries that must verify (default 1 when any signer is configured). */
   readonly minSignatures: number;
   readonly cosign: readonly CosignTrust[];
   readonly notation: readonly NotationTrust[];
+  /** Absent: none. */
+  readonly provenance?: readonly ProvenanceTrust[];
 }
 
 /** The outcome for one configured signer entry. */
 export interface SignerResult {
   readonly name: string;
-  readonly type: 'cosign' | 'notation';
+  readonly type: 'cosign' | 'notation' | 'provenance';
   /** Format of the signature that verified (or the last one tried). */
   readonly format?: SignatureFormat;
   /** Who signed: key fingerprint, certificate SAN, or x509 subject. Never secret. */
@@ -118,9 +127,38 @@ export interface NotationEnvelope {
   readonly tooLarge?: number;
 }
 
+/**
+ * A Helm chart and its provenance file as fetched, whatever the repository kind: the seam between the
+ * fetchers (an OCI chart manifest's layers, an HTTP repository's archive and `<archive URL>.prov`) and
+ * src/verify/provenance/judge-chart-provenance.ts.
+ */
+export type ChartProvenance =
+  | {
+      readonly kind: 'chart';
+      /** `sha256:<hex>` of the archive bytes helm and Flux unpack (an OCI chart layer's digest). */
+      readonly archiveDigest: string;
+      /** The chart the provenance must be about. */
+      readonly expected: ExpectedChart;
+      /** The `.prov` bytes; absent when the chart has none. */
+      readonly provenance?: Uint8Array;
+      /** Set (to the declared size) when the `.prov` was not read: larger than MAX_PROVENANCE_BYTES. */
+      readonly tooLarge?: number;
+    }
+  /**
+   * No chart to judge: SignatureMissing (not a chart at all), or a chart helm could read more than one way
+   * (several chart or provenance layers, a config naming another chart): the provenance reason, and `why`.
+   */
+  | {
+      readonly kind: 'refused';
+      readonly reason: 'SignatureMissing' | 'ProvenanceMalformed' | 'ProvenanceChartMismatch';
+      readonly why: string;
+    };
+
 /** Everything fetched for one digest, grouped by format. */
 export interface SignatureMaterial {
   readonly cosignLegacy: readonly CosignLegacySignature[];
   readonly cosignBundles: readonly CosignBundleSignature[];
   readonly notation: readonly NotationEnvelope[];
+  /** The Helm chart's provenance; read only when the policy has provenance entries. */
+  readonly chartProvenance?: ChartProvenance;
 }

@@ -12,7 +12,7 @@ export interface VerifierIo {
 export interface Verifier {
   /** The signer entry's name from the policy. */
   readonly name: string;
-  readonly type: 'cosign' | 'notation';
+  readonly type: SignerResult['type'];
   verify(
     target: VerificationTarget,
     material: SignatureMaterial,

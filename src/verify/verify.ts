@@ -4,6 +4,7 @@
 // policy whose trust material is unusable throws TrustPolicyError; signature bytes never throw from here.
 import { CosignVerifier } from './cosign/cosign-verifier.ts';
 import { NotationSignerVerifier } from './notation-signer.ts';
+import { ProvenanceSignerVerifier } from './provenance-signer.ts';
 import { evaluatePolicy } from './evaluate-policy.ts';
 import type { Verifier, VerifierIo } from './verifier.ts';
 import type {
@@ -30,6 +31,7 @@ const verifiersFor = (policy: TrustPolicy): readonly Verifier[] => {
   const verifiers: Verifier[] = [
     ...policy.cosign.map((trust) => new CosignVerifier(trust)),
     ...policy.notation.map((trust) => new NotationSignerVerifier(trust)),
+    ...(policy.provenance ?? []).map((trust) => new ProvenanceSignerVerifier(trust)),
   ];
   verifiersCache.set(policy, verifiers);
   return verifiers;

@@ -22,7 +22,8 @@ import { ScanError } from '../../src/scan/errors.ts';
 import type { ScanResult } from '../../src/scan/types.ts';
 import { TrustPolicyError, type TrustPolicyErrorCode } from '../../src/verify/errors.ts';
 import type { CertCheckOptions } from '../../src/verify/notation/revocation/types.ts';
-import type { VerificationResult } from '../../src/verify/types.ts';
+import type { TrustPolicy, VerificationResult } from '../../src/verify/types.ts';
+import { makeKey } from '../verify/provenance/provenance-fixtures.ts';
 
 const NS = 'apps';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -43,7 +44,8 @@ interface World {
 
 const worldWith = (
   material: {
-    secrets?: Record<string, Record<string, string>>;
+    /** A string value is stored as its UTF-8 bytes, a Uint8Array as it is (a binary keyring). */
+    secrets?: Record<string, Record<string, string | Uint8Array>>;
     configMaps?: Record<string, Record<string, string>>;
   } = {},
   seams: Pick<ArtifactCheckerOptions, 'verify' | 'scan' | 'revocation'> = {},
@@ -57,7 +59,13 @@ const worldWith = (
       reads.push(`Secret ${namespace}/${name}`);
       const data = material.secrets?.[`${namespace}/${name}`];
       return Promise.resolve(
-        data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8')])),
+        data &&
+          Object.fromEntries(
+            Object.entries(data).map(([k, v]) => [
+              k,
+              typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v),
+            ]),
+          ),
       );
     },
     readConfigMap: (namespace, name) => {
@@ -467,5 +475,89 @@ describe('around the signature check and the scan (stand-ins for verifyArtifact 
 
     await w.checker.check(avWith({}), artifactAt(), w.at(DIGEST));
     expect(calls).toHaveLength(2);
+  });
+
+  describe('provenance keyrings', () => {
+    const provenanceSpec: VerifySpec = {
+      provenance: [{ name: 'helm', keyring: { secretRef: { name: 'helm-keys' } } }],
+    };
+    /** A verify stand-in recording the policy and tag of each call. */
+    const recording = () => {
+      const calls: { policy: TrustPolicy; tag: string | undefined }[] = [];
+      const verify: NonNullable<ArtifactCheckerOptions['verify']> = (_client, reference, policy, options) => {
+        calls.push({ policy, tag: options.tag });
+        return Promise.resolve(verdict(reference.digest, 'Trusted'));
+      };
+      return { verify, calls };
+    };
+
+    it('reads a binary keyring Secret as bytes (a UTF-8 decode would corrupt it) and hands the tag on', async () => {
+      const key = await makeKey('release');
+      const binary = key.publicKey.write();
+      // An OpenPGP packet holds bytes above 0x7f that are not valid UTF-8 on their own.
+      expect(Buffer.from(Buffer.from(binary).toString('utf8'), 'utf8').equals(Buffer.from(binary))).toBe(
+        false,
+      );
+      const { verify, calls } = recording();
+      const w = worldWith({ secrets: { 'apps/helm-keys': { 'pubring.gpg': binary } } }, { verify });
+      const result = await w.checker.check(avWith(provenanceSpec), artifactAt(), w.at(DIGEST), {
+        tag: '3.1.0',
+      });
+      expect(result.verification?.verdict).toBe('Trusted');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]?.tag).toBe('3.1.0');
+      expect(calls[0]?.policy.provenance?.[0]?.keyring.keys[0]?.getFingerprint()).toBe(
+        key.publicKey.getFingerprint(),
+      );
+      expect(w.reads).toEqual(['Secret apps/helm-keys']);
+    });
+
+    it('verifies again when the keyring Secret is rotated or the tag changes, not otherwise', async () => {
+      const [a, b] = await Promise.all([makeKey('a'), makeKey('b')]);
+      const secrets: Record<string, Record<string, string | Uint8Array>> = {
+        'apps/helm-keys': { 'a.asc': a.armored },
+      };
+      const { verify, calls } = recording();
+      const w = worldWith({ secrets }, { verify });
+      const check = (tag: string) =>
+        w.checker.check(avWith(provenanceSpec), artifactAt(), w.at(DIGEST), { tag });
+      await check('3.1.0');
+      await check('3.1.0');
+      expect(calls).toHaveLength(1);
+      secrets['apps/helm-keys'] = { 'a.asc': b.armored };
+      await check('3.1.0');
+      expect(calls).toHaveLength(2);
+      await check('3.2.0');
+      expect(calls).toHaveLength(3);
+    });
+
+    it('a keyring Secret that is not public keys stalls (TrustMaterialMissing, InvalidKey) before any request', async () => {
+      const w = worldWith({ secrets: { 'apps/helm-keys': { 'pubring.gpg': 'not a key' } } });
+      const error = await refusal(w.checker.check(avWith(provenanceSpec), artifactAt(), w.at(DIGEST)));
+      expect(error.code).toBe('Stalled');
+      expect(error.reason).toBe(Reason.TrustMaterialMissing);
+      expect(policyCause(error)).toBe('InvalidKey');
+      expect(w.requests).toEqual([]);
+    });
+
+    it('a Secret used by a cosign entry and a provenance entry is read once, as text for one, bytes for the other', async () => {
+      const key = await makeKey('release');
+      const { verify, calls } = recording();
+      const w = worldWith({ secrets: { 'apps/keys': { 'release.asc': key.armored } } }, { verify });
+      const error = await refusal(
+        w.checker.check(
+          avWith({
+            cosign: [{ name: 'cosign', secretRef: { name: 'keys' } }],
+            provenance: [{ name: 'helm', keyring: { secretRef: { name: 'keys' } } }],
+          }),
+          artifactAt(),
+          w.at(DIGEST),
+        ),
+      );
+      // The cosign entry finds no *.pub key in it: the text side was read too.
+      expect(policyCause(error)).toBe('MaterialMissing');
+      expect(w.reads).toEqual(['Secret apps/keys']);
+      expect(calls).toEqual([]);
+    });
   });
 });

@@ -11,8 +11,17 @@ import {
   type LegacySignatureLayer,
   type ReferrerSignatures,
 } from '../../src/registry/stored-signatures.ts';
+import type { StoredChart } from '../../src/registry/stored-chart.ts';
+import { readProvenanceKeyring } from '../../src/verify/provenance/provenance-keyring.ts';
 import type { TrustPolicy } from '../../src/verify/types.ts';
 import { legacy, target } from '../verify/cosign/cosign-signatures.ts';
+import {
+  ARCHIVE,
+  clearSign,
+  helmMessage,
+  makeKey,
+  sha256,
+} from '../verify/provenance/provenance-fixtures.ts';
 
 const bob = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const bobPem = bob.publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -47,7 +56,11 @@ interface Recorded extends SignatureFetcher {
 }
 
 const fetcher = (
-  stored: { referrers?: ReferrerSignatures | Error; legacy?: LegacySignatureLayer[] | Error } = {},
+  stored: {
+    referrers?: ReferrerSignatures | Error;
+    legacy?: LegacySignatureLayer[] | Error;
+    chart?: StoredChart | Error;
+  } = {},
 ): Recorded => {
   const calls: string[] = [];
   const answer = <T>(value: T | Error): Promise<T> =>
@@ -61,6 +74,10 @@ const fetcher = (
     legacy: () => {
       calls.push('legacy');
       return answer(stored.legacy ?? []);
+    },
+    chart: () => {
+      calls.push('chart');
+      return answer(stored.chart ?? { kind: 'index', chartLayers: [], provenanceLayers: 0 });
     },
   };
 };
@@ -142,5 +159,105 @@ describe('checkSignatures', () => {
       code: 'InvalidKey',
     });
     expect(source.calls).toEqual([]);
+  });
+
+  describe('with Helm provenance entries', () => {
+    const chartAt = (repositoryTag: string) => ({
+      repository: `registry.test/charts/payment`,
+      tag: repositoryTag,
+    });
+    const signedChart = (prov: string): StoredChart => ({
+      kind: 'manifest',
+      configMediaType: 'application/vnd.cncf.helm.config.v1+json',
+      config: Buffer.from('{"name":"payment","version":"0.1.0"}'),
+      chartLayers: [
+        {
+          mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
+          digest: sha256(ARCHIVE),
+          size: 1,
+        },
+      ],
+      provenanceLayers: 1,
+      provenance: Buffer.from(prov),
+    });
+
+    it('reads the chart beside the referrers and counts a verified provenance toward minSignatures', async () => {
+      const release = await makeKey('release');
+      const prov = await clearSign(helmMessage(), [release]);
+      const policy = (minSignatures: number): TrustPolicy => ({
+        ...cosignPolicy,
+        minSignatures,
+        provenance: [{ name: 'helm', keyring: keyring }],
+      });
+      const keyring = await readProvenanceKeyring([release.armored]);
+      const chart = signedChart(prov);
+      const { repository: repo, tag } = chartAt('0.1.0');
+      const at = { repository: repo, digest: target.digest };
+
+      const both = fetcher({ chart, legacy: [bobLayer()] });
+      const two = await checkSignatures(both, at, policy(2), { ...options, tag });
+      expect(two.verdict).toBe('Trusted');
+      expect(two.signers.map((s) => [s.name, s.type, s.verified])).toEqual([
+        ['bob', 'cosign', true],
+        ['helm', 'provenance', true],
+      ]);
+      expect(both.calls).toEqual([
+        'referrers {"target":false,"bundles":true,"notation":false}',
+        'chart',
+        'legacy',
+      ]);
+
+      // Without the cosign signature only one of two entries verifies.
+      const one = await checkSignatures(fetcher({ chart }), at, policy(2), { ...options, tag });
+      expect(one).toMatchObject({ verdict: 'Untrusted' });
+      expect(one.reasons).toEqual(expect.arrayContaining(['SignatureMissing', 'ThresholdNotMet']));
+
+      // The same digest followed under another tag: the provenance is for 0.1.0, not 0.2.0.
+      const moved = await checkSignatures(fetcher({ chart, legacy: [bobLayer()] }), at, policy(2), {
+        ...options,
+        tag: '0.2.0',
+      });
+      expect(moved.verdict).toBe('Untrusted');
+      expect(moved.signers[1]).toMatchObject({ verified: false, reason: 'DigestMismatch' });
+      expect(moved.signers[1]?.message).toMatch(/^ProvenanceChartMismatch:/);
+    });
+
+    it('reads only the chart, no referrers and no .sig tag, for a provenance-only policy', async () => {
+      const release = await makeKey('release');
+      const policy: TrustPolicy = {
+        minSignatures: 1,
+        cosign: [],
+        notation: [],
+        provenance: [{ name: 'helm', keyring: await readProvenanceKeyring([release.armored]) }],
+      };
+      const source = fetcher({ chart: signedChart(await clearSign(helmMessage(), [release])) });
+      const result = await checkSignatures(
+        source,
+        { repository: 'registry.test/charts/payment', digest: target.digest },
+        policy,
+        { ...options, tag: '0.1.0' },
+      );
+      expect(result.verdict).toBe('Trusted');
+      expect(source.calls).toEqual(['chart']);
+    });
+
+    it('judges a registry failure while reading the chart as Error for every entry', async () => {
+      const release = await makeKey('release');
+      const policy: TrustPolicy = {
+        ...cosignPolicy,
+        provenance: [{ name: 'helm', keyring: await readProvenanceKeyring([release.armored]) }],
+      };
+      const result = await checkSignatures(
+        fetcher({ chart: new RegistryError('Unavailable', 'registry.test: HTTP 503') }),
+        repository,
+        policy,
+        options,
+      );
+      expect(result).toMatchObject({ verdict: 'Error', reasons: ['RegistryError'] });
+      expect(result.signers.map((s) => [s.name, s.reason])).toEqual([
+        ['bob', 'RegistryError'],
+        ['helm', 'RegistryError'],
+      ]);
+    });
   });
 });

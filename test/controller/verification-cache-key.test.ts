@@ -2,7 +2,9 @@
 // hour only when a notation signer looks at revocation (its answer can change without anything else).
 import { describe, expect, it } from 'vitest';
 import { REVOCATION_RECHECK_MS, verificationCacheKey } from '../../src/controller/artifact-checker.ts';
+import { trustPolicyFromSpec } from '../../src/verify/trust-policy.ts';
 import type { NotationTrust, TrustPolicy } from '../../src/verify/types.ts';
+import { makeKey } from '../verify/provenance/provenance-fixtures.ts';
 
 const repo = { registry: 'registry.example.com', repository: 'charts/payment' };
 const digest = `sha256:${'a'.repeat(64)}`;
@@ -54,5 +56,24 @@ describe('verificationCacheKey', () => {
     expect(
       verificationCacheKey({ ...repo, digest }, policy([notation({ level: 'permissive' })]), start),
     ).not.toBe(base);
+  });
+
+  it('changes with a rotated provenance keyring Secret and, for provenance policies only, with the tag', async () => {
+    const [a, b] = await Promise.all([makeKey('a'), makeKey('b')]);
+    const spec = { provenance: [{ name: 'helm', keyring: { secretRef: { name: 'helm-keys' } } }] };
+    const withKeys = (...armored: string[]) =>
+      trustPolicyFromSpec(spec, {
+        keyringSecrets: { 'helm-keys': Object.fromEntries(armored.map((k, i) => [`k${i}`, Buffer.from(k)])) },
+      });
+    const ref = { ...repo, digest };
+    const base = verificationCacheKey(ref, await withKeys(a.armored), start, '0.1.0');
+    expect(verificationCacheKey(ref, await withKeys(a.armored), start, '0.1.0')).toBe(base);
+    expect(verificationCacheKey(ref, await withKeys(b.armored), start, '0.1.0')).not.toBe(base);
+    expect(verificationCacheKey(ref, await withKeys(a.armored, b.armored), start, '0.1.0')).not.toBe(base);
+    expect(verificationCacheKey(ref, await withKeys(a.armored), start, '0.2.0')).not.toBe(base);
+    const cosignOnly = policy([]);
+    expect(verificationCacheKey(ref, cosignOnly, start, '0.1.0')).toBe(
+      verificationCacheKey(ref, cosignOnly, start, '0.2.0'),
+    );
   });
 });

@@ -55,6 +55,32 @@ describe('loadPolicyFile', () => {
     expect(spec.scan?.helm?.exceptions?.[0]?.resource).toBe('DaemonSet/node-exporter');
   });
 
+  it('reads provenance signers: a keyring Secret (mapped to a file by --keyring) or an inline key', async () => {
+    const spec = await loadPolicyFile(
+      await writePolicy(`${header}spec:
+  verify:
+    minSignatures: 2
+    cosign: [{name: release, publicKey: x}]
+    provenance:
+      - name: helm
+        keyring: {secretRef: {name: helm-keys}}
+      - name: inline
+        publicKey: |
+          -----BEGIN PGP PUBLIC KEY BLOCK-----
+          abc
+          -----END PGP PUBLIC KEY BLOCK-----
+`),
+    );
+    expect(spec.verify?.minSignatures).toBe(2);
+    expect(spec.verify?.provenance).toEqual([
+      { name: 'helm', keyring: { secretRef: { name: 'helm-keys' } } },
+      {
+        name: 'inline',
+        publicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\nabc\n-----END PGP PUBLIC KEY BLOCK-----\n',
+      },
+    ]);
+  });
+
   it('accepts a manifest without spec.verify', async () => {
     const spec = await loadPolicyFile(await writePolicy(`${header}spec: {scan: {failOn: none}}\n`));
     expect(spec.verify).toBeUndefined();
@@ -111,6 +137,42 @@ describe('loadPolicyFile', () => {
       `${header}spec: {verify: {cosign: [{name: a, publicKey: x}], notation: [{name: a, trustStore: {pem: p}, trustedIdentities: ['*']}]}}`,
       'InvalidField',
       'spec.verify',
+    ],
+    [
+      'a provenance signer with a keyring and a publicKey',
+      `${header}spec: {verify: {provenance: [{name: a, publicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----', keyring: {secretRef: {name: k}}}]}}`,
+      'InvalidField',
+      'spec.verify.provenance[0]',
+    ],
+    [
+      'a provenance signer with neither',
+      `${header}spec: {verify: {provenance: [{name: a}]}}`,
+      'InvalidField',
+      'spec.verify.provenance[0]',
+    ],
+    [
+      'a provenance publicKey that is not armored OpenPGP',
+      `${header}spec: {verify: {provenance: [{name: a, publicKey: '-----BEGIN PUBLIC KEY-----'}]}}`,
+      'InvalidField',
+      'spec.verify.provenance[0].publicKey',
+    ],
+    [
+      'a provenance keyring without secretRef',
+      `${header}spec: {verify: {provenance: [{name: a, keyring: {}}]}}`,
+      'InvalidField',
+      'spec.verify.provenance[0].keyring.secretRef',
+    ],
+    [
+      'a provenance signer named like a cosign one',
+      `${header}spec: {verify: {cosign: [{name: a, publicKey: x}], provenance: [{name: a, keyring: {secretRef: {name: k}}}]}}`,
+      'InvalidField',
+      'spec.verify',
+    ],
+    [
+      'minSignatures above the number of signers, provenance counted',
+      `${header}spec: {verify: {minSignatures: 3, cosign: [{name: a, publicKey: x}], provenance: [{name: b, keyring: {secretRef: {name: k}}}]}}`,
+      'InvalidField',
+      'spec.verify.minSignatures',
     ],
     [
       'a bad notation level',

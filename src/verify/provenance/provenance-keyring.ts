@@ -1,17 +1,17 @@
 // The OpenPGP public keys of one `verify.provenance` entry: every armored or binary public key in a set of
 // byte strings (a Secret's data values, or the inline `publicKey`). Policy material: what does not read as
 // public keys is a stalling TrustPolicyError (fix the Secret), never a verdict on an artifact.
+import { createHash } from 'node:crypto';
 import { readKeys, type Key, type PublicKey } from 'openpgp';
 import { TrustPolicyError } from '../errors.ts';
 import { causeText } from '../judge-each.ts';
+import type { ProvenanceKeyring } from './provenance-types.ts';
+
+export type { ProvenanceKeyring } from './provenance-types.ts';
 
 /** A keyring of a few maintainers' keys is a few KiB; a whole keyserver dump is not a policy. */
 export const MAX_KEYRING_BYTES = 1024 * 1024;
 export const MAX_KEYRING_KEYS = 100;
-
-export interface ProvenanceKeyring {
-  readonly keys: readonly PublicKey[];
-}
 
 const ARMOR_BLOCK = /-----BEGIN PGP ([A-Z ]+)-----[\s\S]*?-----END PGP \1-----/g;
 
@@ -69,5 +69,12 @@ export const readProvenanceKeyring = async (
   }
   if (keys.length === 0)
     throw new TrustPolicyError('MaterialMissing', 'the keyring holds no OpenPGP public key', signer);
-  return { keys };
+  const hash = createHash('sha256');
+  for (const source of sources) {
+    const bytes = typeof source === 'string' ? Buffer.from(source, 'utf8') : source;
+    // Length-prefixed, so that two values cannot hash as their concatenation.
+    hash.update(`${bytes.length}:`).update(bytes);
+  }
+  const digest = `sha256:${hash.digest('hex')}`;
+  return { keys, digest, toJSON: () => ({ digest }) };
 };

@@ -1,6 +1,7 @@
 // The data of Helm provenance verification (`<chart>-<version>.tgz.prov`, OpenPGP clear-signed): its reason
 // codes, what the caller hands in (bytes already fetched, the clock) and the per-signer result, shaped like
 // SignerResult (src/verify/types.ts) so that a verified provenance can count toward minSignatures.
+import type { PublicKey } from 'openpgp';
 import { BaseError } from '../../errors.ts';
 
 /** Why a provenance check failed; docs/provenance.md#reason-codes. */
@@ -55,4 +56,16 @@ export interface ProvenanceResult {
   readonly message: string;
   /** Set once the provenance parsed: what the signed document claims. */
   readonly signed?: SignedChart;
+}
+
+/** The public keys of one `verify.provenance` entry, read by readProvenanceKeyring. */
+export interface ProvenanceKeyring {
+  readonly keys: readonly PublicKey[];
+  /**
+   * `sha256:<hex>` of the key material as given (every value, in order): a rotated Secret, a new expiry
+   * or revocation signature changes it, so a verification cached under the policy's hash is not reused.
+   */
+  readonly digest: string;
+  /** What a cache key (stableHash, JSON) sees of the keyring: its digest, never the key objects. */
+  toJSON(): { readonly digest: string };
 }

@@ -31,8 +31,11 @@ export interface ProvenanceCheck {
   readonly name: string;
   /** The `.prov` file as fetched. */
   readonly provenance: Uint8Array;
-  /** The chart archive as fetched: its SHA-256 must be the signed one. */
-  readonly archive: Uint8Array;
+  /**
+   * The chart archive as fetched (its SHA-256 must be the signed one), or only that digest, `sha256:<hex>`,
+   * when the bytes are content-addressed elsewhere (an OCI chart layer, whose digest helm and Flux check).
+   */
+  readonly archive: Uint8Array | { readonly digest: string };
   readonly expected: ExpectedChart;
   readonly keyring: ProvenanceKeyring;
   readonly now: Date;
@@ -185,7 +188,16 @@ const checkWithLibrary = async (
   }
 };
 
-const checkContent = (signed: SignedChart, expected: ExpectedChart, archive: Uint8Array): void => {
+const archiveDigestOf = (archive: ProvenanceCheck['archive']): string =>
+  archive instanceof Uint8Array
+    ? `sha256:${createHash('sha256').update(archive).digest('hex')}`
+    : archive.digest;
+
+const checkContent = (
+  signed: SignedChart,
+  expected: ExpectedChart,
+  archive: ProvenanceCheck['archive'],
+): void => {
   const archiveName = expected.archiveName ?? `${expected.name}-${expected.version}.tgz`;
   if (signed.name !== expected.name || signed.version !== expected.version)
     fail(
@@ -197,7 +209,7 @@ const checkContent = (signed: SignedChart, expected: ExpectedChart, archive: Uin
       'ProvenanceChartMismatch',
       `the provenance signs the file ${signed.archiveName.slice(0, 100)}, not ${archiveName}`,
     );
-  const digest = `sha256:${createHash('sha256').update(archive).digest('hex')}`;
+  const digest = archiveDigestOf(archive);
   if (signed.archiveDigest !== digest)
     fail(
       'ProvenanceDigestMismatch',

@@ -55,6 +55,7 @@ const rejection = async (
 const sourceRef = { kind: 'OCIRepository', name: 'payment' };
 const artifact = { url: 'oci://registry.example.com/charts/payment' };
 const keyed = (name: string) => ({ name, publicKey: PEM_KEY });
+const PGP_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n';
 const notation = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   trustStore: { secretRef: { name: 'notation-ca' } },
@@ -153,7 +154,7 @@ const invalidCases: InvalidCase[] = [
     what: 'verify without any signer',
     spec: { sourceRef, verify: { minSignatures: 1 } },
     field: 'spec.verify',
-    says: 'at least one cosign or notation signer',
+    says: 'at least one cosign, notation or provenance signer',
   },
   {
     what: 'minSignatures 0',
@@ -291,6 +292,44 @@ const invalidCases: InvalidCase[] = [
     says: 'Unsupported value',
   },
   {
+    what: 'a cosign and a provenance signer with one name',
+    spec: { sourceRef, verify: { cosign: [keyed('a')], provenance: [{ name: 'a', publicKey: PGP_KEY }] } },
+    field: 'spec.verify',
+    says: 'signer names must be unique across verify.cosign, verify.notation and verify.provenance',
+  },
+  {
+    what: 'minSignatures above the number of signers, provenance counted',
+    spec: {
+      sourceRef,
+      verify: { minSignatures: 3, cosign: [keyed('a')], provenance: [{ name: 'b', publicKey: PGP_KEY }] },
+    },
+    field: 'spec.verify',
+    says: 'minSignatures cannot exceed the number of signer entries',
+  },
+  {
+    what: 'a provenance signer with a keyring and a publicKey',
+    spec: {
+      sourceRef,
+      verify: {
+        provenance: [{ name: 'a', publicKey: PGP_KEY, keyring: { secretRef: { name: 'helm-keys' } } }],
+      },
+    },
+    field: 'spec.verify.provenance[0]',
+    says: 'exactly one of keyring or publicKey',
+  },
+  {
+    what: 'a provenance signer with neither',
+    spec: { sourceRef, verify: { provenance: [{ name: 'a' }] } },
+    field: 'spec.verify.provenance[0]',
+    says: 'exactly one of keyring or publicKey',
+  },
+  {
+    what: 'a provenance publicKey that is not an armored OpenPGP key',
+    spec: { sourceRef, verify: { provenance: [{ name: 'a', publicKey: '-----BEGIN PUBLIC KEY-----' }] } },
+    field: 'spec.verify.provenance[0].publicKey',
+    says: 'should match',
+  },
+  {
     what: 'an unknown failOn severity',
     spec: { sourceRef, scan: { failOn: 'severe' } },
     field: 'spec.scan.failOn',
@@ -381,6 +420,19 @@ describe('the API server accepts a valid ArtifactVerification', () => {
     expect(spec.verify?.minSignatures).toBe(1);
     expect(spec.verify?.notation?.[0]?.level).toBe('strict');
     expect(spec.argocd?.suspendMethod).toBe('DisableAutoSync');
+  });
+
+  it('keeps provenance signers (a keyring Secret, an inline key) beside a cosign one', async () => {
+    const verify = {
+      minSignatures: 2,
+      cosign: [keyed('release-key')],
+      provenance: [
+        { name: 'helm-release', keyring: { secretRef: { name: 'helm-keys' } } },
+        { name: 'helm-inline', publicKey: PGP_KEY },
+      ],
+    };
+    await kube.objects.create(manifest({ sourceRef, verify }, 'provenance'));
+    expect((await read('provenance')).spec.verify).toEqual(verify);
   });
 
   it('keeps the full example of docs/design.md as written', async () => {

@@ -109,7 +109,7 @@ const signedArtifact = async (generation: Generation, signer: Signer): Promise<s
 
 const verifyWithTagguard = async (byDigest: string, trustedRoot: unknown): Promise<VerificationResult> => {
   const ref = parseReference(byDigest);
-  const policy = trustPolicyFromSpec(
+  const policy = await trustPolicyFromSpec(
     {
       cosign: [
         {

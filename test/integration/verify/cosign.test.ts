@@ -117,7 +117,7 @@ const identity: VerifySpec = {
 const verifyWithTagguard = async (reference: string, spec: VerifySpec): Promise<VerificationResult> => {
   const ref = parseReference(reference);
   const { digest } = await client.resolve(ref);
-  const policy = trustPolicyFromSpec(spec, {
+  const policy = await trustPolicyFromSpec(spec, {
     configMaps: { 'private-sigstore': { 'trusted_root.json': await readFile(trustedRootFile, 'utf8') } },
   });
   return verifyArtifact(client, { ...ref, digest }, policy, { now: () => new Date() });
@@ -653,7 +653,7 @@ describe('verifyArtifact', () => {
     const result = await verifyArtifact(
       client,
       { ...unreachable, digest: `sha256:${'0'.repeat(64)}` },
-      trustPolicyFromSpec(keyed(trusted), {}),
+      await trustPolicyFromSpec(keyed(trusted), {}),
       { now: () => new Date() },
     );
     expect(result.verdict).toBe('Error');
@@ -666,7 +666,7 @@ describe('verifyArtifact', () => {
     const signed = await push(registry, 'verify/two-digests');
     await signCosignLegacy(home, registry, signed, trusted);
     const unsigned = await push(registry, 'verify/two-digests', 'v2');
-    const policy = trustPolicyFromSpec(keyed(trusted), {});
+    const policy = await trustPolicyFromSpec(keyed(trusted), {});
     const ref = parseReference(`${signed.repository}:v1`);
     const [first, second] = await Promise.all([
       verifyArtifact(client, { ...ref, digest: signed.digest }, policy, { now: () => new Date() }),

@@ -347,7 +347,7 @@ describe('a signature with a certificate node:crypto cannot read, beside a valid
           'private-sigstore': { 'trusted_root.json': JSON.stringify(privateTrustedRoot(ca.certPem)) },
         },
       });
-    const one = await verifyArtifact(client, { ...ref, digest: broken.digest }, policy(1), {
+    const one = await verifyArtifact(client, { ...ref, digest: broken.digest }, await policy(1), {
       now: () => new Date(),
     });
     expect(one.verdict).toBe('Trusted');
@@ -357,7 +357,7 @@ describe('a signature with a certificate node:crypto cannot read, beside a valid
     ]);
     // Its candidates: the odd certificate (SignatureInvalid) and B's keyed layer (no certificate).
     expect(['SignatureInvalid', 'UntrustedSigner']).toContain(one.signers[0]?.reason);
-    const two = await verifyArtifact(client, { ...ref, digest: broken.digest }, policy(2), {
+    const two = await verifyArtifact(client, { ...ref, digest: broken.digest }, await policy(2), {
       now: () => new Date(),
     });
     expect(two.verdict).toBe('Untrusted');
@@ -452,7 +452,7 @@ describe('mutated signatures served by a real registry', () => {
 
   it('verifyArtifact returns a verdict for every mutated .sig and trusts only no-op mutations (200 pushes)', async () => {
     const ref = parseReference(`${served.repository}:${served.tag}`);
-    const policy = trustPolicyFromSpec(spec, {});
+    const policy = await trustPolicyFromSpec(spec, {});
     const view = legacyView(original, false);
     await fc.assert(
       fc.asyncProperty(mutations, async (list) => {
@@ -478,7 +478,7 @@ describe('mutated signatures served by a real registry', () => {
     const result = await verifyArtifact(
       client,
       { ...ref, digest: served.digest },
-      trustPolicyFromSpec(spec, {}),
+      await trustPolicyFromSpec(spec, {}),
       {
         now: () => new Date(),
       },

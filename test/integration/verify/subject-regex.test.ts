@@ -176,7 +176,7 @@ afterAll(async () => {
 });
 
 const tagguardTrusts = async (reference: string, subjectRegex: string): Promise<boolean> => {
-  const policy = trustPolicyFromSpec(
+  const policy = await trustPolicyFromSpec(
     {
       cosign: [
         {
@@ -223,12 +223,12 @@ describe.each(['legacy', 'bundle'] as const)('subjectRegex beside cosign (%s sig
 
   it('refuses at parse time what cosign refuses to compile (\\Z, lookahead, backreference)', async () => {
     for (const pattern of ['alice@tagguard\\.test\\Z', '(?=a)alice@tagguard\\.test', '(a)\\1']) {
-      expect(() =>
+      await expect(
         trustPolicyFromSpec(
           { cosign: [{ name: 'ci', keyless: { issuer: ISSUER, subjectRegex: pattern } }] },
           {},
         ),
-      ).toThrow(TrustPolicyError);
+      ).rejects.toThrow(TrustPolicyError);
       const cosign = await cosignTrusts(format, signed[format].email, pattern);
       expect(cosign.verified).toBe(false);
       expect(cosign.output).toMatch(/error parsing regexp/);

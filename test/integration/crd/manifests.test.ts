@@ -116,7 +116,7 @@ describe('kubectl apply -k . (config/default)', () => {
     );
     expect(grants.sort()).toEqual(
       [
-        'tagguard.dev/artifactverifications: get,list,patch,update,watch',
+        'tagguard.dev/artifactverifications: create,delete,get,list,patch,update,watch',
         'tagguard.dev/artifactverifications/status: get,patch,update',
         'tagguard.dev/artifactverifications/finalizers: update',
         'source.toolkit.fluxcd.io/ocirepositories: get,list,patch,watch',

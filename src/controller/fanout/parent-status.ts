@@ -148,10 +148,10 @@ const conditionsOf = (
       ConditionType.Held,
       'True',
       Reason.Held,
-      `the children of ${named(
+      `held by their child ArtifactVerification: the consumers of ${named(
         charts.filter((c) => heldBy.includes(c.child)),
         describeChart,
-      )} hold their consumers`,
+      )}`,
     );
   else set(ConditionType.Held, 'False', Reason.NotHeld, 'no child holds its consumers');
   if (error) {

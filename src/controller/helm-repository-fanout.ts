@@ -1,7 +1,8 @@
 // The reconcile of a sourceRef HelmRepository ("parent"): it judges no digest itself but keeps one child
 // ArtifactVerification per consumer (as a Deployment keeps ReplicaSets), each judged and held by the
 // ordinary reconcile, and sums up their verdicts. Steps: finalize (deletion) → ensureFinalizer →
-// loadConsumers → planChildren → applyPlan, then report() (docs/design.md#a-helmrepository-fans-out).
+// loadConsumers → planChildren → applyPlan, then report()
+// (docs/design.md#a-helmrepository-fans-out-to-one-child-per-consumer).
 import type { Logger } from 'pino';
 import { FINALIZER, type ArtifactVerification } from '../api/artifact-verification.ts';
 import { Reason } from '../api/conditions.ts';

@@ -11,6 +11,7 @@ import type { HelmRepositoryConsumer } from '../sources/resolve-source.ts';
 import type { ChildStore } from './child-store.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { asReconcileError } from './fail-closed.ts';
+import { canonicalJson } from './fanout/canonical-json.ts';
 import { planChildren, type ChildPlan } from './fanout/child-plan.ts';
 import { summarizeParent, type ParentInput } from './fanout/parent-status.ts';
 import { stalled, type ReconcileError } from './reconcile-error.ts';
@@ -130,7 +131,8 @@ export class HelmRepositoryFanout {
       ...(error ? { error } : {}),
     };
     const summary = summarizeParent(input);
-    if (JSON.stringify(summary.status) !== JSON.stringify(object.status ?? {}))
+    // Compared key order aside: the API server returns the status with its keys sorted.
+    if (canonicalJson(summary.status) !== canonicalJson(object.status ?? {}))
       await this.deps.cluster.writeStatus(object, summary.status);
     for (const event of summary.events) await this.emit(object, event);
   }

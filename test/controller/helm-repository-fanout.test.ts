@@ -9,6 +9,7 @@ import {
   type ArtifactVerificationStatus,
 } from '../../src/api/artifact-verification.ts';
 import type { ChildStore } from '../../src/controller/child-store.ts';
+import { canonicalJson } from '../../src/controller/fanout/canonical-json.ts';
 import { childName } from '../../src/controller/fanout/child-plan.ts';
 import { HelmRepositoryFanout } from '../../src/controller/helm-repository-fanout.ts';
 import { waiting } from '../../src/controller/reconcile-error.ts';
@@ -69,7 +70,8 @@ const fanoutFor = (w: World): HelmRepositoryFanout => {
     cluster: {
       writeStatus: (_object, status) => {
         w.statuses.push(status);
-        w.parent = { ...w.parent, status };
+        // As the API server answers: the keys of every map sorted.
+        w.parent = { ...w.parent, status: JSON.parse(canonicalJson(status)) as ArtifactVerificationStatus };
         return Promise.resolve();
       },
       writeFinalizers: (object, finalizers) => {
@@ -108,6 +110,15 @@ describe('HelmRepositoryFanout', () => {
     expect(ready(w)).toMatchObject({ status: 'False', reason: 'Verifying' });
     expect(w.events).toEqual(['ConsumerAdded', 'ConsumerAdded']);
     expect(result.requeueAfterMs).toBe(60_000);
+  });
+
+  it('writes the status only when it changed, whatever the key order the API server answers with', async () => {
+    const w = world(['payment']);
+    const fanout = fanoutFor(w);
+    await fanout.reconcile(w.parent, pino({ level: 'silent' }));
+    expect(w.statuses).toHaveLength(1);
+    await fanout.reconcile(w.parent, pino({ level: 'silent' }));
+    expect(w.statuses).toHaveLength(1);
   });
 
   it('deletes the child of a consumer that is gone and keeps the others', async () => {

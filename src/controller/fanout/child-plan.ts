@@ -12,6 +12,7 @@ import {
   type OwnerReference,
 } from '../../api/artifact-verification.ts';
 import type { HelmRepositoryConsumer } from '../../sources/resolve-source.ts';
+import { canonicalJson } from './canonical-json.ts';
 
 /** Kubernetes limits: a label value, and an object name (DNS subdomain). */
 const MAX_LABEL_VALUE = 63;
@@ -113,14 +114,6 @@ export const desiredChild = (
   };
 };
 
-/** JSON with object keys sorted: the API server returns maps in its own key order. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-
 /**
  * `existing` brought to `desired`: the spec replaced, our labels and annotations set (the propagated ones
  * removed when the parent has none), the parent as the controller owner; other labels, annotations and
@@ -148,8 +141,8 @@ export const updatedChild = (
 };
 
 const upToDate = (existing: ArtifactVerification, desired: ArtifactVerification): boolean =>
-  canonical(existing.spec) === canonical(desired.spec) &&
-  canonical(updatedChild(existing, desired).metadata) === canonical(existing.metadata);
+  canonicalJson(existing.spec) === canonicalJson(desired.spec) &&
+  canonicalJson(updatedChild(existing, desired).metadata) === canonicalJson(existing.metadata);
 
 export interface ChildPlan {
   /** Consumers without a child. */

@@ -36,7 +36,7 @@ const conditionOf = (object: ArtifactVerification, type: string): Condition | un
 export const childVerdict = (
   child: ArtifactVerification | undefined,
 ): { readonly verdict: ChartVerdict; readonly reason?: string } => {
-  if (child === undefined) return { verdict: 'Pending', reason: 'ChildNotCreated' };
+  if (child === undefined) return { verdict: 'Pending', reason: 'NotReconciled' };
   const generation = child.metadata.generation;
   const ready = conditionOf(child, ConditionType.Ready);
   if (

@@ -9,8 +9,11 @@ import { childSelector, parentKeyOf } from './fanout/child-plan.ts';
 export interface ChildStore {
   list(parent: ArtifactVerification): Promise<ArtifactVerification[]>;
   create(child: ArtifactVerification): Promise<void>;
-  /** Replaces the child (not its status); fails with 409 when it changed since it was read. */
-  replace(child: ArtifactVerification): Promise<void>;
+  /**
+   * Replaces the child (not its status). false when it changed since it was read (409: its own reconcile
+   * wrote it meanwhile): the caller plans again from a fresh list.
+   */
+  replace(child: ArtifactVerification): Promise<boolean>;
   /** Deletes the child; a child already gone is not an error. */
   delete(child: ArtifactVerification): Promise<void>;
 }
@@ -54,15 +57,21 @@ export class KubeChildStore implements ChildStore {
     }
   }
 
-  async replace(child: ArtifactVerification): Promise<void> {
-    await this.custom.replaceNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: child.metadata.namespace ?? '',
-      name: child.metadata.name,
-      body: child,
-    });
+  async replace(child: ArtifactVerification): Promise<boolean> {
+    try {
+      await this.custom.replaceNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: child.metadata.namespace ?? '',
+        name: child.metadata.name,
+        body: child,
+      });
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 409) return false;
+      throw error;
+    }
   }
 
   async delete(child: ArtifactVerification): Promise<void> {

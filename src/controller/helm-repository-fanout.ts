@@ -21,6 +21,8 @@ import type { PlannedEvent } from './summary/events.ts';
 
 /** How soon a parent being deleted looks again whether its children are gone (their deletion also wakes it). */
 const CHILDREN_GONE_POLL_MS = 2_000;
+/** How soon a parent plans again after a child changed under its update (optimistic concurrency, not an error). */
+const CONFLICT_RETRY_MS = 1_000;
 
 export interface FanoutDeps {
   readonly cluster: Pick<ClusterAccess, 'writeStatus' | 'writeFinalizers'>;
@@ -48,11 +50,12 @@ export class HelmRepositoryFanout {
     let listed: readonly ArtifactVerification[] = [];
     let plan: ChildPlan | undefined;
     let error: ReconcileError | undefined;
+    let conflicted = false;
     try {
       const consumers = await this.loadConsumers(object);
       listed = await this.deps.children.list(object);
       plan = planChildren(object, consumers, listed);
-      await this.applyPlan(plan);
+      conflicted = !(await this.applyPlan(plan));
     } catch (thrown) {
       // Children are left as they are: each one keeps judging and holding its own consumer (fail closed).
       error = asReconcileError(thrown, 'fan-out to the consumers');
@@ -61,6 +64,7 @@ export class HelmRepositoryFanout {
     await this.report(object, listed, plan, error);
     if (error?.code === 'Stalled') return {};
     if (error?.code === 'Generic') throw error;
+    if (conflicted) return { requeueAfterMs: CONFLICT_RETRY_MS };
     return { requeueAfterMs: error?.retryAfterMs ?? intervalOf(object) };
   }
 
@@ -103,10 +107,13 @@ export class HelmRepositoryFanout {
     return consumers;
   }
 
-  private async applyPlan(plan: ChildPlan): Promise<void> {
+  /** false when a child changed under its update: the parent plans again soon from a fresh list. */
+  private async applyPlan(plan: ChildPlan): Promise<boolean> {
+    let replacedAll = true;
     for (const child of plan.create) await this.deps.children.create(child);
-    for (const child of plan.update) await this.deps.children.replace(child);
+    for (const child of plan.update) replacedAll = (await this.deps.children.replace(child)) && replacedAll;
     for (const child of plan.remove) await this.deps.children.delete(child);
+    return replacedAll;
   }
 
   /** The one exit: the status is written when it changed, then the Events. */

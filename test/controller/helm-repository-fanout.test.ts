@@ -22,6 +22,8 @@ interface World {
   statuses: ArtifactVerificationStatus[];
   events: string[];
   calls: string[];
+  /** replace answers 409: the child changed since it was listed. */
+  conflict?: boolean;
 }
 
 const consumer = (name: string) => ({ kind: 'HelmRelease' as const, namespace: 'apps', name });
@@ -53,8 +55,9 @@ const fanoutFor = (w: World): HelmRepositoryFanout => {
     },
     replace: (child) => {
       w.calls.push(`replace ${child.metadata.name}`);
+      if (w.conflict) return Promise.resolve(false);
       w.children.set(child.metadata.name, child);
-      return Promise.resolve();
+      return Promise.resolve(true);
     },
     delete: (child) => {
       w.calls.push(`delete ${child.metadata.name}`);
@@ -130,6 +133,23 @@ describe('HelmRepositoryFanout', () => {
     await fanout.reconcile(w.parent, pino({ level: 'silent' }));
     expect(w.calls).toEqual([`delete ${childName('charts', consumer('billing'))}`]);
     expect(w.parent.status?.charts?.map((c) => c.consumer)).toEqual(['HelmRelease/apps/payment']);
+  });
+
+  it('plans again soon, without an error, when a child changed under its update', async () => {
+    const w = world(['payment']);
+    const fanout = fanoutFor(w);
+    await fanout.reconcile(w.parent, pino({ level: 'silent' }));
+    const name = childName('charts', consumer('payment'));
+    const listed = w.children.get(name) as ArtifactVerification;
+    w.children.set(name, { ...listed, spec: { ...listed.spec, action: 'Warn' } });
+    w.conflict = true;
+    const result = await fanout.reconcile(w.parent, pino({ level: 'silent' }));
+    expect(w.calls.at(-1)).toBe(`replace ${name}`);
+    expect(result.requeueAfterMs).toBeLessThan(5_000);
+    expect(ready(w)?.reason).toBe('Verifying');
+    w.conflict = false;
+    await fanout.reconcile(w.parent, pino({ level: 'silent' }));
+    expect(w.children.get(name)?.spec.action).toBeUndefined();
   });
 
   it('stalls on an HTTP repository without creating or deleting children', async () => {

@@ -82,6 +82,9 @@ export const chartStatus = (
   };
 };
 
+/** Not localeCompare: the order must not depend on the operator's locale. */
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const ORDER: Readonly<Record<ChartVerdict, number>> = { Untrusted: 0, Error: 1, Pending: 2, Trusted: 3 };
 
 export const countCharts = (charts: readonly ChartStatus[]): ChartCounts => ({
@@ -248,7 +251,7 @@ export const summarizeParent = (input: ParentInput): ParentSummary => {
     ? [...(previous.charts ?? [])]
     : input.charts
         .map(({ consumer, name, child }) => chartStatus(consumer, name, child))
-        .sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || a.consumer.localeCompare(b.consumer));
+        .sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || byCodePoint(a.consumer, b.consumer));
   const counts = input.error && previous.chartCounts ? previous.chartCounts : countCharts(charts);
   const heldBy = input.charts
     .filter(({ child }) => child !== undefined && conditionOf(child, ConditionType.Held)?.status === 'True')

@@ -30,8 +30,11 @@ const lenient =
     }
   };
 
+/** Not localeCompare: the order (and so the children's order) must not depend on the operator's locale. */
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const byKindNamespaceName = (a: HelmRepositoryConsumer, b: HelmRepositoryConsumer): number =>
-  a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  byCodePoint(a.kind, b.kind) || byCodePoint(a.namespace, b.namespace) || byCodePoint(a.name, b.name);
 
 /** The HelmChart helm-controller made (or makes) for a HelmRelease with chart.spec. */
 const generatedFor = (releases: readonly HelmReleaseObject[], namespace: string, name: string): boolean =>

@@ -189,6 +189,19 @@ describe('sourceRef HelmRepository (type oci): one child per consumer', () => {
         expect(c.spec.verify?.cosign?.[0]?.publicKey).toBe(key.publicKeyPem);
       }
 
+      // A restart finds the same children (deterministic names), and a re-check asked on the parent reaches them.
+      const uids = children.map((c) => c.metadata.uid).sort();
+      await operator.shutdown('restart');
+      operator = await startInProcessOperator(env, ['--watch-namespace', ns]);
+      const asked = await requestCheck(kube, ns, 'charts');
+      const askedAt = asked.metadata?.annotations?.['tagguard.dev/requested-at'];
+      await until('the re-check handed to both children', 30_000, async () =>
+        (await listChildren('charts')).every(
+          (c) => c.metadata.annotations?.['tagguard.dev/requested-at'] === askedAt,
+        ),
+      );
+      expect((await listChildren('charts')).map((c) => c.metadata.uid).sort()).toEqual(uids);
+
       // A consumer appears: a HelmChart of its own (no HelmRelease generated it).
       await kube.apply({
         apiVersion: SOURCE_API,
@@ -291,6 +304,91 @@ describe('sourceRef HelmRepository (type oci): one child per consumer', () => {
       expect(untouched(await readFlux(SOURCE_API, 'HelmChart', 'audit'))).toBe(true);
       expect(good.payment).toBeDefined();
       await retagArtifact(home, registry, good.payment as PushedArtifact, '3.1.0');
+    },
+  );
+
+  it(
+    'with --allow-cross-namespace-refs watches consumers in every namespace',
+    { timeout: 120_000 },
+    async () => {
+      const other = `${ns}-other`;
+      // Its own repository and consumers: the operator of this file's namespace must not hold them too.
+      await kube.applyAll([
+        {
+          apiVersion: SOURCE_API,
+          kind: 'HelmRepository',
+          metadata: { name: 'shared', namespace: ns },
+          spec: { interval: '10m', type: 'oci', url: `oci://${registry.host}/${ns}-charts`, insecure: true },
+        } as KubernetesObject,
+        release('desk', 'payment', 'shared'),
+        {
+          apiVersion: HELM_API,
+          kind: 'HelmRelease',
+          metadata: { name: 'shop', namespace: other },
+          spec: {
+            interval: '10m',
+            chart: {
+              spec: {
+                chart: 'payment',
+                version: '3.1.0',
+                sourceRef: { kind: 'HelmRepository', name: 'shared', namespace: ns },
+              },
+            },
+          },
+        } as KubernetesObject,
+      ]);
+      const across = await startInProcessOperator(env, [
+        '--watch-namespace',
+        other,
+        '--allow-cross-namespace-refs',
+      ]);
+      try {
+        await kube.apply(
+          avObject(other, 'shared', {
+            sourceRef: { kind: 'HelmRepository', name: 'shared', namespace: ns },
+            interval: '10s',
+            action: 'Suspend',
+            verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
+          }),
+        );
+        const trusted = await waitForAv(
+          kube,
+          other,
+          'shared',
+          'both consumers trusted',
+          (o) => o.status?.chartsSummary === '2/2 trusted',
+        );
+        // Sorted by code point ('-' before '/'), whatever the operator's locale.
+        expect(trusted.status?.charts?.map((c) => c.consumer)).toEqual([
+          `HelmRelease/${other}/shop`,
+          `HelmRelease/${ns}/desk`,
+        ]);
+        const desk = await readAv(
+          kube,
+          other,
+          childName('shared', { kind: 'HelmRelease', namespace: ns, name: 'desk' }),
+        );
+        expect(desk.spec.sourceRef).toEqual({ kind: 'HelmRelease', name: 'desk', namespace: ns });
+        const shop = await readAv(
+          kube,
+          other,
+          childName('shared', { kind: 'HelmRelease', namespace: other, name: 'shop' }),
+        );
+        expect(shop.spec.sourceRef).toEqual({ kind: 'HelmRelease', name: 'shop' });
+      } finally {
+        await kube.objects.delete({
+          apiVersion: AV_API,
+          kind: 'ArtifactVerification',
+          metadata: { name: 'shared', namespace: other },
+        });
+        await until('the cross-namespace parent gone', 60_000, async () =>
+          kube.read(AV_API, 'ArtifactVerification', 'shared', other).then(
+            () => false,
+            () => true,
+          ),
+        );
+        await across.shutdown('test done');
+      }
     },
   );
 

@@ -416,5 +416,19 @@ describe('sourceRef HelmRepository (type oci): one child per consumer', () => {
     expect(condition(across, 'Ready')?.reason).toBe('CrossNamespaceRefForbidden');
     expect(await listChildren('web')).toEqual([]);
     expect(await listChildren('across')).toEqual([]);
+
+    // Switching a parent to another source kind would strand its children (and the reverse, a CR's holds):
+    // the API server refuses it.
+    const refused = await kube
+      .mergePatch(
+        { apiVersion: AV_API, kind: 'ArtifactVerification', metadata: { name: 'web', namespace: ns } },
+        { spec: { sourceRef: { kind: 'HelmRelease', name: 'payment' } } },
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error as { code?: number; body?: string },
+      );
+    expect(refused?.code).toBe(422);
+    expect(String(refused?.body)).toContain('cannot become another source');
   });
 });

@@ -260,9 +260,10 @@ export const summarizeParent = (input: ParentInput): ParentSummary => {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions: conditionsOf(input, charts, counts, heldBy),
     source: sourceLabel(parent),
-    charts: charts.slice(0, MAX_CHARTS),
-    chartCounts: counts,
-    chartsSummary: chartsSummary(counts),
+    // An error before any chart was listed (an HTTP repository, a forbidden namespace) shows no counts.
+    ...(input.error && previous.chartCounts === undefined
+      ? {}
+      : { charts: charts.slice(0, MAX_CHARTS), chartCounts: counts, chartsSummary: chartsSummary(counts) }),
     ...(input.error
       ? {
           lastFailure: {

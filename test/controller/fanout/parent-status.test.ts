@@ -192,6 +192,13 @@ describe('summarizeParent', () => {
     expect(events).toEqual([]);
   });
 
+  it('shows no chart counts after an error before any chart was listed', () => {
+    const { status } = summarizeParent(input({}, undefined, { error: stalled('UnsupportedSource', 'HTTP') }));
+    expect(status.chartsSummary).toBeUndefined();
+    expect(status.charts).toBeUndefined();
+    expect(ready(status)?.reason).toBe('UnsupportedSource');
+  });
+
   it('announces a chart once when its verdict changes, never a pending one', () => {
     const first = summarizeParent(input({ payment: 'verifying', billing: 'trusted' }));
     expect(first.events.map((e) => `${e.reason} ${e.type}`)).toEqual(['ChartTrusted Normal']);

@@ -163,6 +163,7 @@ describe('config/samples', () => {
       'Application',
       'HelmChart',
       'HelmRelease',
+      'HelmRepository',
       'OCIRepository',
       'artifact',
     ]);

@@ -12,6 +12,8 @@ import {
   type OwnerReference,
 } from '../../api/artifact-verification.ts';
 import type { HelmRepositoryConsumer } from '../../sources/resolve-source.ts';
+import { Reason } from '../../api/conditions.ts';
+import { ReconcileError } from '../reconcile-error.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /** Kubernetes limits: a label value, and an object name (DNS subdomain). */
@@ -63,7 +65,11 @@ export const parentKeyOf = (object: {
 const ownerReference = (parent: ArtifactVerification): OwnerReference => {
   const uid = parent.metadata.uid;
   if (!uid)
-    throw new Error(`ArtifactVerification ${parent.metadata.name} has no uid: it was not read from the API`);
+    throw new ReconcileError(
+      'Generic',
+      Reason.InternalError,
+      `ArtifactVerification ${parent.metadata.name} has no uid: it was not read from the API server`,
+    );
   return {
     apiVersion: API_VERSION,
     kind: KIND,

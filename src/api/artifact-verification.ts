@@ -17,7 +17,12 @@ export interface ConfigMapOrSecretRef {
   readonly secretRef?: LocalObjectReference;
 }
 
-export type SourceKind = 'OCIRepository' | 'HelmChart' | 'HelmRelease' | 'Application';
+/**
+ * HelmRepository (type oci) is a "parent" kind: tagguard judges no digest for it, but keeps one child
+ * ArtifactVerification per consumer (HelmRelease or HelmChart) and sums up their verdicts
+ * (docs/design.md#a-helmrepository-fans-out-to-one-child-per-consumer).
+ */
+export type SourceKind = 'OCIRepository' | 'HelmChart' | 'HelmRelease' | 'Application' | 'HelmRepository';
 
 export interface SourceReference {
   readonly kind: SourceKind;
@@ -193,6 +198,30 @@ export interface HistoryEntry {
   readonly reason?: string;
 }
 
+/** A chart's verdict as the parent shows it: the child's, or Pending while the child has not judged it. */
+export type ChartVerdict = Verdict | 'Pending';
+
+/** One chart consumed from a HelmRepository, as its child ArtifactVerification judged it. */
+export interface ChartStatus {
+  /** The consumer: `HelmRelease/namespace/name` or `HelmChart/namespace/name`. */
+  readonly consumer: string;
+  readonly chart?: string;
+  readonly version?: string;
+  readonly digest?: string;
+  readonly verdict: ChartVerdict;
+  readonly reason?: string;
+  /** The child ArtifactVerification's name (same namespace as the parent). */
+  readonly child: string;
+}
+
+export interface ChartCounts {
+  readonly total: number;
+  readonly trusted: number;
+  readonly untrusted: number;
+  readonly error: number;
+  readonly pending: number;
+}
+
 export interface ArtifactVerificationStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
@@ -226,6 +255,21 @@ export interface ArtifactVerificationStatus {
     readonly message: string;
     readonly time: string;
   };
+  /** sourceRef HelmRepository: each consumed chart with its child's verdict (at most 50; see chartCounts). */
+  readonly charts?: readonly ChartStatus[];
+  readonly chartCounts?: ChartCounts;
+  /** chartCounts for the printer column Charts (`kubectl get av -o wide`), e.g. "3/4 trusted, 1 pending". */
+  readonly chartsSummary?: string;
+}
+
+/** The owner of a child ArtifactVerification: its parent (controller: true), as Kubernetes garbage collection reads it. */
+export interface OwnerReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: boolean;
+  readonly blockOwnerDeletion?: boolean;
 }
 
 export interface ObjectMeta {
@@ -237,6 +281,7 @@ export interface ObjectMeta {
   readonly annotations?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
   readonly finalizers?: readonly string[];
+  readonly ownerReferences?: readonly OwnerReference[];
   readonly deletionTimestamp?: string;
   readonly creationTimestamp?: string;
 }
@@ -258,3 +303,14 @@ export const ANNOTATIONS = {
 } as const;
 
 export const FINALIZER = 'tagguard.dev/release-holds';
+
+/**
+ * Labels and annotations of a child ArtifactVerification (sourceRef HelmRepository fans out to one child per
+ * consumer): the parent's name (a label value: shortened with a hash past 63 characters), the consumer's kind
+ * (label) and `Kind/namespace/name` (annotation: names can be longer than a label value).
+ */
+export const CHILD_LABELS = {
+  parent: 'tagguard.dev/parent',
+  consumerKind: 'tagguard.dev/consumer-kind',
+} as const;
+export const CHILD_ANNOTATIONS = { consumer: 'tagguard.dev/consumer' } as const;

@@ -107,6 +107,15 @@ export const Reason = {
   Waiting: 'Waiting',
   /** Reconciling=True: the last attempt failed and is being retried with backoff. */
   RetryingAfterError: 'RetryingAfterError',
+  /** Ready=True, sourceRef HelmRepository: no HelmRelease or HelmChart consumes the repository (nothing to judge). */
+  NoConsumers: 'NoConsumers',
+  /**
+   * Ready=False, sourceRef HelmRepository: at least one consumed chart is untrusted or could not be judged
+   * (status.charts says which; only that chart's consumers are held, by its child).
+   */
+  ChartsUntrusted: 'ChartsUntrusted',
+  /** Ready=True, sourceRef HelmRepository: every consumed chart is trusted by its child. */
+  ChartsTrusted: 'ChartsTrusted',
   /** The resource is being deleted; its holds are being released. */
   Deleting: 'Deleting',
 } as const;

@@ -30,6 +30,14 @@ export const EventReason = {
    * follows the tag, and a re-push can reach it before tagguard holds it. Warning, once per change.
    */
   PinUnavailable: 'PinUnavailable',
+  /** sourceRef HelmRepository: a consumed chart's child now judges it Trusted (on the parent). */
+  ChartTrusted: 'ChartTrusted',
+  /** sourceRef HelmRepository: a consumed chart's child judges it Untrusted or Error (on the parent). Warning. */
+  ChartUntrusted: 'ChartUntrusted',
+  /** sourceRef HelmRepository: a new consumer was found; its child ArtifactVerification was created. */
+  ConsumerAdded: 'ConsumerAdded',
+  /** sourceRef HelmRepository: a consumer is gone; its child was deleted (its finalizer releases its holds). */
+  ConsumerRemoved: 'ConsumerRemoved',
 } as const;
 
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
@@ -50,4 +58,8 @@ export const EVENT_TYPE: Readonly<Record<EventReason, EventType>> = {
   RegistryError: 'Warning',
   Pinned: 'Normal',
   PinUnavailable: 'Warning',
+  ChartTrusted: 'Normal',
+  ChartUntrusted: 'Warning',
+  ConsumerAdded: 'Normal',
+  ConsumerRemoved: 'Normal',
 };

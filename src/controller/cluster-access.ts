@@ -39,6 +39,9 @@ const STATUS_KEYS: readonly (keyof ArtifactVerificationStatus)[] = [
   'heldTargets',
   'history',
   'lastFailure',
+  'charts',
+  'chartCounts',
+  'chartsSummary',
 ];
 
 export const statusCode = (error: unknown): number | undefined => {

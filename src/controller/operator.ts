@@ -24,7 +24,10 @@ import { WorkQueue } from '../runtime/work-queue.ts';
 import { createRevocationHttp } from '../registry/revocation-http.ts';
 import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { ArtifactChecker } from './artifact-checker.ts';
+import { KubeChildStore } from './child-store.ts';
 import { KubeClusterAccess } from './cluster-access.ts';
+import { parentKeyOf } from './fanout/child-plan.ts';
+import { HelmRepositoryFanout } from './helm-repository-fanout.ts';
 import { DigestPoller, type PushMatch } from './digest-poller.ts';
 import { DependencyIndex } from './dependency-index.ts';
 import { KubeObjectReader, type ObjectCache } from './object-reader.ts';
@@ -170,10 +173,18 @@ export const startOperator = async (options: {
   // helm renders in flight, so that nothing of a render outlives the operator, whatever way it stops.
   const liveRenders = new LiveRenders();
   const holder = new TargetHolder(new HoldManager(kubeConfig, logger.child({ component: 'enforce' })), now);
+  const sources = new SourceLoader({
+    reader: new KubeObjectReader(kubeConfig, caches, dependencies),
+    config,
+  });
+  const events = new EventRecorder(kubeConfig, {
+    instance: config.identity,
+    logger: logger.child({ component: 'events' }),
+  });
   const reconciler = new ArtifactVerificationReconciler({
     config,
     cluster,
-    sources: new SourceLoader({ reader: new KubeObjectReader(kubeConfig, caches, dependencies), config }),
+    sources,
     registries,
     poller,
     checker: new ArtifactChecker({
@@ -187,10 +198,15 @@ export const startOperator = async (options: {
       watchedObjects: () => crs.size,
     }),
     holder,
-    events: new EventRecorder(kubeConfig, {
-      instance: config.identity,
-      logger: logger.child({ component: 'events' }),
+    fanout: new HelmRepositoryFanout({
+      cluster,
+      children: new KubeChildStore(kubeConfig),
+      sources,
+      events,
+      logger,
+      now,
     }),
+    events,
     metrics,
     logger,
     now,
@@ -199,6 +215,10 @@ export const startOperator = async (options: {
   crs.onEvent((event) => {
     if (event.type === 'delete') dependencies.forget(keyOf(event.object));
     if (meaningfulChange(event)) queue.add(keyOf(event.object));
+    // A child of a HelmRepository parent: any change, its status too, or its deletion, changes the
+    // parent's summary (and lets a parent being deleted finish).
+    const parent = parentKeyOf(event.object);
+    if (parent !== undefined) queue.add(parent);
   });
   for (const { kind, informer } of gitops)
     informer.onEvent((event) => {

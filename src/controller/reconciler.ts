@@ -1,6 +1,7 @@
 // The reconcile of one ArtifactVerification, as a list of named steps: finalize (deletion) →
 // ensureFinalizer → loadSources → recoverHolds → resolveDigests → quarantine → checkArtifacts → decide →
 // enforce, and one exit, report(), that summarises what they returned into the status, Events and metrics.
+// A sourceRef HelmRepository takes one branch of its own: the fan-out to a child per consumer.
 import type { Logger } from 'pino';
 import {
   ANNOTATIONS,
@@ -34,6 +35,7 @@ import { pollKey, type RegistryAccess } from './registry-access.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker } from './artifact-checker.ts';
 import { stableHash } from './result-cache.ts';
+import type { HelmRepositoryFanout } from './helm-repository-fanout.ts';
 import type { SourceLoader, LoadedArtifact, LoadedSource } from './source-loader.ts';
 import type { HoldChange, PinChange, TargetHolder } from './target-holder.ts';
 import { decide, type CheckedDigest, type CheckOutcome, type Enforcement } from './verdict.ts';
@@ -47,6 +49,8 @@ export interface ReconcilerDeps {
   readonly poller: Pick<DigestPoller, 'resolve' | 'retain' | 'forget'>;
   readonly checker: Pick<ArtifactChecker, 'check'>;
   readonly holder: Pick<TargetHolder, 'holdAll' | 'pinTrusted' | 'recover' | 'releaseStale' | 'releaseAll'>;
+  /** sourceRef HelmRepository: one child ArtifactVerification per consumer, reconciled by these steps. */
+  readonly fanout: Pick<HelmRepositoryFanout, 'reconcile'>;
   readonly events: EventSink;
   readonly metrics: OperatorMetrics;
   readonly logger: Logger;
@@ -87,6 +91,8 @@ export class ArtifactVerificationReconciler {
       forgetObject(this.deps.metrics, { namespace, name });
       return {};
     }
+    // A HelmRepository serves many charts: its CR keeps one child per consumer and judges nothing itself.
+    if (found.spec.sourceRef?.kind === 'HelmRepository') return this.deps.fanout.reconcile(found, log);
     if (found.metadata.deletionTimestamp) return this.finalize(found, log);
     const object = await this.ensureFinalizer(found);
 

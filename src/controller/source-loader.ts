@@ -7,7 +7,11 @@ import type { OperatorConfig } from '../config/operator-config.ts';
 import type { Credential } from '../registry/credentials.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { repositoryReference } from '../registry/reference.ts';
-import { resolveSource } from '../sources/resolve-source.ts';
+import {
+  resolveHelmRepository,
+  resolveSource,
+  type HelmRepositorySource,
+} from '../sources/resolve-source.ts';
 import { caBundleFromSecret, registryCredential } from '../sources/credentials.ts';
 import { SourceError } from '../sources/errors.ts';
 import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sources/types.ts';
@@ -66,12 +70,38 @@ export class SourceLoader {
     }
     const ref = object.spec.sourceRef;
     if (!ref) throw stalled(Reason.InvalidSpec, 'spec needs exactly one of sourceRef or artifact');
-    let resolved;
+    const resolved = await this.resolve(() =>
+      resolveSource(ref, namespace, this.reader, this.resolveOptions()),
+    );
+    const artifacts: LoadedArtifact[] = [];
+    for (const watched of resolved.artifacts) artifacts.push(await this.access(watched));
+    return { artifacts, targets: resolved.targets };
+  }
+
+  /**
+   * sourceRef HelmRepository: the repository and its consumers (sources/resolve-source.ts), read through
+   * the same reader as load(), so the dependency index wakes the CR when a consumer appears or goes.
+   */
+  async loadConsumers(object: ArtifactVerification): Promise<HelmRepositorySource> {
+    const ref = object.spec.sourceRef;
+    if (ref?.kind !== 'HelmRepository')
+      throw stalled(Reason.InvalidSpec, 'loadConsumers needs a sourceRef of kind HelmRepository');
+    return this.resolve(() =>
+      resolveHelmRepository(ref, object.metadata.namespace ?? '', this.reader, this.resolveOptions()),
+    );
+  }
+
+  private resolveOptions(): { allowCrossNamespace: boolean; argocdNamespace: string } {
+    return {
+      allowCrossNamespace: this.config.allowCrossNamespaceRefs,
+      argocdNamespace: this.config.argocdNamespace,
+    };
+  }
+
+  /** A SourceError as the reconcile error it means: NotFound waits, the others stall. */
+  private async resolve<T>(read: () => Promise<T>): Promise<T> {
     try {
-      resolved = await resolveSource(ref, namespace, this.reader, {
-        allowCrossNamespace: this.config.allowCrossNamespaceRefs,
-        argocdNamespace: this.config.argocdNamespace,
-      });
+      return await read();
     } catch (error) {
       if (!(error instanceof SourceError)) throw error;
       const reason =
@@ -84,9 +114,6 @@ export class SourceLoader {
         ? stalled(reason, error.message, error)
         : waiting(reason, error.message, SOURCE_RETRY_MS, error);
     }
-    const artifacts: LoadedArtifact[] = [];
-    for (const watched of resolved.artifacts) artifacts.push(await this.access(watched));
-    return { artifacts, targets: resolved.targets };
   }
 
   private async access(watched: WatchedArtifact): Promise<LoadedArtifact> {

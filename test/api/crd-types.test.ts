@@ -186,6 +186,7 @@ describe('condition and event reasons', () => {
       .map(([reason]) => reason)
       .sort();
     expect(warnings).toEqual([
+      'ChartUntrusted',
       'Held',
       'HoldReverted',
       'PinUnavailable',

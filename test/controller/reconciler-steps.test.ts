@@ -239,6 +239,8 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
   const deps: ReconcilerDeps = {
     config: {} as OperatorConfig,
     cluster,
+    // No sourceRef HelmRepository here: its branch is tested in helm-repository-fanout.test.ts.
+    fanout: { reconcile: () => Promise.reject(new Error('unexpected fan-out')) },
     sources: {
       load: () => (w.loaded instanceof Error ? Promise.reject(w.loaded) : Promise.resolve(w.loaded)),
     },

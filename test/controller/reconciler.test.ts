@@ -132,6 +132,13 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
   const deps: ReconcilerDeps = {
     config: {} as OperatorConfig,
     cluster,
+    // The HelmRepository branch: its steps are tested in helm-repository-fanout.test.ts.
+    fanout: {
+      reconcile: () => {
+        w.calls.push('fanout');
+        return Promise.resolve({ requeueAfterMs: 1234 });
+      },
+    },
     sources: {
       load: () => {
         fail('load');
@@ -549,5 +556,16 @@ describe('quarantine on detection: a digest not trusted yet is held before it is
     expect(w.calls).not.toContain('check');
     expect(w.releaseCalls).toBe(0);
     expect(w.held).toHaveLength(1);
+  });
+});
+
+describe('a sourceRef HelmRepository', () => {
+  it('takes the fan-out branch and nothing else: no source load, no hold, no status of its own', async () => {
+    // A load would throw here, and the reconcile would record that in a status: neither happens.
+    const w = world({ throwIn: 'load' });
+    w.object = { ...w.object, spec: { sourceRef: { kind: 'HelmRepository', name: 'charts' } } };
+    const result = await reconcilerFor(w).reconcile('apps', 'payment');
+    expect(w.calls).toEqual(['fanout']);
+    expect(result).toEqual({ requeueAfterMs: 1234 });
   });
 });

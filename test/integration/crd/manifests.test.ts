@@ -123,7 +123,7 @@ describe('kubectl apply -k . (config/default)', () => {
     );
     expect(grants.sort()).toEqual(
       [
-        'tagguard.dev/artifactverifications: get,list,patch,update,watch',
+        'tagguard.dev/artifactverifications: create,delete,get,list,patch,update,watch',
         'tagguard.dev/artifactverifications/status: get,patch,update',
         'tagguard.dev/artifactverifications/finalizers: update',
         'source.toolkit.fluxcd.io/ocirepositories: get,list,patch,watch',
@@ -170,6 +170,7 @@ describe('config/samples', () => {
       'Application',
       'HelmChart',
       'HelmRelease',
+      'HelmRepository',
       'OCIRepository',
       'artifact',
     ]);

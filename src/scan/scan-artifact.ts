@@ -42,9 +42,17 @@ const scanChartLayer = async (
   spec: ScanSpec,
   options: ScanOptions,
 ): Promise<ScanResult> => {
-  const layer = layers.find((l) => HELM_CHART_LAYERS.has(l.mediaType));
+  const chartLayers = layers.filter((l) => HELM_CHART_LAYERS.has(l.mediaType));
+  const layer = chartLayers[0];
   if (layer === undefined)
     throw new ScanError('InvalidArchive', 'Helm chart manifest has no chart content layer');
+  // helm's Pull keeps whichever chart layer its concurrent copy hands over last (observed both ways):
+  // the layer scanned here need not be the one installed. One chart layer, or no verdict of trust.
+  if (chartLayers.length > 1)
+    throw new ScanError(
+      'AmbiguousArchive',
+      `Helm chart manifest has ${chartLayers.length} chart content layers; helm could install any of them`,
+    );
   const { maxCompressedBytes } = scanLimits(options);
   if (layer.size > maxCompressedBytes) {
     throw new ScanError(

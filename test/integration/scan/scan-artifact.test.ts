@@ -191,6 +191,72 @@ describe('scanArtifact against real registries', () => {
     }
   });
 
+  it('refuses a chart manifest with two chart layers (a benign and a poisoned one) that helm pulls without complaint', async () => {
+    const registry = env.registries.referrers;
+    const work = await mkdtemp(join(tmpdir(), 'tagguard-two-charts-'));
+    const benign = await packageChart(home, work, { name: 'payment', version: '1.0.0' });
+    const evilDir = await mkdtemp(join(work, 'evil-'));
+    const evil = await packageChart(home, evilDir, {
+      name: 'payment',
+      version: '1.0.0',
+      maliciousInitContainer: true,
+    });
+    await writeFile(
+      join(work, 'config.json'),
+      JSON.stringify({ apiVersion: 'v2', name: 'payment', version: '1.0.0' }),
+    );
+    await writeFile(join(work, 'benign.tgz'), await readFile(benign));
+    await writeFile(join(work, 'evil.tgz'), await readFile(evil));
+    const CHART = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
+    const { stdout } = await runTool(
+      'oras',
+      [
+        'push',
+        `${registry.host}/scan/two-charts/payment:1.0.0`,
+        '--config',
+        'config.json:application/vnd.cncf.helm.config.v1+json',
+        `benign.tgz:${CHART}`,
+        `evil.tgz:${CHART}`,
+        '--format',
+        'json',
+        '--plain-http',
+      ],
+      { env: home.env, cwd: work },
+    );
+    const digest = (JSON.parse(stdout) as { digest: string }).digest;
+    // helm pulls it: one of the two archives is what would be installed.
+    const pulled = await runTool(
+      'helm',
+      [
+        'pull',
+        `oci://${registry.host}/scan/two-charts/payment`,
+        '--version',
+        '1.0.0',
+        '--plain-http',
+        '-d',
+        evilDir,
+      ],
+      { env: home.env, cwd: work },
+    );
+    expect(pulled.stderr).not.toMatch(/Error/);
+    const client = clientFor(registry);
+    try {
+      await expect(
+        scanArtifact(
+          client,
+          { registry: registry.host, repository: 'scan/two-charts/payment', digest },
+          {},
+          { helmBinary: helm },
+        ),
+      ).rejects.toMatchObject({
+        code: 'AmbiguousArchive',
+        message: expect.stringMatching(/2 chart content layers/),
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   it(`refuses an artifact with more than ${MAX_WASM_LAYERS} WASM layers (pushed by the real oras)`, async () => {
     const registry = env.registries.referrers;
     const dir = await mkdtemp(join(tmpdir(), 'tagguard-wasm-many-'));

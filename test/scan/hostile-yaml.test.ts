@@ -44,7 +44,8 @@ const manyNodes = (files: number, perFile: number): Buffer => {
   return buildTgz(chartEntries('flow', templates));
 };
 
-describe('hostile YAML in a statically scanned chart, in a separate process', () => {
+// Child processes and timing: the default 5 s per test is too short on a loaded 2-core machine.
+describe('hostile YAML in a statically scanned chart, in a separate process', { timeout: 60_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tagguard-hostile-yaml-'));

@@ -71,6 +71,18 @@ describe('helm lint --strict', () => {
     expect(stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
   });
 
+  it('refuses values the operator would refuse, and misspelt keys (values.schema.json)', async () => {
+    await expect(helm(['template', 't', CHART, '--set', 'objectMetrics=some'])).rejects.toThrow(
+      /objectMetrics.*must be one of/,
+    );
+    await expect(helm(['template', 't', CHART, '--set', 'imag.tag=x'])).rejects.toThrow(
+      /additional properties 'imag' not allowed/,
+    );
+    await expect(
+      helm(['template', 't', CHART, '--set', 'webhook.enabled=true', '--set', 'webhook.secret.token=short']),
+    ).rejects.toThrow(/webhook\/secret\/token/);
+  });
+
   it('refuses inconsistent values', async () => {
     await expect(
       helm(['template', 't', CHART, '--set', 'replicas=2', '--set', 'leaderElection.enabled=false']),

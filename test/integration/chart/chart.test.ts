@@ -19,6 +19,7 @@ import { parseManifests } from '../../env/kube.ts';
 import { projectRoot } from '../../env/paths.ts';
 import { runTool } from '../../env/run-tool.ts';
 import { kubectl } from '../crd/kubectl.ts';
+import { parseOperatorConfig } from '../../../src/config/operator-config.ts';
 
 const env = inject('testEnv');
 const CHART = join(projectRoot, 'charts', 'tagguard');
@@ -239,6 +240,32 @@ describe('helm template with every option on', () => {
     expect(pod?.spec?.affinity?.podAntiAffinity).toBeDefined();
   });
 
+  it("emits only flags the operator's own parser accepts, with the values meant", () => {
+    const [container] = only<V1Deployment>(objects, 'Deployment').spec?.template.spec?.containers ?? [];
+    const [command, ...flags] = container?.args ?? [];
+    expect(command).toBe('run');
+    const config = parseOperatorConfig(flags, {
+      podNamespace: 'tagguard-system',
+      podName: 'p',
+      isTty: false,
+    });
+    expect(config).toMatchObject({
+      leaderElect: true,
+      leaderElectionId: 'tagguard-leader-shard1',
+      watchNamespace: 'team-a',
+      argocdNamespace: 'gitops',
+      objectMetrics: 'unhealthy',
+      concurrency: 8,
+      logLevel: 'debug',
+      webhook: {
+        addr: { port: 9443 },
+        secretNamespace: 'tagguard-system',
+        secretName: 'tg-tagguard-webhook',
+      },
+    });
+    expect(config.watchLabelSelector).toBeDefined();
+  });
+
   it('ships the Grafana dashboard of config/grafana for the sidecar', () => {
     const dashboards = objects.filter(
       (o): o is V1ConfigMap => o.kind === 'ConfigMap' && o.metadata?.labels?.grafana_dashboard === '1',
@@ -246,6 +273,45 @@ describe('helm template with every option on', () => {
     expect(dashboards).toHaveLength(1);
     expect(dashboards[0]?.data?.['tagguard.json']).toBe(
       readFileSync(join(projectRoot, 'config', 'grafana', 'tagguard.json'), 'utf8').trimEnd(),
+    );
+  });
+});
+
+describe('sharding with two releases (docs/sharding.md)', () => {
+  it('gives each release its own names, Lease and a Pod selector the other does not match', async () => {
+    const main = await template('tagguard', 'tagguard-system', [
+      '--set',
+      'watchLabelSelector=!sharding.tagguard.dev/key',
+    ]);
+    const shard = await template('tagguard-shard1', 'tagguard-system', [
+      '--set',
+      'watchLabelSelector=sharding.tagguard.dev/key=shard1',
+      '--set',
+      'leaderElection.id=tagguard-leader-shard1',
+    ]);
+    const names = (objects: KubernetesObject[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(names(main).filter((name) => names(shard).includes(name))).toEqual([]);
+    const [mainDeployment, shardDeployment] = [
+      only<V1Deployment>(main, 'Deployment'),
+      only<V1Deployment>(shard, 'Deployment'),
+    ];
+    const matches = (
+      selector: Record<string, string> | undefined,
+      labels: Record<string, string> | undefined,
+    ) => Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value);
+    expect(
+      matches(mainDeployment.spec?.selector.matchLabels, shardDeployment.spec?.template.metadata?.labels),
+    ).toBe(false);
+    expect(
+      matches(shardDeployment.spec?.selector.matchLabels, mainDeployment.spec?.template.metadata?.labels),
+    ).toBe(false);
+    const args = (d: V1Deployment) => d.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(args(mainDeployment)).toContain('--watch-label-selector=!sharding.tagguard.dev/key');
+    expect(args(shardDeployment)).toEqual(
+      expect.arrayContaining([
+        '--watch-label-selector=sharding.tagguard.dev/key=shard1',
+        '--leader-election-id=tagguard-leader-shard1',
+      ]),
     );
   });
 });

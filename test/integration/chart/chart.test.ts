@@ -13,6 +13,7 @@ import type {
   V1ClusterRole,
   V1ConfigMap,
   V1Deployment,
+  V1NetworkPolicy,
   V1Role,
 } from '@kubernetes/client-node';
 import { parseManifests } from '../../env/kube.ts';
@@ -264,6 +265,23 @@ describe('helm template with every option on', () => {
       },
     });
     expect(config.watchLabelSelector).toBeDefined();
+  });
+
+  it('NetworkPolicy: probes open, metrics and receiver from the listed peers, egress DNS plus the listed rules', () => {
+    const policy = only<V1NetworkPolicy>(objects, 'NetworkPolicy').spec;
+    const rule = (port: string) => policy?.ingress?.find((r) => r.ports?.some((p) => p.port === port));
+    expect(rule('http-health')?._from).toBeUndefined();
+    expect(rule('http-metrics')?._from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ]);
+    expect(rule('http-webhook')?._from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'registry' } } },
+    ]);
+    expect(policy?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy?.egress?.map((r) => r.ports?.map((p) => p.port))).toEqual([
+      [53, 53],
+      [443, 6443],
+    ]);
   });
 
   it('ships the Grafana dashboard of config/grafana for the sidecar', () => {

@@ -59,6 +59,13 @@ fuzz: $(DEPS) testbin ## Archive fuzz against helm's loader (chart-oracle): FUZZ
 	FUZZ_RUNS=$${FUZZ_RUNS:-10000} FUZZ_SEED=$${FUZZ_SEED:-$$RANDOM} \
 	  vitest run --project integration test/integration/scan/archive-oracle.test.ts
 
+.PHONY: chart
+chart: $(DEPS) ## Sync charts/tagguard with crds/ and config/ (CRD, RBAC, alerts, dashboard), regenerate its values table, helm lint
+	scripts/sync-chart.sh
+	@$(PREREQS) bash go
+	scripts/testbin.sh helm
+	.testbin/bin/helm lint --strict charts/tagguard
+
 .PHONY: demo
 demo: prerequisites $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
 	node scripts/demo.ts

@@ -79,6 +79,8 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	@# Argo CD: 20 attacks per mode, ~7 min.
 	node bench/attack-race-argocd.ts 20
 	node bench/hostile.ts 1
+	@# Issue 17: 500 ArtifactVerifications over 100 tags beside source-controller, ~6 min (--full: 5,000 over 1,000).
+	node bench/scale.ts
 
 .PHONY: clean
 clean: ## Remove build output and test runs (the tool cache in ~/.cache/tagguard stays)

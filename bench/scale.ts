@@ -265,6 +265,7 @@ try {
       idleRssMiB: mib(idle[which].rssBytes),
       rssMiB: mib(end[which].rssBytes),
       peakRssMiB: mib(end[which].hwmBytes),
+      rssPerObjectKiB: round(end[which].rssBytes / 1024 / objects),
       rssGrowthKiBPerObject: round((end[which].rssBytes - idle[which].rssBytes) / 1024 / objects, 2),
       registryRequestsPerMinute: perMin(registryTotal),
       registryRequestsPerTagPerInterval: round(registryTotal / (T * intervalsInWindow), 2),
@@ -301,7 +302,7 @@ try {
       steadyCpu: ratio(tagguard.steadyCpuPercent, flux.steadyCpuPercent),
       steadyCpuPerObject: ratio(tagguard.steadyCpuPercent / N, flux.steadyCpuPercent / T),
       rss: ratio(tagguard.rssMiB, flux.rssMiB),
-      rssGrowthPerObject: ratio(tagguard.rssGrowthKiBPerObject, flux.rssGrowthKiBPerObject),
+      rssPerObject: ratio(tagguard.rssPerObjectKiB, flux.rssPerObjectKiB),
       cpuSecondsToReady: ratio(tagguard.cpuSecondsToReady, flux.cpuSecondsToReady),
       registryRequestsPerTagPerInterval: ratio(
         tagguard.registryRequestsPerTagPerInterval,

@@ -15,6 +15,8 @@ export interface ToolFigures {
   readonly idleRssMiB: number;
   readonly rssMiB: number;
   readonly peakRssMiB: number;
+  readonly rssPerObjectKiB: number;
+  /** (RSS at the end − RSS idle) / objects: V8 may not have collected its start-up garbage while idle. */
   readonly rssGrowthKiBPerObject: number;
   readonly registryRequestsPerMinute: number;
   readonly registryRequestsPerTagPerInterval: number;
@@ -67,7 +69,7 @@ export const markdownReport = (r: ScaleResult): string => {
     ],
     ['steady CPU (% of one core)', show(t.steadyCpuPercent), show(s.steadyCpuPercent), r.ratios.steadyCpu],
     [
-      'steady CPU per object (% × 1000)',
+      'steady CPU per 1,000 objects (% of one core)',
       show(Number(((1000 * t.steadyCpuPercent) / t.objects).toFixed(2))),
       show(Number(((1000 * s.steadyCpuPercent) / s.objects).toFixed(2))),
       r.ratios.steadyCpuPerObject,
@@ -75,11 +77,12 @@ export const markdownReport = (r: ScaleResult): string => {
     ['RSS, end of window (MiB)', show(t.rssMiB), show(s.rssMiB), r.ratios.rss],
     ['peak RSS (VmHWM, MiB)', show(t.peakRssMiB), show(s.peakRssMiB), undefined],
     ['RSS idle, before any object (MiB)', show(t.idleRssMiB), show(s.idleRssMiB), undefined],
+    ['RSS per object (KiB)', show(t.rssPerObjectKiB), show(s.rssPerObjectKiB), r.ratios.rssPerObject],
     [
-      'RSS growth per object (KiB)',
+      'RSS growth over idle per object (KiB)',
       show(t.rssGrowthKiBPerObject),
       show(s.rssGrowthKiBPerObject),
-      r.ratios.rssGrowthPerObject,
+      undefined,
     ],
     [
       'registry requests / min',

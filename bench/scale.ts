@@ -6,7 +6,7 @@
 // then the ratios tagguard / source-controller. The machine is shared: read ratios, not absolute times.
 // Usage: node bench/scale.ts [--full] [--crs 500] [--tags 100] [--tags-per-repo 10] [--interval 60]
 //          [--settle 60] [--window 120] [--ready-timeout 600] [--operator-args "..."] [--sc-args "..."]
-//          [--json]
+//          [--heap deployment|node] [--json]
 // (--full: 5,000 CRs over 1,000 tags, a 180 s window, 25 min to get Ready)
 import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -34,6 +34,7 @@ import { cpuPercent, sampleProcess, type ProcSample } from './scale/proc-stats.t
 import { PUSH_USER_AGENT, pushTags } from './scale/push-tags.ts';
 import { markdownReport, type ScaleResult, type ToolFigures } from './scale/report.ts';
 import { startSourceController } from './scale/source-controller.ts';
+import { deploymentNodeOptions } from './scale/deployment-env.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     'create-concurrency': { type: 'string', default: '16' },
     'operator-args': { type: 'string', default: '' },
     'sc-args': { type: 'string', default: '' },
+    heap: { type: 'string', default: 'deployment' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -68,6 +70,11 @@ const CREATE_CONCURRENCY = positiveInt('create-concurrency', values['create-conc
 const splitArgs = (text: string): string[] => text.split(/\s+/).filter((a) => a !== '');
 const OPERATOR_ARGS = splitArgs(values['operator-args']);
 const SC_ARGS = splitArgs(values['sc-args']);
+if (values.heap !== 'deployment' && values.heap !== 'node')
+  throw new Error(`--heap must be deployment or node, got ${values.heap}`);
+// As deployed: the operator gets the NODE_OPTIONS of config/manager (V8's heap sized for the Pod's limit);
+// --heap node leaves node's own sizing (from the machine's memory).
+const NODE_OPTIONS = values.heap === 'deployment' ? await deploymentNodeOptions() : undefined;
 const POLL_MS = N + T > 2000 ? 10_000 : 5_000;
 
 const AV_NS = 'scale-tagguard';
@@ -139,6 +146,7 @@ try {
     name: 'tagguard',
     kubeconfig: await operatorKubeconfig(envInfo),
     extraArgs: OPERATOR_ARGS,
+    ...(NODE_OPTIONS !== undefined ? { env: { NODE_OPTIONS } } : {}),
   });
   for (const name of [AV_NS, FLUX_NS])
     await raw.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -287,6 +295,7 @@ try {
     settleSeconds: SETTLE_S,
     windowSeconds: WINDOW_S,
     operatorArgs: OPERATOR_ARGS,
+    operatorNodeOptions: NODE_OPTIONS ?? null,
     sourceControllerArgs: SC_ARGS,
     machine: { cpus: cpus().length, loadAtStart, loadAtWindowStart, loadAtWindowEnd },
     tagguard: {

@@ -34,6 +34,8 @@ export interface ScaleResult {
   readonly settleSeconds: number;
   readonly windowSeconds: number;
   readonly operatorArgs: readonly string[];
+  /** NODE_OPTIONS of the operator (config/manager's), null for node's own heap sizing. */
+  readonly operatorNodeOptions: string | null;
   readonly sourceControllerArgs: readonly string[];
   readonly machine: {
     readonly cpus: number;
@@ -120,6 +122,7 @@ export const markdownReport = (r: ScaleResult): string => {
       `${r.machine.cpus} CPUs, load ${r.machine.loadAtStart.join(' ')} at start, ` +
       `${r.machine.loadAtWindowStart.join(' ')} → ${r.machine.loadAtWindowEnd.join(' ')} over the window` +
       (r.operatorArgs.length ? `; tagguard run ${r.operatorArgs.join(' ')}` : '') +
+      `; operator NODE_OPTIONS ${r.operatorNodeOptions ?? '(none: node sizes its heap from the machine)'}` +
       (r.sourceControllerArgs.length ? `; source-controller ${r.sourceControllerArgs.join(' ')}` : ''),
     '',
     ...table,

@@ -5,7 +5,7 @@
 // API writes per minute (apiserver_request_total by API group) over a steady window after all are Ready;
 // then the ratios tagguard / source-controller. The machine is shared: read ratios, not absolute times.
 // Usage: node bench/scale.ts [--full] [--crs 500] [--tags 100] [--tags-per-repo 10] [--interval 60]
-//          [--settle 60] [--window 120] [--ready-timeout 600] [--operator-args "..."] [--sc-args "..."]
+//          [--settle 60] [--window 120] [--ready-timeout 600] [--operator-args="..."] [--sc-args="..."]
 //          [--heap deployment|node] [--json]
 // (--full: 5,000 CRs over 1,000 tags, a 180 s window, 25 min to get Ready)
 import { mkdir } from 'node:fs/promises';

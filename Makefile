@@ -89,6 +89,8 @@ bench: $(DEPS) testbin ## Benchmarks against peer tools run side by side; prints
 	@$(PREREQS) nginx
 	@# An HTTP Helm repository of 5,000 chart versions polled 20 times per mode; 200 charts by helm check the shape.
 	node bench/helm-index-poll.ts 5000 20 200
+	@# Issue 17: 500 ArtifactVerifications over 100 tags beside source-controller, ~6 min (--full: 5,000 over 1,000).
+	node bench/scale.ts
 
 .PHONY: clean
 clean: ## Remove build output and test runs (the tool cache in ~/.cache/tagguard stays)

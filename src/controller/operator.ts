@@ -140,13 +140,14 @@ export const startOperator = async (options: {
     kind: ARTIFACT_VERIFICATION_KIND,
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
     ...(config.watchLabelSelector ? { labelSelector: config.watchLabelSelector.text } : {}),
-    logger: logger.child({ informer: KIND }),
+    // The informer names itself in its log lines (plural.group).
+    logger,
   });
   const caches = new Map<string, ObjectCache>();
   const gitops = gitopsKinds.map((kind) => {
     const informer = new Informer<KubernetesObject>(kubeConfig, {
       kind,
-      logger: logger.child({ informer: kind.kind }),
+      logger,
     });
     caches.set(`${kind.group}/${kind.version}/${kind.kind}`, informer);
     return { kind, informer };

@@ -22,6 +22,8 @@ export interface OperatorProcessOptions {
   readonly readyTimeoutMs?: number;
   /** Further `tagguard run` flags. */
   readonly extraArgs?: readonly string[];
+  /** Further environment variables, e.g. the Deployment's NODE_OPTIONS. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ExitReport {
@@ -98,7 +100,7 @@ const startOnce = async (
   ];
   const handle = supervisor.start(options.name, NODE, args, {
     cwd: projectRoot,
-    env: { POD_NAME: options.name, POD_NAMESPACE: OPERATOR_NAMESPACE },
+    env: { ...options.env, POD_NAME: options.name, POD_NAMESPACE: OPERATOR_NAMESPACE },
   });
   const operator: OperatorProcess = {
     name: options.name,

@@ -248,10 +248,7 @@ describe('scanArtifact against real registries', () => {
           {},
           { helmBinary: helm },
         ),
-      ).rejects.toMatchObject({
-        code: 'AmbiguousArchive',
-        message: expect.stringMatching(/2 chart content layers/),
-      });
+      ).rejects.toThrow(expect.objectContaining({ code: 'AmbiguousArchive' }) as Error);
     } finally {
       await client.close();
     }

@@ -6,11 +6,13 @@ import type { DigestReference } from '../registry/reference.ts';
 import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
-import { verifyArtifact } from './signature-check.ts';
+import { verifyArtifact, verifyHelmChart } from './signature-check.ts';
+import type { ChartArchive } from '../registry/helm-repository/helm-repository-client.ts';
+import type { HttpChartFiles } from '../verify/provenance/http-chart.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
 import { revocationActionFor } from '../verify/notation/verification-level.ts';
-import { scanArtifact } from '../scan/scan-artifact.ts';
+import { scanArtifact, scanChartArchive } from '../scan/scan-artifact.ts';
 import { ScanError } from '../scan/errors.ts';
 import type { LiveRenders } from '../scan/helm/live-renders.ts';
 import type { ScanResult } from '../scan/types.ts';
@@ -74,8 +76,11 @@ export const verificationCacheKey = (
   policy: TrustPolicy,
   now: Date,
   tag?: string,
+  source?: 'helm-http',
 ): string =>
   stableHash({
+    // A chart of an HTTP repository is judged on other material (its .prov only) than an OCI artifact.
+    ...(source !== undefined ? { source } : {}),
     registry: reference.registry,
     repository: reference.repository,
     digest: reference.digest,
@@ -107,6 +112,16 @@ const summarizeScan = (result: ScanResult): ScanSummary => ({
   problems: result.reasons.filter((r) => r !== 'FindingsAtFailOn'),
 });
 
+/**
+ * A chart of an HTTP repository: its archive fetched (and re-hashed against the index digest) at most once
+ * per check, for the verification and the scan both, and only if one of them is computed.
+ */
+const chartArchive = (resolved: ResolvedArtifact): (() => Promise<ChartArchive>) | undefined => {
+  if (resolved.kind !== 'helm-http') return undefined;
+  let fetched: Promise<ChartArchive> | undefined;
+  return () => (fetched ??= resolved.repository.fetchChart(resolved.entry));
+};
+
 export class ArtifactChecker {
   private readonly options: ArtifactCheckerOptions;
   private readonly verifications: ResultCache<VerificationResult>;
@@ -132,11 +147,12 @@ export class ArtifactChecker {
   ): Promise<CheckedArtifact> {
     const computed = { any: false };
     const started = performance.now();
+    const archive = chartArchive(resolved);
     const [verification, scan] = await Promise.all([
       object.spec.verify
-        ? this.verify(object, object.spec.verify, resolved, computed, options.reverify, options.tag)
+        ? this.verify(object, object.spec.verify, resolved, archive, computed, options.reverify, options.tag)
         : undefined,
-      this.scan(object, artifact, resolved, computed),
+      this.scan(object, artifact, resolved, archive, computed),
     ]);
     if (computed.any) this.options.onChecked?.((performance.now() - started) / 1000);
     return { ...(verification ? { verification } : {}), ...(scan ? { scan } : {}) };
@@ -145,11 +161,13 @@ export class ArtifactChecker {
   private async verify(
     object: ArtifactVerification,
     spec: VerifySpec,
-    { client, reference }: ResolvedArtifact,
+    resolved: ResolvedArtifact,
+    archive: (() => Promise<ChartArchive>) | undefined,
     computed: { any: boolean },
     reverify = false,
     tag?: string,
   ): Promise<VerificationResult> {
+    const { reference } = resolved;
     const namespace = object.metadata.namespace ?? '';
     const secrets: Record<string, Record<string, string>> = {};
     const keyringSecrets: Record<string, Record<string, Uint8Array>> = {};
@@ -192,18 +210,44 @@ export class ArtifactChecker {
         );
       throw error;
     }
-    const key = verificationCacheKey(reference, policy, this.options.now(), tag);
+    const key = verificationCacheKey(
+      reference,
+      policy,
+      this.options.now(),
+      tag,
+      resolved.kind === 'helm-http' ? 'helm-http' : undefined,
+    );
     const revocation = this.options.revocation;
     const verify = this.options.verify ?? verifyArtifact;
+    const options = {
+      now: this.options.now,
+      tag,
+      ...(revocation ? { revocation: reverify ? refreshing(revocation) : revocation } : {}),
+    };
     return this.verifications.get(
       key,
       () => {
         computed.any = true;
-        return verify(client, reference, policy, {
-          now: this.options.now,
-          tag,
-          ...(revocation ? { revocation: reverify ? refreshing(revocation) : revocation } : {}),
-        });
+        if (resolved.kind !== 'helm-http') return verify(resolved.client, reference, policy, options);
+        const { entry, repository } = resolved;
+        const files = async (): Promise<HttpChartFiles> => {
+          const [fetched, provenance] = await Promise.all([
+            (archive ?? (() => repository.fetchChart(entry)))(),
+            repository.fetchProvenance(entry),
+          ]);
+          return {
+            name: entry.name,
+            version: entry.version,
+            archiveSha256: fetched.digest,
+            provenance: provenance.found ? new Uint8Array(provenance.bytes) : undefined,
+          };
+        };
+        return verifyHelmChart(
+          files,
+          { repository: `${reference.registry}/${reference.repository}`, digest: reference.digest },
+          policy,
+          options,
+        );
       },
       (result) => result.verdict !== 'Error',
       { refresh: reverify },
@@ -213,13 +257,16 @@ export class ArtifactChecker {
   private async scan(
     object: ArtifactVerification,
     artifact: LoadedArtifact,
-    { client, reference }: ResolvedArtifact,
+    resolved: ResolvedArtifact,
+    archive: (() => Promise<ChartArchive>) | undefined,
     computed: { any: boolean },
   ): Promise<ScanSummary | undefined> {
+    const { reference } = resolved;
     const spec = object.spec.scan ?? {};
     if (spec.helm?.enabled === false && !spec.sbom?.required && !spec.wasm) return undefined;
     const values = artifact.helmValues;
     const key = stableHash({
+      ...(resolved.kind === 'helm-http' ? { source: 'helm-http' } : {}),
       registry: reference.registry,
       repository: reference.repository,
       digest: reference.digest,
@@ -230,14 +277,21 @@ export class ArtifactChecker {
     try {
       return await this.scans.get(key, async () => {
         computed.any = true;
+        const scanOptions = {
+          helmBinary: this.options.helmBinary,
+          kubeVersion: this.options.kubeVersion,
+          values,
+          namespace: object.metadata.namespace,
+          liveRenders: this.options.liveRenders,
+        };
         return summarizeScan(
-          await scan(client, reference, spec, {
-            helmBinary: this.options.helmBinary,
-            kubeVersion: this.options.kubeVersion,
-            values,
-            namespace: object.metadata.namespace,
-            liveRenders: this.options.liveRenders,
-          }),
+          resolved.kind === 'helm-http'
+            ? await scanChartArchive(
+                (await (archive ?? (() => resolved.repository.fetchChart(resolved.entry)))()).bytes,
+                spec,
+                scanOptions,
+              )
+            : await scan(resolved.client, reference, spec, scanOptions),
         );
       });
     } catch (error) {

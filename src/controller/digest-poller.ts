@@ -3,6 +3,7 @@
 // tick resolves the tag (one HEAD) and, when the digest moved, wakes every subscriber. Reconciles read
 // the poller's last answer when it is fresh enough instead of asking the registry again. A push
 // notification (trigger) makes the matching keys tick now, at most once per key per minSpacingMs.
+import type { ChartVersionEntry } from '../registry/helm-repository/index-reader.ts';
 import { registryIdentity } from '../registry/reference.ts';
 
 /** What a poll key watches, for matching push notifications against it (registry as registryIdentity). */
@@ -15,6 +16,8 @@ export interface Resolution {
   readonly tag: string | undefined;
   readonly mediaType: string;
   readonly at: number;
+  /** A chart of an HTTP repository: the index entry the digest was read from (what the checks fetch). */
+  readonly entry?: ChartVersionEntry;
 }
 
 export type Resolver = () => Promise<Omit<Resolution, 'at'>>;

@@ -4,6 +4,7 @@
 import type { ArtifactVerificationStatus } from '../api/artifact-verification.ts';
 import { Reason } from '../api/conditions.ts';
 import { RegistryError } from '../registry/errors.ts';
+import { HelmRepositoryError } from '../registry/helm-repository/errors.ts';
 import { ScanError } from '../scan/errors.ts';
 import { statusCode } from './cluster-access.ts';
 import { lastDigestForTag } from './history.ts';
@@ -71,6 +72,11 @@ export const asReconcileError = (error: unknown, what: string): ReconcileError =
       { cause: error },
     );
   }
+  if (error instanceof HelmRepositoryError)
+    // What an HTTP Helm repository served (its index, a chart's bytes): the repository's answer, retried.
+    return new ReconcileError('Generic', Reason.RegistryError, `${what}: ${error.code}: ${error.message}`, {
+      cause: error,
+    });
   if (error instanceof ScanError)
     return new ReconcileError('Generic', Reason.ScanError, `${what}: ${error.code}: ${error.message}`, {
       cause: error,

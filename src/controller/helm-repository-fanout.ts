@@ -5,7 +5,6 @@
 // (docs/design.md#a-helmrepository-fans-out-to-one-child-per-consumer).
 import type { Logger } from 'pino';
 import { FINALIZER, type ArtifactVerification } from '../api/artifact-verification.ts';
-import { Reason } from '../api/conditions.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import type { HelmRepositoryConsumer } from '../sources/resolve-source.ts';
 import type { ChildStore } from './child-store.ts';
@@ -14,7 +13,7 @@ import { asReconcileError } from './fail-closed.ts';
 import { canonicalJson } from './fanout/canonical-json.ts';
 import { planChildren, type ChildPlan } from './fanout/child-plan.ts';
 import { summarizeParent, type ParentInput } from './fanout/parent-status.ts';
-import { stalled, type ReconcileError } from './reconcile-error.ts';
+import type { ReconcileError } from './reconcile-error.ts';
 import { intervalOf } from './reconcile-spec.ts';
 import type { SourceLoader } from './source-loader.ts';
 import type { PlannedEvent } from './summary/events.ts';
@@ -96,15 +95,12 @@ export class HelmRepositoryFanout {
     return this.deps.cluster.writeFinalizers(object, [...(object.metadata.finalizers ?? []), FINALIZER]);
   }
 
-  /** The consumers; the repository's type is judged here, so discovery stays the same for every type. */
+  /**
+   * The consumers, whatever the repository's type: each child watches its consumer's chart, an OCI
+   * artifact (type oci) or an index entry of an HTTP(S) repository (type default).
+   */
   private async loadConsumers(object: ArtifactVerification): Promise<readonly HelmRepositoryConsumer[]> {
-    const { repository, consumers } = await this.deps.sources.loadConsumers(object);
-    if (repository.type !== 'oci')
-      throw stalled(
-        Reason.UnsupportedSource,
-        `HelmRepository ${repository.namespace}/${repository.name} is of type ${repository.type} (${repository.url}): HTTP Helm repositories: not yet; only type oci is supported`,
-      );
-    return consumers;
+    return (await this.deps.sources.loadConsumers(object)).consumers;
   }
 
   /** false when a child changed under its update: the parent plans again soon from a fresh list. */

@@ -33,6 +33,7 @@ import { DependencyIndex } from './dependency-index.ts';
 import { KubeObjectReader, type ObjectCache } from './object-reader.ts';
 import { ArtifactVerificationReconciler } from './reconciler.ts';
 import { LiveRenders } from '../scan/helm/live-renders.ts';
+import { HelmRepositories } from './helm-repositories.ts';
 import { RegistryAccess, describePollKey } from './registry-access.ts';
 import { SourceLoader } from './source-loader.ts';
 import { TargetHolder } from './target-holder.ts';
@@ -157,6 +158,7 @@ export const startOperator = async (options: {
     get: (namespace, name) => crs.get(namespace, name),
   });
   const dependencies = new DependencyIndex();
+  const helmRepositories = new HelmRepositories();
   const registries = new RegistryAccess({
     onRequest: registryRequestObserver(metrics),
     requestsPerSecond: config.registryQps,
@@ -187,6 +189,7 @@ export const startOperator = async (options: {
     cluster,
     sources,
     registries,
+    helmRepositories,
     poller,
     checker: new ArtifactChecker({
       cluster,
@@ -255,6 +258,7 @@ export const startOperator = async (options: {
       await queue.shutdown();
       liveRenders.killAll();
       await registries.close();
+      await helmRepositories.close();
       await revocationHttp.close();
     },
   };

@@ -32,6 +32,7 @@ import {
 import type { ArtifactCheck, ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, type RegistryAccess } from './registry-access.ts';
+import { helmChartPollKey, type HelmRepositories } from './helm-repositories.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker } from './artifact-checker.ts';
 import { stableHash } from './result-cache.ts';
@@ -46,6 +47,8 @@ export interface ReconcilerDeps {
   readonly cluster: ClusterAccess;
   readonly sources: Pick<SourceLoader, 'load'>;
   readonly registries: Pick<RegistryAccess, 'clientFor' | 'resolve'>;
+  /** Charts of HTTP(S) Helm repositories: their index polls and entries. */
+  readonly helmRepositories: Pick<HelmRepositories, 'resolve' | 'resolved'>;
   readonly poller: Pick<DigestPoller, 'resolve' | 'retain' | 'forget'>;
   readonly checker: Pick<ArtifactChecker, 'check'>;
   readonly holder: Pick<TargetHolder, 'holdAll' | 'pinTrusted' | 'recover' | 'releaseStale' | 'releaseAll'>;
@@ -187,7 +190,7 @@ export class ArtifactVerificationReconciler {
   private async loadSources(object: ArtifactVerification): Promise<LoadedSource> {
     const loaded = await this.deps.sources.load(object);
     if (loaded.artifacts.length === 0)
-      throw stalled(Reason.UnsupportedSource, 'the source names no OCI artifact tagguard can watch');
+      throw stalled(Reason.UnsupportedSource, 'the source names no artifact tagguard can watch');
     return loaded;
   }
 
@@ -220,44 +223,75 @@ export class ArtifactVerificationReconciler {
     const resolved: ResolvedDigest[] = [];
     const failures: JudgementFailure[] = [];
     for (const artifact of artifacts) {
-      const key = pollKey(artifact.access);
+      const { access } = artifact;
+      const key = access.kind === 'helm-http' ? helmChartPollKey(access) : pollKey(access);
+      const registry = access.kind === 'helm-http' ? access.host : access.reference.registry;
       keys.push(key);
       try {
-        // The one lookup of the artifact's client in this reconcile: the resolution and the checks share it.
-        const client = this.deps.registries.clientFor(artifact.access);
-        const resolution = await this.deps.poller.resolve(
-          key,
-          subscriber,
-          interval,
-          () => this.deps.registries.resolve(artifact.access, client),
-          maxAge,
-        );
-        this.deps.metrics.digestResolutions.inc({
-          registry: artifact.access.reference.registry,
-          result: 'ok',
-        });
-        resolved.push({
-          artifact,
-          resolved: { client, reference: { ...artifact.access.reference, digest: resolution.digest } },
-          tag: resolution.tag,
-          mediaType: resolution.mediaType,
-          resolvedAt: new Date(resolution.at),
-        });
+        const item = await this.resolveOne(artifact, key, subscriber, interval, maxAge);
+        this.deps.metrics.digestResolutions.inc({ registry, result: 'ok' });
+        resolved.push(item);
       } catch (error) {
-        this.deps.metrics.digestResolutions.inc({
-          registry: artifact.access.reference.registry,
-          result: 'error',
-        });
+        this.deps.metrics.digestResolutions.inc({ registry, result: 'error' });
+        const named = {
+          url: access.url,
+          tag: access.kind === 'helm-http' ? access.version : access.tag,
+          ...(access.kind !== 'helm-http' && access.digest !== undefined ? { digest: access.digest } : {}),
+        };
         failures.push({
-          url: artifact.access.url,
-          tag: artifact.access.tag,
-          digest: digestOfFailedResolution(object.status, artifact.access, error),
-          error: asReconcileError(error, `resolving ${artifact.access.url}`),
+          url: access.url,
+          tag: named.tag,
+          digest: digestOfFailedResolution(object.status, named, error),
+          error: asReconcileError(error, `resolving ${access.url}`),
         });
       }
     }
     this.deps.poller.retain(subscriber, keys);
     return { resolved, failures, reverify };
+  }
+
+  /** One artifact's digest through the shared poller, with the client that reaches it. */
+  private async resolveOne(
+    artifact: LoadedArtifact,
+    key: string,
+    subscriber: string,
+    interval: number,
+    maxAge: number,
+  ): Promise<ResolvedDigest> {
+    const { access } = artifact;
+    if (access.kind === 'helm-http') {
+      const helm = this.deps.helmRepositories;
+      const resolution = await this.deps.poller.resolve(
+        key,
+        subscriber,
+        interval,
+        () => helm.resolve(access),
+        maxAge,
+      );
+      return {
+        artifact,
+        resolved: helm.resolved(access, resolution),
+        tag: resolution.tag,
+        mediaType: resolution.mediaType,
+        resolvedAt: new Date(resolution.at),
+      };
+    }
+    // The one lookup of the artifact's client in this reconcile: the resolution and the checks share it.
+    const client = this.deps.registries.clientFor(access);
+    const resolution = await this.deps.poller.resolve(
+      key,
+      subscriber,
+      interval,
+      () => this.deps.registries.resolve(access, client),
+      maxAge,
+    );
+    return {
+      artifact,
+      resolved: { client, reference: { ...access.reference, digest: resolution.digest } },
+      tag: resolution.tag,
+      mediaType: resolution.mediaType,
+      resolvedAt: new Date(resolution.at),
+    };
   }
 
   /**

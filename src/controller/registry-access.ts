@@ -18,6 +18,8 @@ import type { PollTarget, Resolution } from './digest-poller.ts';
 
 /** One artifact to watch, with everything needed to reach it (credentials already read). */
 export interface ArtifactAccess {
+  /** An OCI artifact (a chart of an HTTP repository is a HelmChartAccess, helm-repositories.ts). */
+  readonly kind?: 'oci';
   /** oci://host/repository, as the source wrote it: for messages, keys and status. */
   readonly url: string;
   /** The repository `url` names, parsed once where the source was read. */

@@ -5,11 +5,13 @@
 // entries also reads the digest's manifest as a chart (its config and `.prov` layer).
 import type { RegistryClient } from '../registry/client.ts';
 import { isRegistryError } from '../registry/errors.ts';
+import { isHelmRepositoryError } from '../registry/helm-repository/errors.ts';
 import type { DigestReference } from '../registry/reference.ts';
 import { registrySignatures, type SignatureFetcher } from '../registry/signature-fetch.ts';
 import type { ReferrerSignatures } from '../registry/stored-signatures.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
 import { ociChartProvenance } from '../verify/provenance/oci-chart.ts';
+import { httpChartProvenance, type HttpChartFiles } from '../verify/provenance/http-chart.ts';
 import { NO_SIGNATURES, signatureMaterial } from '../verify/signature-material.ts';
 import type {
   SignatureMaterial,
@@ -105,3 +107,29 @@ export const verifyArtifact = (
     policy,
     { ...options, repositoryPath: reference.repository },
   );
+
+/**
+ * A chart of an HTTP(S) Helm repository: such a repository carries no cosign or notation signatures (those
+ * signers find none), only the `.prov` beside the archive. `files` fetches the archive (re-hashed against
+ * the index digest) and the `.prov`, only when the policy has provenance entries. Fails closed as
+ * checkSignatures: a failure while fetching (HTTP, or bytes other than the index names) is the verdict Error.
+ */
+export const verifyHelmChart = async (
+  files: () => Promise<HttpChartFiles>,
+  target: Pick<VerificationTarget, 'repository' | 'digest'>,
+  policy: TrustPolicy,
+  options: SignatureCheckOptions,
+): Promise<VerificationResult> => {
+  const deps: VerifyDeps = {
+    now: options.now(),
+    ...(options.revocation ? { revocation: options.revocation } : {}),
+  };
+  if ((policy.provenance ?? []).length === 0) return verify(NO_SIGNATURES, policy, target, deps);
+  try {
+    const chartProvenance = httpChartProvenance(await files());
+    return await verify({ ...NO_SIGNATURES, chartProvenance }, policy, target, deps);
+  } catch (error) {
+    if (!isRegistryError(error) && !isHelmRepositoryError(error)) throw error;
+    return registryFailure(policy, target.digest, `${error.code}: ${error.message}`);
+  }
+};

@@ -12,16 +12,27 @@ import {
   resolveSource,
   type HelmRepositorySource,
 } from '../sources/resolve-source.ts';
-import { caBundleFromSecret, registryCredential } from '../sources/credentials.ts';
+import { caBundleFromSecret, helmRepositoryAuth, registryCredential } from '../sources/credentials.ts';
 import { SourceError } from '../sources/errors.ts';
-import type { ObjectReader, SecretRef, TargetRef, WatchedArtifact } from '../sources/types.ts';
+import {
+  isHelmChart,
+  type ObjectReader,
+  type SecretRef,
+  type SourceArtifact,
+  type TargetRef,
+  type WatchedArtifact,
+  type WatchedHelmChart,
+} from '../sources/types.ts';
+import { parseRepositoryUrl } from '../registry/helm-repository/repository-url.ts';
+import { isHelmRepositoryError } from '../registry/helm-repository/errors.ts';
+import { helmAccessId, helmChartUrl, type HelmChartAccess } from './helm-repositories.ts';
 import { compileRe2 } from '../re2-pattern.ts';
 import { stalled, waiting } from './reconcile-error.ts';
 import { Reason } from '../api/conditions.ts';
 import { credentialId, type ArtifactAccess } from './registry-access.ts';
 
 export interface LoadedArtifact {
-  readonly access: ArtifactAccess;
+  readonly access: ArtifactAccess | HelmChartAccess;
   readonly helmValues?: Record<string, unknown>;
   readonly origin: string;
 }
@@ -116,7 +127,8 @@ export class SourceLoader {
     }
   }
 
-  private async access(watched: WatchedArtifact): Promise<LoadedArtifact> {
+  private async access(watched: SourceArtifact): Promise<LoadedArtifact> {
+    if (isHelmChart(watched)) return this.helmChartAccess(watched);
     if (watched.tlsSkipVerify)
       throw stalled(
         Reason.UnsupportedSource,
@@ -148,6 +160,46 @@ export class SourceLoader {
       ...(caPem !== undefined ? { caPem } : {}),
       credential,
       credentialId: credentialId(credential),
+    };
+    return {
+      access,
+      ...(watched.helmValues ? { helmValues: watched.helmValues } : {}),
+      origin: watched.origin,
+    };
+  }
+
+  /** A chart of an HTTP(S) Helm repository: its URL checked as helm reads it, its Secrets read. */
+  private async helmChartAccess(watched: WatchedHelmChart): Promise<LoadedArtifact> {
+    if (watched.tlsSkipVerify)
+      throw stalled(
+        Reason.UnsupportedSource,
+        `${watched.origin}: TLS without certificate verification is not supported; give the repository's CA instead`,
+      );
+    let host: string;
+    try {
+      host = parseRepositoryUrl(watched.repositoryUrl).host;
+    } catch (error) {
+      if (!isHelmRepositoryError(error)) throw error;
+      throw stalled(Reason.InvalidSpec, `${watched.origin}: ${error.message}`, error);
+    }
+    let auth;
+    try {
+      auth = await helmRepositoryAuth(watched.credentials, watched.tlsSecret, this.reader);
+    } catch (error) {
+      throw this.sourceFailure(error, watched.origin);
+    }
+    const access: HelmChartAccess = {
+      kind: 'helm-http',
+      url: helmChartUrl(watched.repositoryUrl, watched.chart),
+      repositoryUrl: watched.repositoryUrl,
+      host,
+      chart: watched.chart,
+      ...(watched.version !== undefined ? { version: watched.version } : {}),
+      ...(watched.semver !== undefined ? { semver: watched.semver } : {}),
+      ...(watched.semverRule !== undefined ? { semverRule: watched.semverRule } : {}),
+      auth,
+      passCredentials: watched.passCredentials,
+      credentialId: helmAccessId(watched.repositoryUrl, auth, watched.passCredentials),
     };
     return {
       access,

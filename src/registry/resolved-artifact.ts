@@ -1,10 +1,28 @@
-// An artifact resolved to one digest, with the registry client that reaches it. The reconciler builds it
-// once per artifact and reconcile and hands it down to the checks: none looks the client up again, and the
-// digest travels inside the reference only.
+// An artifact resolved to one digest, with the client that reaches it. The reconciler builds it once per
+// artifact and reconcile and hands it down to the checks: none looks the client up again, and the digest
+// travels inside the reference only. Two kinds: an OCI artifact (registry client + digest reference) and
+// a chart of an HTTP(S) Helm repository (repository client + the index entry whose digest was resolved).
 import type { RegistryClient } from './client.ts';
+import type { HelmRepositoryClient } from './helm-repository/helm-repository-client.ts';
+import type { ChartVersionEntry } from './helm-repository/index-reader.ts';
 import type { DigestReference } from './reference.ts';
 
-export interface ResolvedArtifact {
+export interface ResolvedOciArtifact {
+  readonly kind?: 'oci';
   readonly client: RegistryClient;
   readonly reference: DigestReference;
 }
+
+export interface ResolvedHelmChart {
+  readonly kind: 'helm-http';
+  readonly repository: HelmRepositoryClient;
+  /** The index entry resolved: its digest is `reference.digest` without the `sha256:` prefix. */
+  readonly entry: ChartVersionEntry;
+  /**
+   * For keys and messages: registry = the repository's host, repository = its path and the chart name,
+   * digest = `sha256:` + the index's digest of the archive.
+   */
+  readonly reference: DigestReference;
+}
+
+export type ResolvedArtifact = ResolvedOciArtifact | ResolvedHelmChart;

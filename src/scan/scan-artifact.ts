@@ -127,3 +127,36 @@ export const scanArtifact = async (
     ...(modules ? { wasm: { modules } } : {}),
   };
 };
+
+/**
+ * Scans a chart archive fetched from an HTTP(S) Helm repository (already re-hashed against the index
+ * digest by the caller): the chart scan, and the SBOM the policy may require, which such a repository
+ * cannot carry (no referrers): `SbomMissing` when required.
+ */
+export const scanChartArchive = async (
+  archive: Buffer,
+  spec: ScanSpec,
+  options: ScanOptions,
+): Promise<ScanResult> => {
+  const { maxCompressedBytes } = scanLimits(options);
+  if (archive.length > maxCompressedBytes)
+    throw new ScanError(
+      'ArchiveTooLarge',
+      `chart archive of ${archive.length} bytes is larger than the limit of ${maxCompressedBytes}`,
+    );
+  const base =
+    spec.helm?.enabled !== false ? await scanChart(archive, spec, options) : emptyResult('helm-chart');
+  const sbom: SbomResult | undefined =
+    spec.sbom !== undefined
+      ? { found: false, reason: 'an HTTP Helm repository serves no SBOM for a chart' }
+      : undefined;
+  const reasons: ScanFailureReason[] = [...base.reasons];
+  if (spec.sbom?.required === true) reasons.push('SbomMissing');
+  return {
+    ...base,
+    artifactKind: 'helm-chart',
+    failed: reasons.length > 0,
+    reasons,
+    ...(sbom ? { sbom } : {}),
+  };
+};

@@ -111,3 +111,66 @@ export const caBundleFromSecret = async (ref: SecretRef, reader: ObjectReader): 
   if (ca === undefined) throw new SourceError('InvalidObject', `${secret.name} has no "ca.crt"`);
   return ca;
 };
+
+/** What an HTTP(S) Helm repository is reached with (the registry layer's RepositoryCredentials plus a CA). */
+export interface HelmRepositoryAuth {
+  readonly username?: string;
+  readonly password?: string;
+  readonly certPem?: string;
+  readonly keyPem?: string;
+  readonly caPem?: string;
+}
+
+/**
+ * The TLS material of a Secret as Flux reads a HelmRepository's `certSecretRef` (tls.crt / tls.key / ca.crt)
+ * or, deprecated, its `secretRef` (certFile / keyFile / caFile): a certificate needs its key and the other
+ * way round; a Secret with neither a pair nor a CA is an error (Flux: "no TLS data found").
+ */
+const tlsOf = (secret: SecretData, legacyOnly: boolean): HelmRepositoryAuth => {
+  const pick = (key: string, legacy: string): string | undefined =>
+    (legacyOnly ? undefined : secret.data[key]) ?? secret.data[legacy];
+  const certPem = pick('tls.crt', 'certFile');
+  const keyPem = pick('tls.key', 'keyFile');
+  const caPem = pick('ca.crt', 'caFile');
+  if ((certPem === undefined) !== (keyPem === undefined))
+    throw new SourceError(
+      'InvalidObject',
+      `${secret.name} must have both "tls.crt" and "tls.key", or neither`,
+    );
+  return {
+    ...(certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : {}),
+    ...(caPem !== undefined ? { caPem } : {}),
+  };
+};
+
+/**
+ * Basic auth and TLS for an HTTP(S) Helm repository. `source`: Flux `secretRef` (username/password, as
+ * Flux both or neither, and the deprecated certFile/keyFile/caFile when there is no `certSecretRef`) or an
+ * Argo CD repository Secret (username/password); `tlsSecret`: Flux `certSecretRef`.
+ */
+export const helmRepositoryAuth = async (
+  source: CredentialSource,
+  tlsSecret: SecretRef | undefined,
+  reader: ObjectReader,
+): Promise<HelmRepositoryAuth> => {
+  let basic: HelmRepositoryAuth = {};
+  let legacyTls: HelmRepositoryAuth = {};
+  if (source.kind === 'basic' || source.kind === 'argocd') {
+    const secret = await readSecret(reader, source.secret);
+    const credential = fromUsernamePassword(secret, false);
+    if (credential.kind === 'basic') basic = { username: credential.username, password: credential.password };
+    if (source.kind === 'basic' && tlsSecret === undefined) {
+      const legacy = ['certFile', 'keyFile', 'caFile'].some((k) => secret.data[k] !== undefined);
+      if (legacy) legacyTls = tlsOf(secret, true);
+    }
+  } else if (source.kind === 'dockerconfigjson')
+    throw new SourceError('Unsupported', 'an HTTP Helm repository takes no Docker config credentials');
+  if (tlsSecret === undefined) return { ...basic, ...legacyTls };
+  const tls = tlsOf(await readSecret(reader, tlsSecret), false);
+  if (tls.certPem === undefined && tls.caPem === undefined)
+    throw new SourceError(
+      'InvalidObject',
+      `Secret ${tlsSecret.namespace}/${tlsSecret.name} holds no TLS data`,
+    );
+  return { ...basic, ...tls };
+};

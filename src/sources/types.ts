@@ -62,8 +62,46 @@ export interface WatchedArtifact {
 /** The GitOps objects an adapter finds to hold (defined in api/, which enforce also reads). */
 export type { TargetRef };
 
+/**
+ * A chart of a classic HTTP(S) Helm repository (`index.yaml` beside archives): Flux HelmRepository of type
+ * `default`, Argo CD `repoURL: https://…` with `chart`. The index's sha256 of the archive is the chart's
+ * digest; a mutation is the same name and version with another digest.
+ */
+export interface WatchedHelmChart {
+  readonly kind: 'helm-http';
+  /** The repository URL as the source wrote it, without trailing slashes. */
+  readonly repositoryUrl: string;
+  readonly chart: string;
+  /** Exactly one of version / semver: an exact version string, or a constraint the tool resolves. */
+  readonly version?: string;
+  readonly semver?: string;
+  /** Whose rule picks the version for `semver`; absent is Flux's. */
+  readonly semverRule?: SemverRule;
+  /** Basic auth (Flux `secretRef` username/password, an Argo CD repository Secret). */
+  readonly credentials: CredentialSource;
+  /** TLS client certificate and CA: a Secret with tls.crt / tls.key / ca.crt (Flux `certSecretRef`). */
+  readonly tlsSecret?: SecretRef;
+  /** Flux `spec.passCredentials`: credentials also go to other hosts than the repository's. */
+  readonly passCredentials: boolean;
+  /** TLS without certificate verification (Argo CD `insecure`); refused. */
+  readonly tlsSkipVerify: boolean;
+  readonly helmValues?: Record<string, unknown>;
+  readonly helmValuesNotes?: readonly string[];
+  readonly origin: string;
+}
+
+/** What a source names to watch: an OCI artifact or a chart of an HTTP Helm repository. */
+export type SourceArtifact = WatchedArtifact | WatchedHelmChart;
+
+export const isHelmChart = (artifact: SourceArtifact): artifact is WatchedHelmChart =>
+  'kind' in artifact && artifact.kind === 'helm-http';
+
+/** The OCI artifacts among a source's artifacts. */
+export const ociArtifacts = (artifacts: readonly SourceArtifact[]): WatchedArtifact[] =>
+  artifacts.filter((a): a is WatchedArtifact => !isHelmChart(a));
+
 export interface ResolvedSource {
-  readonly artifacts: readonly WatchedArtifact[];
+  readonly artifacts: readonly SourceArtifact[];
   readonly targets: readonly TargetRef[];
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../../src/controller/artifact-checker.ts';
 import type { ClusterAccess } from '../../src/controller/cluster-access.ts';
 import { ReconcileError } from '../../src/controller/reconcile-error.ts';
-import { RegistryAccess } from '../../src/controller/registry-access.ts';
+import { RegistryAccess, type ArtifactAccess } from '../../src/controller/registry-access.ts';
 import type { LoadedArtifact } from '../../src/controller/source-loader.ts';
 import type { RegistryRequestEvent } from '../../src/registry/transport.ts';
 import { repositoryReference } from '../../src/registry/reference.ts';
@@ -39,7 +39,7 @@ interface World {
   /** Seconds reported per computed (not cached) check. */
   readonly checked: number[];
   /** `digest` of `artifact` resolved, with a client whose requests land in `requests`. */
-  readonly at: (digest: string, artifact?: LoadedArtifact) => ResolvedArtifact;
+  readonly at: (digest: string, artifact?: LoadedArtifact & { access: ArtifactAccess }) => ResolvedArtifact;
 }
 
 const worldWith = (
@@ -83,7 +83,10 @@ const worldWith = (
     onChecked: (seconds) => checked.push(seconds),
     ...seams,
   });
-  const at = (digest: string, artifact = artifactAt()): ResolvedArtifact => ({
+  const at = (
+    digest: string,
+    artifact: LoadedArtifact & { access: ArtifactAccess } = artifactAt(),
+  ): ResolvedArtifact => ({
     client: registries.clientFor(artifact.access),
     reference: { ...artifact.access.reference, digest },
   });
@@ -101,7 +104,9 @@ const avWith = (verify: VerifySpec | undefined, name = 'payment'): ArtifactVerif
   },
 });
 
-const artifactAt = (url = 'oci://registry.example/charts/payment'): LoadedArtifact => ({
+const artifactAt = (
+  url = 'oci://registry.example/charts/payment',
+): LoadedArtifact & { access: ArtifactAccess } => ({
   access: {
     url,
     reference: repositoryReference(url),

@@ -152,14 +152,16 @@ describe('HelmRepositoryFanout', () => {
     expect(w.children.get(name)?.spec.action).toBeUndefined();
   });
 
-  it('stalls on an HTTP repository without creating or deleting children', async () => {
-    const w = world(['payment'], 'default');
-    const result = await fanoutFor(w).reconcile(w.parent, pino({ level: 'silent' }));
-    expect(w.calls.filter((c) => !c.startsWith('finalizers'))).toEqual([]);
-    expect(ready(w)).toMatchObject({ status: 'False', reason: 'UnsupportedSource' });
-    expect(ready(w)?.message).toContain('HTTP Helm repositories: not yet');
-    expect(w.parent.status?.conditions?.find((c) => c.type === 'Stalled')?.status).toBe('True');
-    expect(result).toEqual({});
+  it('keeps a child per consumer of an HTTP repository too', async () => {
+    const oci = world(['payment', 'billing']);
+    const http = world(['payment', 'billing'], 'default');
+    await fanoutFor(oci).reconcile(oci.parent, pino({ level: 'silent' }));
+    await fanoutFor(http).reconcile(http.parent, pino({ level: 'silent' }));
+    expect(http.calls.filter((c) => c.startsWith('create')).sort()).toEqual(
+      oci.calls.filter((c) => c.startsWith('create')).sort(),
+    );
+    expect(http.children.size).toBe(2);
+    expect(http.parent.status?.conditions?.find((c) => c.type === 'Stalled')?.status).not.toBe('True');
   });
 
   it('leaves the children as they are when the repository cannot be read (they keep holding)', async () => {

@@ -244,6 +244,12 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
     sources: {
       load: () => (w.loaded instanceof Error ? Promise.reject(w.loaded) : Promise.resolve(w.loaded)),
     },
+    helmRepositories: {
+      resolve: () => Promise.reject(new Error('no HTTP Helm repository in this test')),
+      resolved: () => {
+        throw new Error('no HTTP Helm repository in this test');
+      },
+    },
     registries: {
       clientFor: (access) => {
         w.clientLookups.push(access.url);

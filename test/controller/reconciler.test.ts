@@ -145,6 +145,12 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
         return Promise.resolve(loaded);
       },
     },
+    helmRepositories: {
+      resolve: () => Promise.reject(new Error('no HTTP Helm repository in this test')),
+      resolved: () => {
+        throw new Error('no HTTP Helm repository in this test');
+      },
+    },
     registries: {
       clientFor: () => CLIENT,
       resolve: () => {

@@ -377,22 +377,96 @@ describe('sourceRef HelmChart and HelmRelease', () => {
     expect(secretsRead).toEqual(['apps/helm-auth']);
   });
 
-  it('HelmChart from a HelmRepository that is not OCI: Stalled UnsupportedSource', async () => {
+  const httpChart = (repository: Record<string, unknown>) => [
+    helmRepository(NS, 'charts', { url: 'https://charts.example/stable?token=t', ...repository }),
+    helmChart(NS, 'payment', {
+      chart: 'payment',
+      version: '3.1.0',
+      sourceRef: { kind: 'HelmRepository', name: 'charts' },
+    }),
+  ];
+
+  it('HelmChart from an HTTP HelmRepository: basic auth, TLS Secret, passCredentials; no query in the URL shown', async () => {
+    const loaded = await load(
+      [
+        ...httpChart({
+          secretRef: { name: 'helm-auth' },
+          certSecretRef: { name: 'tls' },
+          passCredentials: true,
+        }),
+        helmAuth,
+        secret(NS, 'tls', { 'tls.crt': 'CERT', 'tls.key': 'KEY', 'ca.crt': 'CA' }),
+      ],
+      avWith({ sourceRef: { kind: 'HelmChart', name: 'payment' } }),
+    );
+    const [artifact] = loaded.artifacts;
+    expect(artifact?.access).toMatchObject({
+      kind: 'helm-http',
+      url: 'https://charts.example/stable/payment',
+      repositoryUrl: 'https://charts.example/stable?token=t',
+      host: 'charts.example',
+      chart: 'payment',
+      version: '3.1.0',
+      auth: { username: 'alice', password: 's3cret', certPem: 'CERT', keyPem: 'KEY', caPem: 'CA' },
+      passCredentials: true,
+    });
+    // The id names the access without revealing it; another password is another id.
+    const other = await load(
+      [
+        ...httpChart({
+          secretRef: { name: 'helm-auth' },
+          certSecretRef: { name: 'tls' },
+          passCredentials: true,
+        }),
+        secret(NS, 'helm-auth', { username: 'alice', password: 'other' }),
+        secret(NS, 'tls', { 'tls.crt': 'CERT', 'tls.key': 'KEY', 'ca.crt': 'CA' }),
+      ],
+      avWith({ sourceRef: { kind: 'HelmChart', name: 'payment' } }),
+    );
+    expect(artifact?.access.credentialId).toMatch(/^[0-9a-f]{16}$/);
+    expect(other.artifacts[0]?.access.credentialId).not.toBe(artifact?.access.credentialId);
+  });
+
+  it.each([
+    [
+      'a TLS Secret with a certificate but no key',
+      { certSecretRef: { name: 'tls' } },
+      secret(NS, 'tls', { 'tls.crt': 'C' }),
+    ],
+    [
+      'a TLS Secret with nothing in it',
+      { certSecretRef: { name: 'tls' } },
+      secret(NS, 'tls', { other: 'x' }),
+    ],
+    [
+      'a basic-auth Secret with a username only',
+      { secretRef: { name: 'auth' } },
+      secret(NS, 'auth', { username: 'a' }),
+    ],
+  ])(
+    'HelmChart from an HTTP HelmRepository with %s: Stalled TrustMaterialMissing',
+    async (_what, repository, extra) => {
+      const error = await refusal(
+        load(
+          [...httpChart(repository), extra],
+          avWith({ sourceRef: { kind: 'HelmChart', name: 'payment' } }),
+        ),
+      );
+      expect(error.code).toBe('Stalled');
+      expect(error.reason).toBe(Reason.TrustMaterialMissing);
+      expect(error.message).not.toContain('t=');
+    },
+  );
+
+  it('HelmChart from an HTTP HelmRepository whose URL helm could read otherwise: Stalled InvalidSpec', async () => {
     const error = await refusal(
       load(
-        [
-          helmRepository(NS, 'charts', { url: 'https://charts.example' }),
-          helmChart(NS, 'payment', {
-            chart: 'payment',
-            sourceRef: { kind: 'HelmRepository', name: 'charts' },
-          }),
-        ],
+        httpChart({ url: 'https://charts.example/a\\b' }),
         avWith({ sourceRef: { kind: 'HelmChart', name: 'payment' } }),
       ),
     );
     expect(error.code).toBe('Stalled');
-    expect(error.reason).toBe(Reason.UnsupportedSource);
-    expect(causeCode(error)).toBe('Unsupported');
+    expect(error.reason).toBe(Reason.InvalidSpec);
   });
 
   it('HelmRelease: its chart template’s version range and values', async () => {
@@ -470,9 +544,13 @@ describe('sourceRef Application', () => {
       ],
       avWith({ sourceRef: { kind: 'Application', name: 'manifests' } }, ARGO),
     );
-    expect(loaded.artifacts.map((a) => [a.access.url, a.access.tag, a.access.credentialId])).toEqual([
-      ['oci://registry.example/manifests/payment', '1.2.0', 'anonymous'],
-    ]);
+    expect(
+      loaded.artifacts.map((a) => [
+        a.access.url,
+        a.access.kind === 'helm-http' ? a.access.version : a.access.tag,
+        a.access.credentialId,
+      ]),
+    ).toEqual([['oci://registry.example/manifests/payment', '1.2.0', 'anonymous']]);
     expect(targetNames(loaded)).toEqual(['Application/argocd/manifests pin=digest']);
   });
 

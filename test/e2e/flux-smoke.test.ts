@@ -17,6 +17,7 @@ import { resolveSource } from '../../src/sources/resolve-source.ts';
 import { RegistryTransport } from '../../src/registry/transport.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
 import { parseReference } from '../../src/registry/reference.ts';
+import { ociArtifacts } from '../../src/sources/types.ts';
 
 const env = inject('testEnv');
 const kube = KubeTestClient.fromFile(env.kubeconfig);
@@ -142,7 +143,7 @@ describe('Flux source-controller and helm-controller (end to end)', () => {
         },
       );
       expect(resolved.targets.map((t) => t.kind)).toEqual(['HelmRelease', 'OCIRepository']);
-      const [artifact] = resolved.artifacts;
+      const [artifact] = ociArtifacts(resolved.artifacts);
       expect(artifact?.helmValues).toEqual({ replicas: 1 });
       const transport = new RegistryTransport({
         hostOptions: () => ({ plainHttp: artifact?.insecure ?? false }),

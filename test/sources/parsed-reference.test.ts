@@ -1,3 +1,4 @@
+import { ociArtifacts } from '../../src/sources/types.ts';
 // Every artifact an adapter hands the controller carries the repository its URL names, parsed once here,
 // so that no later step parses the URL again.
 import { describe, expect, it } from 'vitest';
@@ -65,6 +66,6 @@ describe('the parsed reference of a watched artifact', () => {
     ],
   ])('%s', async (_name, namespace, objects, ref, expected) => {
     const { artifacts } = await resolveSource(ref, namespace, memoryReader(objects), options);
-    expect(artifacts.map((a) => ({ url: a.url, ...a.reference }))).toEqual(expected);
+    expect(ociArtifacts(artifacts).map((a) => ({ url: a.url, ...a.reference }))).toEqual(expected);
   });
 });

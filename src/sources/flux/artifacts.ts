@@ -1,12 +1,20 @@
 // From Flux source objects to the artifact tagguard watches: OCIRepository (url + ref, digest > semver >
 // tag, default tag "latest"; secretRef and the service account's imagePullSecrets, certSecretRef,
-// insecure) and a chart of an OCI HelmRepository (url/chart + version: an exact version is a tag, anything
-// else a semver constraint, as source-controller). Cloud providers' workload identity is not supported.
+// insecure), a chart of an OCI HelmRepository (url/chart + version: an exact version is a tag, anything
+// else a semver constraint, as source-controller) and a chart of an HTTP(S) HelmRepository (the index's
+// entry for the version). Cloud providers' workload identity is not supported.
 import { RegistryError } from '../../registry/errors.ts';
 import { parseReference, type RepositoryReference } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
 import { isRecord } from '../object-fields.ts';
-import type { CredentialSource, ObjectReader, SecretRef, WatchedArtifact } from '../types.ts';
+import type {
+  CredentialSource,
+  ObjectReader,
+  SecretRef,
+  SourceArtifact,
+  WatchedArtifact,
+  WatchedHelmChart,
+} from '../types.ts';
 import type { HelmRepositoryObject, OCIRepositoryObject } from './objects.ts';
 
 /** An oci:// URL as checked, and the repository it names. */
@@ -104,17 +112,45 @@ export const ociRepositoryArtifact = async (
 const STRICT_VERSION =
   /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
+/**
+ * A chart of an HTTP(S) HelmRepository (type default). The version as source-controller reads it
+ * (`ChartRepository.GetChartVersion`): a strict version is that version (an entry of exactly that string
+ * first); anything else, empty included, a constraint whose newest match is taken.
+ */
+const httpRepositoryChart = (
+  repo: HelmRepositoryObject,
+  chart: string,
+  version: string,
+  origin: string,
+): WatchedHelmChart => {
+  const repositoryUrl = repo.url.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\//i.test(repositoryUrl))
+    throw new SourceError('InvalidObject', `${repo.where}: url "${repo.url}" is not an http(s) URL`);
+  return {
+    kind: 'helm-http',
+    repositoryUrl,
+    chart,
+    ...(STRICT_VERSION.test(version) ? { version } : { semver: version === '' ? '*' : version }),
+    credentials:
+      repo.secretRef !== undefined
+        ? { kind: 'basic', secret: { namespace: repo.namespace, name: repo.secretRef } }
+        : { kind: 'anonymous' },
+    ...(repo.certSecretRef !== undefined
+      ? { tlsSecret: { namespace: repo.namespace, name: repo.certSecretRef } }
+      : {}),
+    passCredentials: repo.passCredentials,
+    tlsSkipVerify: false,
+    origin,
+  };
+};
+
 export const helmRepositoryChartArtifact = (
   repo: HelmRepositoryObject,
   chart: string,
   version: string,
   origin: string,
-): WatchedArtifact => {
-  if (repo.type !== 'oci')
-    throw new SourceError(
-      'Unsupported',
-      `${repo.where}: only HelmRepositories of type oci are supported (an HTTP chart index has no digests)`,
-    );
+): SourceArtifact => {
+  if (repo.type !== 'oci') return httpRepositoryChart(repo, chart, version, origin);
   unsupportedProvider(repo.provider, repo.where);
   const url = `${parseOciUrl(repo.url, repo.where).url}/${chart}`;
   const { reference } = parseOciUrl(url, origin);

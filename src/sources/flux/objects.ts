@@ -44,6 +44,8 @@ export interface HelmRepositoryObject extends FluxObject {
   readonly certSecretRef?: string;
   readonly provider: string;
   readonly insecure: boolean;
+  /** HTTP repositories: send the credentials to other hosts than the repository's too. */
+  readonly passCredentials: boolean;
 }
 
 export interface HelmChartObject extends FluxObject {
@@ -153,6 +155,7 @@ export const parseHelmRepository = (object: KubernetesObject): HelmRepositoryObj
     ...(certSecretRef !== undefined ? { certSecretRef } : {}),
     provider: spec.optionalString('provider') ?? 'generic',
     insecure: spec.boolean('insecure'),
+    passCredentials: spec.boolean('passCredentials'),
   };
 };
 

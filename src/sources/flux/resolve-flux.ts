@@ -1,11 +1,11 @@
 // Flux sourceRefs → artifacts and targets (docs/design.md#sources-and-targets): OCIRepository (targets:
-// itself, the Kustomizations and HelmReleases that consume it), HelmChart from an OCI HelmRepository (itself
+// itself, the Kustomizations and HelmReleases that consume it), HelmChart from a HelmRepository (itself
 // and the HelmRelease that owns it), HelmRelease (itself and its HelmChart or OCIRepository). The values of
 // the consuming HelmRelease go with the artifact for the scan when exactly one HelmRelease consumes it.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { SourceError } from '../errors.ts';
 import { objectName } from '../object-fields.ts';
-import type { ObjectReader, ResolvedSource, TargetRef, WatchedArtifact } from '../types.ts';
+import type { ObjectReader, ResolvedSource, SourceArtifact, TargetRef } from '../types.ts';
 import { helmRepositoryChartArtifact, ociRepositoryArtifact } from './artifacts.ts';
 import {
   HELM_API,
@@ -48,7 +48,7 @@ const target = (kind: string, namespace: string, name: string, pin?: TargetRef['
 });
 
 /** A chart version range can be pinned to the exact verified version; an exact version already is one. */
-const versionPin = (artifact: WatchedArtifact): TargetRef['pin'] =>
+const versionPin = (artifact: SourceArtifact): TargetRef['pin'] =>
   artifact.semver !== undefined ? 'version' : undefined;
 
 const mustGet = async (
@@ -108,11 +108,11 @@ const consumersOf = async (
   return { releases, kustomizations };
 };
 
-const withValues = async (
-  artifact: WatchedArtifact,
+const withValues = async <A extends SourceArtifact>(
+  artifact: A,
   releases: readonly HelmReleaseObject[],
   reader: ObjectReader,
-): Promise<WatchedArtifact> => {
+): Promise<A> => {
   const [only, ...others] = releases;
   if (only === undefined) return artifact;
   if (others.length > 0)
@@ -146,11 +146,11 @@ const resolveOCIRepository = async (
   };
 };
 
-const helmChartArtifact = async (ctx: FluxContext, chart: HelmChartObject): Promise<WatchedArtifact> => {
+const helmChartArtifact = async (ctx: FluxContext, chart: HelmChartObject): Promise<SourceArtifact> => {
   if (chart.sourceRef.kind !== 'HelmRepository')
     throw new SourceError(
       'Unsupported',
-      `${chart.where}: charts from a ${chart.sourceRef.kind} are not OCI artifacts; only HelmRepository of type oci is supported`,
+      `${chart.where}: charts from a ${chart.sourceRef.kind} are not supported; only from a HelmRepository`,
     );
   const repo = parseHelmRepository(await mustGet(ctx.reader, chart.sourceRef, chart.where));
   return helmRepositoryChartArtifact(repo, chart.chart, chart.version, chart.where);
@@ -188,7 +188,7 @@ const resolveHelmRelease = async (
   const release = parseHelmRelease(
     await mustGet(ctx.reader, { kind: 'HelmRelease', namespace, name }, where),
   );
-  let artifact: WatchedArtifact;
+  let artifact: SourceArtifact;
   let source: TargetRef | undefined;
 
   if (release.chartTemplate) {
@@ -196,7 +196,7 @@ const resolveHelmRelease = async (
     if (sourceRef.kind !== 'HelmRepository')
       throw new SourceError(
         'Unsupported',
-        `${where}: charts from a ${sourceRef.kind} are not OCI artifacts; only HelmRepository of type oci is supported`,
+        `${where}: charts from a ${sourceRef.kind} are not supported; only from a HelmRepository`,
       );
     const repo = parseHelmRepository(await mustGet(ctx.reader, sourceRef, where));
     artifact = helmRepositoryChartArtifact(repo, chart, version, where);

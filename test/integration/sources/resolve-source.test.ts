@@ -10,7 +10,7 @@ import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { resolveSource } from '../../../src/sources/resolve-source.ts';
 import { caBundleFromSecret, registryCredential } from '../../../src/sources/credentials.ts';
 import { SourceError } from '../../../src/sources/errors.ts';
-import type { WatchedArtifact } from '../../../src/sources/types.ts';
+import { ociArtifacts, type WatchedArtifact } from '../../../src/sources/types.ts';
 import { RegistryTransport } from '../../../src/registry/transport.ts';
 import { RegistryClient } from '../../../src/registry/client.ts';
 import { parseReference } from '../../../src/registry/reference.ts';
@@ -175,14 +175,14 @@ describe('resolveSource against the real API server', () => {
       'Kustomization/apps',
       'OCIRepository/payment',
     ]);
-    const [artifact] = resolved.artifacts;
+    const [artifact] = ociArtifacts(resolved.artifacts);
     expect(artifact?.helmValues).toEqual({ replicas: 4, image: 'x' });
     expect(await resolveDigest(artifact!)).toBe(chart.digest);
   });
 
   it('HelmRelease with chart.spec: the OCI HelmRepository gives url, semver and basic credentials', async () => {
     const resolved = await resolveSource({ kind: 'HelmRelease', name: 'from-repo' }, NS, reader, options);
-    const [artifact] = resolved.artifacts;
+    const [artifact] = ociArtifacts(resolved.artifacts);
     expect(artifact).toMatchObject({ url: `oci://${chart.repository}`, semver: '3.x' });
     // The version the constraint selects is what Flux would deploy; resolve it as tag here.
     expect(await resolveDigest({ ...artifact!, tag: chart.tag })).toBe(chart.digest);
@@ -191,7 +191,7 @@ describe('resolveSource against the real API server', () => {
   it('Application: the Helm-OCI source with repo-creds from the Argo CD namespace', async () => {
     const resolved = await resolveSource({ kind: 'Application', name: 'payment' }, NS, reader, options);
     expect(resolved.artifacts).toHaveLength(1);
-    const [artifact] = resolved.artifacts;
+    const [artifact] = ociArtifacts(resolved.artifacts);
     expect(artifact).toMatchObject({
       tag: chart.tag,
       credentials: { kind: 'argocd', secret: { namespace: ARGO_NS, name: 'registry-creds' } },

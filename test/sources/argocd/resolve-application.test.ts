@@ -1,3 +1,4 @@
+import { ociArtifacts } from '../../../src/sources/types.ts';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { resolveSource } from '../../../src/sources/resolve-source.ts';
@@ -14,7 +15,7 @@ const resolveApp = (objects: KubernetesObject[], sourceIndex?: number) =>
     NS,
     memoryReader(objects),
     options,
-  );
+  ).then((resolved) => ({ ...resolved, artifacts: ociArtifacts(resolved.artifacts) }));
 
 const expectCode = async (promise: Promise<unknown>, code: SourceErrorCode): Promise<void> => {
   const error: unknown = await promise.then(

@@ -1,3 +1,4 @@
+import { ociArtifacts } from '../../../src/sources/types.ts';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { resolveSource } from '../../../src/sources/resolve-source.ts';
@@ -17,8 +18,11 @@ import {
 
 const NS = 'flux-system';
 const options = { allowCrossNamespace: false, argocdNamespace: 'argocd' };
-const resolve = (objects: KubernetesObject[], ref: SourceReference, opts = options) =>
+const resolveAll = (objects: KubernetesObject[], ref: SourceReference, opts = options) =>
   resolveSource(ref, NS, memoryReader(objects), opts);
+/** The OCI artifacts only (the HTTP repository charts are looked at with resolveAll). */
+const resolve = (objects: KubernetesObject[], ref: SourceReference, opts = options) =>
+  resolveAll(objects, ref, opts).then((r) => ({ ...r, artifacts: ociArtifacts(r.artifacts) }));
 
 const expectCode = async (
   promise: Promise<unknown>,
@@ -252,25 +256,80 @@ describe('HelmChart', () => {
   });
 
   it.each([
-    [
-      'a HelmRepository of type default',
-      [helmRepository(NS, 'charts', { url: 'https://charts.example.com' })],
-      'HelmRepository',
-    ],
-    ['a GitRepository', [], 'GitRepository'],
-  ])('does not support charts from %s', async (_what, extra, kind) => {
-    await expectCode(
-      resolve(
-        [...extra, helmChart(NS, 'payment', { chart: 'payment', sourceRef: { kind, name: 'charts' } })],
+    ['3.1.0', { version: '3.1.0' }, 'HelmChart/flux-system/payment'],
+    ['3.x', { semver: '3.x' }, 'HelmChart/flux-system/payment pin=version'],
+    ['', { semver: '*' }, 'HelmChart/flux-system/payment pin=version'],
+  ])(
+    'HelmChart from an HTTP HelmRepository, version "%s": the index entry, Flux credentials',
+    async (version, expected, pinned) => {
+      const { artifacts, targets } = await resolveAll(
+        [
+          helmRepository(NS, 'charts', {
+            url: 'https://charts.example.com/stable/',
+            secretRef: { name: 'auth' },
+            certSecretRef: { name: 'tls' },
+            passCredentials: true,
+          }),
+          helmChart(NS, 'payment', {
+            chart: 'payment',
+            version,
+            sourceRef: { kind: 'HelmRepository', name: 'charts' },
+          }),
+        ],
+        { kind: 'HelmChart', name: 'payment' },
+      );
+      expect(artifacts).toEqual([
         {
-          kind: 'HelmChart',
-          name: 'payment',
+          kind: 'helm-http',
+          repositoryUrl: 'https://charts.example.com/stable',
+          chart: 'payment',
+          ...expected,
+          credentials: { kind: 'basic', secret: { namespace: NS, name: 'auth' } },
+          tlsSecret: { namespace: NS, name: 'tls' },
+          passCredentials: true,
+          tlsSkipVerify: false,
+          origin: 'HelmChart/flux-system/payment',
         },
+      ]);
+      expect(targets.map((t) => `${t.kind}/${t.namespace}/${t.name}${t.pin ? ` pin=${t.pin}` : ''}`)).toEqual(
+        [pinned],
+      );
+    },
+  );
+
+  it('refuses an HTTP HelmRepository whose url is not http(s)', async () => {
+    await expectCode(
+      resolveAll(
+        [
+          helmRepository(NS, 'charts', { url: 'ftp://charts.example.com' }),
+          helmChart(NS, 'payment', {
+            chart: 'payment',
+            sourceRef: { kind: 'HelmRepository', name: 'charts' },
+          }),
+        ],
+        { kind: 'HelmChart', name: 'payment' },
       ),
-      'Unsupported',
+      'InvalidObject',
       true,
     );
   });
+
+  it.each([['a GitRepository', [], 'GitRepository']])(
+    'does not support charts from %s',
+    async (_what, extra, kind) => {
+      await expectCode(
+        resolve(
+          [...extra, helmChart(NS, 'payment', { chart: 'payment', sourceRef: { kind, name: 'charts' } })],
+          {
+            kind: 'HelmChart',
+            name: 'payment',
+          },
+        ),
+        'Unsupported',
+        true,
+      );
+    },
+  );
 });
 
 describe('HelmRelease', () => {

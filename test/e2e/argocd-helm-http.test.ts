@@ -3,7 +3,8 @@
 // GnuPG key, indexed by `helm repo index`) syncs the signed chart; the same version is re-published with a
 // privileged init container (no provenance); tagguard holds the Application (auto-sync off: an exact version
 // has nothing to pin to) and the attacker's Deployment never reaches the API server, also after a hard
-// refresh. Own namespaces and --watch-namespace, so that it runs beside test/e2e/argocd.test.ts.
+// refresh. Then a range: Argo CD and tagguard pick the same version, whose re-publish is held too. Own
+// namespaces and --watch-namespace, so that it runs beside test/e2e/argocd.test.ts.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,7 +52,8 @@ type Application = KubernetesObject & {
 
 const automated = { prune: true, selfHeal: true };
 
-const readApp = (): Promise<Application> => kube.read<Application>(ARGOCD_API, 'Application', NAME, ns);
+const readApp = (name: string = NAME): Promise<Application> =>
+  kube.read<Application>(ARGOCD_API, 'Application', name, ns);
 
 const waitApp = async (what: string, predicate: (app: Application) => boolean): Promise<Application> => {
   let last: Application | undefined;
@@ -68,23 +70,19 @@ const readDeployment = (): Promise<V1Deployment> =>
   kube.read<V1Deployment & KubernetesObject>('apps/v1', 'Deployment', NAME, destination);
 
 /**
- * Publishes chart `payment` at VERSION into the repository directory (replacing what was there) and re-indexes
+ * Publishes chart `name` at `version` (default payment VERSION) into the repository directory (replacing what was there) and re-indexes
  * it with `helm repo index`: signed by `helm package --sign` (a .prov beside it), or unsigned (no .prov).
  */
-const publish = async (malicious: boolean, sign: boolean): Promise<void> => {
+const publish = async (malicious: boolean, sign: boolean, name = NAME, version = VERSION): Promise<void> => {
   const dir = await mkdtemp(join(tmpdir(), 'tagguard-argo-http-'));
-  const built = await packageChart(home, dir, {
-    name: NAME,
-    version: VERSION,
-    maliciousInitContainer: malicious,
-  });
+  const built = await packageChart(home, dir, { name, version, maliciousInitContainer: malicious });
   // helm signs while it packages: unpack the chart and package it again with the GnuPG key.
   const src = join(dir, 'src');
   await mkdir(src);
   execFileSync('tar', ['-xzmf', built, '-C', src]);
-  await rm(join(repoDir, `${NAME}-${VERSION}.tgz.prov`), { force: true });
+  await rm(join(repoDir, `${name}-${version}.tgz.prov`), { force: true });
   const signing = sign ? ['--sign', '--key', SIGNER, '--keyring', join(ws.dir, 'secring.gpg')] : [];
-  await ws.helm(['package', join(src, NAME), '--destination', repoDir, ...signing]);
+  await ws.helm(['package', join(src, name), '--destination', repoDir, ...signing]);
   await ws.index(repoDir);
   await rm(dir, { recursive: true, force: true });
 };
@@ -208,6 +206,74 @@ describe('Argo CD Application from an HTTP Helm repository', () => {
         expect(during.metadata?.resourceVersion).toBe(deployed.metadata?.resourceVersion);
         expect(history.privileged()).toEqual([]);
         expect((await readApp()).spec.syncPolicy?.automated).toBeUndefined();
+      } finally {
+        history.stop();
+      }
+    },
+  );
+
+  // A range: Argo CD's MaxVersion (a prerelease is not admitted) and tagguard's argocd-helm rule pick the
+  // same entry; a re-publish of that entry is held the same way (a range has no pin yet: auto-sync off).
+  it(
+    'judges the version Argo CD picks for a range and holds on its re-publish',
+    { timeout: 600_000 },
+    async () => {
+      const name = 'billing';
+      const target = `${ns}-${name}`;
+      for (const version of ['1.3.0', '1.4.2', '1.5.0-rc.1', '2.0.0'])
+        await publish(false, true, name, version);
+      const publicKey = (await ws.gpg.run(['--armor', '--export', SIGNER])).toString('utf8');
+      await kube.apply(
+        avObject(ns, name, {
+          sourceRef: { kind: 'Application', name },
+          verify: { provenance: [{ name: 'release', publicKey }] },
+        }),
+      );
+      await kube.apply({
+        apiVersion: ARGOCD_API,
+        kind: 'Application',
+        metadata: { name, namespace: ns },
+        spec: {
+          project: 'default',
+          source: { repoURL: nginx.url, chart: name, targetRevision: '>=1.0.0 <2' },
+          destination: { server: 'https://kubernetes.default.svc', namespace: target },
+          syncPolicy: { automated, syncOptions: ['CreateNamespace=true'] },
+        },
+      } as KubernetesObject);
+      let last: Application | undefined;
+      await until(`${name} synced to 1.4.2`, 120_000, async () => {
+        last = await readApp(name);
+        return syncedTo(last, '1.4.2');
+      }).catch((error: unknown) => {
+        throw new Error(`${String(error)}\nlast status: ${JSON.stringify(last?.status, null, 2)}`);
+      });
+      const trusted = await waitForAv(
+        kube,
+        ns,
+        name,
+        'Ready=True',
+        (o) => condition(o, 'Ready')?.status === 'True',
+      );
+      expect(trusted.status?.artifact?.tag).toBe('1.4.2');
+      const history = await watchDeployments(kube, target);
+      try {
+        await publish(true, false, name, '1.4.2');
+        await requestCheck(kube, ns, name);
+        await waitForAv(
+          kube,
+          ns,
+          name,
+          'Held=True',
+          (o) => condition(o, 'Held')?.status === 'True' && judged(o),
+        );
+        expect((await readApp(name)).spec.syncPolicy?.automated).toBeUndefined();
+        await requestHardRefresh(kube, ns, name);
+        await until(`${name} hard refresh done`, 120_000, async () => {
+          const app = await readApp(name);
+          return app.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined;
+        });
+        await new Promise((r) => setTimeout(r, 5000));
+        expect(history.privileged()).toEqual([]);
       } finally {
         history.stop();
       }

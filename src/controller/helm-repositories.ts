@@ -136,7 +136,8 @@ export class HelmRepositories {
     const repository = this.repository(access);
     const { index } = await this.index(repository, access.host);
     const versions = index.chart(access.chart).map((entry) => entry.version);
-    const version = pickChartVersion(versions, access, `${access.url}`);
+    // The entries helm drops count for Argo CD's own pick (src/sources/argocd/helm-http-version.ts).
+    const version = pickChartVersion(versions, access, `${access.url}`, index.droppedVersions(access.chart));
     const entry = index.version(access.chart, version);
     if (entry.digest === undefined)
       throw new HelmRepositoryError(

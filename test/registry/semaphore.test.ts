@@ -6,13 +6,11 @@ describe('Semaphore', () => {
     const semaphore = new Semaphore(1);
     const release = await semaphore.acquire();
     const order: string[] = [];
-    const waiting = [
-      semaphore.acquire(undefined, true).then((r) => (order.push('tick'), r)),
-      semaphore.acquire().then((r) => (order.push('judge'), r)),
-    ];
+    const tick = semaphore.acquire(undefined, true).then((r) => (order.push('tick'), r));
+    const judge = semaphore.acquire().then((r) => (order.push('judge'), r));
     release();
-    (await waiting[1])();
-    (await waiting[0])();
+    (await judge)();
+    (await tick)();
     expect(order).toEqual(['judge', 'tick']);
   });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { KubeTestClient } from '../env/kube.ts';
+import { exclusive } from '../env/exclusive.ts';
 import { createToolHome, type ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
 import { execFileSync } from 'node:child_process';
@@ -92,7 +93,11 @@ const syncedTo = (app: Application, revision: string): boolean =>
   app.status.sync.revision === revision &&
   app.status.operationState?.phase === 'Succeeded';
 
+let releaseLock: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
+  // One Argo CD e2e file at a time (test/env/exclusive.ts).
+  releaseLock = await exclusive(env.runDir, 'argocd');
   kube = KubeTestClient.fromFile(env.kubeconfig);
   home = await createToolHome(env);
   ws = await createHelmWorkspace();
@@ -107,12 +112,13 @@ beforeAll(async () => {
     startInProcessOperator(env, ['--argocd-namespace', ns, '--watch-namespace', ns]),
   ]);
   console.log(`Argo CD ready in ${argocd.startSeconds} s`);
-}, 240_000);
+}, 1_200_000);
 
 afterAll(async () => {
   await operator?.shutdown('test done');
   await argocd?.stop();
   await supervisor?.stopAll();
+  await releaseLock?.();
   await ws?.remove();
 });
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { KubeTestClient } from '../env/kube.ts';
+import { exclusive } from '../env/exclusive.ts';
 import { createToolHome, type ToolHome } from '../env/tool-home.ts';
 import { packageChart } from '../env/charts.ts';
 import { pushChart, retagArtifact, type PushedArtifact } from '../env/oci.ts';
@@ -116,7 +117,11 @@ const syncedTo = (app: Application, revision: string): boolean =>
   app.status.sync.revision === revision &&
   app.status.operationState?.phase === 'Succeeded';
 
+let releaseLock: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
+  // One Argo CD e2e file at a time (test/env/exclusive.ts).
+  releaseLock = await exclusive(env.runDir, 'argocd');
   kube = KubeTestClient.fromFile(env.kubeconfig);
   home = await createToolHome(env);
   key = await generateCosignKeyPair(home, 'argo');
@@ -130,12 +135,13 @@ beforeAll(async () => {
   ]);
   console.log(`Argo CD ready in ${argocd.startSeconds} s`);
   await kube.apply(ociRepositorySecret(ns, 'helm-oci', registry, { helmOci: charts }));
-});
+}, 1_200_000);
 
 afterAll(async () => {
   await operator?.shutdown('test done');
   await argocd?.stop();
   await supervisor?.stopAll();
+  await releaseLock?.();
 });
 
 // Default settings: action Pin. A native OCI source is pinned (targetRevision = the verified digest, automated

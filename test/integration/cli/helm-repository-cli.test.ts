@@ -363,6 +363,13 @@ describe('--version picks what helm pull --repo picks', () => {
       expect(json(result).reference).toBe(`${plain.url}/good/payment:${expected}`);
     });
 
+  it('a constraint helm cannot parse is refused by both (tagguard: exit 2)', async () => {
+    await expect(pulled('>>1.0')).rejects.toThrow();
+    const result = await tagguard(['scan', '--repo', `${plain.url}/good`, 'payment', '--version', '>>1.0']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('InvalidReference');
+  });
+
   it('a constraint nothing satisfies is an error for both (exit 3, ChartNotFound)', async () => {
     await expect(pulled('>=3.0.0')).rejects.toThrow();
     const result = await tagguard(['scan', '--repo', `${plain.url}/good`, 'payment', '--version', '>=3.0.0']);

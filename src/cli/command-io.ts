@@ -5,4 +5,6 @@ export interface CommandIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readonly environment: CliEnvironment;
+  /** All of standard input, at most `maxBytes` (more is an error); absent: the command has no stdin. */
+  readonly readStdin?: (maxBytes: number) => Promise<Buffer>;
 }

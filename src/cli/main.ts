@@ -15,8 +15,10 @@ const USAGE = `Usage: tagguard <command> [options]
 Commands:
   resolve   resolve an OCI reference to its digest
   run       run the operator
-  verify    verify an artifact's signatures against a policy (tagguard verify <ref> --policy <file>)
-  scan      scan a chart, chart directory or OCI artifact (tagguard scan <chart.tgz | dir | ref> [--policy <file>])
+  verify    verify an artifact's signatures against a policy (tagguard verify <ref> --policy <file>;
+            a chart of an HTTP(S) Helm repository: tagguard verify --repo <url> <chart> [--version V] --policy <file>)
+  scan      scan a chart, chart directory or OCI artifact (tagguard scan <chart.tgz | dir | ref> [--policy <file>];
+            a chart of an HTTP(S) Helm repository: tagguard scan --repo <url> <chart> [--version V])
 
 Options:
   --version  print the version
@@ -61,10 +63,27 @@ export const main = async (argv: readonly string[], io: CommandIo): Promise<numb
   }
 };
 
+/** Standard input up to `maxBytes` (--password-stdin); more is refused rather than read on. */
+const readStdin = async (maxBytes: number): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.length;
+    if (size > maxBytes) {
+      process.stdin.destroy();
+      throw new BaseError('StdinTooLarge', `standard input is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks);
+};
+
 const io: CommandIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   environment: readCliEnvironment(),
+  readStdin,
 };
 
 main(process.argv.slice(2), io).then(

@@ -1,5 +1,5 @@
 // `tagguard scan <chart.tgz | dir | ref> [--policy F] [--output json]`: scans a packaged chart, a chart
-// directory or an OCI artifact with the rules of the policy's spec.scan (failOn, exceptions, sbom, wasm).
+// directory, an OCI artifact or (`--repo URL <chart>`) a chart of an HTTP(S) Helm repository with the rules of the policy's spec.scan (failOn, exceptions, sbom, wasm).
 // Exit codes (docs/design.md#command-line): 0 nothing at failOn, 1 findings at failOn, 2 usage/policy/bad
 // archive, 3 registry.
 import { mergeValues } from '../sources/helm-values.ts';
@@ -13,7 +13,7 @@ import { assertRegistryTarget, ScanTargetError } from './scan-target.ts';
 import { loadChartArchive } from '../scan/archive/chart-archive.ts';
 import { loadChartDirectory } from '../scan/archive/chart-directory.ts';
 import { ScanError } from '../scan/errors.ts';
-import { scanArtifact } from '../scan/scan-artifact.ts';
+import { scanArtifact, scanChartArchive } from '../scan/scan-artifact.ts';
 import { scanChartFiles, scanLimits } from '../scan/scan-chart.ts';
 import type { ScanOptions, ScanResult } from '../scan/types.ts';
 import { killRendersOnExit, LiveRenders } from '../scan/helm/live-renders.ts';
@@ -22,8 +22,17 @@ import { createRegistryClient, registryOptionHelp, registryOptions } from './reg
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
+import {
+  createHelmRepositoryClient,
+  helmRepositoryOptionHelp,
+  helmRepositoryOptions,
+  parseHelmRepositoryArgs,
+  type HelmRepositoryRequest,
+} from './helm-repository-options.ts';
+import { fetchHelmChart, helmChartErrorExit, helmChartReference } from './helm-chart-target.ts';
 
 export const scanUsage = `Usage: tagguard scan <chart.tgz | dir | ref> [--policy F] [--output json] [options]
+       tagguard scan --repo <url> <chart> [--version V] [--policy F] [--output json] [options]
 
 Scans a packaged chart, a chart directory or an OCI artifact (oci://host/repo:tag, host/repo@sha256:…).
 A target that is not on disk must name its registry (oci://…, or a host with a dot or port); otherwise it
@@ -40,10 +49,16 @@ ${Object.entries(registryOptionHelp)
   .map(([name, help]) => `  --${name.padEnd(17)} ${help}`)
   .join('\n')}
   --output json       print one JSON object
+
+Repository options (an HTTP(S) Helm repository, helm pull --repo's flags; --ca-file and the timeouts as above):
+${Object.entries(helmRepositoryOptionHelp)
+  .map(([name, help]) => `  --${name.padEnd(17)} ${help}`)
+  .join('\n')}
 `;
 
 const options = {
   ...registryOptions,
+  ...helmRepositoryOptions,
   policy: { type: 'string' },
   helm: { type: 'string' },
   values: { type: 'string', multiple: true },
@@ -130,6 +145,24 @@ const scanTarget = async (
   }
 };
 
+/** `--repo URL <chart>`: the archive, re-hashed against the index digest, scanned as a local archive is. */
+const scanRepositoryChart = async (
+  request: HelmRepositoryRequest,
+  spec: ScanSpec,
+  scanOptions: ScanOptions,
+  io: CommandIo,
+): Promise<Scanned> => {
+  const client = await createHelmRepositoryClient(request, 'scan', io);
+  try {
+    const target = await fetchHelmChart(client, request, (line) => io.stderr(line));
+    io.stderr(`scanning ${target.reference} at ${target.digest}\n`);
+    const result = await scanChartArchive(target.archive.bytes, spec, scanOptions);
+    return { reference: target.reference, digest: target.digest, result };
+  } finally {
+    await client.close();
+  }
+};
+
 const table = (scanned: Scanned): string => {
   const { result } = scanned;
   const rows = result.findings.map((f) => [f.severity, f.rule, f.resource, f.path]);
@@ -182,7 +215,7 @@ const errorExit = (error: unknown): { exit: ExitCode; code: string } | undefined
   }
   if (error instanceof ScanError || error instanceof PolicyError || error instanceof ScanTargetError)
     return { exit: EXIT.usage, code: error.code };
-  return undefined;
+  return helmChartErrorExit(error);
 };
 
 export const scanCommand = async (argv: readonly string[], io: CommandIo): Promise<ExitCode> => {
@@ -204,7 +237,10 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
   // A SIGTERM/SIGINT during a render kills helm's process group and removes its directory before we die.
   const liveRenders = new LiveRenders();
   const uninstall = killRendersOnExit(liveRenders);
+  let shown = redactUserinfo(target);
   try {
+    const request = parseHelmRepositoryArgs(values, positionals);
+    if (request !== undefined) shown = helmChartReference(request);
     const spec = values.policy !== undefined ? ((await loadPolicyFile(values.policy)).scan ?? {}) : {};
     const scanOptions: ScanOptions = {
       helmBinary: values.helm === 'none' ? undefined : (values.helm ?? io.environment.helmOnPath),
@@ -215,7 +251,10 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
       values: await readValues(values.values ?? []),
       liveRenders,
     };
-    const scanned = await scanTarget(target, spec, scanOptions, values, io);
+    const scanned =
+      request !== undefined
+        ? await scanRepositoryChart(request, spec, scanOptions, io)
+        : await scanTarget(target, spec, scanOptions, values, io);
     io.stdout(values.output === 'json' ? json(scanned) : table(scanned));
     return scanned.result.failed ? EXIT.untrusted : EXIT.ok;
   } catch (error) {
@@ -225,7 +264,7 @@ export const scanCommand = async (argv: readonly string[], io: CommandIo): Promi
     io.stderr(`tagguard scan: ${known.code}: ${message}\n`);
     if (values.output === 'json') {
       io.stdout(
-        `${JSON.stringify({ reference: redactUserinfo(target), digest: null, verdict: 'Error', reasons: [known.code], message, signatures: [], findings: [] })}\n`,
+        `${JSON.stringify({ reference: shown, digest: null, verdict: 'Error', reasons: [known.code], message, signatures: [], findings: [] })}\n`,
       );
     }
     return known.exit;

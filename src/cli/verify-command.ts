@@ -1,5 +1,6 @@
 // `tagguard verify <ref> --policy <file> [--output json]`: resolves the reference once, verifies that
-// digest's signatures against the policy's spec.verify and prints the verdict. Exit codes
+// digest's signatures against the policy's spec.verify and prints the verdict; `--repo URL <chart>` does the
+// same for a chart of an HTTP(S) Helm repository (its .prov judged on the bytes fetched). Exit codes
 // (docs/design.md#command-line): 0 trusted, 1 untrusted, 2 usage or policy error, 3 registry or network
 // error.
 import { createRevocationHttp } from '../registry/revocation-http.ts';
@@ -7,7 +8,7 @@ import { RevocationChecker } from '../verify/notation/revocation/revocation.ts';
 import { readFileSync } from 'node:fs';
 import { formatReference, parseReference, type OciReference } from '../registry/reference.ts';
 import { RegistryError } from '../registry/errors.ts';
-import { verifyArtifact } from '../controller/signature-check.ts';
+import { verifyArtifact, verifyHelmChart } from '../controller/signature-check.ts';
 import { trustPolicyFromSpec, TRUSTED_ROOT_KEY } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
@@ -16,8 +17,17 @@ import { createRegistryClient, registryOptionHelp, registryOptions } from './reg
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseCommandArgs } from './command-args.ts';
 import type { CommandIo } from './command-io.ts';
+import {
+  createHelmRepositoryClient,
+  helmRepositoryOptionHelp,
+  helmRepositoryOptions,
+  parseHelmRepositoryArgs,
+  type HelmRepositoryRequest,
+} from './helm-repository-options.ts';
+import { fetchHelmChart, helmChartErrorExit, helmChartReference } from './helm-chart-target.ts';
 
 export const verifyUsage = `Usage: tagguard verify <ref> --policy <file> [--output json] [--trusted-root NAME=FILE] [--keyring NAME=FILE] [registry options]
+       tagguard verify --repo <url> <chart> [--version V] --policy <file> [--output json] [--keyring NAME=FILE] [repository options]
 
 Verifies the signatures of <ref> (resolved to its digest once) against spec.verify of an
 ArtifactVerification manifest. Inline publicKey and trustStore.pem are used; secretRefs are not resolved
@@ -31,6 +41,11 @@ ${Object.entries(registryOptionHelp)
   .map(([name, help]) => `  --${name.padEnd(15)} ${help}`)
   .join('\n')}
   --output json     print one JSON object
+
+Repository options (an HTTP(S) Helm repository, helm pull --repo's flags; --ca-file and the timeouts as above):
+${Object.entries(helmRepositoryOptionHelp)
+  .map(([name, help]) => `  --${name.padEnd(15)} ${help}`)
+  .join('\n')}
 `;
 
 type Failure = { exit: ExitCode; message: string };
@@ -114,6 +129,53 @@ const tableReport = (reference: string, result: VerificationResult): string => {
   ].join('\n');
 };
 
+const errorReport = (reference: string, code: string): string =>
+  `${JSON.stringify({ reference, digest: null, verdict: 'Error', reasons: [code], signatures: [], findings: [] })}\n`;
+
+/**
+ * `--repo URL <chart>`: the archive is always fetched and re-hashed against the index digest (bytes the
+ * index does not name are an error, whatever the policy); the .prov beside it only for provenance entries.
+ */
+const verifyRepositoryChart = async (
+  request: HelmRepositoryRequest,
+  policy: TrustPolicy,
+  json: boolean,
+  io: CommandIo,
+): Promise<ExitCode> => {
+  const client = await createHelmRepositoryClient(request, 'verify', io);
+  let shown = helmChartReference(request);
+  try {
+    const target = await fetchHelmChart(client, request, (line) => io.stderr(line));
+    shown = target.reference;
+    io.stderr(`verifying ${shown} at ${target.digest}\n`);
+    const { entry } = target;
+    const result = await verifyHelmChart(
+      async () => {
+        const provenance = await client.fetchProvenance(entry);
+        return {
+          name: entry.name,
+          version: entry.version,
+          archiveSha256: target.archive.digest,
+          provenance: provenance.found ? new Uint8Array(provenance.bytes) : undefined,
+        };
+      },
+      { repository: shown, digest: target.digest },
+      policy,
+      { now: () => new Date(), tag: entry.version },
+    );
+    io.stdout(json ? jsonReport(shown, target.digest, result) : tableReport(shown, result));
+    return exitFor(result);
+  } catch (error) {
+    const known = helmChartErrorExit(error);
+    if (!known) throw error;
+    io.stderr(`tagguard verify: ${known.code}: ${(error as Error).message}\n`);
+    if (json && known.exit === EXIT.registry) io.stdout(errorReport(shown, known.code));
+    return known.exit;
+  } finally {
+    await client.close();
+  }
+};
+
 const exitFor = (result: VerificationResult): ExitCode =>
   result.verdict === 'Trusted' ? EXIT.ok : result.verdict === 'Untrusted' ? EXIT.untrusted : EXIT.registry;
 
@@ -124,6 +186,7 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
     argv,
     {
       ...registryOptions,
+      ...helmRepositoryOptions,
       policy: { type: 'string' },
       'trusted-root': { type: 'string', multiple: true },
       keyring: { type: 'string', multiple: true },
@@ -153,12 +216,17 @@ export const verifyCommand = async (argv: readonly string[], io: CommandIo): Pro
 
   let policy: TrustPolicy;
   let reference: OciReference;
+  let repositoryChart: HelmRepositoryRequest | undefined;
   try {
+    repositoryChart = parseHelmRepositoryArgs(values, positionals);
     policy = await policyFrom(values.policy, values['trusted-root'] ?? [], values.keyring ?? []);
+    if (repositoryChart !== undefined) return await verifyRepositoryChart(repositoryChart, policy, json, io);
     reference = parseReference(positionals[0] ?? '');
   } catch (error) {
     if (error instanceof PolicyError || error instanceof TrustPolicyError || error instanceof RegistryError)
       return fail({ exit: EXIT.usage, message: `${error.code}: ${error.message}` });
+    const known = helmChartErrorExit(error);
+    if (known) return fail({ exit: known.exit, message: `${known.code}: ${(error as Error).message}` });
     throw error;
   }
   const shown = formatReference(reference);

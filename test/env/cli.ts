@@ -20,10 +20,14 @@ export interface CliResult {
 export const runTagguardCli = async (
   args: readonly string[],
   env: Record<string, string>,
+  /** Written to the CLI's standard input, which is then closed (e.g. --password-stdin). */
+  input?: string,
 ): Promise<CliResult> => {
   const node = join(projectRoot, 'node_modules', '.bin', 'node');
   try {
-    const { stdout, stderr } = await exec(node, [join(projectRoot, 'src/cli/main.ts'), ...args], { env });
+    const running = exec(node, [join(projectRoot, 'src/cli/main.ts'), ...args], { env });
+    if (input !== undefined) running.child.stdin?.end(input);
+    const { stdout, stderr } = await running;
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

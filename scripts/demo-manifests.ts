@@ -1,5 +1,6 @@
 // The objects the demo creates: a Flux OCIRepository + HelmRelease, an Argo CD Application (Helm-OCI source,
-// automated sync) with its repository Secret, and one ArtifactVerification guarding each.
+// automated sync) with its repository Secret, a HelmRelease from an HTTP HelmRepository (nginx) with the
+// provenance keyring Secret, and one ArtifactVerification guarding each.
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 export const FLUX_NAMESPACE = 'demo';
@@ -118,4 +119,64 @@ const artifactVerification = (
 export const artifactVerifications = (publicKeyPem: string): KubernetesObject[] => [
   artifactVerification(FLUX_NAMESPACE, 'HelmRelease', publicKeyPem),
   artifactVerification(ARGOCD_NAMESPACE, 'Application', publicKeyPem),
+];
+
+// ─── The HTTP repository scene ──────────────────────────────────────────────────────────────────────────
+export const HTTP_NAMESPACE = 'demo-http';
+
+/**
+ * A classic Helm repository (nginx) as a Flux HelmRepository of type default, a HelmRelease of the exact
+ * version from it, the release signer's public key and an ArtifactVerification that wants a Helm provenance
+ * signature (.prov) by that key. Flux polls the index every 10 minutes, tagguard every 10 s.
+ */
+export const httpRepositoryObjects = (
+  repositoryUrl: string,
+  releasePublicKey: Buffer,
+): KubernetesObject[] => [
+  namespace(HTTP_NAMESPACE),
+  {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'helm-keys', namespace: HTTP_NAMESPACE },
+    data: { 'pubring.gpg': releasePublicKey.toString('base64') },
+  } as KubernetesObject,
+  {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'HelmRepository',
+    metadata: { name: 'charts', namespace: HTTP_NAMESPACE },
+    spec: { interval: '10m', url: repositoryUrl },
+  } as KubernetesObject,
+  {
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name: NAME, namespace: HTTP_NAMESPACE },
+    spec: {
+      interval: '10m',
+      timeout: '1m',
+      chart: {
+        spec: {
+          chart: NAME,
+          version: CHART_VERSION,
+          interval: '10m',
+          sourceRef: { kind: 'HelmRepository', name: 'charts' },
+        },
+      },
+      install: { disableWait: true },
+      upgrade: { disableWait: true },
+      values: { replicas: 1 },
+    },
+  } as KubernetesObject,
+  {
+    apiVersion: 'tagguard.dev/v1alpha1',
+    kind: 'ArtifactVerification',
+    metadata: { name: NAME, namespace: HTTP_NAMESPACE },
+    spec: {
+      sourceRef: { kind: 'HelmRelease', name: NAME },
+      interval: '10s',
+      verify: { provenance: [{ name: 'release', keyring: { secretRef: { name: 'helm-keys' } } }] },
+      scan: { failOn: 'high' },
+      action: 'Suspend',
+      resume: 'Automatic',
+    },
+  } as KubernetesObject,
 ];

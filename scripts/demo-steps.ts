@@ -13,6 +13,9 @@ export const DEMO_STEPS = [
   'The metrics',
   'Recovery: point the tag at the good digest again',
   'Release: Flux and Argo CD are back as they were',
+  'An HTTP Helm repository: payment 3.1.0 signed by helm package --sign, served by nginx',
+  'The attack on the HTTP repository: 3.1.0 re-published (archive, .prov, index.yaml)',
+  'Detection: Verified=False, the HelmRelease and its HelmChart are held',
 ] as const;
 
 export type DemoStep = (typeof DEMO_STEPS)[number];

@@ -1,6 +1,8 @@
 // `make demo`: a narrated attack-and-recovery walkthrough on a local control plane. A signed Helm chart is
 // deployed by Flux (OCIRepository + HelmRelease) and by an Argo CD Application; the tag is re-pushed with a
 // privileged init container; tagguard detects it, holds both, and releases them when the good digest returns.
+// Then the same attack on a classic HTTP Helm repository (nginx, a .prov signed by helm package --sign): the
+// version is re-published, and tagguard holds the HelmRelease and its HelmChart.
 // Every expected state is awaited with a timeout, so the exit code says whether the story happened.
 //
 //   node scripts/demo.ts          run the demo, then stop everything (KEEP=1: leave it running)
@@ -21,6 +23,13 @@ import { packageChart } from '../test/env/charts.ts';
 import { pushChart, type PushedArtifact } from '../test/env/oci.ts';
 import { generateCosignKeyPair, signCosignBundle } from '../test/env/sign.ts';
 import { runTool } from '../test/env/run-tool.ts';
+import {
+  RELEASE_SIGNER,
+  ATTACKER_SIGNER,
+  startHttpChartRepository,
+  type HttpChartRepository,
+  type PublishedChart,
+} from '../test/env/helm-http-repo.ts';
 import { freePort } from '../test/env/ports.ts';
 import { probe } from '../test/env/https-get.ts';
 import { projectRoot, testbinDir } from '../test/env/paths.ts';
@@ -31,10 +40,12 @@ import {
   ARGOCD_NAMESPACE,
   CHART_VERSION,
   FLUX_NAMESPACE,
+  HTTP_NAMESPACE,
   NAME,
   argoObjects,
   artifactVerifications,
   fluxObjects,
+  httpRepositoryObjects,
 } from './demo-manifests.ts';
 
 // ─── The Flux controllers switch ────────────────────────────────────────────────────────────────────────
@@ -81,7 +92,7 @@ class DemoError extends Error {
 type Av = ArtifactVerification & KubernetesObject;
 type FluxObject = KubernetesObject & {
   spec?: { suspend?: boolean };
-  status?: { conditions?: Condition[]; artifact?: { revision?: string } };
+  status?: { conditions?: Condition[]; artifact?: { revision?: string; digest?: string } };
 };
 type Deployment = KubernetesObject & {
   spec?: { template?: { spec?: { initContainers?: { name: string }[] } } };
@@ -109,6 +120,10 @@ class Demo {
   private good: PushedArtifact | undefined;
   private evil: PushedArtifact | undefined;
   private publicKeyPem = '';
+  private httpRepo: HttpChartRepository | undefined;
+  private httpGood: PublishedChart | undefined;
+  private httpEvil: PublishedChart | undefined;
+  private httpAttackAt = 0;
   private readonly tempDirs: string[] = [];
   private stepIndex = 0;
 
@@ -219,12 +234,12 @@ class Demo {
 
   async run(): Promise<void> {
     this.say.title(
-      'tagguard demo: a re-pushed chart tag is caught, Flux and Argo CD are held, then released',
+      'tagguard demo: a re-pushed chart tag is caught, Flux and Argo CD are held, then released; then a chart re-published in an HTTP repository',
     );
     this.say.say(
       [
-        'Everything runs locally: etcd + kube-apiserver, an OCI registry, the Flux controllers and the operator',
-        'from source. Every state below is awaited; the demo exits 0 only if all of them were reached.',
+        'Everything runs locally: etcd + kube-apiserver, an OCI registry, nginx, the Flux controllers and the',
+        'operator from source. Every state below is awaited; the demo exits 0 only if all of them were reached.',
       ].join('\n'),
     );
 
@@ -256,6 +271,17 @@ class Demo {
     await this.step('The metrics', () => this.metrics());
     await this.step('Recovery: point the tag at the good digest again', () => this.recover());
     await this.step('Release: Flux and Argo CD are back as they were', () => this.released());
+    await this.step(
+      'An HTTP Helm repository: payment 3.1.0 signed by helm package --sign, served by nginx',
+      () => this.httpTrusted(),
+    );
+    await this.step(
+      'The attack on the HTTP repository: 3.1.0 re-published (archive, .prov, index.yaml)',
+      () => this.httpAttack(),
+    );
+    await this.step('Detection: Verified=False, the HelmRelease and its HelmChart are held', () =>
+      this.httpHeld(),
+    );
   }
 
   private async startFlux(): Promise<void> {
@@ -693,6 +719,175 @@ class Demo {
         };
       },
     );
+  }
+
+  // ─── the HTTP repository scene ─────────────────────────────────────────────────────────────────────────
+
+  private readHttp(kind: 'HelmRelease' | 'HelmChart'): Promise<FluxObject> {
+    return kind === 'HelmRelease'
+      ? this.k.read<FluxObject>('helm.toolkit.fluxcd.io/v2', kind, NAME, HTTP_NAMESPACE)
+      : this.k.read<FluxObject>(
+          'source.toolkit.fluxcd.io/v1',
+          kind,
+          `${HTTP_NAMESPACE}-${NAME}`,
+          HTTP_NAMESPACE,
+        );
+  }
+
+  private async httpTrusted(): Promise<void> {
+    const env = this.env as TestEnv;
+    this.httpRepo = await startHttpChartRepository(
+      env.supervisor,
+      this.info.runDir,
+      this.home as ToolHome,
+      'demo',
+    );
+    const repo = this.httpRepo;
+    this.httpGood = await repo.publish(NAME, CHART_VERSION, { signer: 'release' });
+    const good = this.httpGood;
+    this.say.say(
+      [
+        `gpg --quick-gen-key '${RELEASE_SIGNER}' rsa2048 sign   (and '${ATTACKER_SIGNER}', for later)`,
+        `helm package --sign --key '${RELEASE_SIGNER}' --keyring release-secring.gpg payment/`,
+        `  payment-3.1.0.tgz ${good.digest}, and payment-3.1.0.tgz.prov (OpenPGP, the archive's SHA-256)`,
+        `helm repo index ${relative(process.cwd(), repo.root)}`,
+        `nginx serves it at ${repo.url}`,
+        '',
+        `${`${HTTP_NAMESPACE}/HelmRepository charts`.padEnd(32)} url ${repo.url} (type default, interval 10m)`,
+        `${`${HTTP_NAMESPACE}/HelmRelease ${NAME}`.padEnd(32)} chart.spec ${NAME} ${CHART_VERSION} from HelmRepository/charts`,
+        `${`${HTTP_NAMESPACE}/Secret helm-keys`.padEnd(32)} pubring.gpg: the release signer's public key`,
+        `ArtifactVerification ${HTTP_NAMESPACE}/${NAME} (sourceRef HelmRelease): verify.provenance keyring helm-keys;`,
+        '  scan: fail on high; action: Suspend; poll the index every 10s',
+      ].join('\n'),
+    );
+    await this.k.applyAll(httpRepositoryObjects(repo.url, repo.releasePublicKey));
+    await this.avState(
+      HTTP_NAMESPACE,
+      `Ready=True, Verified=True (provenance), trusted digest ${good.digest.slice(0, 19)}…`,
+      90_000,
+      (o) =>
+        condition(o, 'Ready')?.status === 'True' &&
+        condition(o, 'Verified')?.status === 'True' &&
+        o.status?.trustedDigest === good.digest,
+    );
+    await this.show([
+      'get',
+      'av',
+      NAME,
+      '-n',
+      HTTP_NAMESPACE,
+      '-o',
+      'custom-columns=NAME:.metadata.name,VERSION:.status.artifact.tag,DIGEST:.status.artifact.digest,SIGNER:.status.signers[*].identity,READY:.status.conditions[?(@.type=="Ready")].status',
+    ]);
+    if (!this.fluxRunning) return;
+    await this.reach(
+      `Flux deployed ${NAME} ${CHART_VERSION} from the HTTP repository (HelmRelease Ready)`,
+      120_000,
+      async () => {
+        const [chart, release] = await Promise.all([
+          this.readHttp('HelmChart'),
+          this.readHttp('HelmRelease'),
+        ]);
+        return {
+          ok:
+            chart.status?.artifact?.digest === good.digest && condition(release, 'Ready')?.status === 'True',
+          seen: `HelmChart ${chart.status?.artifact?.digest} ${describeConditions(chart)}; HelmRelease ${describeConditions(release)}`,
+        };
+      },
+    );
+    await this.show(['get', 'helmrepository,helmchart,helmrelease', '-n', HTTP_NAMESPACE]);
+  }
+
+  private async httpAttack(): Promise<void> {
+    const repo = this.httpRepo as HttpChartRepository;
+    this.httpAttackAt = Date.now();
+    this.httpEvil = await repo.publish(NAME, CHART_VERSION, { malicious: true, signer: 'attacker' });
+    const evil = this.httpEvil;
+    this.say.say(
+      [
+        'Someone with write access to the web root publishes 3.1.0 again, with the privileged init container,',
+        `signed by a key of their own (helm package --sign --key '${ATTACKER_SIGNER}'), and re-indexes:`,
+        `  cp payment-3.1.0.tgz payment-3.1.0.tgz.prov ${relative(process.cwd(), repo.root)}/ && helm repo index …`,
+        `  index.yaml: payment 3.1.0 digest ${evil.digest}`,
+        `  (was ${(this.httpGood as PublishedChart).digest})`,
+        'Flux keeps its chart per version: it downloads the new archive at its next cache miss of 3.1.0 (a new',
+        'HelmChart, a spec change, a restarted source-controller with empty storage). tagguard polls the index.',
+      ].join('\n'),
+    );
+    if (evil.digest === (this.httpGood as PublishedChart).digest)
+      throw new DemoError('the re-published chart has the same digest as the good one');
+  }
+
+  private async httpHeld(): Promise<void> {
+    const evil = this.httpEvil as PublishedChart;
+    const good = this.httpGood as PublishedChart;
+    const holder = `${HTTP_NAMESPACE}/${NAME}`;
+    const kinds: ('HelmRelease' | 'HelmChart')[] = this.fluxRunning
+      ? ['HelmRelease', 'HelmChart']
+      : ['HelmRelease'];
+    await this.reach(`${kinds.join(' and ')}: spec.suspend=true, held-by ${holder}`, 60_000, async () => {
+      const objects = await Promise.all(kinds.map((kind) => this.readHttp(kind)));
+      return {
+        ok: objects.every((o) => o.spec?.suspend === true && o.metadata?.annotations?.[HELD_BY] === holder),
+        seen: objects
+          .map(
+            (o) =>
+              `${o.kind} suspend=${String(o.spec?.suspend)} held-by=${o.metadata?.annotations?.[HELD_BY]}`,
+          )
+          .join('; '),
+      };
+    });
+    const seconds = ((Date.now() - this.httpAttackAt) / 1000).toFixed(1);
+    await this.avState(
+      HTTP_NAMESPACE,
+      'TagMutated=True, Verified=False (UntrustedSigner), privileged-container finding, Held=True',
+      60_000,
+      (o) =>
+        o.status?.artifact?.digest === evil.digest &&
+        condition(o, 'TagMutated')?.status === 'True' &&
+        condition(o, 'Verified')?.status === 'False' &&
+        condition(o, 'Verified')?.reason === 'UntrustedSigner' &&
+        condition(o, 'Held')?.status === 'True' &&
+        (o.status?.findings ?? []).some(
+          (f) => f.rule === 'privileged-container' && f.severity === 'critical',
+        ),
+    );
+    this.say.check(`held ${seconds} s after the re-publish`);
+    await this.show([
+      'get',
+      'av',
+      NAME,
+      '-n',
+      HTTP_NAMESPACE,
+      '-o',
+      'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}',
+    ]);
+    await this.show([
+      'get',
+      'helmrelease,helmchart',
+      '-n',
+      HTTP_NAMESPACE,
+      '-o',
+      'custom-columns=KIND:.kind,NAME:.metadata.name,SUSPEND:.spec.suspend,HELD-BY:.metadata.annotations.tagguard\\.dev/held-by',
+    ]);
+    if (!this.fluxRunning) return;
+    const chart = await this.readHttp('HelmChart');
+    if (chart.status?.artifact?.digest !== good.digest)
+      throw new DemoError(
+        `source-controller fetched the re-published chart before the hold: ${chart.status?.artifact?.digest}`,
+      );
+    this.say.check(
+      `source-controller still serves the signed archive ${good.digest.slice(0, 19)}…; suspended, it fetches nothing`,
+    );
+    await this.show([
+      'get',
+      'deployment',
+      NAME,
+      '-n',
+      HTTP_NAMESPACE,
+      '-o',
+      'custom-columns=DEPLOYMENT:.metadata.name,INIT-CONTAINERS:.spec.template.spec.initContainers[*].name,IMAGE:.spec.template.spec.containers[*].image',
+    ]);
   }
 
   // ─── the end ──────────────────────────────────────────────────────────────────────────────────────────

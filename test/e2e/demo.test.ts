@@ -1,5 +1,6 @@
 // `make demo` is the first thing a newcomer runs: scripts/demo.ts, piped, must reach every expected state
-// (exit 0), narrate each step, and print plain text without a single ANSI escape.
+// (exit 0), narrate each step (the OCI scenes and the HTTP repository scene), and print plain text without a
+// single ANSI escape.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +58,15 @@ describe('make demo', () => {
       expect(run.output).toMatch(
         /critical privileged-container Deployment\/payment spec\.template\.spec\.initContainers\[0\]/,
       );
+      // The HTTP repository scene: the re-published version's .prov is by an unknown key, and the HelmRelease
+      // is held (with its HelmChart when the Flux controllers run).
+      expect(run.output).toMatch(
+        /Verified=False UntrustedSigner: http:\/\/127\.0\.0\.1:\d+\/payment:3\.1\.0@sha256:[0-9a-f]{12}: .*ProvenanceUnknownSigner/,
+      );
+      expect(run.output).toMatch(/HelmRelease +payment +true +demo-http\/payment\n/);
+      if (process.env.DEMO_FLUX !== '0')
+        expect(run.output).toMatch(/HelmChart +demo-http-payment +true +demo-http\/payment\n/);
+      expect(run.output).toMatch(/ok held \d+\.\d s after the re-publish/);
       expect(run.output).toContain(`All ${DEMO_STEPS.length} steps reached their expected state`);
       expect(run.output).not.toContain('FAILED');
     },

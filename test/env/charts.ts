@@ -1,5 +1,5 @@
 // Helm charts generated at run time: a small "payment" service chart, optionally with the attacker's
-// privileged init container (the seed scenario), packaged with the real helm binary.
+// privileged init container (the seed scenario), packaged (and optionally signed) with the real helm binary.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from './run-tool.ts';
@@ -18,6 +18,8 @@ export interface ChartOptions {
   withoutDeployment?: boolean;
   /** Subcharts vendored under charts/, packaged as .tgz (default) or as directories. */
   subcharts?: SubchartOptions[];
+  /** `helm package --sign --key <key> --keyring <keyring>`: a .prov beside the .tgz (legacy secret keyring). */
+  sign?: { key: string; keyring: string };
 }
 
 export interface SubchartOptions {
@@ -108,6 +110,7 @@ export const packageChart = async (
   for (const sub of options.subcharts ?? []) await writeSubchart(home, join(chartDir, 'charts'), sub);
   const out = join(dir, `packaged-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(out, { recursive: true });
-  await runTool('helm', ['package', chartDir, '--destination', out], { env: home.env });
+  const sign = options.sign ? ['--sign', '--key', options.sign.key, '--keyring', options.sign.keyring] : [];
+  await runTool('helm', ['package', chartDir, '--destination', out, ...sign], { env: home.env });
   return join(out, `${name}-${version}.tgz`);
 };

@@ -5,9 +5,11 @@
 import { createHash } from 'node:crypto';
 import {
   HelmRepositoryClient,
+  type ArchiveSnapshot,
   type IndexSnapshot,
 } from '../registry/helm-repository/helm-repository-client.ts';
 import { HelmRepositoryError } from '../registry/helm-repository/errors.ts';
+import type { ChartVersionEntry } from '../registry/helm-repository/index-reader.ts';
 import type { ResolvedHelmChart } from '../registry/resolved-artifact.ts';
 import { pickChartVersion } from '../sources/chart-version-selection.ts';
 import type { HelmRepositoryAuth } from '../sources/credentials.ts';
@@ -72,9 +74,12 @@ interface Repository {
 /** An index fetched this recently answers the resolves of other charts without another GET. */
 const SHARED_POLL_MS = 1_000;
 const MAX_REPOSITORIES = 256;
+const MAX_ARCHIVES = 20_000;
 
 export class HelmRepositories {
   private readonly repositories = new Map<string, Repository>();
+  /** The last look at each watched chart version's archive (its validators and hash). */
+  private readonly archives = new Map<string, ArchiveSnapshot>();
   private readonly now: () => number;
   private readonly onIndexPoll: ((host: string, changed: boolean, bytes: number) => void) | undefined;
 
@@ -145,7 +150,36 @@ export class HelmRepositories {
         `${access.host}: the index has no sha256 digest for ${access.chart} ${version.slice(0, 100)}`,
         { host: access.host },
       );
+    await this.checkServedBytes(repository, access, entry);
     return { digest: `sha256:${entry.digest}`, tag: version, mediaType: HELM_ARCHIVE_MEDIA_TYPE, entry };
+  }
+
+  /**
+   * The archive still hashes to the index digest: source-controller downloads `urls[0]` at its next cache
+   * miss without comparing it with the index, so an archive replaced under an unchanged index is a
+   * mutation too. A conditional GET (304 when unchanged); a server without validators costs the archive's
+   * bytes per poll. Other bytes than the index names fail the resolution (ChartDigestMismatch), which holds.
+   */
+  private async checkServedBytes(
+    repository: Repository,
+    access: HelmChartAccess,
+    entry: ChartVersionEntry,
+  ): Promise<void> {
+    const key = `${access.credentialId} ${entry.name} ${entry.version}`;
+    const previous = this.archives.get(key);
+    const now = await repository.client.probeChart(entry, previous);
+    this.archives.delete(key);
+    if (this.archives.size >= MAX_ARCHIVES) {
+      const oldest = this.archives.keys().next().value;
+      if (oldest !== undefined) this.archives.delete(oldest);
+    }
+    this.archives.set(key, now);
+    if (now.sha256 !== entry.digest)
+      throw new HelmRepositoryError(
+        'ChartDigestMismatch',
+        `${access.host}: ${entry.name.slice(0, 100)} ${entry.version.slice(0, 100)} is served as bytes with sha256 ${now.sha256}, the index says ${entry.digest ?? ''}`,
+        { host: access.host },
+      );
   }
 
   /** The resolved chart: the index entry its digest was read from, and the repository's client. */

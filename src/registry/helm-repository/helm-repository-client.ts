@@ -60,6 +60,15 @@ export interface ChartArchive {
   readonly digest: string;
 }
 
+/** What the last look at a chart's archive left: its validators and the SHA-256 of the bytes then served. */
+export interface ArchiveSnapshot {
+  readonly url: string;
+  readonly etag: string | undefined;
+  readonly lastModified: string | undefined;
+  /** sha256 hex of the bytes served. */
+  readonly sha256: string;
+}
+
 export type ProvenanceFetch =
   | { readonly found: true; readonly url: URL; readonly bytes: Buffer }
   /** 404: the repository has no .prov for the chart (the caller's SignatureMissing). */
@@ -172,6 +181,34 @@ export class HelmRepositoryClient {
         { host: this.host },
       );
     return { url, bytes: res.bytes, digest: res.sha256 };
+  }
+
+  /**
+   * What the archive URL serves now, as a SHA-256, conditional on the previous look at the same URL: a 304
+   * keeps the previous hash (nothing read), a 200 is read (under the chart cap) and hashed. Flux and helm
+   * download `urls[0]` without comparing it with the index digest, so the bytes can change while the index
+   * does not: the poll looks at both.
+   */
+  async probeChart(entry: ChartVersionEntry, previous?: ArchiveSnapshot): Promise<ArchiveSnapshot> {
+    const url = this.chartUrl(entry);
+    const same = previous !== undefined && previous.url === url.href;
+    const headers: Record<string, string> = { accept: 'application/gzip,application/octet-stream' };
+    if (same && previous.etag !== undefined) headers['if-none-match'] = previous.etag;
+    if (same && previous.lastModified !== undefined) headers['if-modified-since'] = previous.lastModified;
+    const res = await this.http.get({
+      url,
+      maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
+      what: `${label(entry)}.tgz`,
+      headers,
+      bodiless: same ? [304] : [],
+    });
+    if (res.status === 304 && same) return previous;
+    return {
+      url: url.href,
+      etag: res.header('etag'),
+      lastModified: res.header('last-modified'),
+      sha256: res.sha256,
+    };
   }
 
   /** The chart's .prov (helm: the chart URL plus ".prov"); a 404 is `found: false`, not an error. */

@@ -58,6 +58,14 @@ export interface ChartArchive {
   readonly bytes: Buffer;
   /** sha256 hex of the bytes, equal to the index's digest. */
   readonly digest: string;
+  readonly etag?: string | undefined;
+  readonly lastModified?: string | undefined;
+}
+
+/** An archive's HTTP validators, for a conditional look at it later (revalidateChart). */
+export interface ChartValidators {
+  readonly etag?: string | undefined;
+  readonly lastModified?: string | undefined;
 }
 
 export type ProvenanceFetch =
@@ -165,13 +173,47 @@ export class HelmRepositoryClient {
       what: `${label(entry)}.tgz`,
       headers: { accept: 'application/gzip,application/octet-stream' },
     });
-    if (res.sha256 !== entry.digest)
-      throw new HelmRepositoryError(
-        'ChartDigestMismatch',
-        `${this.host}: ${what} served bytes with sha256 ${res.sha256}, the index says ${entry.digest}`,
-        { host: this.host },
-      );
-    return { url, bytes: res.bytes, digest: res.sha256 };
+    if (res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
+    return {
+      url,
+      bytes: res.bytes,
+      digest: res.sha256,
+      etag: res.header('etag'),
+      lastModified: res.header('last-modified'),
+    };
+  }
+
+  /**
+   * Whether the archive still holds the index's digest, conditional on the validators of the last look (a
+   * 304 is trusted as "the same bytes"; a 200 is re-hashed): other bytes are ChartDigestMismatch, as in
+   * fetchChart. Returns the validators for the next look. Costs a few hundred bytes while unchanged.
+   */
+  async revalidateChart(entry: ChartVersionEntry, previous?: ChartValidators): Promise<ChartValidators> {
+    const conditional: Record<string, string> = {};
+    if (previous?.etag !== undefined) conditional['if-none-match'] = previous.etag;
+    if (previous?.lastModified !== undefined) conditional['if-modified-since'] = previous.lastModified;
+    if (Object.keys(conditional).length > 0) {
+      const res = await this.http.get({
+        url: this.chartUrl(entry),
+        maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
+        what: `${label(entry)}.tgz`,
+        headers: { accept: 'application/gzip,application/octet-stream', ...conditional },
+        bodiless: [304],
+      });
+      if (res.status === 304) return previous ?? {};
+      if (res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
+      return { etag: res.header('etag'), lastModified: res.header('last-modified') };
+    }
+    const archive = await this.fetchChart(entry);
+    return { etag: archive.etag, lastModified: archive.lastModified };
+  }
+
+  private mismatch(entry: ChartVersionEntry, sha256: string): HelmRepositoryError {
+    return new HelmRepositoryError(
+      'ChartDigestMismatch',
+      `${this.host}: chart ${label(entry)} served bytes with sha256 ${sha256}, the index says ${entry.digest ?? ''}`,
+      { host: this.host },
+    );
   }
 
   /** The chart's .prov (helm: the chart URL plus ".prov"); a 404 is `found: false`, not an error. */

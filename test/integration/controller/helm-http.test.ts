@@ -184,6 +184,20 @@ const snapshotFiles = async (dir: string, files: readonly string[]): Promise<() 
 const indexGets = (log: readonly AccessEntry[], path: string): AccessEntry[] =>
   log.filter((e) => e.method === 'GET' && e.uri === `${path}/index.yaml`);
 
+/** tagguard_helm_index_polls_total by result, and tagguard_helm_index_bytes_total, of the plain nginx. */
+const indexPollMetrics = async (): Promise<Record<string, number>> => {
+  const body = await (await fetch(`http://127.0.0.1:${operator.endpoints.metrics}/metrics`)).text();
+  const host = new URL(plain.url).host;
+  const values: Record<string, number> = {};
+  for (const line of body.split('\n')) {
+    const polls = /^tagguard_helm_index_polls_total\{host="([^"]+)",result="(\w+)"\} (\d+)/.exec(line);
+    if (polls?.[1] === host) values[polls[2] ?? ''] = Number(polls[3]);
+    const bytes = /^tagguard_helm_index_bytes_total\{host="([^"]+)"\} (\d+)/.exec(line);
+    if (bytes?.[1] === host) values.bytes = Number(bytes[2]);
+  }
+  return values;
+};
+
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'tg-helm-http-'));
   www = join(base, 'www');
@@ -549,14 +563,17 @@ describe('charts of HTTP(S) HelmRepositories in the operator', () => {
       }
       for (let i = 0; i < N; i++) await trustedAv(`svc${i}`);
       // A quiet window of several intervals (10 s) once every CR is trusted.
+      const metricsBefore = await indexPollMetrics();
       const before = (await plain.accessLog()).length;
       const windowMs = 45_000;
       await new Promise((resolve) => setTimeout(resolve, windowMs));
       const log = (await plain.accessLog()).slice(before);
       const gets = indexGets(log, '/poll');
+      const metricsAfter = await indexPollMetrics();
       const archives = log.filter((e) => e.uri.startsWith('/poll/svc') && e.uri.endsWith('.tgz'));
+      const full = indexGets(await plain.accessLog(), '/poll').find((g) => g.status === 200);
       console.log(
-        `[helm-http] ${N} CRs, ${windowMs / 1000}s: ${gets.length} index GETs (${gets.map((g) => g.status).join(',')}, ${gets.reduce((s, g) => s + g.bytesSent, 0)} body bytes); ${archives.length} archive looks (${archives.reduce((s, g) => s + g.bytesSent, 0)} body bytes)`,
+        `[helm-http] ${N} CRs, ${windowMs / 1000}s: ${gets.length} index GETs (${gets.map((g) => g.status).join(',')}, ${gets.reduce((s, g) => s + g.bytesSent, 0)} body bytes); ${archives.length} archive looks (${archives.reduce((s, g) => s + g.bytesSent, 0)} body bytes); an unconditional index GET: 200, ${full?.bytesSent ?? 0} bytes`,
       );
       // Each of the N keys ticks every 9-10 s; an index younger than 8 s answers the others: at most one
       // GET per 8 s (not N per tick), and at least one per 18 s.
@@ -566,6 +583,13 @@ describe('charts of HTTP(S) HelmRepositories in the operator', () => {
       // Each chart's archive is looked at once per tick of its key, conditionally: 304, no body.
       expect(archives.length).toBeGreaterThanOrEqual(N * Math.floor(windowMs / 10_000));
       expect(archives.every((g) => g.status === 304 && g.bytesSent === 0)).toBe(true);
+      // The metric counts the same GETs (every index of this nginx: other cases' repositories too).
+      const index304 = log.filter((e) => e.uri.endsWith('/index.yaml') && e.status === 304).length;
+      const delta = (key: string): number => (metricsAfter[key] ?? 0) - (metricsBefore[key] ?? 0);
+      expect(Math.abs(delta('unchanged') - index304)).toBeLessThanOrEqual(2);
+      expect(delta('changed')).toBe(0);
+      expect(delta('error')).toBe(0);
+      expect(delta('bytes')).toBe(0);
     },
   );
 });

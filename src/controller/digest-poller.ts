@@ -5,6 +5,7 @@
 // notification (trigger) makes the matching keys tick now, at most once per key per minSpacingMs.
 import type { ChartVersionEntry } from '../registry/helm-repository/index-reader.ts';
 import { registryIdentity } from '../registry/reference.ts';
+import { inBackground } from '../registry/request-priority.ts';
 
 /** What a poll key watches, for matching push notifications against it (registry as registryIdentity). */
 export type PollTarget = { readonly registry: string; readonly repository: string } & (
@@ -75,11 +76,16 @@ export interface DigestPollerOptions {
 }
 
 /**
- * Each tick comes up to this share of the interval early, drawn afresh every time: keys first resolved
- * together (an operator start over thousands of CRs) drift apart instead of ticking in bursts forever
- * after, and no key is ever polled less often than its interval asks (issue 17).
+ * Each tick comes up to this share of the interval early or late, drawn afresh every time: keys first
+ * resolved together (an operator start over thousands of CRs) drift apart instead of ticking in bursts
+ * forever after, and on average a key is polled exactly once per interval (issue 17: ≤ 1 request per tag
+ * per interval). ±5 % is Flux's `--interval-jitter-percentage` default; a reconcile accepts an answer up
+ * to the late bound old (FRESH_ENOUGH), so it never adds a request of its own between two ticks.
  */
-export const TICK_JITTER = 0.1;
+export const TICK_JITTER = 0.05;
+
+/** How old an answer a reconcile at its interval accepts: the latest a tick can come. */
+export const freshEnough = (intervalMs: number): number => Math.ceil(intervalMs * (1 + TICK_JITTER));
 
 export class DigestPoller {
   private readonly polls = new Map<string, PollState>();
@@ -188,25 +194,29 @@ export class DigestPoller {
   private schedule(key: string, state: PollState): void {
     clearTimeout(state.timer);
     if (this.stopped) return;
-    const delay = state.intervalMs * (1 - TICK_JITTER * this.random());
+    const delay = state.intervalMs * (1 + TICK_JITTER * (2 * this.random() - 1));
     state.timer = setTimeout(() => void this.tick(key, state), delay);
     state.timer.unref();
   }
 
   private async tick(key: string, state: PollState): Promise<void> {
     if (this.polls.get(key) !== state) return;
-    await this.refresh(key, state);
+    await this.refresh(key, state, true);
     if (this.polls.get(key) === state) this.schedule(key, state);
   }
 
-  /** Resolves the key now and wakes its subscribers when the digest moved (or the registry failed). */
-  private async refresh(key: string, state: PollState): Promise<boolean> {
+  /**
+   * Resolves the key now and wakes its subscribers when the digest moved (or the registry failed).
+   * `routine` (a tick): its registry requests wait behind any first judgement of a digest
+   * (request-priority.ts); only the resolve runs so, never the reconciles it wakes.
+   */
+  private async refresh(key: string, state: PollState, routine = false): Promise<boolean> {
     const before = state.last?.digest;
     const resolver = [...state.subscribers.values()][0]?.resolver;
     if (!resolver) return false;
     let changed: boolean;
     try {
-      const now = await this.run(state, resolver);
+      const now = await (routine ? inBackground(() => this.run(state, resolver)) : this.run(state, resolver));
       changed = now.digest !== before;
     } catch {
       // A failing registry wakes the subscribers so their status says so; they retry with backoff.

@@ -75,6 +75,8 @@ interface Repository {
 /** What the last look at one archive (chart URL + index digest) found. */
 interface ArchiveState {
   validators: ChartValidators;
+  /** When the validators were read (racy validators are not used). */
+  readAt: number;
   /** The archive served other bytes than the index names: every resolution of this digest fails with it. */
   mismatch?: HelmRepositoryError;
 }
@@ -91,6 +93,28 @@ const MAX_ARCHIVES = 4096;
  */
 export const indexMaxAge = (intervalMs: number): number =>
   Math.max(SHARED_POLL_MS, Math.floor(intervalMs * (1 - TICK_JITTER)) - SHARED_POLL_MS);
+
+/**
+ * Web servers derive validators from the file's mtime in whole seconds (nginx's ETag is mtime-size): a
+ * file rewritten with the same size in the second it was last read keeps its ETag and Last-Modified, and
+ * a conditional GET would answer 304 for other bytes for ever (Flux, which sends no validators, gets the
+ * new ones). Validators read within RACY_MS of the file's Last-Modified are not used (the "racy git"
+ * rule): the next look is unconditional, its bytes re-hashed. RACY_MS covers that second plus some skew
+ * between the server's clock and ours.
+ */
+const RACY_MS = 5_000;
+
+const racy = (lastModified: string | undefined, readAt: number): boolean => {
+  if (lastModified === undefined) return true;
+  const modified = Date.parse(lastModified);
+  return Number.isNaN(modified) || Math.abs(readAt - modified) < RACY_MS;
+};
+
+/** The snapshot with its validators only when they can be trusted to change with the bytes. */
+const trustworthy = (snapshot: IndexSnapshot | undefined, fetchedAt: number): IndexSnapshot | undefined =>
+  snapshot === undefined || !racy(snapshot.lastModified, fetchedAt)
+    ? snapshot
+    : { ...snapshot, etag: undefined, lastModified: undefined };
 
 export type IndexPollResult = 'changed' | 'unchanged' | 'error';
 
@@ -139,7 +163,7 @@ export class HelmRepositories {
     if (repository.snapshot && this.now() - repository.fetchedAt < Math.max(SHARED_POLL_MS, maxAgeMs))
       return Promise.resolve(repository.snapshot);
     const poll = repository.client
-      .fetchIndex(repository.snapshot)
+      .fetchIndex(trustworthy(repository.snapshot, repository.fetchedAt))
       .then(
         (result) => {
           repository.snapshot = result.snapshot;
@@ -170,7 +194,8 @@ export class HelmRepositories {
     const repository = this.repository(access);
     const { index } = await this.index(repository, access.host, indexMaxAgeMs);
     const versions = index.chart(access.chart).map((entry) => entry.version);
-    const version = pickChartVersion(versions, access, `${access.url}`);
+    // The entries helm drops count for Argo CD's own pick (src/sources/argocd/helm-http-version.ts).
+    const version = pickChartVersion(versions, access, `${access.url}`, index.droppedVersions(access.chart));
     const entry = index.version(access.chart, version);
     if (entry.digest === undefined)
       throw new HelmRepositoryError(
@@ -199,19 +224,21 @@ export class HelmRepositories {
     const key = this.archiveKey(access, client, entry);
     const state = this.archives.get(key);
     try {
-      const validators = await client.revalidateChart(
-        entry,
-        state?.mismatch === undefined ? state?.validators : undefined,
-      );
+      const usable =
+        state !== undefined &&
+        state.mismatch === undefined &&
+        !racy(state.validators.lastModified, state.readAt);
+      const readAt = this.now();
+      const validators = await client.revalidateChart(entry, usable ? state.validators : undefined);
       this.archives.delete(key);
-      this.archives.set(key, { validators });
+      this.archives.set(key, { validators, readAt });
       if (this.archives.size > MAX_ARCHIVES) {
         const oldest = this.archives.keys().next().value;
         if (oldest !== undefined) this.archives.delete(oldest);
       }
     } catch (error) {
       if (isHelmRepositoryError(error, 'ChartDigestMismatch'))
-        this.archives.set(key, { validators: {}, mismatch: error });
+        this.archives.set(key, { validators: {}, readAt: this.now(), mismatch: error });
       throw error;
     }
   }

@@ -19,7 +19,7 @@ import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import { countVerdict, forgetObject, reportObject, type OperatorMetrics } from '../observability/metrics.ts';
 import type { ClusterAccess } from './cluster-access.ts';
-import type { DigestPoller } from './digest-poller.ts';
+import { freshEnough, type DigestPoller } from './digest-poller.ts';
 import { actionOf, holdOptions, intervalOf, objectKey } from './reconcile-spec.ts';
 import { tagHistory } from './history.ts';
 import { stalled } from './reconcile-error.ts';
@@ -217,7 +217,7 @@ export class ArtifactVerificationReconciler {
     const requested = object.metadata.annotations?.[ANNOTATIONS.requestedAt];
     // A new requested-at value asks for a fresh answer from the registry, not the poller's last one.
     const reverify = requested !== undefined && requested !== this.lastRequestedAt.get(subscriber);
-    const maxAge = reverify ? 0 : interval;
+    const maxAge = reverify ? 0 : freshEnough(interval);
     if (requested !== undefined) this.lastRequestedAt.set(subscriber, requested);
     const keys: string[] = [];
     const resolved: ResolvedDigest[] = [];

@@ -1,6 +1,6 @@
 // Requests per second per registry host (a token bucket per host), shared by every transport that talks to
 // the same registries, so one operator stays a polite client however many credentials it uses. Waiting
-// requests are served in arrival order.
+// requests are served in arrival order, foreground ones before background ones (request-priority.ts).
 
 export interface RateLimiterOptions {
   /** Sustained requests per second per registry. */
@@ -14,8 +14,11 @@ export interface RateLimiterOptions {
 interface Bucket {
   tokens: number;
   updated: number;
-  /** The tail of the queue of waiting requests. */
-  queue: Promise<void>;
+  /** Waiting requests: the foreground queue is always served before the background one. */
+  readonly foreground: (() => void)[];
+  readonly background: (() => void)[];
+  /** Whether a loop is handing out tokens to the queues. */
+  pumping: boolean;
 }
 
 export class RateLimiter {
@@ -33,27 +36,43 @@ export class RateLimiter {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Resolves when a request to the registry may go out. */
-  acquire(registry: string): Promise<void> {
+  /**
+   * Resolves when a request to the registry may go out. `background` requests (poll ticks) get a token
+   * only when no foreground request waits.
+   */
+  acquire(registry: string, background = false): Promise<void> {
     let bucket = this.buckets.get(registry);
     if (!bucket) {
-      bucket = { tokens: this.burst, updated: this.now(), queue: Promise.resolve() };
+      bucket = { tokens: this.burst, updated: this.now(), foreground: [], background: [], pumping: false };
       this.buckets.set(registry, bucket);
     }
     const current = bucket;
-    const turn = current.queue.then(async () => {
-      const now = this.now();
-      current.tokens = Math.min(this.burst, current.tokens + (now - current.updated) * this.perMs);
-      current.updated = now;
-      if (current.tokens < 1) {
-        const wait = Math.ceil((1 - current.tokens) / this.perMs);
-        await this.sleep(wait);
-        current.tokens = Math.min(this.burst, current.tokens + wait * this.perMs);
-        current.updated = this.now();
-      }
-      current.tokens -= 1;
+    return new Promise<void>((resolve) => {
+      (background ? current.background : current.foreground).push(resolve);
+      void this.pump(current);
     });
-    current.queue = turn;
-    return turn;
+  }
+
+  private async pump(bucket: Bucket): Promise<void> {
+    if (bucket.pumping) return;
+    bucket.pumping = true;
+    try {
+      while (bucket.foreground.length + bucket.background.length > 0) {
+        const now = this.now();
+        bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updated) * this.perMs);
+        bucket.updated = now;
+        if (bucket.tokens < 1) {
+          const wait = Math.ceil((1 - bucket.tokens) / this.perMs);
+          await this.sleep(wait);
+          bucket.tokens = Math.min(this.burst, bucket.tokens + wait * this.perMs);
+          bucket.updated = this.now();
+        }
+        bucket.tokens -= 1;
+        // Chosen after the wait: a foreground request that arrived meanwhile goes first.
+        (bucket.foreground.shift() ?? bucket.background.shift())?.();
+      }
+    } finally {
+      bucket.pumping = false;
+    }
   }
 }

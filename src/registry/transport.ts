@@ -3,6 +3,7 @@
 // deadlines per request and per operation besides undici's idle timeouts. Credentials are bound to the
 // registry's origin (scheme, host, port) at every hop: a redirect elsewhere carries none; answering a
 // challenge is token-auth.ts's. Knows HTTP and OCI, nothing of Kubernetes.
+import { isBackground } from './request-priority.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorCode } from './errors.ts';
@@ -196,11 +197,12 @@ export class RegistryTransport {
       const attemptTimeout = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       try {
-        const release = await this.semaphore(req.registry).acquire(operation);
+        const background = isBackground();
+        const release = await this.semaphore(req.registry).acquire(operation, background);
         let res: RegistryResponse;
         try {
           if (this.config.rateLimiter)
-            await untilAborted(this.config.rateLimiter.acquire(req.registry), operation);
+            await untilAborted(this.config.rateLimiter.acquire(req.registry, background), operation);
           // The request deadline starts once the request may go out: queueing is the operation's time.
           const ms = this.config.requestTimeoutMs;
           timer = setTimeout(

@@ -1,6 +1,7 @@
 // A CredentialSource → the registry client's credential for one registry host, and a certSecretRef →
 // a CA bundle. Secrets are read when needed (a rotated Secret is picked up); their values never reach a
-// message or a log. Client certificates (mTLS) are not supported by the registry client: Unsupported.
+// message or a log. Client certificates (mTLS) are not supported by the registry client: Unsupported; an HTTP
+// Helm repository takes them (helmRepositoryAuth).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ANONYMOUS, credentialFor, parseDockerConfig, type Credential } from '../registry/credentials.ts';
 import { RegistryError } from '../registry/errors.ts';
@@ -57,7 +58,7 @@ const fromUsernamePassword = (secret: SecretData, required: boolean): Credential
 
 /** The credential a Secret gives for `registry`, by the rules of the GitOps tool that named it. */
 const credentialFromSecret = (
-  kind: Exclude<CredentialSource['kind'], 'anonymous'>,
+  kind: Exclude<CredentialSource['kind'], 'anonymous' | 'argocd-helm'>,
   secret: SecretData,
   registry: string,
 ): Credential => {
@@ -98,6 +99,8 @@ export const registryCredential = async (
     case 'basic':
     case 'argocd':
       return credentialFromSecret(source.kind, await readSecret(reader, source.secret), registry);
+    case 'argocd-helm':
+      throw new SourceError('Unsupported', 'Argo CD Helm repository credentials are not for an OCI registry');
   }
 };
 
@@ -143,16 +146,66 @@ const tlsOf = (secret: SecretData, legacyOnly: boolean): HelmRepositoryAuth => {
   };
 };
 
+// Argo CD's util/cert: the repo-server's CA file for a host counts the lines that start with this marker;
+// with none it passes no --ca-file and helm uses the system's roots.
+const CERTIFICATE_BEGIN = /^-----BEGIN CERTIFICATE-----/m;
+
+/**
+ * What Argo CD's repo-server reaches an HTTP(S) Helm repository with (GetHelmCreds → helm pull): username and
+ * password (helm sends them only as a pair: one alone is refused here), tlsClientCertData/tlsClientCertKey
+ * (helm loads them only as a pair: one alone is refused here) and, as `--ca-file`, the argocd-tls-certs-cm
+ * entry of the host when it holds a certificate (it then replaces the system's roots, as in helm).
+ */
+const argoCdHelmAuth = async (
+  source: Extract<CredentialSource, { kind: 'argocd-helm' }>,
+  reader: ObjectReader,
+): Promise<HelmRepositoryAuth> => {
+  let auth: HelmRepositoryAuth = {};
+  if (source.secret !== undefined) {
+    const secret = await readSecret(reader, source.secret);
+    const credential = fromUsernamePassword(secret, false);
+    if (credential.kind === 'basic') auth = { username: credential.username, password: credential.password };
+    const certPem = secret.data.tlsClientCertData ?? '';
+    const keyPem = secret.data.tlsClientCertKey ?? '';
+    if ((certPem === '') !== (keyPem === ''))
+      throw new SourceError(
+        'InvalidObject',
+        `${secret.name} must have both "tlsClientCertData" and "tlsClientCertKey", or neither`,
+      );
+    if (certPem !== '') auth = { ...auth, certPem, keyPem };
+  }
+  const ref = source.caConfigMap;
+  if (ref === undefined) return auth;
+  const object = await reader.get('v1', 'ConfigMap', ref.namespace, ref.name);
+  const raw: unknown = object;
+  if (!isRecord(raw)) return auth; // no ConfigMap: no file, the system's roots
+  const text = isRecord(raw.data) ? raw.data[ref.key] : undefined;
+  const binary = isRecord(raw.binaryData) ? raw.binaryData[ref.key] : undefined;
+  // A ConfigMap volume writes binaryData keys as files too (a key is in data or binaryData, not both).
+  const caPem =
+    typeof text === 'string'
+      ? text
+      : typeof binary === 'string'
+        ? Buffer.from(binary, 'base64').toString('utf8')
+        : undefined;
+  return caPem !== undefined && CERTIFICATE_BEGIN.test(caPem) ? { ...auth, caPem } : auth;
+};
+
 /**
  * Basic auth and TLS for an HTTP(S) Helm repository. `source`: Flux `secretRef` (username/password, as
- * Flux both or neither, and the deprecated certFile/keyFile/caFile when there is no `certSecretRef`) or an
- * Argo CD repository Secret (username/password); `tlsSecret`: Flux `certSecretRef`.
+ * Flux both or neither, and the deprecated certFile/keyFile/caFile when there is no `certSecretRef`), or what
+ * Argo CD reads (argoCdHelmAuth); `tlsSecret`: Flux `certSecretRef`.
  */
 export const helmRepositoryAuth = async (
   source: CredentialSource,
   tlsSecret: SecretRef | undefined,
   reader: ObjectReader,
 ): Promise<HelmRepositoryAuth> => {
+  if (source.kind === 'argocd-helm') {
+    if (tlsSecret !== undefined)
+      throw new SourceError('InvalidObject', 'an Argo CD Helm repository takes no certSecretRef');
+    return argoCdHelmAuth(source, reader);
+  }
   let basic: HelmRepositoryAuth = {};
   let legacyTls: HelmRepositoryAuth = {};
   if (source.kind === 'basic' || source.kind === 'argocd') {

@@ -17,12 +17,23 @@ export interface SecretRef {
  *   (kubernetes.io/dockerconfigjson; the first Secret with an entry for the registry wins).
  * - basic: Flux HelmRepository `secretRef` (keys username/password, or a dockerconfigjson Secret, as Flux).
  * - argocd: an Argo CD repository or repo-creds Secret (keys username/password).
+ * - argocd-helm: for an HTTP(S) Helm repository, what Argo CD's GetHelmCreds reads: the repository or
+ *   repo-creds Secret (username/password, tlsClientCertData/tlsClientCertKey), if any, and the CA bundle
+ *   Argo CD's repo-server finds for the repository's host name in the argocd-tls-certs-cm ConfigMap.
  */
 export type CredentialSource =
   | { readonly kind: 'anonymous' }
   | { readonly kind: 'dockerconfigjson'; readonly secrets: readonly SecretRef[] }
   | { readonly kind: 'basic'; readonly secret: SecretRef }
-  | { readonly kind: 'argocd'; readonly secret: SecretRef };
+  | { readonly kind: 'argocd'; readonly secret: SecretRef }
+  | { readonly kind: 'argocd-helm'; readonly secret?: SecretRef; readonly caConfigMap?: ConfigMapKeyRef };
+
+/** One key of a ConfigMap (Argo CD's argocd-tls-certs-cm: one key per host name). */
+export interface ConfigMapKeyRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
+}
 
 /**
  * Whose rule picks the tag for a semver constraint: Flux's (OCIRepository `ref.semver`, the default) or
@@ -77,7 +88,7 @@ export interface WatchedHelmChart {
   readonly semver?: string;
   /** Whose rule picks the version for `semver`; absent is Flux's. */
   readonly semverRule?: SemverRule;
-  /** Basic auth (Flux `secretRef` username/password, an Argo CD repository Secret). */
+  /** Basic auth (Flux `secretRef` username/password), or everything Argo CD reaches the repository with. */
   readonly credentials: CredentialSource;
   /** TLS client certificate and CA: a Secret with tls.crt / tls.key / ca.crt (Flux `certSecretRef`). */
   readonly tlsSecret?: SecretRef;

@@ -44,6 +44,25 @@ describe('RateLimiter', () => {
     expect(time.slept).toEqual([200]);
   });
 
+  it('serves foreground waiters before background ones, in arrival order within each', async () => {
+    const time = fakeTime();
+    const limiter = new RateLimiter({ perSecond: 10, burst: 1, now: time.now, sleep: time.sleep });
+    const order: string[] = [];
+    const take = (name: string, background: boolean) =>
+      limiter.acquire('r', background).then(() => order.push(name));
+    // The first request takes the only token; the others queue while the limiter waits for the next one.
+    await Promise.all([
+      take('tick-1', true),
+      take('tick-2', true),
+      take('judge-1', false),
+      take('tick-3', true),
+      take('judge-2', false),
+    ]);
+    expect(order).toEqual(['tick-1', 'judge-1', 'judge-2', 'tick-2', 'tick-3']);
+    // The rate holds whatever the order: four waits of 100 ms after the burst of one.
+    expect(time.slept).toEqual([100, 100, 100, 100]);
+  });
+
   it('rejects a non-positive rate', () => {
     expect(() => new RateLimiter({ perSecond: 0 })).toThrow(RangeError);
   });

@@ -53,6 +53,11 @@ export interface HelmIndex {
   readonly skipped: number;
   /** The chart's versions, newest first (helm's SortEntries); throws ChartNotFound or UnsupportedChartEntry. */
   chart(name: string): readonly ChartVersionEntry[];
+  /**
+   * The version strings of the chart's entries helm drops on load (in document order; [] for a chart not
+   * kept): Argo CD reads the index itself and still lists them when it resolves a constraint.
+   */
+  droppedVersions(name: string): readonly string[];
   /** The entry of exactly this version string (helm's first lookup), or ChartNotFound. */
   version(name: string, version: string): ChartVersionEntry;
 }
@@ -198,11 +203,16 @@ const toEntry = (
 const finishChart = (
   chart: ChartState,
   host: string | undefined,
-): { entries: readonly ChartVersionEntry[]; skipped: number } => {
+): { entries: readonly ChartVersionEntry[]; skipped: number; dropped: readonly string[] } => {
   const kept: { entry: ChartVersionEntry; semver: ChartSemVer }[] = [];
+  const dropped: string[] = [];
   for (const raw of chart.raw) {
     const read = toEntry(chart, raw);
-    if (read === undefined) continue;
+    if (read === undefined) {
+      const version = raw.fields.get('version');
+      if (typeof version === 'string' && version !== '') dropped.push(version);
+      continue;
+    }
     const same = kept.find((k) => compareChartVersions(k.semver, read.semver) === 0);
     if (same !== undefined)
       chart.problem ??= `two entries of one version (${same.entry.version.slice(0, 64)} and ${read.entry.version.slice(0, 64)}): helm and Flux could pick either`;
@@ -211,7 +221,7 @@ const finishChart = (
   if (chart.problem !== undefined)
     fail('UnsupportedChartEntry', host, `chart ${JSON.stringify(chart.name.slice(0, 64))}: ${chart.problem}`);
   kept.sort((a, b) => compareChartVersions(b.semver, a.semver));
-  return { entries: kept.map((k) => k.entry), skipped: chart.raw.length - kept.length };
+  return { entries: kept.map((k) => k.entry), skipped: chart.raw.length - kept.length, dropped };
 };
 
 /** Parser events of one YAML text, under the per-parse node cap. */
@@ -550,6 +560,7 @@ const buildIndex = (
   host: string | undefined,
 ): HelmIndex => {
   const finished = new Map<string, readonly ChartVersionEntry[] | HelmRepositoryError>();
+  const droppedOf = new Map<string, readonly string[]>();
   let skipped = 0;
   for (const chart of charts.values()) {
     if (!chart.keep) continue;
@@ -557,6 +568,7 @@ const buildIndex = (
       const done = finishChart(chart, host);
       skipped += done.skipped;
       finished.set(chart.name, done.entries);
+      if (done.dropped.length > 0) droppedOf.set(chart.name, done.dropped);
     } catch (error) {
       finished.set(chart.name, error as HelmRepositoryError);
     }
@@ -582,6 +594,7 @@ const buildIndex = (
     chartNames: names,
     skipped,
     chart: chartOf,
+    droppedVersions: (name) => droppedOf.get(name) ?? [],
     version: (name, version) =>
       chartOf(name).find((e) => e.version === version) ??
       fail(

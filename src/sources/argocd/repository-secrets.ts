@@ -2,13 +2,20 @@
 // `repository` Secret whose url is the same URL (lower-cased, trimmed, ".git" dropped) — one scoped to the
 // Application's project first, else an unscoped one — and, when that Secret carries no credentials (or
 // there is none), the `repo-creds` Secret with the longest URL prefix. Credentials inherited from
-// repo-creds bring their enableOCI and insecureOCIForceHttp along (Argo CD's CopyCredentialsFrom).
+// repo-creds bring their enableOCI and insecureOCIForceHttp along (Argo CD's CopyCredentialsFrom). The
+// Secret's `type` (git, helm, oci) is not part of the match, as in Argo CD.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { SourceError } from '../errors.ts';
 import { isRecord } from '../object-fields.ts';
 import type { CredentialSource, ObjectReader } from '../types.ts';
 
 const SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
+
+/**
+ * What the credentials are for: an OCI registry (username/password only) or an HTTP(S) Helm repository
+ * (username/password and a TLS client certificate, as Argo CD's GetHelmCreds; the CA is the caller's).
+ */
+export type RepositoryPurpose = 'oci' | 'helm-http';
 
 export interface RepositorySettings {
   readonly credentials: CredentialSource;
@@ -19,6 +26,8 @@ export interface RepositorySettings {
   readonly insecure: boolean;
   /** The Secret(s) the settings came from, "namespace/name", for messages. */
   readonly from: readonly string[];
+  /** The matching repository Secret's `url`: what Argo CD hands to helm (`--repo`) instead of the repoURL. */
+  readonly url?: string;
 }
 
 interface RepoSecret {
@@ -70,8 +79,17 @@ const CREDENTIAL_KEYS = [
 const hasCredentials = (secret: RepoSecret): boolean =>
   CREDENTIAL_KEYS.some((key) => (secret.data[key] ?? '') !== '') || flag(secret, 'useAzureWorkloadIdentity');
 
-const credentialsOf = (secret: RepoSecret): CredentialSource => {
+const credentialsOf = (secret: RepoSecret, purpose: RepositoryPurpose): CredentialSource => {
   const has = (key: string): boolean => (secret.data[key] ?? '') !== '';
+  if (purpose === 'helm-http') {
+    // Argo CD builds a helm client for these with a workload identity token instead of the password.
+    if (flag(secret, 'useAzureWorkloadIdentity'))
+      throw new SourceError(
+        'Unsupported',
+        `Secret ${secret.namespace}/${secret.name}: Azure workload identity is not supported for Helm repositories`,
+      );
+    return { kind: 'argocd-helm', secret: { namespace: secret.namespace, name: secret.name } };
+  }
   if (has('username') || has('password'))
     return { kind: 'argocd', secret: { namespace: secret.namespace, name: secret.name } };
   throw new SourceError(
@@ -112,30 +130,43 @@ const repoCredsSecret = (secrets: readonly RepoSecret[], repoURL: string): RepoS
   return best;
 };
 
+const urlOf = (repo: RepoSecret | undefined): { url?: string } =>
+  repo?.data.url !== undefined ? { url: repo.data.url } : {};
+
 export const repositorySettings = async (
   reader: ObjectReader,
   argocdNamespace: string,
   repoURL: string,
   project: string,
+  purpose: RepositoryPurpose = 'oci',
 ): Promise<RepositorySettings> => {
   const repo = repositorySecret(await listSecrets(reader, argocdNamespace, 'repository'), repoURL, project);
   if (repo && hasCredentials(repo)) {
     return {
-      credentials: credentialsOf(repo),
+      credentials: credentialsOf(repo, purpose),
       enableOCI: flag(repo, 'enableOCI'),
       insecureOCIForceHttp: flag(repo, 'insecureOCIForceHttp'),
       insecure: flag(repo, 'insecure'),
       from: [`${repo.namespace}/${repo.name}`],
+      ...urlOf(repo),
     };
   }
   const creds = repoCredsSecret(await listSecrets(reader, argocdNamespace, 'repo-creds'), repoURL);
   if (creds) {
+    // CopyCredentialsFrom keeps a client key the repository Secret has itself beside the template's
+    // certificate: a pair from two Secrets, which tagguard does not assemble.
+    if (purpose === 'helm-http' && repo && (repo.data.tlsClientCertKey ?? '') !== '')
+      throw new SourceError(
+        'Unsupported',
+        `Secret ${repo.namespace}/${repo.name}: a tlsClientCertKey without credentials takes the rest from repo-creds ${creds.namespace}/${creds.name}; put the whole pair in one Secret`,
+      );
     return {
-      credentials: credentialsOf(creds),
+      credentials: credentialsOf(creds, purpose),
       enableOCI: flag(creds, 'enableOCI'),
       insecureOCIForceHttp: flag(creds, 'insecureOCIForceHttp'),
       insecure: repo ? flag(repo, 'insecure') : false,
       from: [...(repo ? [`${repo.namespace}/${repo.name}`] : []), `${creds.namespace}/${creds.name}`],
+      ...urlOf(repo),
     };
   }
   return {
@@ -144,5 +175,6 @@ export const repositorySettings = async (
     insecureOCIForceHttp: repo ? flag(repo, 'insecureOCIForceHttp') : false,
     insecure: repo ? flag(repo, 'insecure') : false,
     from: repo ? [`${repo.namespace}/${repo.name}`] : [],
+    ...urlOf(repo),
   };
 };

@@ -1,29 +1,24 @@
-// Argo CD Application → the OCI artifacts it deploys (docs/design.md#sources-and-targets): each Helm-OCI
+// Argo CD Application → the artifacts it deploys (docs/design.md#sources-and-targets): each Helm-OCI
 // source (`chart` with a repoURL without scheme, or an http(s) repoURL whose repository Secret sets
-// enableOCI) and each native `oci://` source, with its targetRevision read as Argo CD v3.5 does
+// enableOCI), each native `oci://` source, with its targetRevision read as Argo CD v3.5 does
 // (src/sources/argocd/semver.ts): a version (`1.2`, `v1`: the tag as written), a semver constraint (`1.x`,
-// `>=1.0.0`, `*`: Argo's pick among the tags), else a digest or plain tag for native OCI only. Helm values
-// come from helm.valuesObject or helm.values and helm.parameters; valueFiles and fileParameters live in a
-// repository and are not read. Target: the Application.
+// `>=1.0.0`, `*`: Argo's pick among the tags), else a digest or plain tag for native OCI only; and each chart
+// of an HTTP(S) Helm repository (`chart` with an http(s) repoURL, no enableOCI), its version picked as
+// src/sources/argocd/helm-http-version.ts says. Helm values come from helm.valuesObject or helm.values and
+// helm.parameters; valueFiles and fileParameters live in a repository and are not read. Target: the
+// Application.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isArgoCdConstraint, isArgoCdVersion } from './semver.ts';
+import { HELM_TLS_CERTS_CONFIGMAP, helmHttpChart } from './helm-http-source.ts';
+import { helmValuesOf, type ApplicationSource } from './application-source.ts';
 import { isDigest } from '../../registry/reference.ts';
 import { SourceError } from '../errors.ts';
-import { parseValuesYaml, setValueAtPath, type HelmValues } from '../helm-values.ts';
 import { readObject, valueBeforePin, type FieldReader } from '../object-fields.ts';
 import { parseOciUrl } from '../flux/artifacts.ts';
-import type { ObjectReader, ResolvedSource, SemverRule, WatchedArtifact } from '../types.ts';
+import type { ObjectReader, ResolvedSource, SemverRule, SourceArtifact } from '../types.ts';
 import { repositorySettings } from './repository-secrets.ts';
 
 export const ARGOCD_API = 'argoproj.io/v1alpha1';
-
-interface ApplicationSource {
-  readonly index: number | undefined;
-  readonly reader: FieldReader;
-  readonly repoURL: string;
-  readonly chart?: string;
-  readonly targetRevision?: string;
-}
 
 type RevisionRef =
   { tag: string } | { semver: string; semverRule: SemverRule } | { digest: string } | { unpullable: string };
@@ -70,56 +65,32 @@ const parseSource = (
   };
 };
 
-const helmValuesOf = (source: ApplicationSource, where: string): { values?: HelmValues; notes: string[] } => {
-  const helm = source.reader.optionalObject('helm');
-  if (!helm) return { notes: [] };
-  const notes: string[] = [];
-  let values: HelmValues;
-  try {
-    values = helm.optionalRecord('valuesObject') ?? parseValuesYaml(helm.optionalString('values') ?? '');
-  } catch (cause) {
-    throw new SourceError('InvalidObject', `${where}: helm.values is not a YAML map`, { cause });
-  }
-  for (const parameter of helm.objects('parameters')) {
-    const name = parameter.string('name');
-    try {
-      values = setValueAtPath(
-        values,
-        name,
-        parameter.optionalString('value') ?? '',
-        parameter.boolean('forceString'),
-      );
-    } catch (cause) {
-      throw new SourceError('InvalidObject', `${where}: helm parameter "${name}" has an invalid path`, {
-        cause,
-      });
-    }
-  }
-  const valueFiles = (source.reader.optionalRecord('helm') ?? {}).valueFiles;
-  if (Array.isArray(valueFiles) && valueFiles.length > 0)
-    notes.push(`helm.valueFiles (${valueFiles.length}) are files in a repository and are not included`);
-  if (helm.objects('fileParameters').length > 0)
-    notes.push('helm.fileParameters are files in a repository and are not included');
-  return { values, notes };
-};
-
-const sourceLabel = (appWhere: string, source: ApplicationSource): string =>
+export const sourceLabel = (appWhere: string, source: ApplicationSource): string =>
   source.index === undefined ? `${appWhere} source` : `${appWhere} sources[${source.index}]`;
 
-/** The artifact of one source, or undefined when it is not OCI (git, an HTTP Helm repository). */
+/** The artifact of one source, or undefined when it is not a chart or OCI (git, a plain directory). */
 const artifactOf = async (
   source: ApplicationSource,
   appWhere: string,
   project: string,
   reader: ObjectReader,
   argocdNamespace: string,
-): Promise<WatchedArtifact | undefined> => {
+): Promise<SourceArtifact | undefined> => {
   const origin = sourceLabel(appWhere, source);
   const native = /^oci:\/\//i.test(source.repoURL);
   if (!native && source.chart === undefined) return undefined;
-  const settings = await repositorySettings(reader, argocdNamespace, source.repoURL, project);
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(source.repoURL);
-  if (!native && hasScheme && !settings.enableOCI) return undefined;
+  if (!native && hasScheme) {
+    if (!/^https?:\/\//i.test(source.repoURL)) return undefined;
+    // An HTTP(S) Helm repository unless its repository Secret sets enableOCI (Argo CD's helm client).
+    const http = await repositorySettings(reader, argocdNamespace, source.repoURL, project, 'helm-http');
+    if (!http.enableOCI)
+      return helmHttpChart(source, origin, http, {
+        namespace: argocdNamespace,
+        name: HELM_TLS_CERTS_CONFIGMAP,
+      });
+  }
+  const settings = await repositorySettings(reader, argocdNamespace, source.repoURL, project);
 
   const revision = source.targetRevision;
   if (revision === undefined)
@@ -182,17 +153,18 @@ export const resolveApplication = async (
     selected = [chosen];
   }
 
-  const artifacts: WatchedArtifact[] = [];
+  const artifacts: SourceArtifact[] = [];
   for (const source of selected) {
     const artifact = await artifactOf(source, where, project, reader, argocdNamespace);
     if (artifact) artifacts.push(artifact);
     else if (sourceIndex !== undefined)
       throw new SourceError(
         'Unsupported',
-        `${sourceLabel(where, source)}: ${source.repoURL} is not an OCI or Helm-OCI source`,
+        `${sourceLabel(where, source)}: ${source.repoURL} is not an OCI, Helm-OCI or Helm repository source`,
       );
   }
-  if (artifacts.length === 0) throw new SourceError('Unsupported', `${where}: no OCI or Helm-OCI source`);
+  if (artifacts.length === 0)
+    throw new SourceError('Unsupported', `${where}: no OCI, Helm-OCI or Helm repository source`);
   // Pin can set the targetRevision of one native OCI source (not a Helm-OCI chart, not a list item).
   const pinnable =
     many.length === 0 &&

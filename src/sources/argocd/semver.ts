@@ -38,7 +38,8 @@ export type ArgoCdSelection =
 /** Argo CD's versions.IsVersion: Masterminds v3.4.0 NewVersion accepts it ("1.2", "v1", "1.0.0+b"). */
 export const isArgoCdVersion = (text: string): boolean => typeof readVersion(text, Infinity) !== 'string';
 
-const readConstraint = (text: string): ((version: SemVer) => boolean) | undefined => {
+/** Masterminds v3.4.0 NewConstraint (Argo CD's and helm 3.19's): the check, or undefined where Go fails. */
+export const readConstraint = (text: string): ((version: SemVer) => boolean) | undefined => {
   try {
     return parseConstraint(text, MASTERMINDS_3_4_LIMITS);
   } catch {

@@ -92,7 +92,9 @@ describe('readIndex', () => {
       ),
     );
     expect(idx.chart('payment').map((e) => e.version)).toEqual(['1.0.0']);
-    expect(idx.skipped).toBe(3);
+    expect(idx.skipped).toBe(3); // What Argo CD's own read of the index still lists (src/sources/argocd/helm-http-version.ts).
+    expect(idx.droppedVersions('payment')).toEqual(['not-a-version', '1.1.0', '1.2.0']);
+    expect(idx.droppedVersions('other')).toEqual([]);
   });
 
   it('keeps a malformed digest out of `digest` (the fetch then refuses it) but shows it raw', () => {

@@ -179,7 +179,17 @@ describe('Application', () => {
       chart: 'payment',
       targetRevision: '3.1.0',
     };
-    await expectCode(resolveApp([application(NS, 'payment', { source })]), 'Unsupported');
+    // Without enableOCI it is an HTTP(S) Helm repository (test/sources/argocd/helm-http-source.test.ts).
+    const plain = await resolveSource(
+      { kind: 'Application', name: 'payment' },
+      NS,
+      memoryReader([application(NS, 'payment', { source })]),
+      options,
+    );
+    expect(ociArtifacts(plain.artifacts)).toEqual([]);
+    expect(plain.artifacts).toMatchObject([
+      { kind: 'helm-http', repositoryUrl: source.repoURL, chart: 'payment' },
+    ]);
     const { artifacts } = await resolveApp([
       application(NS, 'payment', { source }),
       argoRepoSecret(NS, 'repo', 'repository', {

@@ -14,11 +14,12 @@ import type { ChainRevocation } from '../verify/notation/revocation/revocation.t
 import { revocationActionFor } from '../verify/notation/verification-level.ts';
 import { scanArtifact, scanChartArchive } from '../scan/scan-artifact.ts';
 import { ScanError } from '../scan/errors.ts';
+import { isHelmRepositoryError } from '../registry/helm-repository/errors.ts';
 import type { LiveRenders } from '../scan/helm/live-renders.ts';
 import type { ScanResult } from '../scan/types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { ResultCache, stableHash } from './result-cache.ts';
-import { stalled, ReconcileError } from './reconcile-error.ts';
+import { stalled } from './reconcile-error.ts';
 import { Reason } from '../api/conditions.ts';
 import type { ScanSummary } from './reconcile-state.ts';
 import type { LoadedArtifact } from './source-loader.ts';
@@ -224,6 +225,8 @@ export class ArtifactChecker {
       tag,
       ...(revocation ? { revocation: reverify ? refreshing(revocation) : revocation } : {}),
     };
+    // A swapped archive's verdict is not kept: it is about the bytes served now, not about the digest.
+    let mismatched = false;
     return this.verifications.get(
       key,
       () => {
@@ -232,7 +235,10 @@ export class ArtifactChecker {
         const { entry, repository } = resolved;
         const files = async (): Promise<HttpChartFiles> => {
           const [fetched, provenance] = await Promise.all([
-            (archive ?? (() => repository.fetchChart(entry)))(),
+            (archive ?? (() => repository.fetchChart(entry)))().catch((error: unknown) => {
+              mismatched ||= isHelmRepositoryError(error, 'ChartDigestMismatch');
+              throw error;
+            }),
             repository.fetchProvenance(entry),
           ]);
           return {
@@ -249,7 +255,7 @@ export class ArtifactChecker {
           options,
         );
       },
-      (result) => result.verdict !== 'Error',
+      (result) => result.verdict !== 'Error' && !mismatched,
       { refresh: reverify },
     );
   }
@@ -303,7 +309,14 @@ export class ArtifactChecker {
           failed: false,
           problems: [`${error.code}: ${error.message}`],
         };
-      if (error instanceof ReconcileError) throw error;
+      if (isHelmRepositoryError(error, 'ChartDigestMismatch'))
+        // Other bytes than the digest names: a failed requirement (Untrusted), not an outage; not cached.
+        return {
+          rendered: false,
+          findings: [],
+          failed: false,
+          problems: [`${error.code}: ${error.message}`],
+        };
       throw error;
     }
   }

@@ -158,7 +158,12 @@ export const startOperator = async (options: {
     get: (namespace, name) => crs.get(namespace, name),
   });
   const dependencies = new DependencyIndex();
-  const helmRepositories = new HelmRepositories();
+  const helmRepositories = new HelmRepositories({
+    onIndexPoll: (host, result, bytes) => {
+      metrics.helmIndexPolls.inc({ host, result });
+      if (bytes > 0) metrics.helmIndexBytes.inc({ host }, bytes);
+    },
+  });
   const registries = new RegistryAccess({
     onRequest: registryRequestObserver(metrics),
     requestsPerSecond: config.registryQps,

@@ -32,7 +32,7 @@ import {
 import type { ArtifactCheck, ReconcileState } from './reconcile-state.ts';
 import { Reason } from '../api/conditions.ts';
 import { pollKey, type RegistryAccess } from './registry-access.ts';
-import { helmChartPollKey, type HelmRepositories } from './helm-repositories.ts';
+import { helmChartPollKey, indexMaxAge, type HelmRepositories } from './helm-repositories.ts';
 import { summarize, summarizeQuarantine, type PlannedEvent } from './summarize.ts';
 import type { ArtifactChecker } from './artifact-checker.ts';
 import { stableHash } from './result-cache.ts';
@@ -261,11 +261,18 @@ export class ArtifactVerificationReconciler {
     const { access } = artifact;
     if (access.kind === 'helm-http') {
       const helm = this.deps.helmRepositories;
+      // The poller keeps this resolver for its ticks: only this call (a requested check: maxAge 0) reads
+      // the index afresh; ticks reuse an index another chart of the repository fetched this interval.
+      let fresh = maxAge === 0;
       const resolution = await this.deps.poller.resolve(
         key,
         subscriber,
         interval,
-        () => helm.resolve(access),
+        () => {
+          const indexAge = fresh ? 0 : indexMaxAge(interval);
+          fresh = false;
+          return helm.resolve(access, indexAge);
+        },
         maxAge,
       );
       return {

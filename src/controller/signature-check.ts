@@ -112,7 +112,8 @@ export const verifyArtifact = (
  * A chart of an HTTP(S) Helm repository: such a repository carries no cosign or notation signatures (those
  * signers find none), only the `.prov` beside the archive. `files` fetches the archive (re-hashed against
  * the index digest) and the `.prov`, only when the policy has provenance entries. Fails closed as
- * checkSignatures: a failure while fetching (HTTP, or bytes other than the index names) is the verdict Error.
+ * checkSignatures: a failure while fetching is the verdict Error; bytes other than the index names are
+ * Untrusted (DigestMismatch, the message naming ChartDigestMismatch).
  */
 export const verifyHelmChart = async (
   files: () => Promise<HttpChartFiles>,
@@ -130,6 +131,15 @@ export const verifyHelmChart = async (
     return await verify({ ...NO_SIGNATURES, chartProvenance }, policy, target, deps);
   } catch (error) {
     if (!isRegistryError(error) && !isHelmRepositoryError(error)) throw error;
-    return registryFailure(policy, target.digest, `${error.code}: ${error.message}`);
+    const failure = registryFailure(policy, target.digest, `${error.code}: ${error.message}`);
+    if (!isHelmRepositoryError(error, 'ChartDigestMismatch')) return failure;
+    // The repository serves other bytes than the digest names: not an outage but a verdict, also on a
+    // digest trusted before (an Error there would leave the swapped archive deployable: fail-closed.ts).
+    return {
+      ...failure,
+      verdict: 'Untrusted',
+      reasons: ['DigestMismatch'],
+      signers: failure.signers.map((s) => ({ ...s, reason: 'DigestMismatch' })),
+    };
   }
 };

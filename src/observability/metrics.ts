@@ -31,6 +31,8 @@ export interface OperatorMetrics {
   readonly workqueueDepth: Gauge;
   readonly webhookRequests: Counter<'provider' | 'result'>;
   readonly webhookTriggeredResolves: Counter;
+  readonly helmIndexPolls: Counter<'host' | 'result'>;
+  readonly helmIndexBytes: Counter<'host'>;
 }
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
@@ -122,6 +124,18 @@ export const createMetrics = (
       name: 'tagguard_webhook_requests_total',
       help: 'Push notifications received, by provider and result (accepted, no_match, unauthorized, malformed, too_large, unsupported_media_type, method_not_allowed, not_found, unavailable).',
       labelNames: ['provider', 'result'],
+      registers,
+    }),
+    helmIndexPolls: new Counter({
+      name: 'tagguard_helm_index_polls_total',
+      help: 'GETs of the index.yaml of HTTP Helm repositories by host and result (changed, unchanged, error).',
+      labelNames: ['host', 'result'],
+      registers,
+    }),
+    helmIndexBytes: new Counter({
+      name: 'tagguard_helm_index_bytes_total',
+      help: 'Body bytes of index.yaml read from HTTP Helm repositories (0 for a 304), by host.',
+      labelNames: ['host'],
       registers,
     }),
     webhookTriggeredResolves: new Counter({

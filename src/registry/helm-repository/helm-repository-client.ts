@@ -58,15 +58,14 @@ export interface ChartArchive {
   readonly bytes: Buffer;
   /** sha256 hex of the bytes, equal to the index's digest. */
   readonly digest: string;
+  readonly etag?: string | undefined;
+  readonly lastModified?: string | undefined;
 }
 
-/** What the last look at a chart's archive left: its validators and the SHA-256 of the bytes then served. */
-export interface ArchiveSnapshot {
-  readonly url: string;
-  readonly etag: string | undefined;
-  readonly lastModified: string | undefined;
-  /** sha256 hex of the bytes served. */
-  readonly sha256: string;
+/** An archive's HTTP validators, for a conditional look at it later (revalidateChart). */
+export interface ChartValidators {
+  readonly etag?: string | undefined;
+  readonly lastModified?: string | undefined;
 }
 
 export type ProvenanceFetch =
@@ -174,41 +173,47 @@ export class HelmRepositoryClient {
       what: `${label(entry)}.tgz`,
       headers: { accept: 'application/gzip,application/octet-stream' },
     });
-    if (res.sha256 !== entry.digest)
-      throw new HelmRepositoryError(
-        'ChartDigestMismatch',
-        `${this.host}: ${what} served bytes with sha256 ${res.sha256}, the index says ${entry.digest}`,
-        { host: this.host },
-      );
-    return { url, bytes: res.bytes, digest: res.sha256 };
+    if (res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
+    return {
+      url,
+      bytes: res.bytes,
+      digest: res.sha256,
+      etag: res.header('etag'),
+      lastModified: res.header('last-modified'),
+    };
   }
 
   /**
-   * What the archive URL serves now, as a SHA-256, conditional on the previous look at the same URL: a 304
-   * keeps the previous hash (nothing read), a 200 is read (under the chart cap) and hashed. Flux and helm
-   * download `urls[0]` without comparing it with the index digest, so the bytes can change while the index
-   * does not: the poll looks at both.
+   * Whether the archive still holds the index's digest, conditional on the validators of the last look (a
+   * 304 is trusted as "the same bytes"; a 200 is re-hashed): other bytes are ChartDigestMismatch, as in
+   * fetchChart. Returns the validators for the next look. Costs a few hundred bytes while unchanged.
    */
-  async probeChart(entry: ChartVersionEntry, previous?: ArchiveSnapshot): Promise<ArchiveSnapshot> {
-    const url = this.chartUrl(entry);
-    const same = previous !== undefined && previous.url === url.href;
-    const headers: Record<string, string> = { accept: 'application/gzip,application/octet-stream' };
-    if (same && previous.etag !== undefined) headers['if-none-match'] = previous.etag;
-    if (same && previous.lastModified !== undefined) headers['if-modified-since'] = previous.lastModified;
-    const res = await this.http.get({
-      url,
-      maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
-      what: `${label(entry)}.tgz`,
-      headers,
-      bodiless: same ? [304] : [],
-    });
-    if (res.status === 304 && same) return previous;
-    return {
-      url: url.href,
-      etag: res.header('etag'),
-      lastModified: res.header('last-modified'),
-      sha256: res.sha256,
-    };
+  async revalidateChart(entry: ChartVersionEntry, previous?: ChartValidators): Promise<ChartValidators> {
+    const conditional: Record<string, string> = {};
+    if (previous?.etag !== undefined) conditional['if-none-match'] = previous.etag;
+    if (previous?.lastModified !== undefined) conditional['if-modified-since'] = previous.lastModified;
+    if (Object.keys(conditional).length > 0) {
+      const res = await this.http.get({
+        url: this.chartUrl(entry),
+        maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
+        what: `${label(entry)}.tgz`,
+        headers: { accept: 'application/gzip,application/octet-stream', ...conditional },
+        bodiless: [304],
+      });
+      if (res.status === 304) return previous ?? {};
+      if (res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
+      return { etag: res.header('etag'), lastModified: res.header('last-modified') };
+    }
+    const archive = await this.fetchChart(entry);
+    return { etag: archive.etag, lastModified: archive.lastModified };
+  }
+
+  private mismatch(entry: ChartVersionEntry, sha256: string): HelmRepositoryError {
+    return new HelmRepositoryError(
+      'ChartDigestMismatch',
+      `${this.host}: chart ${label(entry)} served bytes with sha256 ${sha256}, the index says ${entry.digest ?? ''}`,
+      { host: this.host },
+    );
   }
 
   /** The chart's .prov (helm: the chart URL plus ".prov"); a 404 is `found: false`, not an error. */

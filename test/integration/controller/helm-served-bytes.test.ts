@@ -38,6 +38,9 @@ describe('HelmRepositories: the bytes served are part of the poll', () => {
     supervisor = new ProcessSupervisor(dir);
     repo = await startHttpChartRepository(supervisor, dir, await createToolHome(env));
     chart = await repo.publish('payment', '1.0.0', { signer: 'release' });
+    // Validators read within 5 s of a file's Last-Modified are not trusted (nginx's ETag has whole-second
+    // mtimes): the 304s below need files older than that.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
     const host = new URL(repo.url).host;
     access = {
       kind: 'helm-http',
@@ -78,10 +81,13 @@ describe('HelmRepositories: the bytes served are part of the poll', () => {
       (e: unknown) => e,
     );
     expect(isHelmRepositoryError(error, 'ChartDigestMismatch')).toBe(true);
-    expect((error as Error).message).toContain(chart.digest.slice('sha256:'.length));
-    // Still refused on the next poll, although the server now answers 304 for the replaced bytes.
+    // Still refused on the next poll.
     await sinceShared();
-    await expect(repositories.resolve(access)).rejects.toThrow(/ChartDigestMismatch|served as bytes/);
+    const again: unknown = await repositories.resolve(access).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isHelmRepositoryError(again, 'ChartDigestMismatch')).toBe(true);
     await copyFile(chart.archive, served());
     await sinceShared();
     expect((await repositories.resolve(access)).digest).toBe(chart.digest);

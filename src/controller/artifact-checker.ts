@@ -7,7 +7,6 @@ import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import { trustPolicyFromSpec } from '../verify/trust-policy.ts';
 import { TrustPolicyError } from '../verify/errors.ts';
 import { verifyArtifact, verifyHelmChart } from './signature-check.ts';
-import type { ChartArchive } from '../registry/helm-repository/helm-repository-client.ts';
 import type { HttpChartFiles } from '../verify/provenance/http-chart.ts';
 import type { TrustPolicy, VerificationResult } from '../verify/types.ts';
 import type { ChainRevocation } from '../verify/notation/revocation/revocation.ts';
@@ -113,16 +112,6 @@ const summarizeScan = (result: ScanResult): ScanSummary => ({
   problems: result.reasons.filter((r) => r !== 'FindingsAtFailOn'),
 });
 
-/**
- * A chart of an HTTP repository: its archive fetched (and re-hashed against the index digest) at most once
- * per check, for the verification and the scan both, and only if one of them is computed.
- */
-const chartArchive = (resolved: ResolvedArtifact): (() => Promise<ChartArchive>) | undefined => {
-  if (resolved.kind !== 'helm-http') return undefined;
-  let fetched: Promise<ChartArchive> | undefined;
-  return () => (fetched ??= resolved.repository.fetchChart(resolved.entry));
-};
-
 export class ArtifactChecker {
   private readonly options: ArtifactCheckerOptions;
   private readonly verifications: ResultCache<VerificationResult>;
@@ -148,12 +137,11 @@ export class ArtifactChecker {
   ): Promise<CheckedArtifact> {
     const computed = { any: false };
     const started = performance.now();
-    const archive = chartArchive(resolved);
     const [verification, scan] = await Promise.all([
       object.spec.verify
-        ? this.verify(object, object.spec.verify, resolved, archive, computed, options.reverify, options.tag)
+        ? this.verify(object, object.spec.verify, resolved, computed, options.reverify, options.tag)
         : undefined,
-      this.scan(object, artifact, resolved, archive, computed),
+      this.scan(object, artifact, resolved, computed),
     ]);
     if (computed.any) this.options.onChecked?.((performance.now() - started) / 1000);
     return { ...(verification ? { verification } : {}), ...(scan ? { scan } : {}) };
@@ -163,7 +151,6 @@ export class ArtifactChecker {
     object: ArtifactVerification,
     spec: VerifySpec,
     resolved: ResolvedArtifact,
-    archive: (() => Promise<ChartArchive>) | undefined,
     computed: { any: boolean },
     reverify = false,
     tag?: string,
@@ -235,7 +222,7 @@ export class ArtifactChecker {
         const { entry, repository } = resolved;
         const files = async (): Promise<HttpChartFiles> => {
           const [fetched, provenance] = await Promise.all([
-            (archive ?? (() => repository.fetchChart(entry)))().catch((error: unknown) => {
+            resolved.archive().catch((error: unknown) => {
               mismatched ||= isHelmRepositoryError(error, 'ChartDigestMismatch');
               throw error;
             }),
@@ -264,7 +251,6 @@ export class ArtifactChecker {
     object: ArtifactVerification,
     artifact: LoadedArtifact,
     resolved: ResolvedArtifact,
-    archive: (() => Promise<ChartArchive>) | undefined,
     computed: { any: boolean },
   ): Promise<ScanSummary | undefined> {
     const { reference } = resolved;
@@ -292,25 +278,15 @@ export class ArtifactChecker {
         };
         return summarizeScan(
           resolved.kind === 'helm-http'
-            ? await scanChartArchive(
-                (await (archive ?? (() => resolved.repository.fetchChart(resolved.entry)))()).bytes,
-                spec,
-                scanOptions,
-              )
+            ? await scanChartArchive((await resolved.archive()).bytes, spec, scanOptions)
             : await scan(resolved.client, reference, spec, scanOptions),
         );
       });
     } catch (error) {
-      if (error instanceof ScanError)
-        // A chart that cannot be unpacked or rendered safely is itself a finding: untrusted, not an outage.
-        return {
-          rendered: false,
-          findings: [],
-          failed: false,
-          problems: [`${error.code}: ${error.message}`],
-        };
-      if (isHelmRepositoryError(error, 'ChartDigestMismatch'))
-        // Other bytes than the digest names: a failed requirement (Untrusted), not an outage; not cached.
+      // A chart that cannot be unpacked or rendered safely is itself a finding, and an archive other than
+      // the digest names (an HTTP repository's swapped bytes) a failed requirement: untrusted, not an
+      // outage, and not cached.
+      if (error instanceof ScanError || isHelmRepositoryError(error, 'ChartDigestMismatch'))
         return {
           rendered: false,
           findings: [],

@@ -80,7 +80,7 @@ export interface DigestPollerOptions {
  * resolved together (an operator start over thousands of CRs) drift apart instead of ticking in bursts
  * forever after, and on average a key is polled exactly once per interval (issue 17: ≤ 1 request per tag
  * per interval). ±5 % is Flux's `--interval-jitter-percentage` default; a reconcile accepts an answer up
- * to the late bound old (FRESH_ENOUGH), so it never adds a request of its own between two ticks.
+ * to the late bound old (freshEnough), so it never adds a request of its own between two ticks.
  */
 export const TICK_JITTER = 0.05;
 

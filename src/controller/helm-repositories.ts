@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   HelmRepositoryClient,
+  type ChartArchive,
   type ChartValidators,
   type IndexSnapshot,
 } from '../registry/helm-repository/helm-repository-client.ts';
@@ -192,7 +193,28 @@ export class HelmRepositories {
    */
   async resolve(access: HelmChartAccess, indexMaxAgeMs = 0): Promise<Omit<Resolution, 'at'>> {
     const repository = this.repository(access);
-    const { index } = await this.index(repository, access.host, indexMaxAgeMs);
+    const polledBefore = repository.fetchedAt;
+    let picked: { version: string; entry: ChartVersionEntry };
+    try {
+      picked = this.pick(access, await this.index(repository, access.host, indexMaxAgeMs));
+    } catch (error) {
+      // An index shared with the repository's other charts may predate this chart or version (published
+      // since, and asked for by a CR created since): read it again before failing. Costs one conditional
+      // GET per failing resolve, which the work queue's backoff spaces out.
+      const reused = repository.fetchedAt === polledBefore && polledBefore !== 0;
+      if (!reused || !isHelmRepositoryError(error, 'ChartNotFound')) throw error;
+      picked = this.pick(access, await this.index(repository, access.host, 0));
+    }
+    const { version, entry } = picked;
+    await this.revalidate(access, repository.client, entry);
+    return { digest: `sha256:${entry.digest}`, tag: version, mediaType: HELM_ARCHIVE_MEDIA_TYPE, entry };
+  }
+
+  /** The version the source's tool would pick from `snapshot` and its entry, which must have a digest. */
+  private pick(
+    access: HelmChartAccess,
+    { index }: IndexSnapshot,
+  ): { version: string; entry: ChartVersionEntry } {
     const versions = index.chart(access.chart).map((entry) => entry.version);
     // The entries helm drops count for Argo CD's own pick (src/sources/argocd/helm-http-version.ts).
     const version = pickChartVersion(versions, access, `${access.url}`, index.droppedVersions(access.chart));
@@ -203,8 +225,7 @@ export class HelmRepositories {
         `${access.host}: the index has no sha256 digest for ${access.chart} ${version.slice(0, 100)}`,
         { host: access.host },
       );
-    await this.revalidate(access, repository.client, entry);
-    return { digest: `sha256:${entry.digest}`, tag: version, mediaType: HELM_ARCHIVE_MEDIA_TYPE, entry };
+    return { version, entry };
   }
 
   private archiveKey(
@@ -257,10 +278,12 @@ export class HelmRepositories {
     const { client } = this.repository(access);
     const mismatch = this.archives.get(this.archiveKey(access, client, entry))?.mismatch;
     if (mismatch !== undefined) throw mismatch;
+    let archive: Promise<ChartArchive> | undefined;
     return {
       kind: 'helm-http',
       repository: client,
       entry,
+      archive: () => (archive ??= client.fetchChart(entry)),
       reference: { registry: access.host, repository: new URL(access.url).pathname.slice(1), digest },
     };
   }

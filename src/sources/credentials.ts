@@ -124,6 +124,12 @@ export interface HelmRepositoryAuth {
   readonly caPem?: string;
 }
 
+/** A Secret's username and password for an HTTP Helm repository: both or neither (fromUsernamePassword). */
+const basicAuthOf = (secret: SecretData): HelmRepositoryAuth => {
+  const credential = fromUsernamePassword(secret, false);
+  return credential.kind === 'basic' ? { username: credential.username, password: credential.password } : {};
+};
+
 /**
  * The TLS material of a Secret as Flux reads a HelmRepository's `certSecretRef` (tls.crt / tls.key / ca.crt)
  * or, deprecated, its `secretRef` (certFile / keyFile / caFile): a certificate needs its key and the other
@@ -163,8 +169,7 @@ const argoCdHelmAuth = async (
   let auth: HelmRepositoryAuth = {};
   if (source.secret !== undefined) {
     const secret = await readSecret(reader, source.secret);
-    const credential = fromUsernamePassword(secret, false);
-    if (credential.kind === 'basic') auth = { username: credential.username, password: credential.password };
+    auth = basicAuthOf(secret);
     const certPem = secret.data.tlsClientCertData ?? '';
     const keyPem = secret.data.tlsClientCertKey ?? '';
     if ((certPem === '') !== (keyPem === ''))
@@ -210,8 +215,7 @@ export const helmRepositoryAuth = async (
   let legacyTls: HelmRepositoryAuth = {};
   if (source.kind === 'basic' || source.kind === 'argocd') {
     const secret = await readSecret(reader, source.secret);
-    const credential = fromUsernamePassword(secret, false);
-    if (credential.kind === 'basic') basic = { username: credential.username, password: credential.password };
+    basic = basicAuthOf(secret);
     if (source.kind === 'basic' && tlsSecret === undefined) {
       const legacy = ['certFile', 'keyFile', 'caFile'].some((k) => secret.data[k] !== undefined);
       if (legacy) legacyTls = tlsOf(secret, true);

@@ -143,8 +143,18 @@ const start = async (
     url,
     port,
     handle,
-    accessLog: async () =>
-      (await readFile(join(dir, 'access.log'), 'utf8'))
+    accessLog: async () => {
+      // nginx writes a request's line after its response went out: a client that has its answer may read
+      // the log before the line is there (seen under load). Read until two reads 150 ms apart agree.
+      const read = (): Promise<string> => readFile(join(dir, 'access.log'), 'utf8');
+      let text = await read();
+      for (let i = 0; i < 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const again = await read();
+        if (again === text) break;
+        text = again;
+      }
+      return text
         .split('\n')
         .filter((line) => line !== '')
         .map((line) => {
@@ -157,7 +167,8 @@ const start = async (
             clientCertificate: dn === '-' ? '' : dn,
             bytesSent: Number(bytes),
           };
-        }),
+        });
+    },
     stop: () => handle.stop(),
   };
 };

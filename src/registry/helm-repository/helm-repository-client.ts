@@ -11,7 +11,7 @@ import {
 } from './index-reader.ts';
 import { HelmRepositoryError } from './errors.ts';
 import { indexUrl, parseRepositoryUrl, provenanceUrl, resolveReferenceUrl } from './repository-url.ts';
-import { RepositoryHttp, type RepositoryCredentials } from './repository-http.ts';
+import { RepositoryHttp, type GetResponse, type RepositoryCredentials } from './repository-http.ts';
 
 export interface HelmRepositoryOptions {
   /** Basic auth and TLS client certificate (Flux secretRef / certSecretRef, Argo CD repository Secret). */
@@ -58,8 +58,6 @@ export interface ChartArchive {
   readonly bytes: Buffer;
   /** sha256 hex of the bytes, equal to the index's digest. */
   readonly digest: string;
-  readonly etag?: string | undefined;
-  readonly lastModified?: string | undefined;
 }
 
 /** An archive's HTTP validators, for a conditional look at it later (revalidateChart). */
@@ -159,28 +157,8 @@ export class HelmRepositoryClient {
    * is ChartDigestMissing (nothing to bind the bytes to), another hash ChartDigestMismatch.
    */
   async fetchChart(entry: ChartVersionEntry): Promise<ChartArchive> {
-    const what = `chart ${label(entry)}`;
-    if (entry.digest === undefined)
-      throw new HelmRepositoryError(
-        'ChartDigestMissing',
-        `${this.host}: the index has no sha256 digest for ${what}`,
-        { host: this.host },
-      );
-    const url = this.chartUrl(entry);
-    const res = await this.http.get({
-      url,
-      maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
-      what: `${label(entry)}.tgz`,
-      headers: { accept: 'application/gzip,application/octet-stream' },
-    });
-    if (res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
-    return {
-      url,
-      bytes: res.bytes,
-      digest: res.sha256,
-      etag: res.header('etag'),
-      lastModified: res.header('last-modified'),
-    };
+    const { url, res } = await this.getArchive(entry, {});
+    return { url, bytes: res.bytes, digest: res.sha256 };
   }
 
   /**
@@ -192,20 +170,35 @@ export class HelmRepositoryClient {
     const conditional: Record<string, string> = {};
     if (previous?.etag !== undefined) conditional['if-none-match'] = previous.etag;
     if (previous?.lastModified !== undefined) conditional['if-modified-since'] = previous.lastModified;
-    if (Object.keys(conditional).length > 0) {
-      const res = await this.http.get({
-        url: this.chartUrl(entry),
-        maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
-        what: `${label(entry)}.tgz`,
-        headers: { accept: 'application/gzip,application/octet-stream', ...conditional },
-        bodiless: [304],
-      });
-      if (res.status === 304) return previous ?? {};
-      if (res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
-      return { etag: res.header('etag'), lastModified: res.header('last-modified') };
-    }
-    const archive = await this.fetchChart(entry);
-    return { etag: archive.etag, lastModified: archive.lastModified };
+    const { res } = await this.getArchive(entry, conditional);
+    if (res.status === 304) return previous ?? {};
+    return { etag: res.header('etag'), lastModified: res.header('last-modified') };
+  }
+
+  /**
+   * One GET of the entry's archive (a 304 only when `conditional` asks for one), its bytes checked against
+   * the index digest as they are.
+   */
+  private async getArchive(
+    entry: ChartVersionEntry,
+    conditional: Record<string, string>,
+  ): Promise<{ url: URL; res: GetResponse }> {
+    if (entry.digest === undefined)
+      throw new HelmRepositoryError(
+        'ChartDigestMissing',
+        `${this.host}: the index has no sha256 digest for chart ${label(entry)}`,
+        { host: this.host },
+      );
+    const url = this.chartUrl(entry);
+    const res = await this.http.get({
+      url,
+      maxBytes: this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES,
+      what: `${label(entry)}.tgz`,
+      headers: { accept: 'application/gzip,application/octet-stream', ...conditional },
+      bodiless: Object.keys(conditional).length > 0 ? [304] : [],
+    });
+    if (res.status !== 304 && res.sha256 !== entry.digest) throw this.mismatch(entry, res.sha256);
+    return { url, res };
   }
 
   private mismatch(entry: ChartVersionEntry, sha256: string): HelmRepositoryError {

@@ -92,4 +92,27 @@ describe('HelmRepositories: the bytes served are part of the poll', () => {
     await sinceShared();
     expect((await repositories.resolve(access)).digest).toBe(chart.digest);
   });
+
+  it('reads a reused index again when it lacks a chart published since, before failing', async () => {
+    // The index is younger than the hour allowed below: reused, and it has no "billing".
+    expect((await repositories.resolve(access)).digest).toBe(chart.digest);
+    const billing = await repo.publish('billing', '2.0.0', { signer: 'release' });
+    await sinceShared();
+    const before = (await repo.server.accessLog()).length;
+    const resolution = await repositories.resolve(
+      { ...access, url: helmChartUrl(repo.url, 'billing'), chart: 'billing', version: '2.0.0' },
+      3_600_000,
+    );
+    expect(resolution.digest).toBe(billing.digest);
+    const reads = (await repo.server.accessLog()).slice(before).filter((e) => e.uri === '/index.yaml');
+    expect(reads.map((e) => e.status)).toEqual([200]);
+    // A chart that is in no index still fails, after that one read.
+    const missing: unknown = await repositories
+      .resolve({ ...access, chart: 'absent', url: helmChartUrl(repo.url, 'absent') }, 3_600_000)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isHelmRepositoryError(missing, 'ChartNotFound')).toBe(true);
+  });
 });

@@ -181,9 +181,16 @@ export class ArtifactVerificationReconciler {
     return {};
   }
 
-  /** The finalizer goes on before anything can be held, so a deletion always releases. */
+  /**
+   * The finalizer goes on before anything can be held, so a deletion always releases. A CR with a raw
+   * `spec.artifact` and no recorded hold can hold nothing (it has no targets): it gets none, which saves an
+   * API write and a second reconcile per CR at start (issue 17); its deletion needs no release, and the
+   * reconcile that finds it gone forgets its poll keys and metrics. Should its spec gain a sourceRef, the
+   * next reconcile adds the finalizer before anything is held.
+   */
   private async ensureFinalizer(object: ArtifactVerification): Promise<ArtifactVerification> {
     if (object.metadata.finalizers?.includes(FINALIZER)) return object;
+    if (object.spec.sourceRef === undefined && (object.status?.heldTargets ?? []).length === 0) return object;
     return this.deps.cluster.writeFinalizers(object, [...(object.metadata.finalizers ?? []), FINALIZER]);
   }
 

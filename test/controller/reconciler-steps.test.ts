@@ -552,6 +552,25 @@ describe('around the steps', () => {
     expect(w.object?.metadata.finalizers).toEqual([FINALIZER]);
   });
 
+  it('adds no finalizer to a raw spec.artifact CR, which can hold nothing; keeps one it has holds for', async () => {
+    const raw = (status?: ArtifactVerificationStatus): ArtifactVerification => {
+      const { sourceRef: _, ...spec } = avObject({ finalizers: [] }).spec;
+      return {
+        ...avObject({ finalizers: [], ...(status ? { status } : {}) }),
+        spec: { ...spec, artifact: { url: URL, tag: '3.1.0' } },
+      };
+    };
+    const w = world(raw());
+    if (!(w.loaded instanceof Error)) w.loaded = { ...w.loaded, targets: [] };
+    await run(w);
+    expect(w.object?.metadata.finalizers).toEqual([]);
+    expect(w.statusWrites.length).toBeGreaterThan(0);
+    // A spec that changed from a sourceRef with holds recorded: the finalizer stays needed until released.
+    const held = world(raw(trustedStatus(GOOD, [suspended(repository)])));
+    await run(held);
+    expect(held.object?.metadata.finalizers).toEqual([FINALIZER]);
+  });
+
   it('deletion releases every hold, removes the finalizer and runs no other step', async () => {
     const status = trustedStatus(GOOD, [suspended(repository)]);
     const w = world({

@@ -37,6 +37,7 @@ import { HelmRepositories } from './helm-repositories.ts';
 import { RegistryAccess, describePollKey } from './registry-access.ts';
 import { SourceLoader } from './source-loader.ts';
 import { TargetHolder } from './target-holder.ts';
+import { ownsNamespace } from './ownership.ts';
 
 export const ARTIFACT_VERIFICATION_KIND: ResourceKind = {
   group: GROUP,
@@ -235,8 +236,10 @@ export const startOperator = async (options: {
       const object = event.object;
       const heldBy = object.metadata?.annotations?.[ANNOTATIONS.heldBy];
       const heldByOld = event.old?.metadata?.annotations?.[ANNOTATIONS.heldBy];
+      // Targets are watched cluster-wide: a holder in another instance's namespace is not ours to wake
+      // (the reconcile checks labels too, which need the CR).
       for (const holderKey of `${heldBy ?? ''},${heldByOld ?? ''}`.split(',').filter(Boolean))
-        queue.add(holderKey);
+        if (ownsNamespace(config, holderKey.split('/')[0])) queue.add(holderKey);
       // CRs whose last reconcile read this object, or listed its kind in its namespace (a Kustomization or
       // HelmRelease that starts consuming a watched source changes the targets).
       const apiVersion = kind.group ? `${kind.group}/${kind.version}` : kind.version;

@@ -12,13 +12,13 @@ import {
   type Verdict,
 } from '../api/artifact-verification.ts';
 import type { OperatorConfig } from '../config/operator-config.ts';
-import { matchesLabels } from '../config/label-selector.ts';
 import type { TargetRef } from '../enforce/types.ts';
 import { isDigest } from '../registry/reference.ts';
 import type { ResolvedArtifact } from '../registry/resolved-artifact.ts';
 import type { EventSink } from '../observability/event-recorder.ts';
 import { countVerdict, forgetObject, reportObject, type OperatorMetrics } from '../observability/metrics.ts';
 import type { ClusterAccess } from './cluster-access.ts';
+import { ownsArtifactVerification } from './ownership.ts';
 import { freshEnough, type DigestPoller } from './digest-poller.ts';
 import { actionOf, holdOptions, intervalOf, objectKey } from './reconcile-spec.ts';
 import { tagHistory } from './history.ts';
@@ -149,10 +149,14 @@ export class ArtifactVerificationReconciler {
     return { requeueAfterMs: state.error?.retryAfterMs ?? intervalOf(object) };
   }
 
-  /** Whether this instance's --watch-label-selector (if any) selects the CR. */
+  /**
+   * Whether the CR is this instance's: in its --watch-namespace and selected by its --watch-label-selector
+   * (if any). Keys come from more than the CR informer (a target's held-by annotation names its holder,
+   * and targets are watched cluster-wide): a CR another instance owns is never reconciled here, which
+   * would judge it with this instance's configuration and fight over its status and holds.
+   */
   private selects(object: ArtifactVerification): boolean {
-    const selector = this.deps.config.watchLabelSelector;
-    return selector === undefined || matchesLabels(selector, object.metadata.labels);
+    return ownsArtifactVerification(this.deps.config, object.metadata);
   }
 
   /** Deletion: release every hold this CR has (from its status and from the targets' annotations), then let go. */

@@ -217,7 +217,7 @@ const holderFor = (w: World): ReconcilerDeps['holder'] => ({
   },
 });
 
-const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
+const reconcilerFor = (w: World, config = {} as OperatorConfig): ArtifactVerificationReconciler => {
   const cluster: ClusterAccess = {
     readSecret: () => Promise.resolve(undefined),
     readConfigMap: () => Promise.resolve(undefined),
@@ -237,7 +237,7 @@ const reconcilerFor = (w: World): ArtifactVerificationReconciler => {
     },
   };
   const deps: ReconcilerDeps = {
-    config: {} as OperatorConfig,
+    config,
     cluster,
     // No sourceRef HelmRepository here: its branch is tested in helm-repository-fanout.test.ts.
     fanout: { reconcile: () => Promise.reject(new Error('unexpected fan-out')) },
@@ -544,6 +544,18 @@ describe('around the steps', () => {
         reference: { registry: 'registry.example', repository: 'charts/payment', digest: EVIL },
       },
     ]);
+  });
+
+  it('reconciles no CR outside its --watch-namespace (a key from a target held by another instance)', async () => {
+    const w = world(avObject({ finalizers: [] }));
+    const outcome = await run(w, reconcilerFor(w, { watchNamespace: 'other' } as OperatorConfig));
+    expect(outcome).toEqual({ result: {} });
+    expect(w.statusWrites).toEqual([]);
+    expect(w.holderCalls).toEqual([]);
+    expect(w.object?.metadata.finalizers).toEqual([]);
+    // Its own namespace: reconciled.
+    await run(w, reconcilerFor(w, { watchNamespace: 'apps' } as OperatorConfig));
+    expect(w.statusWrites.length).toBeGreaterThan(0);
   });
 
   it('adds the finalizer before anything is held', async () => {

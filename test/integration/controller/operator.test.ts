@@ -438,4 +438,47 @@ describe('operator', () => {
       );
     });
   });
+
+  it('never reconciles a CR outside its --watch-namespace, even when a target names it as holder', async () => {
+    // Another instance's CR and the OCIRepository it holds: targets are watched cluster-wide, and their
+    // tagguard.dev/held-by names the holder. This operator must leave both alone.
+    const foreignNs = `${ns}-foreign`;
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: foreignNs } });
+    await kube.apply(
+      avObject(foreignNs, 'theirs', {
+        artifact: { url: `oci://${signed.repository}`, tag: signed.tag, insecure: true },
+      }),
+    );
+    const target = {
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: {
+        name: 'theirs',
+        namespace: foreignNs,
+        annotations: { 'tagguard.dev/held-by': `${foreignNs}/theirs` },
+      },
+      spec: { url: `oci://${signed.repository}`, ref: { tag: signed.tag }, interval: '10m', insecure: true },
+    } as KubernetesObject;
+    await kube.apply(target);
+    // Changes to the target (each an informer event naming the holder), then a CR of this namespace
+    // judged after them, through the same work queue.
+    for (const interval of ['11m', '12m'])
+      await kube.apply({
+        ...target,
+        spec: { ...(target as { spec: object }).spec, interval },
+      } as KubernetesObject);
+    await kube.apply(
+      av('ours', { artifact: { url: `oci://${signed.repository}`, tag: signed.tag, insecure: true } }),
+    );
+    await waitAv('ours', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const theirs = await kube.read<ArtifactVerification & KubernetesObject>(
+      'tagguard.dev/v1alpha1',
+      'ArtifactVerification',
+      'theirs',
+      foreignNs,
+    );
+    expect(theirs.status).toBeUndefined();
+    expect(theirs.metadata.finalizers ?? []).toEqual([]);
+  });
 });

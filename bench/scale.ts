@@ -6,8 +6,11 @@
 // then the ratios tagguard / source-controller. The machine is shared: read ratios, not absolute times.
 // Usage: node bench/scale.ts [--full] [--crs 500] [--tags 100] [--tags-per-repo 10] [--interval 60]
 //          [--settle 60] [--window 120] [--ready-timeout 600] [--operator-args="..."] [--sc-args="..."]
-//          [--heap deployment|node] [--json]
+//          [--heap deployment|node] [--shards 1] [--json]
 // (--full: 5,000 CRs over 1,000 tags, a 180 s window, 25 min to get Ready)
+// --shards K: K operator processes, each with --watch-label-selector sharding.tagguard.dev/key=shard<k>
+// and its own Lease, the CRs labelled round-robin (docs/sharding.md); the tagguard column sums them
+// (CPU, RSS; peak RSS is the largest shard's) and a line per shard follows the table.
 import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     'operator-args': { type: 'string', default: '' },
     'sc-args': { type: 'string', default: '' },
     heap: { type: 'string', default: 'deployment' },
+    shards: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -67,6 +71,9 @@ const SETTLE_S = positiveInt('settle', values.settle ?? String(INTERVAL_S));
 const WINDOW_S = positiveInt('window', values.window ?? String(INTERVAL_S * (FULL ? 3 : 2)));
 const READY_TIMEOUT_S = positiveInt('ready-timeout', values['ready-timeout'] ?? (FULL ? '1500' : '600'));
 const CREATE_CONCURRENCY = positiveInt('create-concurrency', values['create-concurrency']);
+const SHARDS = positiveInt('shards', values.shards);
+const SHARD_LABEL = 'sharding.tagguard.dev/key';
+const shardOf = (i: number): string => `shard${(i % SHARDS) + 1}`;
 const splitArgs = (text: string): string[] => text.split(/\s+/).filter((a) => a !== '');
 const OPERATOR_ARGS = splitArgs(values['operator-args']);
 const SC_ARGS = splitArgs(values['sc-args']);
@@ -142,16 +149,47 @@ try {
     },
   };
   const sourceController = await startSourceController(supervisor, runDir, plane.kubeconfig, SC_ARGS);
-  const operator = await startOperatorProcess(supervisor, {
-    name: 'tagguard',
-    kubeconfig: await operatorKubeconfig(envInfo),
-    extraArgs: OPERATOR_ARGS,
-    ...(NODE_OPTIONS !== undefined ? { env: { NODE_OPTIONS } } : {}),
-  });
+  const operatorConfig = await operatorKubeconfig(envInfo);
+  const operators = await Promise.all(
+    Array.from({ length: SHARDS }, (_, k) =>
+      startOperatorProcess(supervisor, {
+        name: SHARDS === 1 ? 'tagguard' : `tagguard-${shardOf(k)}`,
+        kubeconfig: operatorConfig,
+        leaderElect: SHARDS > 1,
+        extraArgs:
+          SHARDS === 1
+            ? OPERATOR_ARGS
+            : [
+                '--watch-label-selector',
+                `${SHARD_LABEL}=${shardOf(k)}`,
+                '--leader-election-id',
+                `tagguard-${shardOf(k)}`,
+                ...OPERATOR_ARGS,
+              ],
+        ...(NODE_OPTIONS !== undefined ? { env: { NODE_OPTIONS } } : {}),
+      }),
+    ),
+  );
+  // The shards as one: CPU and RSS summed, peak RSS the largest shard's (each is its own Pod and limit).
+  const sampleOperators = (): ProcSample => {
+    const samples = operators.map((o) => sampleProcess(o.pid));
+    return {
+      atMs: samples[0]?.atMs ?? performance.now(),
+      cpuSeconds: samples.reduce((a, b) => a + b.cpuSeconds, 0),
+      rssBytes: samples.reduce((a, b) => a + b.rssBytes, 0),
+      hwmBytes: Math.max(...samples.map((x) => x.hwmBytes)),
+    };
+  };
+  const operatorRequests = async (): Promise<Map<string, number>> => {
+    const total = new Map<string, number>();
+    for (const o of operators)
+      for (const [k, v] of tagguardRegistryRequests(await o.metrics())) total.set(k, (total.get(k) ?? 0) + v);
+    return total;
+  };
   for (const name of [AV_NS, FLUX_NS])
     await raw.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   await sleep(5_000);
-  const idle = { tagguard: sampleProcess(operator.pid), flux: sampleProcess(sourceController.pid) };
+  const idle = { tagguard: sampleOperators(), flux: sampleProcess(sourceController.pid) };
 
   // Both tools' objects are created at once, each with half the concurrency: side by side from here on.
   const createStarted = performance.now();
@@ -181,7 +219,11 @@ try {
       raw.create(AV_PATH, {
         apiVersion: 'tagguard.dev/v1alpha1',
         kind: 'ArtifactVerification',
-        metadata: { name: `av-${i}`, namespace: AV_NS },
+        metadata: {
+          name: `av-${i}`,
+          namespace: AV_NS,
+          ...(SHARDS > 1 ? { labels: { [SHARD_LABEL]: shardOf(i) } } : {}),
+        },
         spec: { artifact: { ...url(i), insecure: true }, interval },
       }),
   ).then(() => (createdAfter.tagguard = (performance.now() - createStarted) / 1000));
@@ -210,7 +252,7 @@ try {
       readyCount.tagguard = (await raw.list(AV_PATH)).filter(isReady).length;
       if (readyCount.tagguard === N) {
         readyAfter.tagguard = (performance.now() - createStarted) / 1000;
-        cpuAtReady.tagguard = sampleProcess(operator.pid);
+        cpuAtReady.tagguard = sampleOperators();
       }
     }
     log(
@@ -219,24 +261,26 @@ try {
     );
     if (readyAfter.tagguard === undefined || readyAfter.flux === undefined) await sleep(POLL_MS);
   }
-  const rampEnd = { tagguard: sampleProcess(operator.pid), flux: sampleProcess(sourceController.pid) };
+  const rampEnd = { tagguard: sampleOperators(), flux: sampleProcess(sourceController.pid) };
 
   log(`settling ${SETTLE_S} s, then a ${WINDOW_S} s window`);
   await sleep(SETTLE_S * 1000);
   const loadAtWindowStart = loads();
+  const shardStart = operators.map((o) => sampleProcess(o.pid));
   const start = {
-    tagguard: sampleProcess(operator.pid),
+    tagguard: sampleOperators(),
     flux: sampleProcess(sourceController.pid),
     api: apiWrites(await raw.metrics()),
-    tagguardMetric: tagguardRegistryRequests(await operator.metrics()),
+    tagguardMetric: await operatorRequests(),
     registryLog: logOffset(registryHandle.logFile),
   };
   await sleep(WINDOW_S * 1000);
+  const shardEnd = operators.map((o) => sampleProcess(o.pid));
   const end = {
-    tagguard: sampleProcess(operator.pid),
+    tagguard: sampleOperators(),
     flux: sampleProcess(sourceController.pid),
     api: apiWrites(await raw.metrics()),
-    tagguardMetric: tagguardRegistryRequests(await operator.metrics()),
+    tagguardMetric: await operatorRequests(),
     registryLog: logOffset(registryHandle.logFile),
   };
   const loadAtWindowEnd = loads();
@@ -295,6 +339,18 @@ try {
     settleSeconds: SETTLE_S,
     windowSeconds: WINDOW_S,
     operatorArgs: OPERATOR_ARGS,
+    shards: operators.map((_, k) => {
+      const from = shardStart[k];
+      const to = shardEnd[k];
+      if (from === undefined || to === undefined) throw new Error(`no samples of shard ${k}`);
+      return {
+        name: SHARDS === 1 ? 'tagguard' : shardOf(k),
+        crs: Array.from({ length: N }, (_, i) => i).filter((i) => i % SHARDS === k).length,
+        steadyCpuPercent: round(cpuPercent(from, to), 2),
+        rssMiB: mib(to.rssBytes),
+        peakRssMiB: mib(to.hwmBytes),
+      };
+    }),
     operatorNodeOptions: NODE_OPTIONS ?? null,
     sourceControllerArgs: SC_ARGS,
     machine: { cpus: cpus().length, loadAtStart, loadAtWindowStart, loadAtWindowEnd },

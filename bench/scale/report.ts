@@ -34,6 +34,14 @@ export interface ScaleResult {
   readonly settleSeconds: number;
   readonly windowSeconds: number;
   readonly operatorArgs: readonly string[];
+  /** One entry per operator process (one unless --shards). */
+  readonly shards: readonly {
+    readonly name: string;
+    readonly crs: number;
+    readonly steadyCpuPercent: number;
+    readonly rssMiB: number;
+    readonly peakRssMiB: number;
+  }[];
   /** NODE_OPTIONS of the operator (config/manager's), null for node's own heap sizing. */
   readonly operatorNodeOptions: string | null;
   readonly sourceControllerArgs: readonly string[];
@@ -109,6 +117,13 @@ export const markdownReport = (r: ScaleResult): string => {
     ),
   ];
   const details = [
+    ...(r.shards.length > 1
+      ? r.shards.map(
+          (x) =>
+            `- ${x.name}: ${show(x.crs)} CRs, steady CPU ${show(x.steadyCpuPercent)} % of one core, ` +
+            `RSS ${show(x.rssMiB)} MiB (peak ${show(x.peakRssMiB)} MiB)`,
+        )
+      : []),
     `- tagguard registry requests by agent and method: ${JSON.stringify(t.registryRequestsByAgent)} ` +
       `(its own tagguard_registry_requests_total: ${show(t.metricRegistryRequestsPerMinute)} / min)`,
     `- source-controller registry requests: ${JSON.stringify(s.registryRequestsByAgent)}`,

@@ -66,6 +66,10 @@ chart: $(DEPS) ## Sync charts/tagguard with crds/ and config/ (CRD, RBAC, alerts
 	scripts/testbin.sh helm
 	.testbin/bin/helm lint --strict charts/tagguard
 
+.PHONY: release
+release: prerequisites $(DEPS) ## Release files in dist/release/<version>/: chart package, install.yaml, CycloneDX SBOM, SHA256SUMS (docs/release.md)
+	scripts/release.sh
+
 .PHONY: demo
 demo: prerequisites $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
 	node scripts/demo.ts

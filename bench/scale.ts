@@ -171,15 +171,14 @@ try {
     ),
   );
   // The shards as one: CPU and RSS summed, peak RSS the largest shard's (each is its own Pod and limit).
-  const sampleOperators = (): ProcSample => {
-    const samples = operators.map((o) => sampleProcess(o.pid));
-    return {
-      atMs: samples[0]?.atMs ?? performance.now(),
-      cpuSeconds: samples.reduce((a, b) => a + b.cpuSeconds, 0),
-      rssBytes: samples.reduce((a, b) => a + b.rssBytes, 0),
-      hwmBytes: Math.max(...samples.map((x) => x.hwmBytes)),
-    };
-  };
+  const combined = (samples: readonly ProcSample[]): ProcSample => ({
+    atMs: samples[0]?.atMs ?? performance.now(),
+    cpuSeconds: samples.reduce((a, b) => a + b.cpuSeconds, 0),
+    rssBytes: samples.reduce((a, b) => a + b.rssBytes, 0),
+    hwmBytes: Math.max(...samples.map((x) => x.hwmBytes)),
+  });
+  const sampleShards = (): ProcSample[] => operators.map((o) => sampleProcess(o.pid));
+  const sampleOperators = (): ProcSample => combined(sampleShards());
   const operatorRequests = async (): Promise<Map<string, number>> => {
     const total = new Map<string, number>();
     for (const o of operators)
@@ -266,18 +265,18 @@ try {
   log(`settling ${SETTLE_S} s, then a ${WINDOW_S} s window`);
   await sleep(SETTLE_S * 1000);
   const loadAtWindowStart = loads();
-  const shardStart = operators.map((o) => sampleProcess(o.pid));
+  const shardStart = sampleShards();
   const start = {
-    tagguard: sampleOperators(),
+    tagguard: combined(shardStart),
     flux: sampleProcess(sourceController.pid),
     api: apiWrites(await raw.metrics()),
     tagguardMetric: await operatorRequests(),
     registryLog: logOffset(registryHandle.logFile),
   };
   await sleep(WINDOW_S * 1000);
-  const shardEnd = operators.map((o) => sampleProcess(o.pid));
+  const shardEnd = sampleShards();
   const end = {
-    tagguard: sampleOperators(),
+    tagguard: combined(shardEnd),
     flux: sampleProcess(sourceController.pid),
     api: apiWrites(await raw.metrics()),
     tagguardMetric: await operatorRequests(),
@@ -345,7 +344,7 @@ try {
       if (from === undefined || to === undefined) throw new Error(`no samples of shard ${k}`);
       return {
         name: SHARDS === 1 ? 'tagguard' : shardOf(k),
-        crs: Array.from({ length: N }, (_, i) => i).filter((i) => i % SHARDS === k).length,
+        crs: Math.ceil((N - k) / SHARDS),
         steadyCpuPercent: round(cpuPercent(from, to), 2),
         rssMiB: mib(to.rssBytes),
         peakRssMiB: mib(to.hwmBytes),

@@ -75,8 +75,11 @@ describe('make release', () => {
     const listed = new Map(
       sbom.components.map((c) => [c.group ? `${c.group}/${c.name}` : c.name, c.version]),
     );
-    for (const name of Object.keys(pkg.dependencies))
-      expect([name, listed.get(name)]).toEqual([name, lock.packages[`node_modules/${name}`]?.version]);
+    for (const name of Object.keys(pkg.dependencies)) {
+      const locked = lock.packages[`node_modules/${name}`]?.version;
+      expect(locked, `${name} in package-lock.json`).toBeDefined();
+      expect([name, listed.get(name)]).toEqual([name, locked]);
+    }
     for (const name of ['vitest', 'typescript', 'eslint', '@cyclonedx/cyclonedx-npm'])
       expect(listed.has(name)).toBe(false);
   });

@@ -38,11 +38,11 @@ TOOLS=(
   # downloads lack, and 3.6 needs Go 1.27. v3.2.12 does not compile (controller/cache calls
   # settings.ValidateExternalURL, which that tag does not define); v3.2.10 is not served; so v3.2.11.
   "argocd|v3.2.11|replaces|github.com/argoproj/argo-cd/v3/cmd|argocd|-X github.com/argoproj/argo-cd/v3/common.version={n}"
-  # Prometheus and its promtool (module versions v0.3xx.y are Prometheus 3.xx.y): `promtool test rules` unit-tests
+  # Prometheus and its promtool (module versions v0.3xx.y are Prometheus 3.xx.y, its VERSION file): `promtool test rules` unit-tests
   # the PrometheusRule's alerts, and the Prometheus server scrapes the operator in the alert end-to-end test. Built
   # without the `builtinassets` tag, so the server has its HTTP API but no web UI, which the tests do not need.
-  "promtool|v0.316.0|wrapper|github.com/prometheus/prometheus/cmd/promtool|promtool|"
-  "prometheus|v0.316.0|wrapper|github.com/prometheus/prometheus/cmd/prometheus|prometheus|"
+  "promtool|v0.316.0|wrapper|github.com/prometheus/prometheus/cmd/promtool|promtool|-X github.com/prometheus/common/version.Version=3.16.0"
+  "prometheus|v0.316.0|wrapper|github.com/prometheus/prometheus/cmd/prometheus|prometheus|-X github.com/prometheus/common/version.Version=3.16.0"
   # Docker token auth server of the distribution project (htpasswd users, refresh tokens); cesanta/docker_auth
   # is not served by the module proxy here.
   "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"

@@ -27,7 +27,9 @@ export type ToolName =
   | 'yaml-oracle'
   | 'source-controller'
   | 'helm-controller'
-  | 'kustomize-controller';
+  | 'kustomize-controller'
+  | 'promtool'
+  | 'prometheus';
 
 /** Absolute path of a pinned tool; fails with the command that provides it. */
 export const toolPath = (name: ToolName): string => {

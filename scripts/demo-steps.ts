@@ -11,6 +11,7 @@ export const DEMO_STEPS = [
   'Flux and Argo CD are held',
   'The Events',
   'The metrics',
+  'Prometheus fires TagguardTagMutated and TagguardTargetsHeld',
   'Recovery: point the tag at the good digest again',
   'Release: Flux and Argo CD are back as they were',
   'An HTTP Helm repository: payment 3.1.0 signed by helm package --sign, served by nginx',

@@ -2,7 +2,8 @@
 // deployed by Flux (OCIRepository + HelmRelease) and by an Argo CD Application; the tag is re-pushed with a
 // privileged init container; tagguard detects it, holds both, and releases them when the good digest returns.
 // Then the same attack on a classic HTTP Helm repository (nginx, a .prov signed by helm package --sign): the
-// version is re-published, and tagguard holds the HelmRelease and its HelmChart.
+// version is re-published, and tagguard holds the HelmRelease and its HelmChart. A real Prometheus scrapes
+// the operator with the shipped alerts and fires them during the attack.
 // Every expected state is awaited with a timeout, so the exit code says whether the story happened.
 //
 //   node scripts/demo.ts          run the demo, then stop everything (KEEP=1: leave it running)
@@ -11,6 +12,7 @@
 // Environment: KEEP=1, NO_COLOR=1, DEMO_FLUX=auto|1|0 (the Flux controllers switch, below).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { startTestEnv, type TestEnv } from '../test/env/test-env.ts';
@@ -31,6 +33,13 @@ import {
   type PublishedChart,
 } from '../test/env/helm-http-repo.ts';
 import { freePort } from '../test/env/ports.ts';
+import {
+  ruleFileText,
+  shippedRuleGroups,
+  startPrometheus,
+  type FiringAlert,
+  type PrometheusServer,
+} from '../test/env/prometheus.ts';
 import { probe } from '../test/env/https-get.ts';
 import { projectRoot, testbinDir } from '../test/env/paths.ts';
 import type { ArtifactVerification, Condition } from '../src/api/artifact-verification.ts';
@@ -107,6 +116,9 @@ const describeConditions = (object: { status?: { conditions?: readonly Condition
 
 const HELD_BY = 'tagguard.dev/held-by';
 
+/** The `for:` of every shipped alert in the demo: 15 minutes of a hold do not fit in it. */
+const DEMO_ALERT_FOR = '3s';
+
 class Demo {
   private readonly settings: DemoSettings;
   private readonly say: Narrator;
@@ -115,6 +127,7 @@ class Demo {
   private home: ToolHome | undefined;
   private operator: ServiceHandle | undefined;
   private metricsPort = 0;
+  private prometheus: PrometheusServer | undefined;
   private fluxRunning = false;
   private fluxSupervisor: ProcessSupervisor | undefined;
   private good: PushedArtifact | undefined;
@@ -269,6 +282,7 @@ class Demo {
     await this.step('Flux and Argo CD are held', () => this.held());
     await this.step('The Events', () => this.events());
     await this.step('The metrics', () => this.metrics());
+    await this.step('Prometheus fires TagguardTagMutated and TagguardTargetsHeld', () => this.alerts());
     await this.step('Recovery: point the tag at the good digest again', () => this.recover());
     await this.step('Release: Flux and Argo CD are back as they were', () => this.released());
     await this.step(
@@ -362,6 +376,31 @@ class Demo {
       );
     });
     this.say.check(`tagguard /readyz (informers synced); /metrics on 127.0.0.1:${metricsPort}`);
+    await this.startPrometheus();
+  }
+
+  /** The testbin Prometheus scraping the operator with the shipped alerts, only `for:` shortened. */
+  private async startPrometheus(): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'tagguard-demo-prometheus-'));
+    this.tempDirs.push(dir);
+    const groups = shippedRuleGroups();
+    const durations = [...new Set(groups.flatMap((g) => g.rules.flatMap((r) => (r.for ? [r.for] : []))))];
+    this.prometheus = await startPrometheus((this.env as TestEnv).supervisor, {
+      dir,
+      target: `127.0.0.1:${this.metricsPort}`,
+      rules: ruleFileText(groups, { forOverride: DEMO_ALERT_FOR }),
+      interval: '1s',
+    }).catch((error: unknown) => {
+      throw new DemoError(`not reached: prometheus /-/ready\n${String(error)}`);
+    });
+    this.say.say(
+      [
+        `prometheus (.testbin/bin, 3.16) at ${this.prometheus.url}: scrapes /metrics every 1s and evaluates the`,
+        `alerts of config/prometheus/prometheus-rule.yaml every 1s, expressions as shipped; only for: is shortened`,
+        `from ${durations.join(' / ')} to ${DEMO_ALERT_FOR} here (promtool tests prove the real timing).`,
+      ].join('\n'),
+    );
+    this.say.check('prometheus /-/ready');
   }
 
   private async pushAndSign(): Promise<void> {
@@ -627,6 +666,52 @@ class Demo {
     this.say.command(
       `curl -s http://127.0.0.1:${this.metricsPort}/metrics | grep -E '^(${wanted.join('|')})\\{' | grep -v ' 0$'`,
       lines.join('\n'),
+    );
+  }
+
+  private async alerts(): Promise<void> {
+    const prometheus = this.prometheus as PrometheusServer;
+    const wanted = ['TagguardTagMutated', 'TagguardTargetsHeld'];
+    const firing = (alerts: readonly FiringAlert[], name: string): boolean =>
+      alerts.some(
+        (a) =>
+          a.name === name &&
+          a.state === 'firing' &&
+          a.labels.namespace === FLUX_NAMESPACE &&
+          a.labels.name === NAME,
+      );
+    let alerts: FiringAlert[] = [];
+    await this.reach(
+      `Prometheus: ${wanted.join(' and ')} firing for ${FLUX_NAMESPACE}/${NAME}`,
+      60_000,
+      async () => {
+        alerts = await prometheus.alerts();
+        return {
+          ok: wanted.every((name) => firing(alerts, name)),
+          seen:
+            alerts.map((a) => `${a.name} ${a.state} ${a.labels.namespace}/${a.labels.name}`).join(', ') ||
+            'no alerts',
+        };
+      },
+    );
+    const rows = [...alerts]
+      .sort((a, b) => `${a.name}${a.labels.namespace}`.localeCompare(`${b.name}${b.labels.namespace}`))
+      .map((a) =>
+        [
+          a.name.padEnd(27),
+          a.state.padEnd(8),
+          (a.labels.severity ?? '').padEnd(9),
+          `${a.labels.namespace ?? ''}/${a.labels.name ?? ''}`.padEnd(16),
+          String(Number(a.value)),
+        ].join(' '),
+      );
+    this.say.say(
+      [
+        `GET ${prometheus.url}/api/v1/alerts`,
+        `  ${'ALERT'.padEnd(27)} ${'STATE'.padEnd(8)} ${'SEVERITY'.padEnd(9)} ${'CR'.padEnd(16)} VALUE`,
+        ...rows.map((row) => `  ${row}`),
+        `(for: ${DEMO_ALERT_FOR} in the demo; shipped: TagguardTargetsHeld waits 15m, see docs/operations.md#alerts)`,
+      ].join('\n'),
     );
   }
 
@@ -911,6 +996,7 @@ class Demo {
         `kubectl get events -n ${FLUX_NAMESPACE} --field-selector reportingComponent=tagguard.dev/controller`,
         `kubectl get ocirepository,helmrelease -n ${FLUX_NAMESPACE}; kubectl get application -n ${ARGOCD_NAMESPACE}`,
         `curl -s http://127.0.0.1:${this.metricsPort}/metrics | grep ^tagguard_`,
+        `curl -s ${this.prometheus?.url ?? 'http://127.0.0.1:<prometheus>'}/api/v1/alerts   (Prometheus UI at the same address)`,
         `oras push / helm push to ${this.info.registries.referrers.host} (plain HTTP) to try your own attack`,
         `Logs (operator: tagguard.log): ${this.info.runDir}`,
         '',

@@ -1,6 +1,6 @@
 // `make demo` is the first thing a newcomer runs: scripts/demo.ts, piped, must reach every expected state
-// (exit 0), narrate each step (the OCI scenes and the HTTP repository scene), and print plain text without a
-// single ANSI escape.
+// (exit 0), narrate each step (the OCI scenes, the alerts Prometheus fires, the HTTP repository scene), stop
+// what it started, and print plain text without a single ANSI escape.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,16 @@ describe('make demo', () => {
       if (process.env.DEMO_FLUX !== '0')
         expect(run.output).toMatch(/HelmChart +demo-http-payment +true +demo-http\/payment\n/);
       expect(run.output).toMatch(/ok held \d+\.\d s after the re-publish/);
+      // Real Prometheus (the testbin build) scraping the operator with the shipped alerts fired both alerts
+      // of the attack for the held CR (two targets held: OCIRepository and HelmRelease) ...
+      expect(run.output).toMatch(/\n +TagguardTagMutated +firing +critical +demo\/payment +1\n/);
+      expect(run.output).toMatch(/\n +TagguardTargetsHeld +firing +warning +demo\/payment +2\n/);
+      // ... and was stopped with everything else.
+      const prometheus = /prometheus \(\.testbin\/bin, [\d.]+\) at (http:\/\/127\.0\.0\.1:\d+)/.exec(
+        run.output,
+      )?.[1];
+      expect(prometheus, 'the demo names its Prometheus address').toBeDefined();
+      await expect(fetch(`${prometheus}/-/ready`)).rejects.toThrow();
       expect(run.output).toContain(`All ${DEMO_STEPS.length} steps reached their expected state`);
       expect(run.output).not.toContain('FAILED');
     },

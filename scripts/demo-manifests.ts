@@ -1,6 +1,6 @@
 // The objects the demo creates: a Flux OCIRepository + HelmRelease, an Argo CD Application (Helm-OCI source,
 // automated sync) with its repository Secret, a HelmRelease from an HTTP HelmRepository (nginx) with the
-// provenance keyring Secret, and one ArtifactVerification guarding each.
+// provenance keyring Secret, and one ArtifactVerification guarding each; and one for tagguard's own chart.
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 export const FLUX_NAMESPACE = 'demo';
@@ -177,6 +177,34 @@ export const httpRepositoryObjects = (
       scan: { failOn: 'high' },
       action: 'Suspend',
       resume: 'Automatic',
+    },
+  } as KubernetesObject,
+];
+
+// ─── tagguard's own chart ───────────────────────────────────────────────────────────────────────────────
+export const OPERATOR_NAMESPACE = 'tagguard-system';
+export const OPERATOR_CHART = 'tagguard';
+
+/**
+ * tagguard guarding its own chart (charts/tagguard) as published to the registry: a raw OCI artifact, no
+ * GitOps object (users install it with helm install), so action Warn: Events, status and metrics only.
+ */
+export const operatorChartVerification = (
+  repository: string,
+  version: string,
+  publicKeyPem: string,
+): KubernetesObject[] => [
+  namespace(OPERATOR_NAMESPACE),
+  {
+    apiVersion: 'tagguard.dev/v1alpha1',
+    kind: 'ArtifactVerification',
+    metadata: { name: OPERATOR_CHART, namespace: OPERATOR_NAMESPACE },
+    spec: {
+      artifact: { url: `oci://${repository}`, tag: version, insecure: true },
+      interval: '10s',
+      verify: { minSignatures: 1, cosign: [{ name: 'release-key', publicKey: publicKeyPem }] },
+      scan: { failOn: 'high' },
+      action: 'Warn',
     },
   } as KubernetesObject,
 ];

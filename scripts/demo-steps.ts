@@ -17,6 +17,7 @@ export const DEMO_STEPS = [
   'An HTTP Helm repository: payment 3.1.0 signed by helm package --sign, served by nginx',
   'The attack on the HTTP repository: 3.1.0 re-published (archive, .prov, index.yaml)',
   'Detection: Verified=False, the HelmRelease and its HelmChart are held',
+  "tagguard's own chart: packaged, pushed, signed with cosign, and verified by tagguard",
 ] as const;
 
 export type DemoStep = (typeof DEMO_STEPS)[number];

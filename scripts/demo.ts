@@ -3,7 +3,8 @@
 // privileged init container; tagguard detects it, holds both, and releases them when the good digest returns.
 // Then the same attack on a classic HTTP Helm repository (nginx, a .prov signed by helm package --sign): the
 // version is re-published, and tagguard holds the HelmRelease and its HelmChart. A real Prometheus scrapes
-// the operator with the shipped alerts and fires them during the attack.
+// the operator with the shipped alerts and fires them during the attack. Last, tagguard's own chart is
+// published to the registry, signed with cosign, and verified by tagguard.
 // Every expected state is awaited with a timeout, so the exit code says whether the story happened.
 //
 //   node scripts/demo.ts          run the demo, then stop everything (KEEP=1: leave it running)
@@ -23,7 +24,7 @@ import { logTail, waitFor, ProcessSupervisor, type ServiceHandle } from '../test
 import { createToolHome, type ToolHome } from '../test/env/tool-home.ts';
 import { packageChart } from '../test/env/charts.ts';
 import { pushChart, type PushedArtifact } from '../test/env/oci.ts';
-import { generateCosignKeyPair, signCosignBundle } from '../test/env/sign.ts';
+import { generateCosignKeyPair, signCosignBundle, type CosignKeyPair } from '../test/env/sign.ts';
 import { runTool } from '../test/env/run-tool.ts';
 import {
   RELEASE_SIGNER,
@@ -55,6 +56,9 @@ import {
   artifactVerifications,
   fluxObjects,
   httpRepositoryObjects,
+  operatorChartVerification,
+  OPERATOR_CHART,
+  OPERATOR_NAMESPACE,
 } from './demo-manifests.ts';
 
 // ─── The Flux controllers switch ────────────────────────────────────────────────────────────────────────
@@ -133,6 +137,7 @@ class Demo {
   private good: PushedArtifact | undefined;
   private evil: PushedArtifact | undefined;
   private publicKeyPem = '';
+  private releaseKey: CosignKeyPair | undefined;
   private httpRepo: HttpChartRepository | undefined;
   private httpGood: PublishedChart | undefined;
   private httpEvil: PublishedChart | undefined;
@@ -296,6 +301,10 @@ class Demo {
     await this.step('Detection: Verified=False, the HelmRelease and its HelmChart are held', () =>
       this.httpHeld(),
     );
+    await this.step(
+      "tagguard's own chart: packaged, pushed, signed with cosign, and verified by tagguard",
+      () => this.ownChart(),
+    );
   }
 
   private async startFlux(): Promise<void> {
@@ -407,6 +416,7 @@ class Demo {
     this.home = await createToolHome(this.info);
     this.tempDirs.push(this.home.dir);
     const key = await generateCosignKeyPair(this.home, 'release');
+    this.releaseKey = key;
     this.publicKeyPem = key.publicKeyPem;
     this.good = await this.pushChart(false);
     await signCosignBundle(this.home, this.info.registries.referrers, this.good, key);
@@ -972,6 +982,66 @@ class Demo {
       HTTP_NAMESPACE,
       '-o',
       'custom-columns=DEPLOYMENT:.metadata.name,INIT-CONTAINERS:.spec.template.spec.initContainers[*].name,IMAGE:.spec.template.spec.containers[*].image',
+    ]);
+  }
+
+  // ─── tagguard's own chart ──────────────────────────────────────────────────────────────────────────────
+
+  /** charts/tagguard as a release publishes it, signed with the release key, guarded by tagguard itself. */
+  private async ownChart(): Promise<void> {
+    const home = this.home as ToolHome;
+    const registry = this.info.registries.referrers;
+    const dir = await mkdtemp(join(home.dir, 'own-chart-'));
+    const { stdout } = await runTool(
+      'helm',
+      ['package', join(projectRoot, 'charts', OPERATOR_CHART), '-d', dir],
+      {
+        env: home.env,
+      },
+    );
+    const tgz = /saved it to: (\S+\.tgz)/.exec(stdout)?.[1];
+    if (tgz === undefined) throw new DemoError(`helm package printed no archive: ${stdout}`);
+    const chart = await pushChart(home, registry, 'charts', tgz);
+    await signCosignBundle(home, registry, chart, this.releaseKey as CosignKeyPair);
+    this.say.say(
+      [
+        `helm package charts/${OPERATOR_CHART}   (the chart make release ships)`,
+        `helm push ${relative(dir, tgz)} oci://${registry.host}/charts`,
+        `  digest ${chart.digest}`,
+        `cosign sign --key release.key ${chart.byDigest}`,
+        `ArtifactVerification ${OPERATOR_NAMESPACE}/${OPERATOR_CHART}: artifact oci://${chart.repository} tag ${chart.tag};`,
+        '  verify: one cosign signature by release-key; scan: fail on high; action: Warn (no GitOps object:',
+        '  the chart is installed with helm install, so tagguard reports, it has nothing to hold)',
+      ].join('\n'),
+    );
+    await this.k.applyAll(operatorChartVerification(chart.repository, chart.tag, this.publicKeyPem));
+    await this.reach(
+      `ArtifactVerification ${OPERATOR_NAMESPACE}/${OPERATOR_CHART}: Ready=True, Verified=True, trusted digest ${chart.digest.slice(0, 19)}…`,
+      60_000,
+      async () => {
+        const object = await this.k.read<Av>(
+          'tagguard.dev/v1alpha1',
+          'ArtifactVerification',
+          OPERATOR_CHART,
+          OPERATOR_NAMESPACE,
+        );
+        return {
+          ok:
+            condition(object, 'Ready')?.status === 'True' &&
+            condition(object, 'Verified')?.status === 'True' &&
+            object.status?.trustedDigest === chart.digest,
+          seen: describeConditions(object),
+        };
+      },
+    );
+    await this.show([
+      'get',
+      'av',
+      OPERATOR_CHART,
+      '-n',
+      OPERATOR_NAMESPACE,
+      '-o',
+      'custom-columns=NAME:.metadata.name,VERSION:.status.artifact.tag,DIGEST:.status.artifact.shortDigest,SIGNER:.status.signers[*].identity,VERIFIED:.status.conditions[?(@.type=="Verified")].reason',
     ]);
   }
 

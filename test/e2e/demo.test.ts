@@ -1,8 +1,10 @@
 // `make demo` is the first thing a newcomer runs: scripts/demo.ts, piped, must reach every expected state
-// (exit 0), narrate each step (the OCI scenes, the alerts Prometheus fires, the HTTP repository scene), stop
-// what it started, and print plain text without a single ANSI escape.
+// (exit 0), narrate each step (the OCI scenes, the alerts Prometheus fires, the HTTP repository scene,
+// tagguard's own chart), stop what it started, and print plain text without a single ANSI escape.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../env/paths.ts';
 import { DEMO_STEPS } from '../../scripts/demo-steps.ts';
@@ -77,6 +79,17 @@ describe('make demo', () => {
       )?.[1];
       expect(prometheus, 'the demo names its Prometheus address').toBeDefined();
       await expect(fetch(`${prometheus}/-/ready`)).rejects.toThrow();
+      // tagguard's own chart (charts/tagguard), pushed and signed with cosign, is trusted by tagguard.
+      const { version } = load(
+        readFileSync(join(projectRoot, 'charts', 'tagguard', 'Chart.yaml'), 'utf8'),
+      ) as {
+        version: string;
+      };
+      expect(run.output).toMatch(
+        new RegExp(
+          `\\n +tagguard +${version.replaceAll('.', '\\.')} +sha256:[0-9a-f]{12} +sha256:[0-9a-f]{64} +Verified\\n`,
+        ),
+      );
       expect(run.output).toContain(`All ${DEMO_STEPS.length} steps reached their expected state`);
       expect(run.output).not.toContain('FAILED');
     },

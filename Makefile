@@ -66,6 +66,11 @@ chart: $(DEPS) ## Sync charts/tagguard with crds/ and config/ (CRD, RBAC, alerts
 	scripts/testbin.sh helm
 	.testbin/bin/helm lint --strict charts/tagguard
 
+.PHONY: image
+image: $(DEPS) ## Build the container image with podman (BASES=debian: bases assembled from Debian packages; docs/image.md)
+	@$(PREREQS) bash podman
+	scripts/image.sh --bases $${BASES:-public}
+
 .PHONY: release
 release: prerequisites $(DEPS) ## Release files in dist/release/<version>/: chart package, install.yaml, CycloneDX SBOM, SHA256SUMS (docs/release.md)
 	scripts/release.sh

@@ -15,16 +15,19 @@ REQUIREMENTS=(
   "redis-server|6.0|Argo CD's cache in its end-to-end tests and bench (test/env/argocd.ts)|apt-get install redis-server"
   "gpg|2.2|Helm provenance tests: keys and .prov signatures made by the real GnuPG (test/env/gpg.ts)|apt-get install gnupg"
   "nginx|1.19.5|serves the HTTP Helm repositories of the tests and bench (test/env/nginx.ts; -e needs 1.19.5)|apt-get install nginx"
+  "podman|4.3|builds and runs the container image in its test and make release (scripts/image.sh)|apt-get install podman"
+  "runc|1.1|the OCI runtime the image test's podman uses (test/env/containers.conf)|apt-get install runc"
+  "mmdebstrap|1.0|assembles the image's base stand-ins from Debian packages (scripts/image-bases.sh)|apt-get install mmdebstrap"
 )
 
-# Debian installs nginx in /usr/sbin, which is not on a normal user's PATH; the tests run it from there.
+# Debian installs nginx and runc in /usr/sbin, which is not on a normal user's PATH; the tests run it from there.
 # (TAGGUARD_SBIN stands in for /usr/sbin in the script's own test.)
 SBIN="${TAGGUARD_SBIN:-/usr/sbin}"
 
 # Prints where a command is: on PATH, or nginx in $SBIN. Fails when it is nowhere.
 locate() {
   if command -v "$1" 2>/dev/null; then return 0; fi
-  [ "$1" = nginx ] && [ -x "$SBIN/nginx" ] && printf '%s\n' "$SBIN/nginx"
+  case "$1" in nginx | runc) [ -x "$SBIN/$1" ] && printf '%s\n' "$SBIN/$1" ;; *) return 1 ;; esac
 }
 
 # Prints the version of a command (name, path) as dotted numbers, or nothing when it cannot be read.
@@ -40,6 +43,9 @@ version_of() {
     redis-server) out="$(redis-server --version 2>/dev/null)" && out="${out#*v=}" ;;
     gpg) out="$(gpg --version 2>/dev/null)" && out="${out%%$'\n'*}" ;;
     nginx) out="$("$2" -v 2>&1)" && out="${out#*nginx/}" ;;
+    podman) out="$(podman --version 2>/dev/null)" && out="${out#podman version }" ;;
+    runc) out="$("$2" --version 2>/dev/null)" && out="${out%%$'\n'*}" && out="${out#runc version }" ;;
+    mmdebstrap) out="$(mmdebstrap --version 2>/dev/null)" && out="${out#mmdebstrap }" ;;
   esac
   [[ "$out" =~ ([0-9]+(\.[0-9]+)*) ]] && printf '%s' "${BASH_REMATCH[1]}"
 }

@@ -7,7 +7,19 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = path.resolve(import.meta.dirname, '../../scripts/check-prerequisites.sh');
-const TOOLS = ['bash', 'node', 'npm', 'go', 'openssl', 'redis-server', 'gpg', 'nginx'] as const;
+const TOOLS = [
+  'bash',
+  'node',
+  'npm',
+  'go',
+  'openssl',
+  'redis-server',
+  'gpg',
+  'nginx',
+  'podman',
+  'runc',
+  'mmdebstrap',
+] as const;
 
 /** Where the machine's own copy of a tool is (the test environment has them all: `make test` checks it). */
 const realPath = (tool: string): string => {
@@ -66,6 +78,9 @@ describe('scripts/check-prerequisites.sh', () => {
     ['redis-server', '6.0', 'apt-get install redis-server'],
     ['gpg', '2.2', 'apt-get install gnupg'],
     ['nginx', '1.19.5', 'apt-get install nginx'],
+    ['podman', '4.3', 'apt-get install podman'],
+    ['runc', '1.1', 'apt-get install runc'],
+    ['mmdebstrap', '1.0', 'apt-get install mmdebstrap'],
   ])(
     'names a missing %s, the version needed and how to install it, and exits 1',
     (tool, version, install) => {

@@ -72,8 +72,8 @@ image: $(DEPS) ## Build the container image with podman (BASES=debian: bases ass
 	scripts/image.sh --bases $${BASES:-public}
 
 .PHONY: release
-release: prerequisites $(DEPS) ## Release files in dist/release/<version>/: chart package, install.yaml, CycloneDX SBOM, SHA256SUMS (docs/release.md)
-	scripts/release.sh
+release: prerequisites $(DEPS) ## Release files in dist/release/<version>/: chart, install.yaml, image (OCI archive), CycloneDX SBOMs, SHA256SUMS (BASES=debian: docs/image.md)
+	TAGGUARD_IMAGE_BASES=$${BASES:-public} scripts/release.sh
 
 .PHONY: demo
 demo: prerequisites $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)

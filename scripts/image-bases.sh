@@ -23,8 +23,9 @@ NPM_VERSION=11.19.1
 NODE="$root/node_modules/node/bin/node"
 HELM="$root/.testbin/bin/helm"
 # What distroless's nodejs image holds besides Node (its base-nossl + cc layers): glibc, the C++ runtime, the
-# Mozilla CA bundle, time zones and /etc/services & co.
-RUNTIME_PACKAGES=libc6,libgcc-s1,libstdc++6,ca-certificates,tzdata,netbase
+# Mozilla CA bundle, time zones, /etc/services & co., and base-files for /etc/os-release (image scanners and
+# syft name the Debian packages by it) and the licences.
+RUNTIME_PACKAGES=base-files,libc6,libgcc-s1,libstdc++6,ca-certificates,tzdata,netbase
 # The build base runs `npm ci --ignore-scripts` and tsc: a shell and coreutils, nothing to compile.
 BUILD_PACKAGES=ca-certificates
 PATH_ENV=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -64,19 +65,25 @@ write_users() { # rootfs
 }
 
 # mmdebstrap's extract variant unpacks the packages (and their dependencies) without running a maintainer
-# script, so no shell is needed or installed. The hook records each package's control fields in
-# /var/lib/dpkg/status.d/ (where distroless keeps them, so image scanners see the packages) before the apt cache
-# is cleaned.
+# script, so no shell is needed or installed. The extract hook (this variant runs no customize hook) records
+# each package's control fields in /var/lib/dpkg/status.d/ (where distroless keeps them, so image scanners and
+# the release SBOM see the packages) before the apt cache is cleaned.
 build_runtime() { # tarball
   local fs
   fs="$(mktemp -d)"
   mmdebstrap --quiet --variant=extract --include="$RUNTIME_PACKAGES" --format=directory \
-    --customize-hook='mkdir -p "$1/var/lib/dpkg/status.d" && for deb in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb --field "$deb" > "$1/var/lib/dpkg/status.d/$(dpkg-deb --field "$deb" Package)"; done' \
+    --extract-hook='mkdir -p "$1/var/lib/dpkg/status.d" && for deb in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb --field "$deb" > "$1/var/lib/dpkg/status.d/$(dpkg-deb --field "$deb" Package)"; done' \
     "$SUITE" "$fs" "$MIRROR" >&2
+  [ -s "$fs/var/lib/dpkg/status.d/libc6" ] || die "no package records in /var/lib/dpkg/status.d"
   # What the extract pulled in for maintainer scripts (debconf, perl modules, openssl's CLI) and documentation.
+  # The packages only there for maintainer scripts go with their records: debconf, and mawk (base-files's awk).
   rm -rf "$fs"/usr/bin/* "$fs"/usr/sbin/* "$fs"/usr/lib/ssl/misc \
-    "$fs"/usr/share/{doc,man,lintian,perl5,debconf,bash-completion,gdb,pixmaps,gcc,info} \
-    "$fs"/etc/{debconf.conf,apt,dpkg,hostname,resolv.conf} "$fs"/var/cache/* "$fs"/var/lib/apt "$fs"/var/log/*
+    "$fs"/var/lib/dpkg/status.d/{debconf,mawk} "$fs"/usr/share/{man,lintian,perl5,debconf,bash-completion,gdb,pixmaps,gcc,info,base-files,menu} \
+    "$fs"/etc/{debconf.conf,apt,dpkg,hostname,resolv.conf,update-motd.d} "$fs"/var/cache/* "$fs"/var/lib/apt "$fs"/var/log/*
+  # Each package's copyright file stays (distroless keeps them too); the rest of the documentation goes.
+  find "$fs/usr/share/doc" -type f ! -name copyright -delete
+  find "$fs/usr/share/doc" -type l -delete
+  find "$fs/usr/share/doc" -mindepth 1 -type d -empty -delete
   # What update-ca-certificates (a shell script, not run) would write: the Mozilla bundle in one file.
   mkdir -p "$fs/etc/ssl/certs"
   find "$fs/usr/share/ca-certificates/mozilla" -name '*.crt' | LC_ALL=C sort | xargs cat >"$fs/etc/ssl/certs/ca-certificates.crt"
@@ -116,6 +123,10 @@ build_helm() { # tarball
   rm -rf "$fs"
 }
 
+# One run at a time (the image and release tests build at the same time): a tarball is never half written or
+# imported twice.
+exec 9>"$cache/.lock"
+flock 9
 for name in build runtime helm; do
   key="$(recipe_key "$name")"
   image="localhost/tagguard-base/$name:$key"
@@ -126,6 +137,9 @@ for name in build runtime helm; do
       start=$SECONDS
       "build_$name" "$tarball.tmp"
       mv "$tarball.tmp" "$tarball"
+      # Earlier recipes' tarballs go (under the lock, so never one another run is about to import). Their images
+      # stay: a build of another checkout may be using them right now.
+      find "$cache" -maxdepth 1 -name "$name-*.tar" ! -name "$name-$key.tar" -delete
       log "$name: assembled in $((SECONDS - start))s ($(du -h "$tarball" | cut -f1))"
     fi
     changes=(--change "ENV PATH=$PATH_ENV" --change "LABEL org.opencontainers.image.description=\"tagguard test base ($name)\"")

@@ -43,6 +43,9 @@ TOOLS=(
   # without the `builtinassets` tag, so the server has its HTTP API but no web UI, which the tests do not need.
   "promtool|v0.316.0|wrapper|github.com/prometheus/prometheus/cmd/promtool|promtool|-X github.com/prometheus/common/version.Version=3.16.0"
   "prometheus|v0.316.0|wrapper|github.com/prometheus/prometheus/cmd/prometheus|prometheus|-X github.com/prometheus/common/version.Version=3.16.0"
+  # The image's SBOM in `make release` (CycloneDX): syft reads the OCI archive's Debian package records
+  # (/var/lib/dpkg/status.d, as distroless keeps them), the npm packages of node_modules and Go build info (helm).
+  "syft|v1.57.2|wrapper|github.com/anchore/syft/cmd/syft|syft|-X main.version={n}"
   # Docker token auth server of the distribution project (htpasswd users, refresh tokens); cesanta/docker_auth
   # is not served by the module proxy here.
   "token-server|v2.8.3+incompatible|wrapper|github.com/docker/distribution/contrib/token-server|token-server|"
@@ -145,6 +148,7 @@ build_kubernetes() { # version package out logfile (the version ldflags are its 
 
 build_wrapper() { # version package out logfile ldflags
   local version="$1" pkg="$2" out="$3" logf="$4" ldflags="${5//\{v\}/$1}" work
+  ldflags="${ldflags//\{n\}/${1#v}}"
   work="$(mktemp -d)"
   (
     cd "$work"

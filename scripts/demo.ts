@@ -427,6 +427,11 @@ class Demo {
    */
   private async startOperatorImage(image: string): Promise<void> {
     const env = this.env as TestEnv;
+    // Never pulled (a miss would try the image's registry): the demo runs what scripts/image.sh built.
+    if ((await runWithPodman('podman', ['image', 'exists', image])).code !== 0)
+      throw new DemoError(
+        `not reached: the image ${image} in podman's storage\nBuild it first: scripts/image.sh --bases debian --tag ${image}`,
+      );
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     this.metricsPort = metricsPort;
     const deployment = await managerDeployment();

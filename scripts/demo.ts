@@ -10,7 +10,11 @@
 //   node scripts/demo.ts          run the demo, then stop everything (KEEP=1: leave it running)
 //   node scripts/demo.ts stop     stop what a KEEP=1 run left running
 //
-// Environment: KEEP=1, NO_COLOR=1, DEMO_FLUX=auto|1|0 (the Flux controllers switch, below).
+// Environment: KEEP=1, NO_COLOR=1, DEMO_FLUX=auto|1|0 (the Flux controllers switch, below),
+// DEMO_IMAGE=<image> (the operator runs from that container image, as config/manager's Deployment runs it:
+// test/env/image-run.ts; e.g. localhost/tagguard:demo from scripts/image.sh --bases debian --tag …).
+// At the end the operator's RSS (ready, peak, end; sampled every 500 ms) and the demo's duration are printed.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,9 +47,19 @@ import {
 } from '../test/env/prometheus.ts';
 import { probe } from '../test/env/https-get.ts';
 import { projectRoot, testbinDir } from '../test/env/paths.ts';
+import {
+  CONTAINERS_CONF,
+  containerPid,
+  imageRunArgs,
+  managerDeployment,
+  mustRunWithPodman,
+  runWithPodman,
+  serviceAccountVolume,
+} from '../test/env/image-run.ts';
 import type { ArtifactVerification, Condition } from '../src/api/artifact-verification.ts';
 import { Narrator } from './demo-narrator.ts';
 import { DEMO_STEPS, type DemoStep } from './demo-steps.ts';
+import { RssSampler, mib, type RssSummary } from './demo-rss.ts';
 import {
   ARGOCD_NAMESPACE,
   CHART_VERSION,
@@ -75,19 +89,28 @@ interface KeepState {
   groups: number[];
   runDir: string;
   tempDirs: string[];
+  /** DEMO_IMAGE: the operator's container (podman), removed by `make demo-stop`. */
+  containers?: string[];
 }
 
 interface DemoSettings {
   keep: boolean;
   flux: FluxSwitch;
   colour: boolean;
+  /** DEMO_IMAGE: run the operator from this container image instead of from source. */
+  image: string | undefined;
 }
 
 const readSettings = (env: NodeJS.ProcessEnv): DemoSettings => {
   const flux = env.DEMO_FLUX ?? 'auto';
   if (!['auto', '1', '0', 'true', 'false'].includes(flux))
     throw new Error(`DEMO_FLUX must be auto, 1 or 0 (got ${JSON.stringify(flux)})`);
+  const image = env.DEMO_IMAGE ?? '';
+  // A podman image reference, never an option or anything a shell would read.
+  if (image !== '' && !/^[a-z0-9][\w.\-/:@]*$/i.test(image))
+    throw new Error(`DEMO_IMAGE must be an image reference (got ${JSON.stringify(image)})`);
   return {
+    image: image === '' ? undefined : image,
     keep: env.KEEP === '1' || env.KEEP === 'true',
     flux: flux === 'auto' ? 'auto' : flux === '1' || flux === 'true' ? 'on' : 'off',
     colour: process.stdout.isTTY === true && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb',
@@ -130,6 +153,9 @@ class Demo {
   private kube: KubeTestClient | undefined;
   private home: ToolHome | undefined;
   private operator: ServiceHandle | undefined;
+  /** DEMO_IMAGE: the operator's container; `operator` is then `podman logs --follow` of it. */
+  private container: string | undefined;
+  private rss: RssSampler | undefined;
   private metricsPort = 0;
   private prometheus: PrometheusServer | undefined;
   private fluxRunning = false;
@@ -257,7 +283,7 @@ class Demo {
     this.say.say(
       [
         'Everything runs locally: etcd + kube-apiserver, an OCI registry, nginx, the Flux controllers and the',
-        'operator from source. Every state below is awaited; the demo exits 0 only if all of them were reached.',
+        `operator ${this.settings.image === undefined ? 'from source' : `from the image ${this.settings.image}`}. Every state below is awaited; the demo exits 0 only if all of them were reached.`,
       ].join('\n'),
     );
 
@@ -348,8 +374,13 @@ class Demo {
 
   private async startOperator(): Promise<void> {
     const env = this.env as TestEnv;
+    // Applies config/rbac (the ServiceAccount tagguard-system:tagguard, ClusterRole tagguard-manager).
     const kubeconfig = await operatorKubeconfig(this.info);
     this.tempDirs.push(dirname(kubeconfig));
+    if (this.settings.image !== undefined) {
+      await this.startOperatorImage(this.settings.image);
+      return;
+    }
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     this.metricsPort = metricsPort;
     const args = [
@@ -385,7 +416,91 @@ class Demo {
       );
     });
     this.say.check(`tagguard /readyz (informers synced); /metrics on 127.0.0.1:${metricsPort}`);
+    this.rss = await RssSampler.start(operator.pid);
     await this.startPrometheus();
+  }
+
+  /**
+   * DEMO_IMAGE: the operator runs from the image exactly as the image test runs it (test/env/image-run.ts):
+   * config/manager's args, NODE_OPTIONS and security context as podman flags, in-cluster configuration from a
+   * token of the same ServiceAccount. It watches all namespaces, as the Deployment does.
+   */
+  private async startOperatorImage(image: string): Promise<void> {
+    const env = this.env as TestEnv;
+    // Never pulled (a miss would try the image's registry): the demo runs what scripts/image.sh built.
+    if ((await runWithPodman('podman', ['image', 'exists', image])).code !== 0)
+      throw new DemoError(
+        `not reached: the image ${image} in podman's storage\nBuild it first: scripts/image.sh --bases debian --tag ${image}`,
+      );
+    const [metricsPort, healthPort] = [await freePort(), await freePort()];
+    this.metricsPort = metricsPort;
+    const deployment = await managerDeployment();
+    const secrets = await serviceAccountVolume(this.info);
+    this.tempDirs.push(secrets);
+    const name = `tagguard-demo-${randomBytes(3).toString('hex')}`;
+    const args = imageRunArgs(deployment, {
+      image,
+      name,
+      apiServer: this.info.apiServer,
+      secretsDir: secrets,
+      metricsPort,
+      healthPort,
+    });
+    const started = Date.now();
+    // Recorded before it runs: a failed start is removed with the rest.
+    this.container = name;
+    await mustRunWithPodman('podman', args).catch((error: unknown) => {
+      throw new DemoError(`not reached: podman run ${image}\n${String(error)}`);
+    });
+    // Its output into <run>/tagguard.log like the local process's; it ends when the container does.
+    this.operator = env.supervisor.start('tagguard', 'podman', ['logs', '--follow', name], {
+      env: { CONTAINERS_CONF },
+    });
+    const operator = this.operator;
+    const flags = args.slice(args.indexOf('--user'), args.indexOf('--volume'));
+    this.say.say(
+      [
+        `podman run --network host ${flags.map(quote).join(' ')} \\`,
+        `  --volume <token of ServiceAccount tagguard-system:tagguard>:/var/run/secrets/kubernetes.io/serviceaccount \\`,
+        `  ${args
+          .slice(args.indexOf('--volume') + 2, args.indexOf(image))
+          .map(quote)
+          .join(' ')} \\`,
+        `  ${image} ${args
+          .slice(args.indexOf(image) + 1)
+          .map(quote)
+          .join(' ')}`,
+        `config/manager's Deployment as podman flags (test/env/image-run.ts, as the image test runs it); in-cluster`,
+        `configuration from a ServiceAccount token (kubectl create token): the RBAC of config/rbac, all namespaces.`,
+        `Container ${name}; log: ${operator.logFile}`,
+      ].join('\n'),
+    );
+    await waitFor(
+      'tagguard /readyz',
+      async () => ((await probe(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined),
+      { timeoutMs: 90_000, intervalMs: 250, process: operator },
+    ).catch((error: unknown) => {
+      throw new DemoError(
+        `not reached: tagguard /readyz\n${String(error)}\n${logTail(operator.logFile, 25)}`,
+      );
+    });
+    const pid = await containerPid(name);
+    this.say.check(
+      `tagguard /readyz ${((Date.now() - started) / 1000).toFixed(1)} s after podman run (host pid ${pid}); /metrics on 127.0.0.1:${metricsPort}`,
+    );
+    this.rss = await RssSampler.start(pid);
+    await this.startPrometheus();
+  }
+
+  /** The operator's RSS through the demo; undefined when it never became ready. */
+  async rssSummary(): Promise<RssSummary | undefined> {
+    return this.rss?.summary();
+  }
+
+  operatorKind(): string {
+    return this.settings.image === undefined
+      ? 'the local process (node src/cli/main.ts)'
+      : `the image ${this.settings.image}`;
   }
 
   /** The testbin Prometheus scraping the operator with the shipped alerts, only `for:` shortened. */
@@ -1052,7 +1167,13 @@ class Demo {
     const env = this.env;
     if (!env) return;
     const groups = [...env.supervisor.detach(), ...(this.fluxSupervisor?.detach() ?? [])];
-    const state: KeepState = { groups, runDir: this.info.runDir, tempDirs: this.tempDirs };
+    this.rss?.stop();
+    const state: KeepState = {
+      groups,
+      runDir: this.info.runDir,
+      tempDirs: this.tempDirs,
+      containers: this.container === undefined ? [] : [this.container],
+    };
     await mkdir(join(projectRoot, '.testbin', 'demo'), { recursive: true });
     await writeFile(KEEP_STATE, JSON.stringify(state, null, 2));
     const bin = relative(process.cwd(), testbinDir) || '.';
@@ -1069,8 +1190,11 @@ class Demo {
         `curl -s ${this.prometheus?.url ?? 'http://127.0.0.1:<prometheus>'}/api/v1/alerts   (Prometheus UI at the same address)`,
         `oras push / helm push to ${this.info.registries.referrers.host} (plain HTTP) to try your own attack`,
         `Logs (operator: tagguard.log): ${this.info.runDir}`,
+        ...(this.container === undefined
+          ? []
+          : [`The operator's container: podman ps --filter name=${this.container}`]),
         '',
-        `Stop it: make demo-stop   (or: node scripts/demo.ts stop; or kill the process groups ${groups.join(' ')})`,
+        `Stop it: make demo-stop   (or: node scripts/demo.ts stop; or kill the process groups ${groups.join(' ')}${this.container === undefined ? '' : ` and podman rm -f ${this.container}`})`,
       ].join('\n'),
     );
   }
@@ -1080,6 +1204,8 @@ class Demo {
   }
 
   async stop(): Promise<void> {
+    this.rss?.stop();
+    if (this.container !== undefined) await removeContainer(this.container);
     await this.operator?.stop();
     await this.fluxSupervisor?.stopAll();
     await this.env?.stop();
@@ -1106,6 +1232,11 @@ const metricValue = (body: string, metric: string, namespace: string): number | 
 
 // ─── stop: what KEEP=1 left running ─────────────────────────────────────────────────────────────────────
 
+/** The operator's container (DEMO_IMAGE): SIGTERM, then SIGKILL after 5 s, and removed. */
+const removeContainer = async (name: string): Promise<void> => {
+  await runWithPodman('podman', ['rm', '--force', '--ignore', '--time', '5', name]);
+};
+
 const alive = (group: number): boolean => {
   try {
     process.kill(-group, 0);
@@ -1129,6 +1260,7 @@ const stopKept = async (write: (text: string) => void): Promise<number> => {
     return 0;
   }
   const state = JSON.parse(await readFile(KEEP_STATE, 'utf8')) as KeepState;
+  for (const container of state.containers ?? []) await removeContainer(container);
   const running = state.groups.filter(alive);
   for (const group of running) signal(group, 'SIGTERM');
   const deadline = Date.now() + 10_000;
@@ -1136,7 +1268,10 @@ const stopKept = async (write: (text: string) => void): Promise<number> => {
   for (const group of running.filter(alive)) signal(group, 'SIGKILL');
   await Promise.all(state.tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   await rm(KEEP_STATE, { force: true });
-  write(`Stopped the demo (${running.length} process groups; logs stay in ${state.runDir}).\n`);
+  const containers = state.containers?.length ?? 0;
+  write(
+    `Stopped the demo (${running.length} process groups${containers > 0 ? `, ${containers} container` : ''}; logs stay in ${state.runDir}).\n`,
+  );
   return 0;
 };
 
@@ -1183,6 +1318,11 @@ const main = async (): Promise<number> => {
   write(
     `\n${narrator.style('green', narrator.style('bold', `All ${DEMO_STEPS.length} steps reached their expected state`))} in ${narrator.total()}.\n`,
   );
+  const rss = await demo.rssSummary();
+  if (rss !== undefined)
+    write(
+      `Operator RSS (${demo.operatorKind()}, pid ${rss.pid}, ${rss.samples} samples every 0.5 s): ready ${mib(rss.readyKiB)}, peak ${mib(rss.peakKiB)}, end ${mib(rss.endKiB)}; demo ${narrator.total()}.\n`,
+    );
   if (settings.keep) {
     await demo.keep();
     return 0;

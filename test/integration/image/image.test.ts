@@ -5,24 +5,31 @@
 // with the helm inside the image, and hold the OCIRepository when the tag is re-pushed with a signed chart that
 // only rendering catches. Image size, cold start and RSS are measured and written to the run directory.
 // Needs root (podman's root storage, mmdebstrap's root mode), podman, runc and mmdebstrap: README Prerequisites.
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { KubeTestClient, parseManifests } from '../../env/kube.ts';
-import { projectRoot } from '../../env/paths.ts';
-import { runTool } from '../../env/run-tool.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeTestClient } from '../../env/kube.ts';
 import { freePort } from '../../env/ports.ts';
 import { waitFor } from '../../env/processes.ts';
-import { operatorKubeconfig, OPERATOR_NAMESPACE } from '../../env/operator.ts';
+import { operatorKubeconfig } from '../../env/operator.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
 import { generateCosignKeyPair, signCosignLegacy, type CosignKeyPair } from '../../env/sign.ts';
 import { createToolHome, type ToolHome } from '../../env/tool-home.ts';
 import { avObject, condition, judged, requestCheck, waitForAv } from '../../env/av.ts';
+import {
+  containerPid,
+  imageRunArgs,
+  managerDeployment,
+  mustRunWithPodman as must,
+  processKiB,
+  processStatus,
+  runWithPodman as run,
+  serviceAccountVolume,
+} from '../../env/image-run.ts';
 
 const env = inject('testEnv');
 const registry = env.registries.referrers;
@@ -30,42 +37,7 @@ const suffix = randomBytes(3).toString('hex');
 const ns = `image-${suffix}`;
 const IMAGE = `localhost/tagguard:test-${suffix}`;
 const CONTAINER = `tagguard-image-test-${suffix}`;
-// The machine's podman quirks (cgroup v1 in hybrid mode, no CAP_SYS_RESOURCE): test/env/containers.conf.
-const CONTAINERS_CONF = join(projectRoot, 'test', 'env', 'containers.conf');
 const isRoot = process.getuid?.() === 0;
-
-interface Run {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number;
-}
-
-const run = (command: string, args: readonly string[], timeoutMs = 120_000): Promise<Run> =>
-  new Promise((resolveRun) => {
-    execFile(
-      command,
-      args,
-      {
-        cwd: projectRoot,
-        env: { ...process.env, CONTAINERS_CONF },
-        timeout: timeoutMs,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolveRun({ stdout, stderr, code });
-      },
-    );
-  });
-
-const must = async (command: string, args: readonly string[], timeoutMs?: number): Promise<string> => {
-  const result = await run(command, args, timeoutMs);
-  if (result.code !== 0)
-    throw new Error(
-      `${command} ${args.join(' ')} failed (${result.code}):\n${result.stderr}${result.stdout}`,
-    );
-  return result.stdout;
-};
 
 interface Figures {
   buildSeconds: number;
@@ -83,12 +55,7 @@ let healthPort: number;
 let metricsPort: number;
 let pid: number;
 
-const processStatus = async (field: 'VmRSS' | 'VmHWM' | 'Uid'): Promise<string> => {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return new RegExp(`^${field}:\\s*(.+)$`, 'm').exec(status)?.[1]?.trim() ?? '';
-};
-const kib = async (field: 'VmRSS' | 'VmHWM'): Promise<number> =>
-  Number.parseInt(await processStatus(field), 10);
+const kib = (field: 'VmRSS' | 'VmHWM'): Promise<number> => processKiB(pid, field);
 
 const chart = async (malicious: boolean): Promise<PushedArtifact> => {
   const dir = await mkdtemp(join(tmpdir(), 'tagguard-image-chart-'));
@@ -101,39 +68,6 @@ const chart = async (malicious: boolean): Promise<PushedArtifact> => {
   // Both are signed with the release key: the re-pushed one can only be refused by its rendered templates.
   await signCosignLegacy(home, registry, pushed, key);
   return pushed;
-};
-
-/** The Deployment config/manager installs (kustomize output), whose args, env and security context are used. */
-const managerDeployment = async (): Promise<V1Deployment> => {
-  const { stdout } = await runTool('kubectl', ['kustomize', join(projectRoot, 'config', 'manager')]);
-  const deployment = parseManifests(stdout).find((o): o is V1Deployment => o.kind === 'Deployment');
-  if (!deployment) throw new Error('config/manager has no Deployment');
-  return deployment;
-};
-
-/** A ServiceAccount token and the API server's CA, mounted where a Pod has them. */
-const serviceAccountVolume = async (): Promise<string> => {
-  const token = (
-    await runTool('kubectl', [
-      '--kubeconfig',
-      env.kubeconfig,
-      'create',
-      'token',
-      'tagguard',
-      '-n',
-      OPERATOR_NAMESPACE,
-      '--duration',
-      '2h',
-    ])
-  ).stdout.trim();
-  const dir = await mkdtemp(join(tmpdir(), 'tagguard-image-sa-'));
-  await writeFile(join(dir, 'token'), token);
-  await writeFile(join(dir, 'ca.crt'), await readFile(env.kubeCa.certFile));
-  await writeFile(join(dir, 'namespace'), OPERATOR_NAMESPACE);
-  // The container's user (65532) reads them, as the kubelet's projected volume lets it.
-  await chmod(dir, 0o755);
-  for (const file of ['token', 'ca.crt', 'namespace']) await chmod(join(dir, file), 0o644);
-  return dir;
 };
 
 const status = async (port: number, path: string): Promise<number | undefined> => {
@@ -217,53 +151,32 @@ describe.skipIf(!isRoot)('the tagguard image (built and run with podman)', () =>
     expect(nodeOptions).toContain('--max-old-space-size');
     const memoryLimit = container?.resources?.limits?.memory ?? '';
     expect(memoryLimit).toBe('512Mi');
-    const [command, ...args] = container?.args ?? [];
-    expect(command).toBe('run');
+    expect(container?.args?.[0]).toBe('run');
     [healthPort, metricsPort] = [await freePort(), await freePort()];
-    const chartArgs = args.filter((a) => !a.startsWith('--metrics-addr') && !a.startsWith('--health-addr'));
-    const apiServer = new URL(env.apiServer);
-    const secrets = await serviceAccountVolume();
+    const secrets = await serviceAccountVolume(env);
     const start = Date.now();
-    await must('podman', [
-      'run',
-      '--detach',
-      '--name',
-      CONTAINER,
-      '--network',
-      'host',
-      '--user',
-      `${pod?.runAsUser}:${pod?.runAsGroup}`,
-      '--read-only',
-      '--read-only-tmpfs=false',
-      '--tmpfs',
-      '/tmp:rw,size=256m,mode=1777',
-      '--cap-drop',
-      'ALL',
-      '--security-opt',
-      'no-new-privileges',
-      '--memory',
-      '512m',
-      '--volume',
-      `${secrets}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
-      '--env',
-      `KUBERNETES_SERVICE_HOST=${apiServer.hostname}`,
-      '--env',
-      `KUBERNETES_SERVICE_PORT=${apiServer.port}`,
-      '--env',
-      `POD_NAMESPACE=${OPERATOR_NAMESPACE}`,
-      '--env',
-      `POD_NAME=${CONTAINER}`,
-      '--env',
-      `NODE_OPTIONS=${nodeOptions}`,
-      IMAGE,
-      command ?? 'run',
-      ...chartArgs,
-      `--metrics-addr=127.0.0.1:${metricsPort}`,
-      `--health-addr=127.0.0.1:${healthPort}`,
+    const runArgs = imageRunArgs(deployment, {
+      image: IMAGE,
+      name: CONTAINER,
+      apiServer: env.apiServer,
+      secretsDir: secrets,
+      metricsPort,
+      healthPort,
       // Its own Lease and namespace: other test files run operators against this API server.
-      `--leader-election-id=image-${suffix}`,
-      `--watch-namespace=${ns}`,
-    ]);
+      extraArgs: [`--leader-election-id=image-${suffix}`, `--watch-namespace=${ns}`],
+    });
+    // The Deployment's promises as podman flags (what they do is checked from the host below).
+    expect(runArgs).toEqual(
+      expect.arrayContaining([
+        '--read-only',
+        'ALL',
+        'no-new-privileges',
+        '512m',
+        `NODE_OPTIONS=${nodeOptions}`,
+      ]),
+    );
+    expect(runArgs).toContain('/tmp:rw,size=256m,mode=1777');
+    await must('podman', runArgs);
     await waitFor(
       '/readyz of the operator in the image',
       async () => ((await status(healthPort, '/readyz')) === 200 ? true : undefined),
@@ -275,10 +188,10 @@ describe.skipIf(!isRoot)('the tagguard image (built and run with podman)', () =>
       throw new Error(`${String(error)}\n${await logs()}`);
     });
     figures.coldStartToReadyMs = Date.now() - start;
-    pid = Number((await must('podman', ['inspect', '--format', '{{.State.Pid}}', CONTAINER])).trim());
+    pid = await containerPid(CONTAINER);
     expect(pid).toBeGreaterThan(0);
     // The operator process itself (not podman) runs as 65532: real, effective, saved and file-system uid.
-    expect((await processStatus('Uid')).split(/\s+/)).toEqual(['65532', '65532', '65532', '65532']);
+    expect((await processStatus(pid, 'Uid')).split(/\s+/)).toEqual(['65532', '65532', '65532', '65532']);
     const mounts = await readFile(`/proc/${pid}/mounts`, 'utf8');
     expect(mounts).toMatch(/^\S+ \/ \S+ ro[,\s]/m);
     expect(mounts).toMatch(/^\S+ \/tmp tmpfs rw[,\s]/m);

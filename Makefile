@@ -76,7 +76,13 @@ release: prerequisites $(DEPS) ## Release files in dist/release/<version>/: char
 	TAGGUARD_IMAGE_BASES=$${BASES:-public} scripts/release.sh
 
 .PHONY: demo
-demo: prerequisites $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
+# The demo needs every prerequisite but the image tools (podman, runc, mmdebstrap; DEMO_IMAGE names an image
+# already built), checked before anything is installed or built.
+.PHONY: demo-prerequisites
+demo-prerequisites:
+	@$(PREREQS) bash node npm go openssl redis-server gpg nginx
+
+demo: demo-prerequisites $(DEPS) testbin ## Narrated attack-and-recovery walkthrough on a local control plane (KEEP=1 leaves it running)
 	node scripts/demo.ts
 
 .PHONY: demo-stop

@@ -373,14 +373,20 @@ class Demo {
   }
 
   private async startOperator(): Promise<void> {
-    const env = this.env as TestEnv;
     // Applies config/rbac (the ServiceAccount tagguard-system:tagguard, ClusterRole tagguard-manager).
     const kubeconfig = await operatorKubeconfig(this.info);
     this.tempDirs.push(dirname(kubeconfig));
-    if (this.settings.image !== undefined) {
-      await this.startOperatorImage(this.settings.image);
-      return;
-    }
+    const pid =
+      this.settings.image === undefined
+        ? await this.startOperatorProcess(kubeconfig)
+        : await this.startOperatorImage(this.settings.image);
+    this.rss = await RssSampler.start(pid);
+    await this.startPrometheus();
+  }
+
+  /** The operator from source, as a local process authenticated as its ServiceAccount; returns its pid. */
+  private async startOperatorProcess(kubeconfig: string): Promise<number> {
+    const env = this.env as TestEnv;
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     this.metricsPort = metricsPort;
     const args = [
@@ -406,18 +412,22 @@ class Demo {
       ].join('\n'),
     );
     const operator = this.operator;
+    await this.operatorReady(operator, healthPort, 60_000);
+    this.say.check(`tagguard /readyz (informers synced); /metrics on 127.0.0.1:${metricsPort}`);
+    return operator.pid;
+  }
+
+  /** Waits for the operator's /readyz; a failure names its last log lines. */
+  private async operatorReady(operator: ServiceHandle, healthPort: number, timeoutMs: number): Promise<void> {
     await waitFor(
       'tagguard /readyz',
       async () => ((await probe(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 250, process: operator },
+      { timeoutMs, intervalMs: 250, process: operator },
     ).catch((error: unknown) => {
       throw new DemoError(
         `not reached: tagguard /readyz\n${String(error)}\n${logTail(operator.logFile, 25)}`,
       );
     });
-    this.say.check(`tagguard /readyz (informers synced); /metrics on 127.0.0.1:${metricsPort}`);
-    this.rss = await RssSampler.start(operator.pid);
-    await this.startPrometheus();
   }
 
   /**
@@ -425,7 +435,7 @@ class Demo {
    * config/manager's args, NODE_OPTIONS and security context as podman flags, in-cluster configuration from a
    * token of the same ServiceAccount. It watches all namespaces, as the Deployment does.
    */
-  private async startOperatorImage(image: string): Promise<void> {
+  private async startOperatorImage(image: string): Promise<number> {
     const env = this.env as TestEnv;
     // Never pulled (a miss would try the image's registry): the demo runs what scripts/image.sh built.
     if ((await runWithPodman('podman', ['image', 'exists', image])).code !== 0)
@@ -475,21 +485,12 @@ class Demo {
         `Container ${name}; log: ${operator.logFile}`,
       ].join('\n'),
     );
-    await waitFor(
-      'tagguard /readyz',
-      async () => ((await probe(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined),
-      { timeoutMs: 90_000, intervalMs: 250, process: operator },
-    ).catch((error: unknown) => {
-      throw new DemoError(
-        `not reached: tagguard /readyz\n${String(error)}\n${logTail(operator.logFile, 25)}`,
-      );
-    });
+    await this.operatorReady(operator, healthPort, 90_000);
     const pid = await containerPid(name);
     this.say.check(
       `tagguard /readyz ${((Date.now() - started) / 1000).toFixed(1)} s after podman run (host pid ${pid}); /metrics on 127.0.0.1:${metricsPort}`,
     );
-    this.rss = await RssSampler.start(pid);
-    await this.startPrometheus();
+    return pid;
   }
 
   /** The operator's RSS through the demo; undefined when it never became ready. */

@@ -28,6 +28,7 @@ HELM="$root/.testbin/bin/helm"
 RUNTIME_PACKAGES=base-files,libc6,libgcc-s1,libstdc++6,ca-certificates,tzdata,netbase
 # The build base runs `npm ci --ignore-scripts` and tsc: a shell and coreutils, nothing to compile.
 BUILD_PACKAGES=ca-certificates
+HOST_CA_BUNDLE="${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 PATH_ENV=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '[image-bases] %s\n' "$*" >&2; }
@@ -50,7 +51,9 @@ recipe_key() { # name
   {
     cat "${BASH_SOURCE[0]}"
     printf '%s\n' "$1" "$SUITE" "$MIRROR" "$NPM_VERSION" "$node_version" "$helm_version"
-    sha256sum "$NODE" "$HELM" "${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}" | cut -d' ' -f1
+    sha256sum "$NODE" "$HELM" | cut -d' ' -f1
+    # Only the build base carries the machine's CA bundle.
+    if [ "$1" = build ]; then sha256sum "$HOST_CA_BUNDLE" | cut -d' ' -f1; fi
   } | sha256sum | cut -c1-12
 }
 
@@ -68,15 +71,14 @@ write_users() { # rootfs
 # script, so no shell is needed or installed. The extract hook (this variant runs no customize hook) records
 # each package's control fields in /var/lib/dpkg/status.d/ (where distroless keeps them, so image scanners and
 # the release SBOM see the packages) before the apt cache is cleaned.
-build_runtime() { # tarball
-  local fs
-  fs="$(mktemp -d)"
+build_runtime() { # rootfs
+  local fs="$1"
   mmdebstrap --quiet --variant=extract --include="$RUNTIME_PACKAGES" --format=directory \
     --extract-hook='mkdir -p "$1/var/lib/dpkg/status.d" && for deb in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb --field "$deb" > "$1/var/lib/dpkg/status.d/$(dpkg-deb --field "$deb" Package)"; done' \
     "$SUITE" "$fs" "$MIRROR" >&2
   [ -s "$fs/var/lib/dpkg/status.d/libc6" ] || die "no package records in /var/lib/dpkg/status.d"
-  # What the extract pulled in for maintainer scripts (debconf, perl modules, openssl's CLI) and documentation.
-  # The packages only there for maintainer scripts go with their records: debconf, and mawk (base-files's awk).
+  # What the extract pulled in for maintainer scripts (debconf, mawk, perl modules, openssl's CLI) goes; the
+  # packages only there for those scripts go with their records: debconf, and mawk (base-files's awk).
   rm -rf "$fs"/usr/bin/* "$fs"/usr/sbin/* "$fs"/usr/lib/ssl/misc \
     "$fs"/var/lib/dpkg/status.d/{debconf,mawk} "$fs"/usr/share/{man,lintian,perl5,debconf,bash-completion,gdb,pixmaps,gcc,info,base-files,menu} \
     "$fs"/etc/{debconf.conf,apt,dpkg,hostname,resolv.conf,update-motd.d} "$fs"/var/cache/* "$fs"/var/lib/apt "$fs"/var/log/*
@@ -91,13 +93,10 @@ build_runtime() { # tarball
   write_users "$fs"
   ldconfig -r "$fs"
   if find "$fs" \( -name sh -o -name bash -o -name dash -o -name busybox \) | grep -q .; then die "a shell is in the runtime base"; fi
-  tar --numeric-owner --sort=name -C "$fs" -cf "$1" .
-  rm -rf "$fs"
 }
 
-build_build() { # tarball
-  local fs npm
-  fs="$(mktemp -d)"
+build_build() { # rootfs
+  local fs="$1" npm
   mmdebstrap --quiet --variant=minbase --include="$BUILD_PACKAGES" --format=directory "$SUITE" "$fs" "$MIRROR" >&2
   install -D -m 0755 "$NODE" "$fs/usr/local/bin/node"
   npm="$(mktemp -d)"
@@ -110,17 +109,11 @@ build_build() { # tarball
   # The build stage downloads the npm packages: it trusts what this machine trusts (which may include the CA of
   # a TLS-intercepting egress proxy), as `docker build` here would have to. Only the build base: the runtime
   # base keeps Debian's Mozilla bundle.
-  cp "${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}" "$fs/etc/ssl/certs/ca-certificates.crt"
-  tar --numeric-owner --sort=name -C "$fs" -cf "$1" .
-  rm -rf "$fs"
+  cp "$HOST_CA_BUNDLE" "$fs/etc/ssl/certs/ca-certificates.crt"
 }
 
-build_helm() { # tarball
-  local fs
-  fs="$(mktemp -d)"
-  install -D -m 0755 "$HELM" "$fs/usr/bin/helm"
-  tar --numeric-owner --sort=name -C "$fs" -cf "$1" .
-  rm -rf "$fs"
+build_helm() { # rootfs
+  install -D -m 0755 "$HELM" "$1/usr/bin/helm"
 }
 
 # One run at a time (the image and release tests build at the same time): a tarball is never half written or
@@ -135,7 +128,10 @@ for name in build runtime helm; do
     if [ ! -f "$tarball" ]; then
       log "$name: assembling (Debian $SUITE, node $node_version, npm $NPM_VERSION, helm $helm_version)"
       start=$SECONDS
-      "build_$name" "$tarball.tmp"
+      fs="$(mktemp -d)"
+      "build_$name" "$fs"
+      tar --numeric-owner --sort=name -C "$fs" -cf "$tarball.tmp" .
+      rm -rf "$fs"
       mv "$tarball.tmp" "$tarball"
       # Earlier recipes' tarballs go (under the lock, so never one another run is about to import). Their images
       # stay: a build of another checkout may be using them right now.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { projectRoot, toolPath } from './paths.ts';
 import { freePort } from './ports.ts';
-import { waitFor, type ProcessSupervisor, type ServiceHandle } from './processes.ts';
+import { waitFor, type ProcessSupervisor } from './processes.ts';
 import { probe } from './https-get.ts';
 
 export const PROMETHEUS_RULE_PATH = join(projectRoot, 'config', 'prometheus', 'prometheus-rule.yaml');
@@ -77,8 +77,6 @@ export interface FiringAlert {
 
 export interface PrometheusServer {
   readonly url: string;
-  readonly handle: ServiceHandle;
-  readonly configFile: string;
   /** Alerts pending or firing now (/api/v1/alerts). */
   alerts(): Promise<FiringAlert[]>;
 }
@@ -139,5 +137,5 @@ export const startPrometheus = async (
       value: alert.value ?? '',
     }));
   };
-  return { url, handle, configFile, alerts };
+  return { url, alerts };
 };

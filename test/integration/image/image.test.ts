@@ -14,6 +14,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeTestClient } from '../../env/kube.ts';
 import { freePort } from '../../env/ports.ts';
 import { waitFor } from '../../env/processes.ts';
+import { probe } from '../../env/https-get.ts';
 import { operatorKubeconfig } from '../../env/operator.ts';
 import { packageChart } from '../../env/charts.ts';
 import { pushChart, type PushedArtifact } from '../../env/oci.ts';
@@ -70,20 +71,16 @@ const chart = async (malicious: boolean): Promise<PushedArtifact> => {
   return pushed;
 };
 
-const status = async (port: number, path: string): Promise<number | undefined> => {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2_000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return undefined;
-  }
-};
-
 const logs = async (): Promise<string> => {
   const result = await run('podman', ['logs', '--tail', '40', CONTAINER]);
   return `${result.stdout}${result.stderr}`;
 };
+
+/** A failed wait names the container's last log lines. */
+const withLogs = <T>(wait: Promise<T>): Promise<T> =>
+  wait.catch(async (error: unknown) => {
+    throw new Error(`${String(error)}\n${await logs()}`);
+  });
 
 describe.skipIf(!isRoot)('the tagguard image (built and run with podman)', () => {
   beforeAll(async () => {
@@ -177,16 +174,14 @@ describe.skipIf(!isRoot)('the tagguard image (built and run with podman)', () =>
     );
     expect(runArgs).toContain('/tmp:rw,size=256m,mode=1777');
     await must('podman', runArgs);
-    await waitFor(
-      '/readyz of the operator in the image',
-      async () => ((await status(healthPort, '/readyz')) === 200 ? true : undefined),
-      {
-        timeoutMs: 90_000,
-        intervalMs: 100,
-      },
-    ).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}\n${await logs()}`);
-    });
+    await withLogs(
+      waitFor(
+        '/readyz of the operator in the image',
+        async () =>
+          (await probe(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined,
+        { timeoutMs: 90_000, intervalMs: 100 },
+      ),
+    );
     figures.coldStartToReadyMs = Date.now() - start;
     pid = await containerPid(CONTAINER);
     expect(pid).toBeGreaterThan(0);
@@ -213,16 +208,9 @@ describe.skipIf(!isRoot)('the tagguard image (built and run with podman)', () =>
         verify: { cosign: [{ name: 'release', publicKey: key.publicKeyPem }] },
       }),
     );
-    const trusted = await waitForAv(
-      kube,
-      ns,
-      'payment',
-      'Ready=True',
-      (o) => condition(o, 'Ready')?.status === 'True',
-      90_000,
-    ).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}\n${await logs()}`);
-    });
+    const trusted = await withLogs(
+      waitForAv(kube, ns, 'payment', 'Ready=True', (o) => condition(o, 'Ready')?.status === 'True', 90_000),
+    );
     expect(condition(trusted, 'Verified')?.status).toBe('True');
     expect(condition(trusted, 'Scanned')?.status).toBe('True');
 
@@ -230,16 +218,16 @@ describe.skipIf(!isRoot)('the tagguard image (built and run with podman)', () =>
     const evil = await chart(true);
     expect(evil.digest).not.toBe(good.digest);
     await requestCheck(kube, ns, 'payment');
-    const held = await waitForAv(
-      kube,
-      ns,
-      'payment',
-      'Held=True',
-      (o) => condition(o, 'Held')?.status === 'True' && judged(o),
-      90_000,
-    ).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}\n${await logs()}`);
-    });
+    const held = await withLogs(
+      waitForAv(
+        kube,
+        ns,
+        'payment',
+        'Held=True',
+        (o) => condition(o, 'Held')?.status === 'True' && judged(o),
+        90_000,
+      ),
+    );
     expect(condition(held, 'TagMutated')?.status).toBe('True');
     expect(condition(held, 'Verified')?.status).toBe('True');
     expect(condition(held, 'Scanned')?.status).toBe('False');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../env/paths.ts';
-import { ruleFileText, shippedRuleGroups, type RuleGroup } from '../../env/prometheus.ts';
+import { ruleFileText, shippedAlerts, shippedRuleGroups, type RuleGroup } from '../../env/prometheus.ts';
 import { runTool, ToolError } from '../../env/run-tool.ts';
 
 const TESTS = join(projectRoot, 'config', 'prometheus', 'tests', 'alerts.test.yaml');
@@ -51,7 +51,7 @@ describe('the alerts of config/prometheus/prometheus-rule.yaml under promtool', 
     const file = join(dir, 'check.rules.yaml');
     await writeFile(file, ruleFileText(shippedRuleGroups()));
     const { stdout } = await runTool('promtool', ['check', 'rules', file]);
-    const alerts = shippedRuleGroups().flatMap((g) => g.rules).length;
+    const alerts = shippedAlerts().length;
     expect(stdout).toContain(`SUCCESS: ${alerts} rules found`);
   });
 
@@ -62,8 +62,7 @@ describe('the alerts of config/prometheus/prometheus-rule.yaml under promtool', 
   });
 
   it.each(
-    shippedRuleGroups()
-      .flatMap((g) => g.rules)
+    shippedAlerts()
       .filter((rule) => rule.for !== undefined)
       .flatMap((rule) => [1, -1].map((minutes) => ({ alert: rule.alert, for: rule.for ?? '', minutes }))),
   )('$alert: for: $for moved by $minutes minute fails the tests', async ({ alert, minutes }) => {
